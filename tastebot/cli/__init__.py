@@ -1,0 +1,121 @@
+"""The command line: thin commands that parse, call one library function, and render.
+
+Commands live in modules beside this one and are imported only when used, so `tastebot --help`
+stays fast and never imports TensorFlow (only tastebot.models.mlp does).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from tastebot import __version__
+from tastebot.errors import TastebotError
+
+# command name -> "module:attribute". A module that is missing (work in progress) is left out.
+COMMANDS: dict[str, str] = {
+    "login": "tastebot.cli.auth:login",
+    "status": "tastebot.cli.auth:status",
+    "logout": "tastebot.cli.auth:logout",
+    "harvest": "tastebot.cli.harvest:harvest",
+    "features": "tastebot.cli.harvest:features",
+    "train": "tastebot.cli.train:train",
+    "models": "tastebot.cli.train:models",
+    "recommend": "tastebot.cli.recommend:recommend",
+    "corpus": "tastebot.cli.recommend:corpus",
+    "report": "tastebot.cli.demo:report",
+    "demo": "tastebot.cli.demo:demo",
+    "sandbox": "tastebot.cli.sandbox:sandbox",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self._load(name) is not None]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load(cmd_name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None
+            raise
+        return getattr(module, attr, None)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="tastebot")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=str),
+    envvar="TASTEBOT_HOME",
+    help="Folder for all of tastebot's state (store, models, reports). [env: TASTEBOT_HOME]",
+)
+@click.pass_context
+def cli(ctx: click.Context, home: str | None) -> None:
+    """Learn your music taste from your Spotify library, on your own machine, and make playlists
+    of music you have not heard.
+
+    \b
+    Typical use:
+      tastebot login
+      tastebot harvest
+      tastebot train
+      tastebot recommend --create-playlist
+
+    Try it without a Spotify account: `tastebot demo`.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["home"] = home
+
+
+def settings_from(ctx: click.Context, **overrides: Any):
+    """Settings for a command: the group's --home plus the command's own options."""
+    from tastebot.settings import load_settings
+
+    root = ctx.find_root()
+    home = (root.obj or {}).get("home")
+    return load_settings(home=home, **overrides)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: library errors become one line on stderr and a documented exit code."""
+    from tastebot import console
+
+    try:
+        rv = cli.main(args=argv, prog_name="tastebot", standalone_mode=False)
+    except TastebotError as exc:
+        console.error(exc.message, exc.hint)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        console.err.print("Aborted.")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        console.err.print("Interrupted.")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line; the traceback only on request
+        if os.environ.get("TASTEBOT_DEBUG"):
+            raise
+        console.error(
+            f"unexpected {type(exc).__name__} inside tastebot.",
+            "Run again with TASTEBOT_DEBUG=1 to see the traceback, and please report it.",
+        )
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -1,0 +1,114 @@
+"""All rich output lives here: messages and progress on stderr, tables and JSON on stdout.
+
+Text that came from outside (Spotify names, URLs, a callback's query) is always escaped before it
+is printed as markup, so nobody can inject rich markup into a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+# stderr carries everything for humans so stdout stays clean for --json and pipes.
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+__all__ = ["err", "out", "escape", "info", "warn", "error", "success", "print_json", "table", "progress"]
+
+_warned: set[str] = set()
+
+
+def info(message: str) -> None:
+    err.print(message)
+
+
+def warn(message: str, *, once_key: str | None = None) -> None:
+    """A warning on stderr; with once_key, at most once per process (e.g. the keyring fallback)."""
+    if once_key is not None:
+        if once_key in _warned:
+            return
+        _warned.add(once_key)
+    err.print(f"[yellow]warning:[/] {message}")
+
+
+def error(message: str, hint: str | None = None) -> None:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    if hint:
+        err.print(f"[dim]{escape(hint)}[/]")
+
+
+def success(message: str) -> None:
+    err.print(f"[green]✓[/] {message}")
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    return str(obj)
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_default, allow_nan=False)
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output on stdout: plain JSON, no colour, one document."""
+    sys.stdout.write(dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+def table(
+    columns: Sequence[str | tuple[str, dict[str, Any]]],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    console: Console | None = None,
+) -> Table:
+    """Render a table; cells are escaped (they are usually names from Spotify)."""
+    t = Table(title=title, header_style="bold")
+    for col in columns:
+        if isinstance(col, tuple):
+            t.add_column(col[0], **col[1])
+        else:
+            t.add_column(col)
+    for row in rows:
+        t.add_row(*(escape(str(c)) if c is not None else "" for c in row))
+    (console or err).print(t)
+    return t
+
+
+@contextmanager
+def progress(transient: bool = False) -> Iterator[Progress]:
+    """A rich progress display on stderr; it degrades to nothing when stderr is not a terminal."""
+    p = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=transient,
+        disable=not err.is_terminal,
+    )
+    with p:
+        yield p

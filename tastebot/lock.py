@@ -1,0 +1,28 @@
+"""One writer at a time per home: commands that change state hold this lock."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from filelock import FileLock, Timeout
+
+from tastebot.errors import HomeBusy
+from tastebot.settings import Settings
+
+
+@contextmanager
+def home_lock(settings: Settings, wait: float = 10.0) -> Iterator[None]:
+    """Hold the home's lock, waiting up to `wait` seconds for another command to finish."""
+    settings.ensure_home()
+    lock = FileLock(str(settings.lock_path))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise HomeBusy(
+            f"Another tastebot command is using {settings.home}; wait for it to finish and try again."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()

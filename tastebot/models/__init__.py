@@ -1,0 +1,1 @@
+"""Models: `mlp` (the only TensorFlow user), `collab` (the hybrid collaborative score), `blend`."""

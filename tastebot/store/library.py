@@ -1,0 +1,9 @@
+"""Store area: library. (Tables and queries for this area only.)"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = []
+
+
+class LibraryMixin:
+    pass
