@@ -1,0 +1,315 @@
+"""Turning store frames into model inputs, identically at training and at scoring time.
+
+`FeatureSpec.fit(frame)` learns every statistic the transforms need (means, spreads, the album
+types and genres seen) from the TRAINING part only; `spec.transform(frame)` applies them to any
+frame with the columns of "Store frames" (docs/architecture.md). The spec is plain JSON and is
+saved beside the model, so a model can never be scored with transforms other than its own.
+
+What the transforms do, and why:
+- duration and track number are log-scaled (long tails); key becomes a point on a circle
+  (sin, cos), since key 11 is next to key 0; everything numeric is then standardised and clipped.
+- a feature a track lacks becomes "value + mask": the value is the training mean (0 after
+  standardising) and a 0/1 mask column says it was missing, so the model can tell "unknown" from
+  "average" and no track is dropped for lacking something.
+- album type is one-hot; the primary artist's genres, when any, are multi-hot over a small
+  vocabulary of the genres common in the training data.
+
+No TensorFlow here: `tastebot.models.mlp` is the only module that imports it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tastebot.errors import ModelError, NotEnoughData
+
+FORMAT = "tastebot-preprocessing/1"
+
+AUDIO_FEATURES = (
+    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
+    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
+)
+METADATA_FEATURES = ("duration_ms", "explicit", "popularity", "track_number", "release_year")
+
+# column -> transform applied before standardising. "cycle12" expands to sin and cos columns.
+NUMERIC_TRANSFORMS: dict[str, str] = {
+    "danceability": "identity",
+    "energy": "identity",
+    "key": "cycle12",
+    "loudness": "identity",
+    "mode": "identity",
+    # Mostly near 0 with a long tail: the square root spreads the informative low end.
+    "speechiness": "sqrt",
+    "acousticness": "sqrt",
+    "instrumentalness": "sqrt",
+    "liveness": "sqrt",
+    "valence": "identity",
+    "tempo": "identity",
+    "time_signature": "identity",
+    "duration_ms": "log_seconds",
+    "explicit": "identity",
+    "popularity": "identity",
+    "track_number": "log1p",
+    "release_year": "identity",
+}
+# Values outside these ranges are errors in the source (key -1 is Spotify's "no key detected").
+VALID_RANGES: dict[str, tuple[float, float]] = {
+    "danceability": (0, 1), "energy": (0, 1), "key": (0, 11), "loudness": (-80, 10), "mode": (0, 1),
+    "speechiness": (0, 1), "acousticness": (0, 1), "instrumentalness": (0, 1), "liveness": (0, 1),
+    "valence": (0, 1), "tempo": (1, 300), "time_signature": (1, 12), "duration_ms": (1000, 3.6e7),
+    "explicit": (0, 1), "popularity": (0, 100), "track_number": (1, 10000), "release_year": (1900, 2100),
+}
+ALBUM_TYPES = ("album", "single", "compilation")
+MAX_GENRES = 40
+CLIP = 5.0
+
+
+def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """The column as floats, NaN where absent, unparseable or out of its valid range."""
+    if column not in frame.columns:
+        return np.full(len(frame), np.nan)
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    lo, hi = VALID_RANGES.get(column, (-np.inf, np.inf))
+    values = values.copy()
+    values[(values < lo) | (values > hi)] = np.nan
+    return values
+
+
+def _transform(values: np.ndarray, how: str) -> list[np.ndarray]:
+    if how == "identity":
+        return [values]
+    if how == "sqrt":
+        return [np.sqrt(np.clip(values, 0, None))]
+    if how == "log1p":
+        return [np.log1p(np.clip(values, 0, None))]
+    if how == "log_seconds":
+        return [np.log1p(np.clip(values, 0, None) / 1000.0)]
+    if how == "cycle12":
+        angle = 2 * math.pi * values / 12.0
+        return [np.sin(angle), np.cos(angle)]
+    raise ModelError(f"Unknown transform {how!r} in the preprocessing spec.")
+
+
+def _suffixes(how: str) -> list[str]:
+    return ["_sin", "_cos"] if how == "cycle12" else [""]
+
+
+def _genre_lists(frame: pd.DataFrame) -> list[list[str]]:
+    if "genres" not in frame.columns:
+        return [[] for _ in range(len(frame))]
+    out = []
+    for raw in frame["genres"].tolist():
+        if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+            out.append([])
+        else:
+            out.append([g.strip().lower() for g in str(raw).split("|") if g.strip()])
+    return out
+
+
+def _album_types(frame: pd.DataFrame) -> list[str | None]:
+    if "album_type" not in frame.columns:
+        return [None] * len(frame)
+    return [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == "" else str(v).strip().lower()
+        for v in frame["album_type"].tolist()
+    ]
+
+
+@dataclass
+class NumericColumn:
+    column: str
+    transform: str
+    means: list[float]
+    stds: list[float]
+    mask: bool  # a mask column follows the values (the training data had tracks lacking it)
+
+    def names(self) -> list[str]:
+        names = [self.column + s for s in _suffixes(self.transform)]
+        return names + ([f"{self.column}_missing"] if self.mask else [])
+
+
+@dataclass
+class FeatureSpec:
+    numeric: list[NumericColumn] = field(default_factory=list)
+    album_types: list[str] = field(default_factory=list)
+    album_type_mask: bool = False
+    genres: list[str] = field(default_factory=list)
+    genre_mask: bool = False
+    unused: dict[str, str] = field(default_factory=dict)  # column -> why it is not an input
+
+    # -- fitting ---------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, frame: pd.DataFrame) -> "FeatureSpec":
+        """Learn the transforms from `frame` (the training part). Raises NotEnoughData when no
+        track has any usable feature at all."""
+        if len(frame) == 0:
+            raise NotEnoughData("No labelled tracks to learn from: run `tastebot harvest` first.")
+        spec = cls()
+        for column, how in NUMERIC_TRANSFORMS.items():
+            raw = _numeric(frame, column)
+            present = ~np.isnan(raw)
+            if not present.any():
+                spec.unused[column] = "no track has it"
+                continue
+            parts = _transform(raw, how)
+            means, stds = [], []
+            for part in parts:
+                vals = part[present]
+                means.append(float(vals.mean()))
+                sd = float(vals.std())
+                stds.append(sd if sd > 1e-9 else 1.0)
+            if all(float(np.ptp(p[present])) == 0.0 for p in parts) and present.all():
+                spec.unused[column] = "the same value for every track"
+                continue
+            spec.numeric.append(NumericColumn(column, how, means, stds, mask=bool((~present).any())))
+        kinds = _album_types(frame)
+        seen = {k for k in kinds if k is not None}
+        if seen:
+            spec.album_types = [t for t in ALBUM_TYPES if t in seen] + (["other"] if seen - set(ALBUM_TYPES) else [])
+            spec.album_type_mask = any(k is None for k in kinds)
+        else:
+            spec.unused["album_type"] = "no track has it"
+        genre_lists = _genre_lists(frame)
+        counts: dict[str, int] = {}
+        for gl in genre_lists:
+            for g in set(gl):
+                counts[g] = counts.get(g, 0) + 1
+        # A genre becomes an input only when enough tracks carry it to learn anything from it.
+        min_count = max(3, int(0.01 * len(frame)))
+        common = sorted((g for g, c in counts.items() if c >= min_count), key=lambda g: (-counts[g], g))
+        spec.genres = common[:MAX_GENRES]
+        if spec.genres:
+            spec.genre_mask = any(not gl for gl in genre_lists)
+        else:
+            spec.unused["genres"] = "no genre is common enough" if counts else "no track has genres"
+        if not spec.numeric and not spec.album_types and not spec.genres:
+            raise NotEnoughData(
+                "None of the labelled tracks has any feature (audio features, duration, year, ...) to learn "
+                "from: run `tastebot harvest` again or import features with `tastebot features import`."
+            )
+        return spec
+
+    # -- applying ----------------------------------------------------------------------------
+    @property
+    def feature_names(self) -> list[str]:
+        names: list[str] = []
+        for col in self.numeric:
+            names += col.names()
+        names += [f"album_type={t}" for t in self.album_types]
+        if self.album_type_mask:
+            names.append("album_type_missing")
+        names += [f"genre={g}" for g in self.genres]
+        if self.genre_mask:
+            names.append("genres_missing")
+        return names
+
+    @property
+    def n_features(self) -> int:
+        return len(self.feature_names)
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """The model inputs for `frame` (float32, one row per track, columns = feature_names)."""
+        n = len(frame)
+        blocks: list[np.ndarray] = []
+        for col in self.numeric:
+            raw = _numeric(frame, col.column)
+            missing = np.isnan(raw)
+            for part, mean, sd in zip(_transform(raw, col.transform), col.means, col.stds):
+                z = (part - mean) / sd
+                # Missing -> the training mean; the mask below tells the model it was missing.
+                z = np.where(np.isnan(z), 0.0, np.clip(z, -CLIP, CLIP))
+                blocks.append(z)
+            if col.mask:
+                blocks.append(missing.astype(float))
+        if self.album_types:
+            kinds = _album_types(frame)
+            known = set(self.album_types)
+            for t in self.album_types:
+                if t == "other":
+                    blocks.append(np.array([k is not None and k not in known for k in kinds], dtype=float))
+                else:
+                    blocks.append(np.array([k == t for k in kinds], dtype=float))
+            if self.album_type_mask:
+                blocks.append(np.array([k is None for k in kinds], dtype=float))
+        if self.genres:
+            genre_lists = [set(gl) for gl in _genre_lists(frame)]
+            for g in self.genres:
+                blocks.append(np.array([g in gl for gl in genre_lists], dtype=float))
+            if self.genre_mask:
+                blocks.append(np.array([not gl for gl in genre_lists], dtype=float))
+        if not blocks:
+            return np.zeros((n, 0), dtype=np.float32)
+        return np.column_stack(blocks).astype(np.float32)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "numeric": [vars(c) for c in self.numeric],
+            "album_types": self.album_types,
+            "album_type_mask": self.album_type_mask,
+            "genres": self.genres,
+            "genre_mask": self.genre_mask,
+            "unused": self.unused,
+            "feature_names": self.feature_names,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FeatureSpec":
+        if data.get("format") != FORMAT:
+            raise ModelError(f"Unsupported preprocessing format {data.get('format')!r}: retrain with `tastebot train`.")
+        try:
+            spec = cls(
+                numeric=[NumericColumn(**c) for c in data["numeric"]],
+                album_types=list(data["album_types"]),
+                album_type_mask=bool(data["album_type_mask"]),
+                genres=list(data["genres"]),
+                genre_mask=bool(data["genre_mask"]),
+                unused=dict(data.get("unused", {})),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ModelError(f"The preprocessing spec is damaged ({exc}): retrain with `tastebot train`.") from None
+        if "feature_names" in data and data["feature_names"] != spec.feature_names:
+            raise ModelError("The preprocessing spec does not match its own feature list: retrain with `tastebot train`.")
+        return spec
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "FeatureSpec":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"Cannot read the preprocessing spec {path}: {exc}.") from None
+        return cls.from_dict(data)
+
+
+def provenance_counts(frame: pd.DataFrame) -> dict[str, Any]:
+    """How many tracks have which features, and from which provider: for metrics.json and summaries."""
+    providers: dict[str, int] = {}
+    if "feature_provider" in frame.columns:
+        for v in frame["feature_provider"].tolist():
+            key = "none" if v is None or (isinstance(v, float) and math.isnan(v)) or v == "" else str(v)
+            providers[key] = providers.get(key, 0) + 1
+    else:
+        providers["none"] = len(frame)
+    present = {}
+    for column in (*AUDIO_FEATURES, *METADATA_FEATURES):
+        present[column] = int((~np.isnan(_numeric(frame, column))).sum())
+    audio = np.column_stack([~np.isnan(_numeric(frame, c)) for c in AUDIO_FEATURES]) if len(frame) else np.zeros((0, 1))
+    return {
+        "tracks": int(len(frame)),
+        "by_provider": providers,
+        "with_any_audio_feature": int(audio.any(axis=1).sum()) if len(frame) else 0,
+        "with_genres": int(sum(1 for gl in _genre_lists(frame) if gl)),
+        "with_album_type": int(sum(1 for k in _album_types(frame) if k is not None)),
+        "non_missing": present,
+    }
