@@ -1,0 +1,86 @@
+"""Fit the sandbox generator's audio-feature model from the real TidyTuesday Spotify songs.
+
+Run once by a developer who has ../shared; it prints a Python literal that is pasted into
+tastebot/sandbox/catalog.py as `_FEATURE_MODEL` (users do not have the data, so the numbers live in
+the code). The model is a Gaussian copula per genre:
+
+- marginals: 21 quantiles (0, 5, ..., 100 %) of each continuous value per genre;
+- dependence: correlation of the normal scores after removing the subgenre's mean normal score;
+- subgenre: mean normal score per feature (so "neo soul" differs from "new jack swing");
+- key: per-genre frequencies of the 12 pitch classes; mode: per-genre share of major;
+- release year: 21 quantiles per subgenre; subgenre weights from the playlist counts.
+
+Usage: .venv/bin/python benchmarks/fit_sandbox_distributions.py [path/to/tidytuesday_spotify_songs.csv]
+"""
+
+from __future__ import annotations
+
+import pprint
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "tidytuesday_spotify_songs.csv"
+CONTINUOUS = ["danceability", "energy", "loudness", "speechiness", "acousticness", "instrumentalness",
+              "liveness", "valence", "tempo", "duration_ms", "popularity"]
+PROBS = np.linspace(0, 1, 21)
+DECIMALS = {"loudness": 3, "tempo": 3, "duration_ms": 0, "popularity": 0}
+
+
+def normal_scores(values: pd.Series) -> np.ndarray:
+    ranks = values.rank(method="average").to_numpy()
+    return ndtri((ranks - 0.5) / len(values))
+
+
+def fit(path: Path) -> dict:
+    raw = pd.read_csv(path)
+    raw = raw.rename(columns={"track_popularity": "popularity"})
+    # One row per (genre, track): a track in two playlists of one genre counts once.
+    data = raw.drop_duplicates(["playlist_genre", "track_id"]).copy()
+    data["year"] = pd.to_numeric(data["track_album_release_date"].astype(str).str[:4], errors="coerce")
+    model: dict = {"features": CONTINUOUS, "probs": [round(p, 2) for p in PROBS], "genres": {}}
+    for genre, frame in sorted(data.groupby("playlist_genre")):
+        quantiles = {}
+        for col in CONTINUOUS:
+            q = np.quantile(frame[col].to_numpy(dtype=float), PROBS)
+            quantiles[col] = [round(float(v), DECIMALS.get(col, 4)) for v in q]
+        scores = np.column_stack([normal_scores(frame[col]) for col in CONTINUOUS])
+        subgenres = {}
+        residual = scores.copy()
+        for sub, idx in sorted(frame.groupby("playlist_subgenre").indices.items()):
+            centre = scores[idx].mean(axis=0)
+            residual[idx] -= centre
+            years = frame["year"].iloc[idx].dropna().to_numpy()
+            subgenres[sub] = {
+                "weight": int(len(idx)),
+                "centre": [round(float(v), 3) for v in centre],
+                "year_quantiles": [int(round(v)) for v in np.quantile(years, PROBS)],
+            }
+        sd = residual.std(axis=0)
+        corr = np.corrcoef(residual, rowvar=False)
+        keys = np.bincount(frame["key"].to_numpy(dtype=int), minlength=12) / len(frame)
+        model["genres"][genre] = {
+            "quantiles": quantiles,
+            "residual_sd": [round(float(v), 3) for v in sd],
+            "correlation": [[round(float(v), 3) for v in row] for row in corr],
+            "key_probs": [round(float(v), 4) for v in keys],
+            "major_share": round(float(frame["mode"].mean()), 4),
+            "subgenres": subgenres,
+            "n_tracks": int(len(frame)),
+        }
+    return model
+
+
+def main() -> None:
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
+    if not path.is_file():
+        sys.exit(f"no data at {path}: pass the path of tidytuesday_spotify_songs.csv")
+    model = fit(path)
+    print("_FEATURE_MODEL = " + pprint.pformat(model, width=118, sort_dicts=True, compact=True))
+
+
+if __name__ == "__main__":
+    main()
