@@ -4,11 +4,11 @@ Run once by a developer who has ../shared; it prints a Python literal that is pa
 tastebot/sandbox/catalog.py as `_FEATURE_MODEL` (users do not have the data, so the numbers live in
 the code). The model is a Gaussian copula per genre:
 
-- marginals: 21 quantiles (0, 5, ..., 100 %) of each continuous value per genre;
+- marginals: 27 quantiles of each continuous value per genre (5 % steps, denser in both tails);
 - dependence: correlation of the normal scores after removing the subgenre's mean normal score;
 - subgenre: mean normal score per feature (so "neo soul" differs from "new jack swing");
 - key: per-genre frequencies of the 12 pitch classes; mode: per-genre share of major;
-- release year: 21 quantiles per subgenre; subgenre weights from the playlist counts.
+- release year: the same quantiles per subgenre; subgenre weights from the playlist counts.
 
 Usage: .venv/bin/python benchmarks/fit_sandbox_distributions.py [path/to/tidytuesday_spotify_songs.csv]
 """
@@ -26,7 +26,8 @@ from scipy.special import ndtri
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "tidytuesday_spotify_songs.csv"
 CONTINUOUS = ["danceability", "energy", "loudness", "speechiness", "acousticness", "instrumentalness",
               "liveness", "valence", "tempo", "duration_ms", "popularity"]
-PROBS = np.linspace(0, 1, 21)
+# Dense in the tails so that the few extreme tracks (-40 dB, 8-minute songs) stay as rare as they are.
+PROBS = np.unique(np.concatenate([[0, 0.002, 0.01, 0.025], np.linspace(0.05, 0.95, 19), [0.975, 0.99, 0.998, 1]]))
 DECIMALS = {"loudness": 3, "tempo": 3, "duration_ms": 0, "popularity": 0}
 
 
@@ -41,7 +42,7 @@ def fit(path: Path) -> dict:
     # One row per (genre, track): a track in two playlists of one genre counts once.
     data = raw.drop_duplicates(["playlist_genre", "track_id"]).copy()
     data["year"] = pd.to_numeric(data["track_album_release_date"].astype(str).str[:4], errors="coerce")
-    model: dict = {"features": CONTINUOUS, "probs": [round(p, 2) for p in PROBS], "genres": {}}
+    model: dict = {"features": CONTINUOUS, "probs": [round(float(p), 3) for p in PROBS], "genres": {}}
     for genre, frame in sorted(data.groupby("playlist_genre")):
         quantiles = {}
         for col in CONTINUOUS:
