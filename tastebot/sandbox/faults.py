@@ -1,0 +1,112 @@
+"""The sandbox's fault injection: latency, 5xx answers, dropped connections and a rolling rate limit.
+
+Every random draw comes from RNGs seeded with the sandbox's seed, so a run with the same requests
+in the same order meets the same faults.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+RATE_WINDOW_S = 30.0
+
+# What Spotify's edge answers with when something behind it fails.
+FAULT_BODIES = {
+    500: "Server error.",
+    502: "Bad gateway.",
+    503: "Service unavailable",
+}
+
+
+@dataclass
+class FaultConfig:
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    rate_limit: int | None = None
+    retry_after: float = 1
+    token_ttl: float = 3600
+    refresh_ttl: float | None = None
+    drop_rate: float = 0.0
+
+    def check(self) -> None:
+        if self.latency_ms < 0:
+            raise ValueError("latency_ms must be >= 0")
+        for name in ("fault_rate", "drop_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.rate_limit is not None and self.rate_limit < 1:
+            raise ValueError("rate_limit must be >= 1 (or None for no limit)")
+        if self.retry_after < 0:
+            raise ValueError("retry_after must be >= 0")
+        if self.token_ttl <= 0:
+            raise ValueError("token_ttl must be > 0")
+        if self.refresh_ttl is not None and self.refresh_ttl <= 0:
+            raise ValueError("refresh_ttl must be > 0 (or None for no expiry)")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FAULT_OPTIONS = tuple(f.name for f in fields(FaultConfig))
+
+
+class FaultInjector:
+    """Decides, request by request, whether a faultable request is dropped, limited or failed."""
+
+    def __init__(self, config: FaultConfig, seed: int = 0):
+        config.check()
+        self.config = config
+        self._lock = threading.Lock()
+        self._fault_rng = random.Random(f"faults:{seed}")
+        self._drop_rng = random.Random(f"drops:{seed}")
+        self._calls: deque[float] = deque()
+
+    def configure(self, **changes: Any) -> FaultConfig:
+        unknown = set(changes) - set(FAULT_OPTIONS)
+        if unknown:
+            raise ValueError(f"unknown fault option(s): {', '.join(sorted(unknown))}; known: {', '.join(FAULT_OPTIONS)}")
+        with self._lock:
+            merged = FaultConfig(**{**self.config.as_dict(), **changes})
+            merged.check()
+            self.config = merged
+            if "rate_limit" in changes:
+                self._calls.clear()
+            return merged
+
+    def latency_s(self) -> float:
+        return max(0.0, self.config.latency_ms) / 1000.0
+
+    def should_drop(self) -> bool:
+        with self._lock:
+            rate = self.config.drop_rate
+            return rate > 0 and self._drop_rng.random() < rate
+
+    def rate_limited(self) -> int | None:
+        """None when the call may go on (and it is counted); else the Retry-After seconds."""
+        with self._lock:
+            limit = self.config.rate_limit
+            if limit is None:
+                return None
+            now = time.monotonic()
+            while self._calls and now - self._calls[0] >= RATE_WINDOW_S:
+                self._calls.popleft()
+            if len(self._calls) >= limit:
+                # Retry-After is whole seconds on the wire (clients parse it as an int).
+                return int(math.ceil(self.config.retry_after))
+            self._calls.append(now)
+            return None
+
+    def server_fault(self) -> int | None:
+        """A 5xx status to answer instead of the real one, or None."""
+        with self._lock:
+            rate = self.config.fault_rate
+            if rate <= 0 or self._fault_rng.random() >= rate:
+                return None
+            return self._fault_rng.choice((500, 502, 503))
