@@ -356,3 +356,12 @@ def test_export_corpus_csv_writes_other_users_playlists(tmp_path, small):
             assert (r[name] == "") == (name not in known)
             if name in known:
                 assert float(r[name]) == pytest.approx(known[name])
+
+
+def test_the_documented_example_is_valid():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "sandbox-catalog.md").read_text(encoding="utf-8")
+    example = re.search(r"### A minimal example\s+```json\n(.*?)```", doc, re.S).group(1)
+    catalog = validate_catalog(json.loads(example))
+    assert catalog["tracks"][0]["isrc"] == catalog["tracks"][1]["isrc"]
