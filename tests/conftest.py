@@ -97,3 +97,36 @@ def make_sandbox():
     yield factory
     for sb in started:
         sb.stop()
+
+
+# -- a completed login (issue 3), for tests of commands that need Spotify ----------------------------
+
+def _log_in(sb, tmp_path, monkeypatch):
+    """Log in to sb through the real PKCE flow (auto-approved) in this test's home.
+
+    Afterwards TASTEBOT_SPOTIFY_URL and TASTEBOT_CLIENT_ID point at sb, so load_settings() and
+    `tastebot` subprocesses use it, and MEMORY_KEYRING_FILE shares the test keyring with them.
+    """
+    from login_helpers import CLIENT_ID, login_to
+
+    monkeypatch.setenv("MEMORY_KEYRING_FILE", str(tmp_path / "keyring.json"))
+    monkeypatch.setenv("TASTEBOT_SPOTIFY_URL", sb.url)
+    monkeypatch.setenv("TASTEBOT_CLIENT_ID", CLIENT_ID)
+    login_to(sb)
+    return sb
+
+
+@pytest.fixture
+def logged_in(sandbox, home, tmp_path, monkeypatch):
+    """The development-profile sandbox with a completed login in this test's home."""
+    return _log_in(sandbox, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def make_logged_in(make_sandbox, home, tmp_path, monkeypatch):
+    """Factory: make_logged_in(**sandbox_kwargs) starts a sandbox, logs in to it, returns it."""
+
+    def factory(**sandbox_kwargs):
+        return _log_in(make_sandbox(**sandbox_kwargs), tmp_path, monkeypatch)
+
+    return factory
