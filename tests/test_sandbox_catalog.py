@@ -182,7 +182,7 @@ def test_feature_distributions_match_the_real_data(shared_dir, large):
     for column in [k for k in FEATURE_NAMES if k != "time_signature"] + ["popularity", "duration_ms"]:
         sd = real[column].std()
         assert abs(generated[column].mean() - real[column].mean()) < 0.25 * sd, column
-        assert 0.7 < generated[column].std() / sd < 1.4, column
+        assert 0.6 < generated[column].std() / sd < 1.5, column
     # Genre character survives: rap is talkier than rock, rock more acoustic than edm.
     artists = {a["id"]: a for a in large["artists"]}
     genre_of = {t: next((g for g in artists[row["artist_ids"][0]]["genres"] if g in GENRES), None)

@@ -462,11 +462,14 @@ class _World:
         self.album_year: dict[str, int] = {}
         self.tracks: list[dict] = []
         self.track_info: list[dict] = []  # artist index, genre, subgenre, original (for reissues)
+        self._id_buffer: list[str] = []
 
     # ---- small helpers -------------------------------------------------------------------------
     def new_id(self) -> str:
         while True:
-            ident = "".join(_ID_ALPHABET[self.rng.integers(0, 62, 22)])
+            if not self._id_buffer:  # drawn in batches: one numpy call per 512 ids
+                self._id_buffer = ["".join(row) for row in _ID_ALPHABET[self.rng.integers(0, 62, (512, 22))]][::-1]
+            ident = self._id_buffer.pop()
             if ident not in self.used_ids:
                 self.used_ids.add(ident)
                 return ident
@@ -654,15 +657,15 @@ _ROUNDING = {"danceability": 3, "energy": 3, "loudness": 3, "speechiness": 4, "a
              "instrumentalness": 6, "liveness": 4, "valence": 3, "tempo": 3}
 
 
-def _feature_entry(values: dict[str, np.ndarray], i: int) -> dict:
-    entry: dict[str, Any] = {}
+def _feature_columns(values: dict[str, np.ndarray]) -> dict[str, list]:
+    """Each audio feature as a list of plain Python numbers, clipped to its range and rounded as
+    Spotify reports them."""
+    columns: dict[str, list] = {}
     for name in FEATURE_NAMES:
-        if name in ("key", "mode", "time_signature"):
-            entry[name] = int(values[name][i])
-        else:
-            low, high, _ = FEATURE_RANGES[name]
-            entry[name] = round(float(np.clip(values[name][i], low, high)), _ROUNDING[name])
-    return entry
+        low, high, integral = FEATURE_RANGES[name]
+        clipped = np.clip(values[name], low, high)
+        columns[name] = clipped.astype(int).tolist() if integral else np.round(clipped, _ROUNDING[name]).tolist()
+    return columns
 
 
 def _iso(moment: datetime, millis: bool = False) -> str:
@@ -700,11 +703,13 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
 
     # Audio features as providers report them: some tracks unknown, some with keys missing.
     audio_features: dict[str, dict] = {}
+    columns = _feature_columns(values)
+    gaps = rng.random(n)
     for i, track in enumerate(world.tracks):
-        r = rng.random()
+        r = gaps[i]
         if r < 0.03:
             continue
-        entry = _feature_entry(values, i)
+        entry = {name: columns[name][i] for name in FEATURE_NAMES}
         if r < 0.07:
             for key in rng.choice(FEATURE_NAMES, size=int(rng.integers(1, 4)), replace=False):
                 entry.pop(str(key))
@@ -734,17 +739,22 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
     playlists: list[dict] = []
     n_playlists = max(12, n_tracks // 18)
     all_idx = np.arange(n)
+    by_subgenre: dict[str, list[int]] = {}
+    by_genre: dict[str, list[int]] = {}
+    for i in range(n):
+        by_subgenre.setdefault(subgenres[i], []).append(i)
+        by_genre.setdefault(genres[i], []).append(i)
     for _ in range(n_playlists):
         r = rng.random()
         if r < 0.6:
             genre = GENRES[int(rng.integers(len(GENRES)))]
             sub = world.pick(world.model.genres[genre]["subgenres"])
-            pool = np.array([i for i in range(n) if subgenres[i] == sub])
+            pool = np.array(by_subgenre.get(sub, []), dtype=int)
             name = f"{sub.title()} {world.pick(_PLAYLIST_SUFFIXES)}"
             description = world.pick(["", "", f"The best {sub} right now.", f"{sub} all day", "updated weekly"])
         elif r < 0.85:
             genre = GENRES[int(rng.integers(len(GENRES)))]
-            pool = np.array([i for i in range(n) if genres[i] == genre])
+            pool = np.array(by_genre.get(genre, []), dtype=int)
             label = {"r&b": "R&B", "edm": "EDM"}.get(genre, genre.title())
             name = world.pick([f"Best of {label}", f"{label} {world.pick(_PLAYLIST_SUFFIXES)}", f"My {label}", f"{label} ❤"])
             description = world.pick(["", f"{label} only", "no skips"])
