@@ -1,0 +1,455 @@
+"""The hybrid collaborative score: what playlists and sound say about a track, given the user's likes.
+
+Parts, each in [0, 1] (NaN where a part has nothing to say about a track):
+- `collab`: the playlist x track co-occurrence corpus. Two views of it, averaged: item factors from a
+  truncated SVD of the (length-normalised) playlist x track matrix, scored by cosine against the
+  user's profile (the liked tracks' factors summed with their signal weights); and direct
+  co-occurrence (how much the candidate shares playlists with liked tracks, normalised by its
+  popularity), which keeps the rare but telling pairs a low-rank view smooths away.
+- `artist`: the same two views one level up, for artists: liked artists (by signal weight) and artist
+  factors from the playlist x artist matrix. This is the fallback for a track the corpus never saw:
+  its artist may still be known.
+- `content`: audio features and year. The candidate's similarity to its k nearest liked tracks
+  (a Gaussian kernel on standardised features, averaged over the k nearest), not to one centroid, so a
+  listener who likes both ambient and metal is not averaged into neither.
+
+hybrid = weighted mean of the parts (weights in `PART_WEIGHTS`). A part a track lacks (say, a track the
+corpus never saw) is imputed with that part's median over the tracks scored together, so being unknown
+is neither a plus nor a minus; a track with no part at all (unknown to the corpus, unknown artist, no
+features) gets the defined fallback `FALLBACK` = 0: no evidence earns no credit, and the blend with the
+MLP still ranks such tracks by the MLP.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+FALLBACK = 0.0
+# Tuned on benchmarks/recommend.py: liked artists are the strongest single signal; collab and content
+# order the rest and carry the tracks of artists the user has not liked yet.
+PART_WEIGHTS = {"collab": 0.3, "artist": 3.0, "content": 0.3}
+K_NEAREST = 5
+MAX_REFERENCE_LIKES = 1500  # content kNN reference set: the strongest likes beyond this many
+
+# Fixed spreads (typical of Spotify's catalogue) make distances comparable across users and runs.
+CONTENT_SCALES: dict[str, float] = {
+    "danceability": 0.15, "energy": 0.2, "loudness": 3.5, "speechiness": 0.15, "acousticness": 0.3,
+    "instrumentalness": 0.35, "liveness": 0.2, "valence": 0.24, "tempo": 28.0, "mode": 0.5,
+    "duration_s_log": 0.35, "release_year": 10.0, "key_sin": 0.7, "key_cos": 0.7,
+}
+CONTENT_COLUMNS = tuple(CONTENT_SCALES)
+KERNEL_WIDTH = 1.0  # in standardised units (root mean square over the features both tracks have)
+
+_PAREN = re.compile(r"[\(\[][^\)\]]*[\)\]]")
+
+
+def normalise_artist(name: object) -> str | None:
+    """Lower case, accents and punctuation removed, a leading "the" dropped."""
+    if name is None or (isinstance(name, float) and math.isnan(name)):
+        return None
+    return _normalise_artist(str(name))
+
+
+@lru_cache(maxsize=200_000)
+def _normalise_artist(name: str) -> str | None:
+    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
+    s = re.sub(r"[^a-z0-9]+", " ", s).strip()
+    s = re.sub(r"^the ", "", s)
+    return s or None
+
+
+def content_matrix(frame: pd.DataFrame) -> np.ndarray:
+    """Standardised content features (rows: tracks, columns: CONTENT_COLUMNS), NaN where unknown."""
+    n = len(frame)
+
+    def col(name: str) -> np.ndarray:
+        if name not in frame.columns:
+            return np.full(n, np.nan)
+        return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+    out = np.full((n, len(CONTENT_COLUMNS)), np.nan)
+    for j, c in enumerate(CONTENT_COLUMNS):
+        if c == "duration_s_log":
+            v = col("duration_ms")
+            v = np.where(v > 0, np.log(np.clip(v, 1, None) / 1000.0), np.nan)
+        elif c in ("key_sin", "key_cos"):
+            k = col("key")
+            k = np.where((k >= 0) & (k <= 11), k, np.nan)
+            v = np.sin(2 * np.pi * k / 12) if c == "key_sin" else np.cos(2 * np.pi * k / 12)
+        else:
+            v = col(c)
+        out[:, j] = v / CONTENT_SCALES[c]
+    return out
+
+
+def _unit_rows(m: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return m / np.where(norms > 0, norms, 1.0)
+
+
+@dataclass
+class CorpusData:
+    """A playlist x track 0/1 matrix with its column track ids and per-track artist keys."""
+
+    matrix: Any  # scipy.sparse.csr_matrix, playlists x tracks
+    track_ids: np.ndarray
+    playlist_ids: list[str] = field(default_factory=list)
+    track_artists: np.ndarray | None = None  # artist key per column (normalised name), None = unknown
+    playlist_names: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_pairs(cls, pairs: Sequence[tuple[str, str]], artists: dict[str, str] | None = None) -> "CorpusData":
+        """From (playlist id, track id) pairs; `artists` maps track id -> artist name (optional)."""
+        import scipy.sparse as sp
+
+        pl = pd.Index(sorted({p for p, _ in pairs}))
+        tr = pd.Index(sorted({t for _, t in pairs}))
+        rows = pl.get_indexer([p for p, _ in pairs])
+        cols = tr.get_indexer([t for _, t in pairs])
+        m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(pl), len(tr)))
+        m.data[:] = 1.0
+        m.sum_duplicates()
+        m.data = np.minimum(m.data, 1.0)
+        keys = None
+        if artists:
+            keys = np.array([normalise_artist(artists.get(t)) for t in tr], dtype=object)
+        return cls(m, np.asarray(tr, dtype=object), list(pl), keys)
+
+    @classmethod
+    def from_store(cls, store) -> "CorpusData":
+        """The imported corpus plus the user's own playlists (when the library area offers them)."""
+        import scipy.sparse as sp
+
+        m, track_ids, playlist_ids = store.corpus_matrix()
+        meta = store.corpus_tracks_frame() if len(track_ids) else pd.DataFrame(columns=["track_id", "artist_name"])
+        artist_of = dict(zip(meta["track_id"], meta["artist_name"]))
+        own = _own_playlists(store)
+        if own:
+            extra = [t for items in own.values() for t in items if t not in set(track_ids)]
+            extra = list(dict.fromkeys(extra))
+            all_ids = np.concatenate([track_ids, np.asarray(extra, dtype=object)]) if extra else track_ids
+            col = {t: i for i, t in enumerate(all_ids)}
+            rows, cols = [], []
+            for r, items in enumerate(own.values()):
+                for t in set(items):
+                    rows.append(r)
+                    cols.append(col[t])
+            own_m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(own), len(all_ids)))
+            m = sp.vstack([sp.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], len(all_ids))), own_m]).tocsr()
+            track_ids = all_ids
+            playlist_ids = list(playlist_ids) + [f"own:{k}" for k in own]
+            artist_of.update(_library_artist_names(store, extra))
+        keys = np.array([normalise_artist(artist_of.get(t)) for t in track_ids], dtype=object)
+        return cls(m, track_ids, playlist_ids, keys)
+
+
+def _own_playlists(store) -> dict[str, list[str]]:
+    """The user's own playlists' items from the library area, if it offers them (else none)."""
+    fn = getattr(store, "own_playlist_items", None)
+    if fn is None:
+        return {}
+    try:
+        got = fn()
+    except Exception:  # the library area is a teammate's; the corpus works without it
+        return {}
+    return {str(k): [t for t in v if t] for k, v in dict(got).items()}
+
+
+def _library_artist_names(store, track_ids) -> dict[str, str]:
+    fn = getattr(store, "tracks_frame", None)
+    if fn is None or not len(track_ids):
+        return {}
+    try:
+        f = fn(list(track_ids))
+    except Exception:
+        return {}
+    col = "artist_name" if "artist_name" in f.columns else "primary_artist_name" if "primary_artist_name" in f.columns else None
+    return dict(zip(f["track_id"], f[col])) if col else {}
+
+
+class HybridScorer:
+    """Fit once per recommendation run (or per validation split in train), then score any frame."""
+
+    def __init__(self) -> None:
+        self.corpus: CorpusData | None = None
+        self.col_of: dict[str, int] = {}
+        self.item_factors: np.ndarray | None = None  # unit rows, one per corpus track
+        self.profile: np.ndarray | None = None
+        self.cooc: np.ndarray | None = None  # normalised co-occurrence with the likes, per corpus track
+        self.shared: np.ndarray | None = None  # playlists shared with a liked track, per corpus track
+        self.artist_weight: dict[str, float] = {}
+        self.artist_factor_score: dict[str, float] = {}
+        self.artist_cooc: dict[str, float] = {}
+        self.likes_content: np.ndarray = np.zeros((0, len(CONTENT_COLUMNS)))
+        self.likes_ids: np.ndarray = np.zeros(0, dtype=object)
+        self.likes_names: np.ndarray = np.zeros(0, dtype=object)
+        self.id_to_artist: dict[str, str] = {}
+        self.weights = dict(PART_WEIGHTS)
+
+    # ------------------------------------------------------------------------------------------
+    @classmethod
+    def fit(
+        cls,
+        store_or_corpus,
+        profile_frame: pd.DataFrame,
+        *,
+        n_factors: int = 64,
+        seed: int = 0,
+        weights: dict[str, float] | None = None,
+    ) -> "HybridScorer":
+        """`store_or_corpus`: a Store (its imported corpus and the user's own playlists), a CorpusData,
+        or None (content and artist parts only). `profile_frame`: tracks with `track_id`, and
+        optionally `label` (only label 1 counts), `weight`, `primary_artist_id`, `artist_name` and the
+        feature columns."""
+        self = cls()
+        if weights:
+            self.weights.update(weights)
+        if store_or_corpus is None:
+            corpus = None
+        elif isinstance(store_or_corpus, CorpusData):
+            corpus = store_or_corpus
+        else:
+            corpus = CorpusData.from_store(store_or_corpus)
+        if corpus is not None and corpus.matrix.shape[0] == 0:
+            corpus = None
+        self.corpus = corpus
+
+        likes = profile_frame
+        if "label" in likes.columns:
+            likes = likes[pd.to_numeric(likes["label"], errors="coerce") == 1]
+        likes = likes.reset_index(drop=True)
+        w = (
+            pd.to_numeric(likes["weight"], errors="coerce").fillna(1.0).clip(lower=0.0).to_numpy(dtype=float)
+            if "weight" in likes.columns
+            else np.ones(len(likes))
+        )
+        ids = likes["track_id"].astype(str).to_numpy(dtype=object) if len(likes) else np.zeros(0, dtype=object)
+        self._learn_artist_names(likes)
+
+        # -- collaborative part (tracks) and artist co-occurrence -------------------------------
+        if corpus is not None:
+            self.col_of = {t: i for i, t in enumerate(corpus.track_ids)}
+            self._fit_collab(corpus, ids, w, n_factors, seed)
+
+        # -- liked artists ------------------------------------------------------------------
+        keys = self._artist_keys(likes)
+        aw: dict[str, float] = {}
+        for k, wi in zip(keys, w):
+            if isinstance(k, str):
+                aw[k] = aw.get(k, 0.0) + float(wi)
+        self.artist_weight = aw
+
+        # -- content reference set -------------------------------------------------------------
+        content = content_matrix(likes)
+        has = ~np.all(np.isnan(content), axis=1)
+        order = np.argsort(-w[has], kind="stable")[:MAX_REFERENCE_LIKES]
+        self.likes_content = content[has][order]
+        self.likes_ids = ids[has][order]
+        names = likes["name"].astype(str).to_numpy(dtype=object) if "name" in likes.columns else ids
+        self.likes_names = names[has][order]
+        self._all_like_ids = ids
+        self._all_like_names = names
+        return self
+
+    def _learn_artist_names(self, frame: pd.DataFrame) -> None:
+        if "primary_artist_id" in frame.columns and "artist_name" in frame.columns:
+            pairs = frame[["primary_artist_id", "artist_name"]].drop_duplicates()
+            for a, n in zip(pairs["primary_artist_id"], pairs["artist_name"]):
+                k = normalise_artist(n)
+                if isinstance(a, str) and k:
+                    self.id_to_artist[a] = k
+
+    def _artist_keys(self, frame: pd.DataFrame) -> np.ndarray:
+        """One artist key per row: the normalised name when it can be known, else `id:<artist id>`.
+        (Vectorised over unique values: 100,000 candidates have far fewer artists.)"""
+        self._learn_artist_names(frame)
+        n = len(frame)
+        keys = pd.Series([None] * n, dtype=object, index=range(n))
+        if "artist_name" in frame.columns:
+            codes, uniq = pd.factorize(frame["artist_name"].reset_index(drop=True))
+            norm = np.array([normalise_artist(u) for u in uniq] + [None], dtype=object)
+            keys = pd.Series(norm[codes], dtype=object)
+        aids = frame["primary_artist_id"].reset_index(drop=True) if "primary_artist_id" in frame.columns else None
+        if aids is not None and keys.isna().any():
+            keys = keys.fillna(aids.map(self.id_to_artist))
+        if self.corpus is not None and self.corpus.track_artists is not None and keys.isna().any():
+            cols = frame["track_id"].astype(str).reset_index(drop=True).map(self.col_of)
+            ok = keys.isna() & cols.notna()
+            keys[ok] = self.corpus.track_artists[cols[ok].astype(int).to_numpy()]
+        if aids is not None and keys.isna().any():
+            ok = keys.isna() & aids.notna() & (aids.astype(str) != "")
+            keys[ok] = "id:" + aids[ok].astype(str)
+        return keys.to_numpy(dtype=object)
+
+    def _fit_collab(self, corpus: CorpusData, like_ids: np.ndarray, w: np.ndarray, n_factors: int, seed: int) -> None:
+        import scipy.sparse as sp
+
+        X = corpus.matrix.tocsr().astype(np.float32)
+        n_pl, n_tr = X.shape
+        cols = np.array([self.col_of.get(t, -1) for t in like_ids], dtype=np.int64)
+        inside = cols >= 0
+        wl = np.zeros(n_tr, dtype=np.float64)
+        np.add.at(wl, cols[inside], w[inside])
+        lengths = np.asarray(X.sum(axis=1)).ravel()
+        pop = np.asarray(X.sum(axis=0)).ravel()
+
+        # direct co-occurrence: playlists weighted by how much of them is liked, shorter lists count more
+        u = X @ wl  # liked weight per playlist
+        u_norm = u / np.sqrt(np.maximum(lengths, 1.0))
+        raw = X.T @ u_norm
+        raw[cols[inside]] = 0.0  # a liked track's own playlists say nothing new about it
+        self.cooc = 1.0 - np.exp(-raw / np.sqrt(np.maximum(pop, 1.0)))
+        self.shared = X.T @ (u > 0).astype(np.float32)
+        self._u = u
+
+        # item factors: truncated SVD of the row-normalised matrix
+        k = int(min(n_factors, n_pl - 1, n_tr - 1))
+        if k >= 2 and inside.any():
+            from sklearn.decomposition import TruncatedSVD
+
+            Xn = sp.diags(1.0 / np.sqrt(np.maximum(lengths, 1.0))).astype(np.float32) @ X
+            svd = TruncatedSVD(n_components=k, random_state=seed, algorithm="randomized", n_iter=4)
+            svd.fit(Xn)
+            V = svd.components_.T * np.sqrt(svd.singular_values_)[None, :]
+            self.item_factors = _unit_rows(V).astype(np.float32)
+            prof = (self.item_factors[cols[inside]] * w[inside, None]).sum(axis=0)
+            nrm = np.linalg.norm(prof)
+            self.profile = prof / nrm if nrm > 0 else None
+
+        # artists: co-occurrence and factor affinity through the playlists, per artist key
+        if corpus.track_artists is not None:
+            keys = pd.Series(corpus.track_artists)
+            known = keys.notna().to_numpy()
+            codes, uniq = pd.factorize(keys[known])
+            A = sp.csr_matrix(
+                (np.ones(len(codes), dtype=np.float32), (np.flatnonzero(known), codes)), shape=(n_tr, len(uniq))
+            )
+            XA = X @ A  # playlists x artists (counts)
+            XA.data = np.minimum(XA.data, 1.0)
+            apop = np.asarray(XA.sum(axis=0)).ravel()
+            raw_a = XA.T @ u_norm
+            self.artist_cooc = dict(zip(uniq, 1.0 - np.exp(-raw_a / np.sqrt(np.maximum(apop, 1.0)))))
+
+    # ------------------------------------------------------------------------------------------
+    def score_parts(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Per track: `collab`, `artist`, `content` (NaN where a part knows nothing), `hybrid`,
+        `shared_playlists` (corpus playlists shared with liked tracks)."""
+        n = len(frame)
+        collab = np.full(n, np.nan)
+        shared = np.zeros(n)
+        if self.corpus is not None and self.cooc is not None:
+            cols = frame["track_id"].astype(str).map(self.col_of).fillna(-1).to_numpy(dtype=np.int64)
+            inside = cols >= 0
+            c = self.cooc[cols[inside]]
+            if self.profile is not None:
+                cos = np.clip(self.item_factors[cols[inside]] @ self.profile, 0.0, 1.0)
+                c = 0.5 * c + 0.5 * cos
+            collab[inside] = c
+            shared[inside] = self.shared[cols[inside]]
+
+        keys = pd.Series(self._artist_keys(frame), dtype=object)
+        total = sum(self.artist_weight.values()) or 1.0
+        spread = max(len(self.artist_weight), 1) ** 0.5
+        liked = keys.map(self.artist_weight).astype(float).fillna(0.0).to_numpy()
+        direct = 1.0 - np.exp(-4.0 * liked / total * spread)
+        via = keys.map(self.artist_cooc).astype(float).to_numpy()
+        artist = np.where(np.isnan(via), direct, 0.6 * direct + 0.4 * via)
+        artist[keys.isna().to_numpy()] = np.nan
+
+        content = self._content_scores(frame)[0]
+
+        hybrid = self.combine(collab, artist, content)
+        return pd.DataFrame(
+            {"collab": collab, "artist": artist, "content": content, "hybrid": np.clip(hybrid, 0.0, 1.0),
+             "shared_playlists": shared},
+            index=frame.index,
+        )
+
+    def combine(self, collab: np.ndarray, artist: np.ndarray, content: np.ndarray) -> np.ndarray:
+        """Weighted mean of the parts. A part a track lacks is imputed with that part's median over
+        the tracks scored together (neutral: knowing nothing is neither a plus nor a minus); a part no
+        track has drops out; a track with no part at all gets FALLBACK."""
+        parts = np.vstack([collab, artist, content]).astype(float)
+        wts = np.array([self.weights["collab"], self.weights["artist"], self.weights["content"]], dtype=float)
+        have = ~np.isnan(parts)
+        for i in range(len(parts)):
+            if have[i].any():
+                parts[i, ~have[i]] = float(np.median(parts[i, have[i]]))
+            else:
+                wts[i] = 0.0
+        if wts.sum() <= 0:
+            return np.full(parts.shape[1], FALLBACK)
+        hybrid = (parts * wts[:, None]).sum(axis=0) / wts.sum()
+        return np.where(have.any(axis=0), np.clip(hybrid, 0.0, 1.0), FALLBACK)
+
+    def score(self, frame: pd.DataFrame) -> np.ndarray:
+        """The hybrid score in [0, 1] for each row of `frame` (FALLBACK where nothing is known)."""
+        return self.score_parts(frame)["hybrid"].to_numpy()
+
+    # ------------------------------------------------------------------------------------------
+    def _content_scores(self, frame: pd.DataFrame, want_nearest: bool = False, chunk: int = 4096):
+        """Mean Gaussian-kernel similarity to the K_NEAREST nearest liked tracks (NaN: no features)."""
+        n = len(frame)
+        out = np.full(n, np.nan)
+        nearest: list[list[int]] = [[] for _ in range(n)] if want_nearest else []
+        L = self.likes_content
+        if len(L) == 0 or n == 0:
+            return out, nearest
+        X = content_matrix(frame)
+        Ml = (~np.isnan(L)).astype(np.float32)
+        Lf = np.nan_to_num(L).astype(np.float32)
+        Lsq = Lf * Lf
+        k = min(K_NEAREST, len(L))
+        for s in range(0, n, chunk):
+            x = X[s : s + chunk]
+            mc = (~np.isnan(x)).astype(np.float32)
+            xf = np.nan_to_num(x).astype(np.float32)
+            # squared distance over the features both tracks have, as a mean per shared feature
+            d2 = (xf * xf) @ Ml.T + mc @ Lsq.T - 2.0 * (xf @ Lf.T)
+            cnt = mc @ Ml.T
+            d2 = np.where(cnt >= 3, np.maximum(d2, 0.0) / np.maximum(cnt, 1.0), np.inf)
+            sim = np.exp(-d2 / (2.0 * KERNEL_WIDTH**2))
+            top = -np.partition(-sim, k - 1, axis=1)[:, :k]
+            val = top.mean(axis=1)
+            val[np.all(cnt < 3, axis=1)] = np.nan
+            out[s : s + chunk] = val
+            if want_nearest:
+                idx = np.argsort(-sim, axis=1)[:, :3]
+                for r, row in enumerate(idx):
+                    nearest[s + r] = [int(j) for j in row if sim[r, j] > 0]
+        return out, nearest
+
+    def explain(self, frame: pd.DataFrame, top_playlists: int = 2) -> list[dict]:
+        """Reasons per row: nearest liked tracks (by sound), shared playlists (count and names)."""
+        _, nearest = self._content_scores(frame, want_nearest=True)
+        parts = self.score_parts(frame)
+        out = []
+        X = self.corpus.matrix.tocsc() if self.corpus is not None else None
+        for i, tid in enumerate(frame["track_id"].astype(str)):
+            names = [
+                {"track_id": str(self.likes_ids[j]), "name": str(self.likes_names[j])} for j in nearest[i]
+            ]
+            playlists: list[str] = []
+            if X is not None and tid in self.col_of:
+                rows = X.indices[X.indptr[self.col_of[tid]] : X.indptr[self.col_of[tid] + 1]]
+                rows = [r for r in rows if self._u[r] > 0]
+                rows.sort(key=lambda r: -self._u[r])
+                playlists = [self.corpus.playlist_ids[r] for r in rows[:top_playlists]]
+                playlists = [self.corpus.playlist_names.get(p, p) for p in playlists]
+            row = parts.iloc[i]
+            out.append(
+                {
+                    "nearest_liked": names,
+                    "shared_playlists": int(row["shared_playlists"]),
+                    "shared_playlist_names": playlists,
+                }
+            )
+        return out
