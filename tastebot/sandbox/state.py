@@ -114,6 +114,7 @@ class SandboxState:
         for pl in catalog.get("playlists", []):
             self.playlists[pl["id"]] = self._playlist_from_catalog(pl)
         self.created_playlists: list[str] = []  # newest first
+        self._ensure_realism_in_own_playlists()
 
         saved = sorted(listener.get("saved_tracks", []), key=lambda s: s["added_at"], reverse=True)
         self.saved: list[tuple[str, str]] = [(s["track_id"], s["added_at"]) for s in saved]
@@ -151,6 +152,21 @@ class SandboxState:
             collaborative=bool(pl.get("collaborative", False)), description=pl.get("description"),
             entries=entries, followers=followers,
         )
+
+    def _ensure_realism_in_own_playlists(self) -> None:
+        """The listener's own playlists hold at least one null item and one local file, so every
+        client meets both (when the listener owns a playlist of 5 or more items)."""
+        own = [p for p in self.playlists.values() if self.owns(p) and len(p.entries) >= 5]
+        if not own:
+            return
+        entries = [e for p in own for e in p.entries]
+        if not any(e["local_uri"] for e in entries):
+            target = own[0]
+            uri = LOCAL_PREFIX + ":".join(quote_plus(x) for x in ("The Basement Tapes", "Phone Memos", "Voice Memo 12", "143"))
+            target.entries.insert(len(target.entries) // 2, {**target.entries[len(target.entries) // 2], "track_id": None, "local_uri": uri})
+        if not any(e["track_id"] is None and not e["local_uri"] for e in entries):
+            target = own[-1]
+            target.entries.insert(1, {**target.entries[1], "track_id": None, "local_uri": None})
 
     def _add_realism(self, pid: str, owner_id: str, entries: list[dict[str, Any]]) -> None:
         """Real playlists hold a `null` item or a local file now and then; so do these (same per seed)."""
