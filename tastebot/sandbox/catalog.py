@@ -13,6 +13,7 @@ import csv
 import json
 import math
 import re
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -720,8 +721,8 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
     users = [{"id": listener_id, "display_name": "Sandbox Listener"}]
     for k in range(30):
         first, last = world.pick(_WORDS["first"]), world.pick(_WORDS["last"])
-        users.append({"id": f"{first.lower()}.{last.lower()}{int(rng.integers(1, 100))}"
-                      .encode("ascii", "ignore").decode() or f"user{k}",
+        handle = unicodedata.normalize("NFKD", f"{first}.{last}".lower()).encode("ascii", "ignore").decode()
+        users.append({"id": f"{handle}{int(rng.integers(1, 100))}",
                       "display_name": f"{first} {last[0]}."})
     seen_users: set[str] = set()
     for k, user in enumerate(users):  # ids must be unique
@@ -764,7 +765,8 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
             name, description = mood, world.pick(["", "for the mood", "mixed genres"])
         if len(pool) < 5:
             pool = all_idx
-        size = min(int(rng.integers(15, 71)), len(pool))
+        # Small worlds get small playlists, or two followed playlists would cover the whole catalogue.
+        size = min(int(rng.integers(15, 71)), len(pool), max(10, n // 8))
         weights = pop_weight[pool] / pop_weight[pool].sum()
         members = [int(i) for i in rng.choice(pool, size=size, replace=False, p=weights)]
         for j in range(len(members)):  # noise: any track at all
@@ -843,12 +845,12 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
         moment -= timedelta(seconds=gap, milliseconds=int(rng.integers(0, 1000)))
 
     # The listener's own playlists: two of liked songs, one dislike list.
-    liked_pool = np.array(saved + extras + draw(np.array([i for i in liked_idx if i not in saved_set]), 8))
+    liked_pool = np.array(saved + extras + draw(np.array([i for i in liked_idx if i not in saved_set]), max(2, n // 75)))
     own = []
     low_energy = liked_pool[values["energy"][liked_pool] < np.median(values["energy"][liked_pool])]
     high_energy = liked_pool[values["energy"][liked_pool] >= np.median(values["energy"][liked_pool])]
     for name, pool, description in (("Late night", low_energy, "slow ones"), ("Gym", high_energy, "")):
-        members = draw(pool, int(rng.integers(10, 26)))
+        members = draw(pool, min(int(rng.integers(10, 26)), max(4, n // 30)))
         own.append({"id": world.new_id(), "name": name, "owner_id": listener_id, "public": world.chance(0.5),
                     "collaborative": False, "description": description,
                     "track_ids": [world.tracks[i]["id"] for i in members]})
