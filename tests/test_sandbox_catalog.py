@@ -240,6 +240,8 @@ CASES = [
      "catalog: audio_features['{f0}'].energy: 1.5 is out of range (0.0..1.0)"),
     ("feature not a number", lambda c: c["audio_features"][_first_feature_id(c)].update(tempo="fast"),
      "catalog: audio_features['{f0}'].tempo: expected a number, got a string 'fast'"),
+    ("feature NaN", lambda c: c["audio_features"][_first_feature_id(c)].update(valence=float("nan")),
+     "catalog: audio_features['{f0}'].valence: must be a finite number, got NaN"),
     ("feature key not integral", lambda c: c["audio_features"][_first_feature_id(c)].update(key=2.5),
      "catalog: audio_features['{f0}'].key: expected an integer, got a number 2.5"),
     ("unknown feature", lambda c: c["audio_features"][_first_feature_id(c)].update(loudnes=-5.0),

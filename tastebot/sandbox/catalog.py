@@ -255,6 +255,8 @@ def _validate(data: Any) -> None:
             low, high, integral = FEATURE_RANGES[key]
             if integral and not _is_int(value):
                 raise _Bad(f"{path}.{key}", f"expected an integer, got {_kind(value)} {_show(value)}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _Bad(f"{path}.{key}", f"must be a finite number, got {_show(value)}")
             if not _is_number(value):
                 raise _Bad(f"{path}.{key}", f"expected a number, got {_kind(value)} {_show(value)}")
             if not low <= value <= high:
