@@ -552,6 +552,15 @@ class LibraryMixin:
                 params.append(val)
         return {r[0] for r in self.conn.execute(sql, params)}
 
+    def signal_times(self, source: str, track_ids: Iterable[str] | None = None, context: str = "") -> dict[str, str]:
+        """{track_id: at} of one source's signals, optionally only for some tracks."""
+        rows = self.conn.execute("SELECT track_id, at FROM signals WHERE source = ? AND context = ?", (source, context))
+        out = {r[0]: r[1] for r in rows}
+        if track_ids is not None:
+            wanted = set(track_ids)
+            out = {t: a for t, a in out.items() if t in wanted}
+        return out
+
     def signal_counts(self) -> dict[str, dict[str, int]]:
         """{source: {'like'|'dislike': n}} over every stored signal."""
         out: dict[str, dict[str, int]] = {}

@@ -1,0 +1,549 @@
+"""The Spotify gateway: the only module that calls the Web API (through spotipy).
+
+`SpotifyClient(settings)` wraps `spotipy.Spotify` with spotipy's own retrying switched off and a
+bounded policy of tastebot's own:
+
+- 429: wait `Retry-After` when it is at most `settings.max_wait` seconds, with a countdown on
+  stderr; otherwise raise `RateLimited` (exit 75) saying when to try again. Callers commit their
+  progress page by page, so stopping here loses nothing.
+- 5xx, dropped connections, timeouts: a few retries with exponential backoff, then `SpotifyError`.
+- 401: one token refresh, then the request again.
+- 403/404: a clear message per endpoint (a playlist a development-mode app may not read, an
+  endpoint gone for this kind of app, ...).
+
+Messages never carry tokens: spotipy sends the token in a header, and errors are built from the
+endpoint name, the status and Spotify's short message only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import requests
+
+from tastebot import console
+from tastebot.errors import AuthError, FeatureProviderError, InputError, NotLoggedIn, RateLimited, SpotifyError
+from tastebot.settings import Settings
+
+__all__ = [
+    "SpotifyClient",
+    "PlaylistRefused",
+    "PlaylistNotFound",
+    "EndpointUnavailable",
+    "parse_playlist_ref",
+    "RetryPolicy",
+]
+
+# The probe for the kind of app: an id that exists on every Spotify; any answer but 403 means the
+# audio-features endpoint is served (extended quota).
+PROBE_TRACK_ID = "4uLU6hMCjMI75M1A2tKUQC"
+
+PAGE_SAVED = 50
+PAGE_TOP = 50
+PAGE_PLAYLISTS = 50
+PAGE_PLAYLIST_ITEMS = 50
+PAGE_SEARCH = 10          # development-mode limit; extended apps accept 50 but 10 works everywhere
+PAGE_ARTIST_ALBUMS = 10   # development-mode limit
+PAGE_ALBUM_TRACKS = 50
+PAGE_FOLLOWED = 50
+BATCH_AUDIO_FEATURES = 100
+BATCH_ARTISTS = 50
+BATCH_ADD_ITEMS = 100
+
+
+class PlaylistRefused(SpotifyError):
+    """403 on a playlist's items: a development-mode app may read only playlists the user owns or
+    collaborates on."""
+
+
+class PlaylistNotFound(SpotifyError):
+    """404 on a playlist: deleted, a typo, or a Spotify-owned editorial playlist (404 for new apps)."""
+
+
+class EndpointUnavailable(SpotifyError):
+    """The endpoint is gone or refused for this kind of app (403/404 on the whole endpoint)."""
+
+
+_PLAYLIST_ID = re.compile(r"^[0-9A-Za-z]{10,40}$")
+_PLAYLIST_URI = re.compile(r"^spotify:(?:user:[^:]+:)?playlist:([0-9A-Za-z]+)$")
+_PLAYLIST_URL = re.compile(
+    r"^(?:https?://)?open\.spotify\.com/(?:intl-[A-Za-z-]+/)?(?:user/[^/]+/)?playlist/([0-9A-Za-z]+)/?(?:[?#].*)?$"
+)
+
+
+def parse_playlist_ref(text: str) -> str:
+    """The playlist id in `spotify:playlist:ID`, `https://open.spotify.com/playlist/ID?si=..` or a bare
+    id. Anything else is an InputError naming what was given."""
+    raw = (text or "").strip()
+    for pattern in (_PLAYLIST_URI, _PLAYLIST_URL):
+        m = pattern.match(raw)
+        if m:
+            return m.group(1)
+    if _PLAYLIST_ID.match(raw):
+        return raw
+    shown = raw if len(raw) <= 60 else raw[:57] + "..."
+    raise InputError(
+        f"Not a Spotify playlist: {shown!r}. Give a playlist URI (spotify:playlist:ID), "
+        "a link (https://open.spotify.com/playlist/ID) or the bare ID."
+    )
+
+
+def _human_seconds(seconds: float) -> str:
+    seconds = int(math.ceil(seconds))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _retry_after(headers: Mapping[str, str] | None, default: float = 5.0) -> float:
+    if not headers:
+        return default
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if value is None:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        # An HTTP date is allowed by the standard; Spotify sends seconds, but be safe.
+        try:
+            from email.utils import parsedate_to_datetime
+
+            when = parsedate_to_datetime(value)
+            return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        except (TypeError, ValueError):
+            return default
+
+
+def default_countdown(seconds: float, service: str) -> None:
+    """Wait `seconds`, showing a countdown on stderr (a status line on a terminal, one line otherwise)."""
+    from rich.errors import LiveError
+
+    end = time.monotonic() + seconds
+    text = f"{service} asks tastebot to slow down: waiting {{}} (Ctrl-C stops; progress is saved)"
+    if console.err.is_terminal:
+        try:
+            with console.err.status(text.format(_human_seconds(seconds))) as status:
+                while (left := end - time.monotonic()) > 0:
+                    status.update(text.format(_human_seconds(left)))
+                    time.sleep(min(1.0, left))
+            return
+        except LiveError:  # a progress display is already live: fall back to one line
+            pass
+    console.info(text.format(_human_seconds(seconds)))
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(1.0, left))
+
+
+class RetryPolicy:
+    """What tastebot does on 429 and transient failures; shared by the Spotify and ReccoBeats clients.
+
+    `countdown(seconds, service)` does the waiting for 429 (default: a countdown on stderr); a
+    caller with its own progress display passes one that shows the wait there.
+    """
+
+    server_retries = 6        # 5xx / dropped connection / timeout: attempts after the first
+    backoff_base = 0.25       # seconds; doubles each retry
+    backoff_max = 8.0
+    rate_limit_budget = 3.0   # total 429 waiting per request, in multiples of max_wait (at least 60 s)
+
+    def __init__(self, max_wait: float, countdown: Callable[[float, str], None] | None = None):
+        self.max_wait = float(max_wait)
+        self.countdown = countdown or default_countdown
+        self.rate_limited_waits = 0
+        self.retries = 0
+        self.waited_s = 0.0
+
+    def backoff(self, attempt: int) -> None:
+        self.retries += 1
+        time.sleep(min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1))))
+
+    def wait_rate_limit(self, retry_after: float, service: str, waited_for_request: float) -> float:
+        """Wait for a 429, or raise RateLimited when the wait is longer than max_wait (or the total
+        waiting for one request exceeds its budget). Returns the seconds waited."""
+        budget = max(60.0, self.rate_limit_budget * self.max_wait)
+        if retry_after > self.max_wait or waited_for_request + retry_after > budget:
+            until = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
+            raise RateLimited(
+                f"{service} is rate-limiting tastebot and asks to wait {_human_seconds(retry_after)} "
+                f"(more than --max-wait {self.max_wait:g} s). Progress is saved: run the command again after "
+                f"{until:%Y-%m-%d %H:%M} UTC.",
+                retry_after=retry_after,
+            )
+        self.rate_limited_waits += 1
+        self.waited_s += retry_after
+        if retry_after > 0:
+            self.countdown(retry_after, service)
+        return retry_after
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(
+        exc,
+        (requests.exceptions.ConnectionError, requests.exceptions.Timeout, requests.exceptions.ChunkedEncodingError),
+    )
+
+
+class _BadAnswer(Exception):
+    """A 2xx answer without the JSON a GET must carry (a body cut short): retried like a 5xx."""
+
+
+class SpotifyClient:
+    """Every Web API call tastebot makes. Counts requests in `request_count` (every attempt)."""
+
+    def __init__(self, settings: Settings, *, auth_manager: Any = None,
+                 countdown: Callable[[float, str], None] | None = None):
+        import spotipy
+
+        self.settings = settings
+        if auth_manager is None:
+            from tastebot.auth import api_auth_manager, quiet_spotipy_logging
+
+            quiet_spotipy_logging()
+            auth_manager = api_auth_manager(settings)
+        self.auth_manager = auth_manager
+        # A session without urllib3 retries: spotipy's Retry would turn a 503 into a bare "429 Max
+        # Retries" and sleep on Retry-After by itself. tastebot decides the waiting.
+        session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self._sp = spotipy.Spotify(
+            auth_manager=auth_manager,
+            requests_session=session,
+            requests_timeout=settings.request_timeout,
+            retries=0,
+            status_retries=0,
+        )
+        self._sp.prefix = settings.api_url
+        self.policy = RetryPolicy(settings.max_wait, countdown)
+        self.request_count = 0
+        self.requests_by_endpoint: Counter[str] = Counter()
+        self._app_kind: str | None = None
+        self._me: dict | None = None
+
+    @property
+    def service(self) -> str:
+        return "The Spotify sandbox" if self.settings.is_sandbox else "Spotify"
+
+    # -- the one place requests go through ---------------------------------------------------------
+    def _call(self, label: str, fn: Callable[[], Any], *, expect_json: bool = True, context: str | None = None) -> Any:
+        from spotipy.exceptions import SpotifyException
+
+        failures = 0
+        refreshed = False
+        waited = 0.0
+        while True:
+            self.request_count += 1
+            self.requests_by_endpoint[label] += 1
+            try:
+                result = fn()
+                if expect_json and result is None:
+                    raise _BadAnswer()
+                return result
+            except SpotifyException as exc:
+                status = exc.http_status
+                if status == 429:
+                    waited += self.policy.wait_rate_limit(_retry_after(exc.headers), self.service, waited)
+                    continue
+                if status == 401 and not refreshed:
+                    refreshed = True
+                    self._refresh_token()
+                    continue
+                if status is not None and 500 <= status < 600 and failures < self.policy.server_retries:
+                    failures += 1
+                    self.policy.backoff(failures)
+                    continue
+                raise self._error(label, status, _spotify_message(exc), context) from None
+            except _BadAnswer:
+                if failures < self.policy.server_retries:
+                    failures += 1
+                    self.policy.backoff(failures)
+                    continue
+                raise SpotifyError(
+                    f"{self.service} kept answering {label} with an empty or unreadable body; try again later.",
+                    endpoint=label,
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                if _transient(exc) and failures < self.policy.server_retries:
+                    failures += 1
+                    self.policy.backoff(failures)
+                    continue
+                raise SpotifyError(
+                    f"Cannot reach {self.service} at {self.settings.api_url} ({type(exc).__name__}, "
+                    f"{failures + 1} attempts); check the connection and try again.",
+                    endpoint=label,
+                ) from None
+
+    def _refresh_token(self) -> None:
+        refresh = getattr(self.auth_manager, "refresh_now", None)
+        if callable(refresh):
+            refresh()
+            return
+        cached = getattr(self.auth_manager, "cache_handler", None)
+        token = cached.get_cached_token() if cached is not None else None
+        if token and token.get("refresh_token") and hasattr(self.auth_manager, "refresh_access_token"):
+            self.auth_manager.refresh_access_token(token["refresh_token"])
+
+    def _error(self, label: str, status: int | None, message: str | None, context: str | None) -> SpotifyError:
+        what = f" {context}" if context else ""
+        detail = f": {message}" if message else ""
+        if status == 401:
+            return NotLoggedIn(f"{self.service} refused the login even after refreshing it: run `tastebot login`.")
+        if status == 403 and message and "registered" in message.lower():
+            return AuthError(
+                f"{self.service} refused: this Spotify user is not registered on the app. A development-mode app "
+                "serves only the users added in its dashboard (Users and Access, at most 5)."
+            )
+        if label == "playlist_items" and status == 403:
+            return PlaylistRefused(
+                f"Spotify refuses the items of playlist{what}: on a development-mode app you can only read playlists "
+                "you own or collaborate on; copy it into a playlist of your own.",
+                status=status, endpoint=label,
+            )
+        if label in ("playlist", "playlist_items") and status == 404:
+            return PlaylistNotFound(
+                f"Playlist{what} not found: deleted, mistyped, or a Spotify-owned editorial playlist, which "
+                "new and development-mode apps cannot read.",
+                status=status, endpoint=label,
+            )
+        if label == "audio_features" and status in (403, 404, 410):
+            return FeatureProviderError(
+                f"Spotify's /audio-features is not available to this app (HTTP {status}): development-mode apps "
+                "lost it in 2024.",
+                status=status, endpoint=label,
+            )
+        if status in (403, 404, 410):
+            return EndpointUnavailable(
+                f"{self.service} refuses {label}{what} for this app (HTTP {status}{detail}); development-mode apps "
+                "lost part of the Web API.",
+                status=status, endpoint=label,
+            )
+        if status == 400:
+            return SpotifyError(f"{self.service} rejected the request to {label}{what} (HTTP 400{detail}).",
+                                status=status, endpoint=label)
+        if status is not None and status >= 500:
+            return SpotifyError(
+                f"{self.service} kept failing on {label} (HTTP {status}) after {self.policy.server_retries + 1} "
+                "attempts; try again later.",
+                status=status, endpoint=label,
+            )
+        return SpotifyError(f"{self.service} answered {label}{what} with HTTP {status}{detail}.",
+                            status=status, endpoint=label)
+
+    def _get(self, label: str, path: str, context: str | None = None, **params: Any) -> Any:
+        params = {k: v for k, v in params.items() if v is not None}
+        return self._call(label, lambda: self._sp._get(path, **params), context=context)
+
+    def _pages(self, label: str, first: Callable[[], Any], key: str | None = None,
+               context: str | None = None) -> Iterator[dict]:
+        """Follow `next` links from a first page; `key` picks the paging object out of the answer."""
+        page = self._call(label, first, context=context)
+        while True:
+            paging = page.get(key) if key else page
+            if not isinstance(paging, dict):
+                return
+            yield paging
+            nxt = paging.get("next")
+            if not nxt:
+                return
+            page = self._call(label, lambda url=nxt: self._sp._get(url), context=context)
+
+    # -- who and what -----------------------------------------------------------------------------
+    def me(self) -> dict:
+        if self._me is None:
+            self._me = self._get("me", "me")
+        return self._me
+
+    def app_kind(self, *, recheck: bool = False) -> str:
+        """'development' or 'extended': one probe (GET /audio-features?ids=<id>; 403 = development),
+        remembered with the login (login.json) so later commands do not ask again."""
+        if self._app_kind and not recheck:
+            return self._app_kind
+        from tastebot.auth import read_state, remember_app_kind
+
+        if not recheck:
+            kind = read_state(self.settings).get("app_kind")
+            if kind in ("development", "extended"):
+                self._app_kind = kind
+                return kind
+        try:
+            self._get("app_kind_probe", "audio-features", ids=PROBE_TRACK_ID)
+            kind = "extended"
+        except SpotifyError as exc:
+            if exc.status in (403,):
+                kind = "development"
+            elif exc.status in (400, 404):  # served, but this id is unknown here
+                kind = "extended"
+            else:
+                raise
+        self._app_kind = kind
+        try:
+            remember_app_kind(self.settings, kind)
+        except Exception:  # remembering is an optimisation: never fail a command over it
+            pass
+        return kind
+
+    # -- the listener's library ------------------------------------------------------------------
+    def saved_tracks_pages(self, offset: int = 0, limit: int = PAGE_SAVED) -> Iterator[dict]:
+        """Pages of /me/tracks (newest first), items {added_at, track}, from `offset` on."""
+        return self._pages("saved_tracks", lambda: self._sp._get("me/tracks", limit=limit, offset=offset))
+
+    def top_tracks(self, time_range: str, limit: int = PAGE_TOP) -> list[dict]:
+        items: list[dict] = []
+        first = lambda: self._sp._get("me/top/tracks", time_range=time_range, limit=limit, offset=0)  # noqa: E731
+        for page in self._pages(f"top_tracks", first, context=time_range):
+            items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
+        return items
+
+    def top_artists(self, time_range: str = "medium_term", limit: int = PAGE_TOP) -> list[dict]:
+        items: list[dict] = []
+        first = lambda: self._sp._get("me/top/artists", time_range=time_range, limit=limit, offset=0)  # noqa: E731
+        for page in self._pages("top_artists", first, context=time_range):
+            items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
+        return items
+
+    def recently_played(self, after: int | None = None, limit: int = 50) -> dict:
+        """One page of /me/player/recently-played (only the last 50 plays exist): {items, cursors}.
+        `after` is a time in ms: only plays after it."""
+        return self._get("recently_played", "me/player/recently-played", limit=limit, after=after)
+
+    def my_playlists(self) -> list[dict]:
+        """Every playlist in the user's library (owned and followed)."""
+        out: list[dict] = []
+        first = lambda: self._sp._get("me/playlists", limit=PAGE_PLAYLISTS, offset=0)  # noqa: E731
+        for page in self._pages("my_playlists", first):
+            out.extend(p for p in page.get("items") or [] if isinstance(p, dict) and p.get("id"))
+        return out
+
+    def playlist(self, playlist_id: str, fields: str | None = None) -> dict:
+        return self._get("playlist", f"playlists/{playlist_id}", context=playlist_id, fields=fields)
+
+    def playlist_items_pages(self, playlist_id: str, offset: int = 0, limit: int = PAGE_PLAYLIST_ITEMS) -> Iterator[dict]:
+        """Pages of /playlists/{id}/items from `offset`. Each item carries `item` (2026) or `track`
+        (older); use `playlist_item_track(item)` to read either."""
+        first = lambda: self._sp._get(  # noqa: E731
+            f"playlists/{playlist_id}/items", limit=limit, offset=offset, additional_types="track"
+        )
+        return self._pages("playlist_items", first, context=playlist_id)
+
+    # -- catalogue ----------------------------------------------------------------------------------
+    def search(self, q: str, type: str = "track", limit: int = PAGE_SEARCH, offset: int = 0,  # noqa: A002
+               market: str | None = None) -> dict:
+        return self._get("search", "search", q=q, type=type, limit=limit, offset=offset, market=market)
+
+    def track(self, track_id: str) -> dict:
+        return self._get("track", f"tracks/{track_id}", context=track_id)
+
+    def artist(self, artist_id: str) -> dict:
+        return self._get("artist", f"artists/{artist_id}", context=artist_id)
+
+    def artists(self, artist_ids: Sequence[str]) -> list[dict]:
+        """Full artists (with genres) 50 a call: extended-quota apps only (403 otherwise)."""
+        out: list[dict] = []
+        ids = list(dict.fromkeys(artist_ids))
+        for i in range(0, len(ids), BATCH_ARTISTS):
+            answer = self._get("artists", "artists", ids=",".join(ids[i:i + BATCH_ARTISTS]))
+            out.extend(a for a in answer.get("artists") or [] if isinstance(a, dict))
+        return out
+
+    def album(self, album_id: str) -> dict:
+        return self._get("album", f"albums/{album_id}", context=album_id)
+
+    def artist_albums(self, artist_id: str, include_groups: str = "album,single",
+                      max_items: int | None = None) -> list[dict]:
+        out: list[dict] = []
+        first = lambda: self._sp._get(  # noqa: E731
+            f"artists/{artist_id}/albums", include_groups=include_groups, limit=PAGE_ARTIST_ALBUMS, offset=0
+        )
+        for page in self._pages("artist_albums", first, context=artist_id):
+            out.extend(a for a in page.get("items") or [] if isinstance(a, dict))
+            if max_items is not None and len(out) >= max_items:
+                return out[:max_items]
+        return out
+
+    def album_tracks(self, album_id: str) -> list[dict]:
+        """Simplified tracks of an album (no album field: pass the album to Store.upsert_tracks)."""
+        out: list[dict] = []
+        first = lambda: self._sp._get(f"albums/{album_id}/tracks", limit=PAGE_ALBUM_TRACKS, offset=0)  # noqa: E731
+        for page in self._pages("album_tracks", first, context=album_id):
+            out.extend(t for t in page.get("items") or [] if isinstance(t, dict))
+        return out
+
+    def followed_artists(self) -> list[dict]:
+        out: list[dict] = []
+        first = lambda: self._sp._get("me/following", type="artist", limit=PAGE_FOLLOWED)  # noqa: E731
+        for page in self._pages("followed_artists", first, key="artists"):
+            out.extend(a for a in page.get("items") or [] if isinstance(a, dict))
+        return out
+
+    def audio_features(self, track_ids: Sequence[str]) -> dict[str, dict]:
+        """Spotify's audio features {id: features} (extended-quota apps), 100 ids a call; ids Spotify
+        does not know are left out. Raises FeatureProviderError when the endpoint is refused."""
+        out: dict[str, dict] = {}
+        ids = list(dict.fromkeys(t for t in track_ids if t))
+        for i in range(0, len(ids), BATCH_AUDIO_FEATURES):
+            chunk = ids[i:i + BATCH_AUDIO_FEATURES]
+            answer = self._get("audio_features", "audio-features", ids=",".join(chunk))
+            wanted = set(chunk)
+            for entry in (answer.get("audio_features") if isinstance(answer, dict) else answer) or []:
+                if isinstance(entry, dict) and entry.get("id") in wanted:
+                    out[entry["id"]] = entry
+        return out
+
+    # -- writing -----------------------------------------------------------------------------------
+    def create_playlist(self, name: str, public: bool = False, description: str = "") -> dict:
+        """POST /me/playlists (the 2026 endpoint)."""
+        payload = {"name": name, "public": bool(public), "description": description}
+        return self._call("create_playlist", lambda: self._sp._post("me/playlists", payload=payload))
+
+    def add_items(self, playlist_id: str, uris: Sequence[str], position: int | None = None) -> list[str]:
+        """Add track URIs (or ids) at most 100 a request; returns the snapshot ids. A request that
+        failed is retried only on 429 and 5xx answers; check the playlist before re-adding after an
+        error (tastebot.playlist writes idempotently)."""
+        snapshots: list[str] = []
+        full = [u if u.startswith("spotify:") else f"spotify:track:{u}" for u in uris]
+        for i in range(0, len(full), BATCH_ADD_ITEMS):
+            chunk = full[i:i + BATCH_ADD_ITEMS]
+            pos = None if position is None else position + i
+            answer = self._call(
+                "add_items",
+                lambda chunk=chunk, pos=pos: self._sp.playlist_add_items(playlist_id, chunk, position=pos),
+                context=playlist_id,
+            )
+            if isinstance(answer, dict) and answer.get("snapshot_id"):
+                snapshots.append(answer["snapshot_id"])
+        return snapshots
+
+
+def playlist_item_track(item: Any) -> dict | None:
+    """The track of a playlist item, reading `item` (2026) and `track` (older); None for empty items
+    and episodes."""
+    if not isinstance(item, dict):
+        return None
+    obj = item.get("item")
+    if not isinstance(obj, dict):
+        obj = item.get("track")
+    if not isinstance(obj, dict):
+        return None
+    if obj.get("type") not in (None, "track"):
+        return None
+    return obj
+
+
+def _spotify_message(exc: Any) -> str | None:
+    """Spotify's short error message, without the URL spotipy prefixes (no secrets either way)."""
+    msg = str(getattr(exc, "msg", "") or "")
+    if ":\n" in msg:
+        msg = msg.split(":\n", 1)[1]
+    msg = msg.strip()
+    if not msg or msg == "None":
+        return None
+    msg = " ".join(msg.split())
+    return msg if len(msg) <= 120 else msg[:117] + "..."
