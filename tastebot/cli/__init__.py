@@ -27,7 +27,7 @@ COMMANDS: dict[str, str] = {
     "models": "tastebot.cli.train:models",
     "recommend": "tastebot.cli.recommend:recommend",
     "corpus": "tastebot.cli.recommend:corpus",
-    "report": "tastebot.cli.demo:report",
+    "report": "tastebot.cli.report:report",
     "demo": "tastebot.cli.demo:demo",
     "sandbox": "tastebot.cli.sandbox:sandbox",
 }
