@@ -151,16 +151,28 @@ class CorpusData:
         return cls(m, track_ids, playlist_ids, keys)
 
 
+def _id_keys(frame: pd.DataFrame) -> list[str | None]:
+    if "primary_artist_id" not in frame.columns:
+        return [None] * len(frame)
+    return [f"id:{a}" if isinstance(a, str) and a else None for a in frame["primary_artist_id"]]
+
+
 def _own_playlists(store) -> dict[str, list[str]]:
-    """The user's own playlists' items from the library area, if it offers them (else none)."""
-    fn = getattr(store, "own_playlist_items", None)
-    if fn is None:
+    """The user's own (and like-) playlists' items from the library area, if it has them (else none)."""
+    lister = getattr(store, "playlists", None)
+    items = getattr(store, "playlist_track_ids", None)
+    if lister is None or items is None:
         return {}
+    out: dict[str, list[str]] = {}
     try:
-        got = fn()
+        for role in ("own", "like"):
+            for pl in lister(role):
+                ids = [t for t in items(pl["id"]) if t]
+                if ids:
+                    out[str(pl["id"])] = ids
     except Exception:  # the library area is a teammate's; the corpus works without it
         return {}
-    return {str(k): [t for t in v if t] for k, v in dict(got).items()}
+    return out
 
 
 def _library_artist_names(store, track_ids) -> dict[str, str]:
@@ -240,12 +252,15 @@ class HybridScorer:
             self._fit_collab(corpus, ids, w, n_factors, seed)
 
         # -- liked artists ------------------------------------------------------------------
-        keys = self._artist_keys(likes)
+        # liked artists, under their name key and their id key, so a candidate matches either way
         aw: dict[str, float] = {}
-        for k, wi in zip(keys, w):
-            if isinstance(k, str):
-                aw[k] = aw.get(k, 0.0) + float(wi)
+        for keys in (self._artist_keys(likes), _id_keys(likes)):
+            for k, wi in zip(keys, w):
+                if isinstance(k, str):
+                    aw[k] = aw.get(k, 0.0) + float(wi)
         self.artist_weight = aw
+        self._like_total = float(w.sum())
+        self._n_liked_artists = len({k for k in self._artist_keys(likes) if isinstance(k, str)})
 
         # -- content reference set -------------------------------------------------------------
         content = content_matrix(likes)
@@ -356,9 +371,12 @@ class HybridScorer:
             shared[inside] = self.shared[cols[inside]]
 
         keys = pd.Series(self._artist_keys(frame), dtype=object)
-        total = sum(self.artist_weight.values()) or 1.0
-        spread = max(len(self.artist_weight), 1) ** 0.5
-        liked = keys.map(self.artist_weight).astype(float).fillna(0.0).to_numpy()
+        total = self._like_total or 1.0
+        spread = max(self._n_liked_artists, 1) ** 0.5
+        liked = np.maximum(
+            keys.map(self.artist_weight).astype(float).fillna(0.0).to_numpy(),
+            pd.Series(_id_keys(frame), dtype=object).map(self.artist_weight).astype(float).fillna(0.0).to_numpy(),
+        )
         direct = 1.0 - np.exp(-4.0 * liked / total * spread)
         via = keys.map(self.artist_cooc).astype(float).to_numpy()
         artist = np.where(np.isnan(via), direct, 0.6 * direct + 0.4 * via)

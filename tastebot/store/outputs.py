@@ -1,9 +1,136 @@
-"""Store area: outputs. (Tables and queries for this area only.)"""
+"""Store area: outputs — playlists tastebot created, and what it added to them.
+
+A playlist is recorded with every planned track, in order, BEFORE anything is sent to Spotify
+(status `pending`); it becomes `created` once Spotify gave it an id, and `complete` once every planned
+track is confirmed added. Each add-request is recorded as it succeeds. So a run cut off at any point
+is finished by the next one: no second playlist, no track added twice. The harvest reads
+`created_playlists()` for feedback (tracks the user removed or saved).
+"""
 
 from __future__ import annotations
 
-MIGRATIONS: list[str] = []
+from typing import Any, Iterable, Sequence
+
+from tastebot.store.core import utcnow
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE output_playlists (
+        id INTEGER PRIMARY KEY,
+        marker TEXT NOT NULL UNIQUE,        -- written into the description: finds the playlist after a kill
+        name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        public INTEGER NOT NULL,
+        status TEXT NOT NULL,               -- pending | created | complete
+        spotify_id TEXT UNIQUE,
+        url TEXT,
+        planned_at TEXT NOT NULL,
+        created_at TEXT,
+        completed_at TEXT,
+        requests INTEGER NOT NULL DEFAULT 0,
+        details TEXT                        -- JSON: how the list was made (blend weight, model run, ...)
+    );
+    CREATE TABLE output_playlist_tracks (
+        playlist INTEGER NOT NULL REFERENCES output_playlists(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        track_id TEXT NOT NULL,
+        added_at TEXT,                      -- NULL until an add-request including it succeeded
+        request_no INTEGER,
+        PRIMARY KEY (playlist, position)
+    );
+    CREATE INDEX output_playlist_tracks_track ON output_playlist_tracks(track_id);
+    """,
+]
 
 
 class OutputsMixin:
-    pass
+    def plan_playlist(
+        self, marker: str, name: str, description: str, public: bool, track_ids: Sequence[str], details: str | None = None
+    ) -> int:
+        """Record a playlist to be created and its tracks in order; returns its row id."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO output_playlists (marker, name, description, public, status, planned_at, details)"
+                " VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                (marker, name, description, int(bool(public)), utcnow(), details),
+            )
+            row = int(cur.lastrowid)
+            conn.executemany(
+                "INSERT INTO output_playlist_tracks (playlist, position, track_id) VALUES (?, ?, ?)",
+                [(row, i, t) for i, t in enumerate(track_ids)],
+            )
+        return row
+
+    def unfinished_playlists(self) -> list[dict[str, Any]]:
+        """Playlists planned or created but not complete, oldest first."""
+        rows = self.conn.execute(
+            "SELECT * FROM output_playlists WHERE status != 'complete' ORDER BY id"
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def output_playlist(self, row: int) -> dict[str, Any] | None:
+        r = self.conn.execute("SELECT * FROM output_playlists WHERE id = ?", (row,)).fetchone()
+        return dict(r) if r else None
+
+    def planned_tracks(self, row: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT position, track_id, added_at, request_no FROM output_playlist_tracks WHERE playlist = ? ORDER BY position",
+            (row,),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def mark_playlist_created(self, row: int, spotify_id: str, url: str | None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE output_playlists SET status = 'created', spotify_id = ?, url = ?, created_at = ? WHERE id = ?",
+                (spotify_id, url, utcnow(), row),
+            )
+
+    def mark_tracks_added(self, row: int, positions: Iterable[int], *, request: bool = True) -> None:
+        """Record that the tracks at these positions are in the playlist (one add-request, or found there)."""
+        positions = list(positions)
+        with self.transaction() as conn:
+            n = conn.execute("SELECT requests FROM output_playlists WHERE id = ?", (row,)).fetchone()[0]
+            if request:
+                n += 1
+                conn.execute("UPDATE output_playlists SET requests = ? WHERE id = ?", (n, row))
+            now = utcnow()
+            conn.executemany(
+                "UPDATE output_playlist_tracks SET added_at = ?, request_no = ? WHERE playlist = ? AND position = ?"
+                " AND added_at IS NULL",
+                [(now, n if request else None, row, p) for p in positions],
+            )
+
+    def mark_playlist_complete(self, row: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE output_playlists SET status = 'complete', completed_at = ? WHERE id = ?", (utcnow(), row))
+
+    def abandon_playlist(self, row: int) -> None:
+        """Forget a planned playlist that never reached Spotify (no id)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM output_playlists WHERE id = ? AND spotify_id IS NULL", (row,))
+
+    def created_playlists(self) -> list[dict[str, Any]]:
+        """Every playlist tastebot created on Spotify: {"id" (= "playlist_id" = "spotify_id"), "name", "url", "status",
+        "created_at", "track_ids" (the tracks tastebot added, in order)}. For harvest feedback."""
+        out = []
+        for r in self.conn.execute(
+            "SELECT id, spotify_id, name, url, status, created_at FROM output_playlists"
+            " WHERE spotify_id IS NOT NULL ORDER BY id"
+        ).fetchall():
+            ids = [
+                t[0]
+                for t in self.conn.execute(
+                    "SELECT track_id FROM output_playlist_tracks WHERE playlist = ? AND added_at IS NOT NULL ORDER BY position",
+                    (r["id"],),
+                )
+            ]
+            out.append(
+                {"id": r["spotify_id"], "playlist_id": r["spotify_id"], "spotify_id": r["spotify_id"], "name": r["name"], "url": r["url"], "status": r["status"],
+                 "created_at": r["created_at"], "track_ids": ids}
+            )
+        return out
+
+    def output_track_ids(self) -> set[str]:
+        """Every track tastebot planned for or added to any playlist (never recommend them again)."""
+        return {r[0] for r in self.conn.execute("SELECT DISTINCT track_id FROM output_playlist_tracks")}

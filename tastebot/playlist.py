@@ -1,0 +1,191 @@
+"""Writing a playlist to Spotify idempotently.
+
+The order of events makes a cut-off run safe to repeat:
+1. the playlist (name, description with a unique marker, public flag) and every planned track, in
+   order, are recorded in the store (`pending`) before anything is sent;
+2. `POST /me/playlists` creates it; its id is recorded (`created`). If the run died between the POST
+   and the record, the next run finds the playlist by the marker in its description among the user's
+   playlists instead of creating a second one;
+3. the tracks are added in order, 100 a request, each request recorded as it succeeds. A resumed run
+   first reads what the playlist already holds (a request may have reached Spotify without its answer
+   reaching us) and adds only what is missing. spotipy's own retries are off in the gateway; when the
+   gateway retried an add after a 5xx, the playlist is read again before the next add, so a request
+   Spotify did carry out is never repeated by tastebot.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from tastebot.errors import InputError
+
+ADD_BATCH = 100
+MARKER_PREFIX = "tastebot:"
+
+RequestHook = Callable[[str, int], None]  # (kind "create" | "add", requests of that kind so far)
+
+
+@dataclass
+class PlaylistResult:
+    spotify_id: str | None
+    url: str | None
+    name: str
+    tracks: int
+    added_now: int
+    already_there: int
+    resumed: bool
+    dry_run: bool = False
+    requests: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def playlist_url(playlist: dict | None, spotify_id: str) -> str:
+    url = ((playlist or {}).get("external_urls") or {}).get("spotify")
+    return url or f"https://open.spotify.com/playlist/{spotify_id}"
+
+
+def _marker_of(description: str | None) -> str | None:
+    if not description:
+        return None
+    i = description.find("[" + MARKER_PREFIX)
+    if i < 0:
+        return None
+    j = description.find("]", i)
+    return description[i + 1 : j] if j > i else None
+
+
+def plan(store, track_ids: Sequence[str], *, name: str, description: str, public: bool, details: dict | None = None) -> int:
+    """Step 1: record the playlist and its tracks before any request. Returns the plan's row id."""
+    if not track_ids:
+        raise InputError("No tracks to put in a playlist.")
+    if len(set(track_ids)) != len(track_ids):
+        raise InputError("The planned playlist repeats a track.")
+    marker = MARKER_PREFIX + uuid.uuid4().hex[:12]
+    text = f"{description} [{marker}]".strip()
+    if len(text) > 300:  # Spotify's limit on descriptions; the marker must survive
+        text = description[: 300 - len(marker) - 4].rstrip() + f"… [{marker}]"
+    return store.plan_playlist(marker, name, text, public, list(track_ids), json.dumps(details or {}))
+
+
+def finish(store, client, row: int, *, on_request: RequestHook | None = None, progress=None) -> PlaylistResult:
+    """Steps 2 and 3 for a planned playlist: create it (or find it again) and add what is missing."""
+    pl = store.output_playlist(row)
+    if pl is None:
+        raise InputError(f"No planned playlist {row} in the store.")
+    resumed = pl["status"] != "pending" or pl["requests"] > 0
+    warnings: list[str] = []
+    requests = 0
+    spotify_id = pl["spotify_id"]
+    if spotify_id is None:
+        found = _find_by_marker(client, pl["marker"])
+        if found is not None:
+            resumed = True
+            spotify_id = found["id"]
+            store.mark_playlist_created(row, spotify_id, playlist_url(found, spotify_id))
+        else:
+            answer = client.create_playlist(pl["name"], public=bool(pl["public"]), description=pl["description"])
+            requests += 1
+            spotify_id = answer["id"]
+            store.mark_playlist_created(row, spotify_id, playlist_url(answer, spotify_id))
+            if on_request:
+                on_request("create", 1)
+    planned = store.planned_tracks(row)
+    already = 0
+    if resumed:
+        already = _reconcile(store, client, row, spotify_id, planned)
+        planned = store.planned_tracks(row)
+    missing = [p for p in planned if p["added_at"] is None]
+    task = progress.add_task("adding tracks", total=len(planned), completed=len(planned) - len(missing)) if progress else None
+    adds = 0
+    for i in range(0, len(missing), ADD_BATCH):
+        chunk = missing[i : i + ADD_BATCH]
+        attempts_before = _attempts(client)
+        client.add_items(spotify_id, [f"spotify:track:{p['track_id']}" for p in chunk])
+        requests += 1
+        adds += 1
+        store.mark_tracks_added(row, [p["position"] for p in chunk])
+        if progress is not None:
+            progress.advance(task, len(chunk))
+        if on_request:
+            on_request("add", adds)
+        if _attempts(client) - attempts_before > 1:
+            # The gateway retried this add after an error: had Spotify carried out the first
+            # attempt, the tracks are there twice. Say so; never add anything twice ourselves.
+            dup = _duplicates(client, spotify_id)
+            if dup:
+                warnings.append(
+                    f"Spotify answered an add-request with an error and then took the retry: {dup} track(s) "
+                    "appear twice in the playlist; remove the extra copies in Spotify."
+                )
+    store.mark_playlist_complete(row)
+    final = store.output_playlist(row)
+    return PlaylistResult(
+        spotify_id=spotify_id, url=final["url"], name=final["name"], tracks=len(planned),
+        added_now=sum(len(missing[i : i + ADD_BATCH]) for i in range(0, len(missing), ADD_BATCH)),
+        already_there=already, resumed=resumed, requests=requests, warnings=warnings,
+    )
+
+
+def write_playlist(
+    store, client, track_ids: Sequence[str], *, name: str, description: str, public: bool = False,
+    details: dict | None = None, dry_run: bool = False, on_request: RequestHook | None = None, progress=None,
+) -> PlaylistResult:
+    """Plan, create and fill a playlist. With dry_run nothing is recorded or sent."""
+    if dry_run:
+        return PlaylistResult(None, None, name, len(track_ids), 0, 0, False, dry_run=True)
+    row = plan(store, track_ids, name=name, description=description, public=public, details=details)
+    return finish(store, client, row, on_request=on_request, progress=progress)
+
+
+def finish_unfinished(store, client, *, on_request: RequestHook | None = None, progress=None) -> list[PlaylistResult]:
+    """Finish every playlist an earlier run planned or started but did not complete."""
+    return [finish(store, client, pl["id"], on_request=on_request, progress=progress) for pl in store.unfinished_playlists()]
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+def _attempts(client) -> int:
+    counts = getattr(client, "requests_by_endpoint", None)
+    return int(counts.get("add_items", 0)) if counts is not None else 0
+
+
+def _find_by_marker(client, marker: str) -> dict | None:
+    for p in client.my_playlists():
+        if _marker_of(p.get("description")) == marker:
+            return p
+    return None
+
+
+def _items(client, spotify_id: str) -> list[str]:
+    from tastebot.spotify import playlist_item_track
+
+    ids: list[str] = []
+    for page in client.playlist_items_pages(spotify_id):
+        for item in page.get("items") or []:
+            t = playlist_item_track(item)
+            if t and t.get("id"):
+                ids.append(t["id"])
+    return ids
+
+
+def _reconcile(store, client, row: int, spotify_id: str, planned: list[dict]) -> int:
+    """Mark planned tracks the playlist already holds as added; returns how many it holds."""
+    have = Counter(_items(client, spotify_id))
+    found = []
+    for p in planned:
+        if have[p["track_id"]] > 0:
+            have[p["track_id"]] -= 1
+            found.append(p["position"])
+    store.mark_tracks_added(row, found, request=False)
+    return len(found)
+
+
+def _duplicates(client, spotify_id: str) -> int:
+    counts = Counter(_items(client, spotify_id))
+    return sum(c - 1 for c in counts.values() if c > 1)
