@@ -54,6 +54,22 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     sandbox: "Sandbox"
 
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        self.stopping = False
+
+    def close_open_connections(self) -> None:
+        """A stopped sandbox answers nobody, not even on a kept-alive connection."""
+        with self.connections_lock:
+            conns, self.open_connections = list(self.open_connections), set()
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections as with Spotify
@@ -64,7 +80,23 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: it is a test server
         pass
 
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:  # type: ignore[attr-defined]
+            self.server.open_connections.add(self.connection)  # type: ignore[attr-defined]
+
+    def finish(self) -> None:
+        with self.server.connections_lock:  # type: ignore[attr-defined]
+            self.server.open_connections.discard(self.connection)  # type: ignore[attr-defined]
+        try:
+            super().finish()
+        except OSError:
+            pass
+
     def _handle(self) -> None:
+        if self.server.stopping:  # type: ignore[attr-defined]
+            self.close_connection = True
+            return
         self.server.sandbox._dispatch(self)  # type: ignore[attr-defined]
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
@@ -128,8 +160,10 @@ class Sandbox:
         server, self._server = self._server, None
         if server is None:
             return
+        server.stopping = True
         server.shutdown()
         server.server_close()
+        server.close_open_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -199,7 +233,14 @@ class Sandbox:
         split = urlsplit(h.path)
         path = split.path.rstrip("/") or "/"
         query = parse_qs(split.query, keep_blank_values=True)
-        length = int(h.headers.get("Content-Length") or 0)
+        try:
+            length = int(h.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            h.close_connection = True
+            self._send(h, Response(400, {"error": {"status": 400, "message": "Bad Content-Length"}}))
+            return
         body = h.rfile.read(length) if length > 0 else b""
         req = Request(method=method, path=path, query=query, headers=h.headers, body=body, base_url=self.url)
 
