@@ -76,7 +76,7 @@ def _write_state(settings: Settings, data: dict[str, Any]) -> None:
     settings.ensure_home()
     # Same atomic writer as the token file: a crash never leaves half a JSON document.
     try:
-        write_private_file(settings.state_file, json.dumps(data, indent=2, sort_keys=True))
+        write_private_file(settings.state_file, json.dumps(data, indent=2, sort_keys=True), private_dir=False)
     except OSError as exc:
         from tastebot.errors import StoreError
 
@@ -740,6 +740,9 @@ def status(settings: Settings, *, recheck: bool = False) -> dict[str, Any]:
     )
     if problem:
         report["problem"] = problem
+    granted = set(report["scopes"])
+    if granted:  # an older login may lack a scope a newer tastebot needs
+        report["missing_scopes"] = sorted(set(SCOPES) - granted)
 
     kind = None if recheck else state.get("app_kind")
     if kind is None and verified:

@@ -67,11 +67,16 @@ def _call_keyring(fn_name: str, args: tuple, timeout: float) -> Any:
     return box.get("value")
 
 
-def write_private_file(path: Path, text: str) -> None:
-    """Write text to path atomically, readable by the owner only (file 0600, folder 0700)."""
+def write_private_file(path: Path, text: str, *, private_dir: bool = True) -> None:
+    """Write text to path atomically, readable by the owner only (file 0600; folder 0700 if private_dir).
+
+    The temp file is created 0600 from the start, so the text is never readable by others, not even
+    for a moment; os.replace makes the switch atomic.
+    """
     parent = path.parent
     parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(parent, 0o700)
+    if private_dir:
+        os.chmod(parent, 0o700)
     tmp = parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

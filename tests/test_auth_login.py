@@ -311,3 +311,18 @@ def test_listening_only_on_loopback(sandbox, home):
             assert s.connect_ex((addr, port)) != 0
     approve(d.url)
     d.finish()
+
+
+def test_login_opens_the_browser_when_there_is_one(sandbox, home, keyring_file):
+    import sys
+
+    import login_helpers
+
+    port = free_port()
+    env = cli_env(TASTEBOT_SPOTIFY_URL=sandbox.url, TASTEBOT_CLIENT_ID=CLIENT_ID,
+                  BROWSER=f"{sys.executable} {login_helpers.__file__} %s")
+    r = run_cli(["login", "--redirect-uri", f"http://127.0.0.1:{port}/callback", "--timeout", "30"], env=env, input="")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""  # with a browser, no URL to copy
+    assert "browser" in r.stderr and "Logged in as" in r.stderr
+    assert _stored_token(keyring_file)["refresh_token"]

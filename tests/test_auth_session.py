@@ -141,7 +141,7 @@ def test_status_reports_everything_and_remembers_the_app_kind(logged_in, home):
     assert report["logged_in"] and report["verified"]
     assert report["user"]["id"] == logged_in.state.listener_id
     assert report["token_storage"] == "keyring" and "keyring" in report["token_location"]
-    assert report["scopes"] == sorted(SCOPES)
+    assert report["scopes"] == sorted(SCOPES) and report["missing_scopes"] == []
     assert report["spotify"] == logged_in.url and report["sandbox"] is True
     assert report["app_kind"] == "development"
     assert report["client_id"] == CLIENT_ID
@@ -194,3 +194,18 @@ def _count(sb, fragment: str) -> int:
 
     walk(sb.stats())
     return total
+
+
+def test_status_names_scopes_an_older_login_lacks(logged_in, home):
+    from tastebot.settings import load_settings
+    from tastebot.tokens import TokenStore
+
+    store = TokenStore(load_settings())
+    token = store.get_cached_token()
+    token["scope"] = "user-library-read user-top-read"
+    store.save_token_to_cache(token)
+    r = run_cli(["status", "--json"])
+    report = json.loads(r.stdout)
+    assert "playlist-modify-private" in report["missing_scopes"] and "user-top-read" not in report["missing_scopes"]
+    human = run_cli(["status"])
+    assert "lacks the scopes" in human.stderr

@@ -66,7 +66,8 @@ def login(ctx: click.Context, client_id, redirect_uri, no_browser, timeout, inse
     console.success(f"Logged in as {console.escape(name)} ({console.escape(result['user_id'])}).")
     console.info(f"Token kept in {console.escape(result['token_location'])}.")
     if result.get("app_kind") == "development":
-        console.info("[dim]Development-mode app: audio features come from ReccoBeats instead of Spotify.[/]")
+        console.info("[dim]Development-mode app: Spotify serves no audio features to it; tastebot gets them "
+                     "from other providers (see `tastebot features --help`).[/]")
 
 
 @click.command()
@@ -113,7 +114,17 @@ def _render_status(report: dict) -> None:
         ("Login valid until about", f"{report.get('refresh_token_expires_estimate') or 'unknown'} "
                                     "(then run `tastebot login` again)"),
     ]
-    console.table(["", ""], rows, title="tastebot status")
+    from rich.table import Table
+
+    grid = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for label, value in rows:
+        grid.add_row(label, console.escape(str(value)))
+    console.err.print(grid)
+    if report.get("missing_scopes"):
+        console.warn(console.escape("this login lacks the scopes " + ", ".join(report["missing_scopes"]) +
+                                    ": run `tastebot login` again to grant them."))
     if not report.get("verified"):
         console.warn(console.escape(f"could not check the login with Spotify: {report.get('problem')}"))
 
