@@ -401,3 +401,24 @@ def test_serve_refuses_a_bad_catalogue_in_one_line(tmp_path):
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert done.returncode == 2
     assert "format" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_concurrent_writes_and_reads_are_consistent(tiny):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = pkce_login(tiny.url)
+    pid = api_call(tiny.url, "POST", "/v1/me/playlists", token, {"name": "busy"})[1]["id"]
+    uris = [f"spotify:track:t{1 + i % 8}" for i in range(60)]
+
+    def add(uri):
+        status, body, _ = api_call(tiny.url, "POST", f"/v1/playlists/{pid}/items", token, {"uris": [uri]})
+        assert api_get(tiny.url, f"/v1/playlists/{pid}/items?limit=50", token)[0] == 200
+        return status, body["snapshot_id"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(add, uris))
+    assert all(status == 201 for status, _ in answers)
+    assert len({snap for _, snap in answers}) == 60  # each add made its own snapshot
+    items = api_get(tiny.url, "/_sandbox/state")[1]
+    mine = next(p for p in items["playlists"] if p["id"] == pid)
+    assert sorted(mine["track_ids"]) == sorted(u.split(":")[-1] for u in uris)
