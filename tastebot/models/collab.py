@@ -403,6 +403,7 @@ class HybridScorer:
                 parts[i, ~have[i]] = float(np.median(parts[i, have[i]]))
             else:
                 wts[i] = 0.0
+                parts[i] = 0.0
         if wts.sum() <= 0:
             return np.full(parts.shape[1], FALLBACK)
         hybrid = (parts * wts[:, None]).sum(axis=0) / wts.sum()

@@ -1,0 +1,248 @@
+"""`tastebot recommend` and `tastebot corpus import`. Heavy imports stay inside the commands."""
+
+from __future__ import annotations
+
+import click
+
+from tastebot.cli import settings_from
+
+# Every field of a recommendation, in the order --csv writes them.
+CSV_FIELDS = (
+    "rank", "track_id", "name", "artist", "score", "mlp", "hybrid", "collab", "artist_affinity", "content",
+    "sources", "nearest_liked", "shared_playlists", "shared_playlist_names", "why", "uri", "url", "album_id",
+)
+
+
+def _default_name() -> str:
+    from datetime import date
+
+    return f"tastebot {date.today().isoformat()}"
+
+
+@click.command()
+@click.option("-n", "n", type=click.IntRange(min=1, max=500), default=30, show_default=True,
+              help="How many tracks to recommend.")
+@click.option("--from-playlist", "from_playlists", multiple=True, metavar="URI_OR_URL",
+              help="Rank only this playlist's tracks by your taste (repeatable). Other candidate sources are off.")
+@click.option("--new-artists-only", is_flag=True, help="Leave out every artist you already know.")
+@click.option("--max-per-artist", type=click.IntRange(min=0), default=2, show_default=True,
+              help="At most this many tracks per artist (0 = no cap).")
+@click.option("--diversity", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
+              help="0 = pure score order; up to 1 = trade score for variety of sound (MMR on audio features).")
+@click.option("--blend", "blend_weight", type=click.FloatRange(0.0, 1.0), default=None, metavar="W",
+              help="Weight of the taste model against the hybrid collaborative score "
+                   "(final = W*model + (1-W)*hybrid). Default: the weight fitted during `tastebot train`.")
+@click.option("--no-search", is_flag=True, help="Do not search Spotify for candidates.")
+@click.option("--no-albums", is_flag=True, help="Do not read albums of your artists for candidates.")
+@click.option("--no-corpus", is_flag=True, help="Do not use the imported playlist corpus for candidates.")
+@click.option("--create-playlist", is_flag=True, help="Put the recommendations in a new playlist in your account.")
+@click.option("--name", default=None, help='Name of the playlist. [default: "tastebot <date>"]')
+@click.option("--public", is_flag=True, help="Make the playlist public (default: private).")
+@click.option("--dry-run", is_flag=True, help="With --create-playlist: show what would be written, write nothing.")
+@click.option("--offline", is_flag=True, help="Use no Spotify requests: candidates from the corpus only, no playlist.")
+@click.option("--json", "as_json", is_flag=True, help="Print every field as JSON on stdout.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print every field as CSV on stdout.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the factorisation (repeatable runs).")
+@click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Longest rate-limit wait to sit out (exit 75 beyond it). [env: TASTEBOT_MAX_WAIT; default 60]")
+@click.pass_context
+def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, no_search, no_albums,
+              no_corpus, create_playlist, name, public, dry_run, offline, as_json, as_csv, seed, max_wait) -> None:
+    """Recommend tracks you have never heard, ranked by your taste; optionally as a playlist.
+
+    \b
+    Candidates come from the imported corpus (`tastebot corpus import`),
+    Spotify search by your top artists, genres and years, and albums of
+    artists you like or follow; or only from --from-playlist playlists.
+    Removed first: everything you saved, played, topped or listed, earlier
+    tastebot playlists, and the same songs under other ids (same ISRC, or
+    same title and artist, e.g. remasters and live versions).
+    Each pick says why. See docs/recommend.md.
+
+    \b
+    Exit codes: 0 done, 2 bad input, 3 not enough data (harvest first),
+    4 not logged in, 69 Spotify unavailable, 74 store or model unreadable,
+    75 rate-limited or the home is busy (a playlist write resumes when run
+    again: no second playlist, no duplicate track), 130 interrupted.
+    """
+    from tastebot import console
+    from tastebot.errors import InputError
+    from tastebot.lock import home_lock
+    from tastebot.store import open_store
+
+    if as_json and as_csv:
+        raise InputError("Choose one of --json and --csv.")
+    if dry_run and not create_playlist:
+        raise InputError("--dry-run goes with --create-playlist.")
+    if offline and (create_playlist or from_playlists):
+        raise InputError("--offline cannot create playlists or read --from-playlist playlists.")
+    from tastebot.recommend import RecommendOptions, playlist_description
+    from tastebot.recommend import recommend as run_recommend
+
+    settings = settings_from(ctx, max_wait=max_wait)
+    options = RecommendOptions(
+        n=n, from_playlists=tuple(from_playlists), new_artists_only=new_artists_only, max_per_artist=max_per_artist,
+        diversity=diversity, blend_weight=blend_weight, use_search=not no_search, use_albums=not no_albums,
+        use_corpus=not no_corpus, seed=seed,
+    )
+    options.check()
+    playlist_info = None
+    with home_lock(settings), open_store(settings) as store:
+        client = None
+        if not offline:
+            from tastebot.spotify import SpotifyClient
+
+            client = SpotifyClient(settings)
+        if create_playlist and not dry_run:
+            # A playlist an earlier run could not finish is finished first, instead of a second one.
+            from tastebot import playlist as pl
+
+            if store.unfinished_playlists():
+                with console.progress(transient=True) as progress:
+                    done = pl.finish_unfinished(store, client, progress=progress)
+                for r in done:
+                    console.success(f"Finished the playlist “{console.escape(r.name)}” an earlier run started "
+                                    f"({r.already_there} tracks were there, {r.added_now} added): {r.url}")
+                if as_json:
+                    console.print_json({"resumed_playlists": [r.as_dict() for r in done]})
+                else:
+                    for r in done:
+                        console.out.print(r.url)
+                return
+        with console.progress(transient=True) as progress:
+            task = progress.add_task("recommending", total=None)
+            result = run_recommend(settings, store, client, options,
+                                   progress=lambda text: progress.update(task, description=text))
+        for w in result.warnings:
+            console.warn(console.escape(w))
+        if create_playlist:
+            from tastebot import playlist as pl
+
+            ids = [r.track_id for r in result.recommendations]
+            details = {"blend_weight": result.blend_weight, "blend_from": result.blend_from,
+                       "model_run": result.model_run, "n": n, "diversity": diversity,
+                       "max_per_artist": max_per_artist, "new_artists_only": new_artists_only}
+            with console.progress(transient=True) as progress:
+                playlist_info = pl.write_playlist(
+                    store, client, ids, name=name or _default_name(), public=public,
+                    description=playlist_description(result, options), details=details, dry_run=dry_run,
+                    progress=progress,
+                )
+            for w in playlist_info.warnings:
+                console.warn(console.escape(w))
+
+    _render(result, as_json=as_json, as_csv=as_csv, playlist=playlist_info)
+
+
+def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
+    import csv
+    import sys
+
+    from tastebot import console
+
+    if as_json:
+        data = result.as_dict()
+        if playlist is not None:
+            data["playlist"] = playlist.as_dict()
+        console.print_json(data)
+    elif as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(CSV_FIELDS)
+        for r in result.recommendations:
+            d = r.as_dict()
+            writer.writerow(["|".join(map(str, d[f])) if isinstance(d[f], list) else ("" if d[f] is None else d[f])
+                             for f in CSV_FIELDS])
+    else:
+        console.table(
+            [("#", {"justify": "right"}), "title", "artist", ("score", {"justify": "right"}), "why"],
+            [(r.rank, r.name, r.artist, f"{r.score:.3f}", r.why) for r in result.recommendations],
+            title=f"{len(result.recommendations)} tracks you have never heard",
+            console=console.out,
+        )
+        removed = ", ".join(f"{v} {k}" for k, v in result.removed.items()) or "nothing"
+        console.info(
+            f"Candidates: {result.candidates.get('total', 0)} ({', '.join(f'{k} {v}' for k, v in result.candidates.items() if k != 'total')}); "
+            f"removed as heard: {removed}. Blend w={result.blend_weight:.2f} ({result.blend_from})."
+        )
+    if playlist is not None:
+        if playlist.dry_run:
+            console.info(f"Dry run: would create “{console.escape(playlist.name)}” with {playlist.tracks} tracks; nothing written.")
+        else:
+            console.success(f"Playlist “{console.escape(playlist.name)}”: {playlist.tracks} tracks.")
+            if not as_json:
+                console.out.print(playlist.url)
+
+
+@click.group()
+def corpus() -> None:
+    """The playlist corpus behind the collaborative score (import, status)."""
+
+
+@corpus.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Print the import summary as JSON on stdout.")
+@click.pass_context
+def corpus_import(ctx, paths, as_json) -> None:
+    """Import playlist collections: Million Playlist Dataset slices (mpd.slice.*.json, or a folder of
+    them) and CSV files with playlist_id,track_id columns (extra columns such as track_name,
+    track_artist and audio features are kept).
+
+    \b
+    Streamed in bounded memory; a file that is not a corpus file stops the
+    import and nothing of it is kept (exit 2). Importing a playlist again
+    changes nothing.
+    """
+    from tastebot import console
+    from tastebot.corpus import expand_paths, import_corpus
+    from tastebot.lock import home_lock
+    from tastebot.store import open_store
+
+    settings = settings_from(ctx)
+    files = expand_paths(paths)
+    with home_lock(settings), open_store(settings) as store, console.progress() as progress:
+        files_task = progress.add_task("files", total=len(files))
+        state = {"playlists": 0, "first": True}
+
+        def on_file(path, size):
+            if not state["first"]:
+                progress.advance(files_task)
+            state["first"] = False
+            progress.update(files_task, description=f"importing {console.escape(path.name)}")
+
+        def on_playlists(k):
+            state["playlists"] += k
+            progress.update(files_task, description=f"{state['playlists']:,} playlists")
+
+        summary = import_corpus(store, files, on_file=on_file, on_playlists=on_playlists)
+        progress.update(files_task, completed=len(files))
+        totals = store.corpus_stats()
+    data = {**summary.as_dict(), "corpus": totals}
+    if as_json:
+        console.print_json(data)
+    console.success(
+        f"Imported {summary.playlists:,} playlists ({summary.pairs:,} playlist-track pairs, {summary.new_tracks:,} new "
+        f"tracks) from {summary.files} file(s); {summary.skipped_existing:,} already there, {summary.skipped_rows:,} "
+        f"rows without a track id skipped. Corpus: {totals['playlists']:,} playlists, {totals['tracks']:,} tracks."
+    )
+
+
+@corpus.command("status")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.pass_context
+def corpus_status(ctx, as_json) -> None:
+    """How big the imported corpus is."""
+    from tastebot import console
+    from tastebot.store import open_store
+
+    settings = settings_from(ctx)
+    if not settings.store_path.exists():
+        stats = {"imports": 0, "playlists": 0, "tracks": 0, "pairs": 0}
+    else:
+        with open_store(settings) as store:
+            stats = store.corpus_stats()
+    if as_json:
+        console.print_json(stats)
+    else:
+        console.table(["imports", "playlists", "tracks", "playlist-track pairs"],
+                      [(stats["imports"], f"{stats['playlists']:,}", f"{stats['tracks']:,}", f"{stats['pairs']:,}")],
+                      title="Corpus", console=console.out)
