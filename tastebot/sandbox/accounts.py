@@ -148,7 +148,7 @@ class Accounts:
             return self._refresh(form, client_id)
         if not grant:
             raise self._oauth_error("invalid_request", "grant_type must be provided")
-        raise self._oauth_error("unsupported_grant_type", f"grant_type parameter is invalid")
+        raise self._oauth_error("unsupported_grant_type", "grant_type parameter is invalid")
 
     @staticmethod
     def _basic_client_id(req: Request) -> str | None:

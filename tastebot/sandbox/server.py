@@ -76,6 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "tastebot-sandbox"
     sys_version = ""
     timeout = 60  # idle keep-alive connections end after this
+    disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms stalls
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: it is a test server
         pass

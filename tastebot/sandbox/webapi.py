@@ -933,98 +933,127 @@ class WebApi:
             return self.playlist_simple(self.state.playlists[ident])
         return None
 
-    def _search(self, kind: str, terms: list[tuple[str | None, str]]) -> list[str]:
+    def _search_rows(self) -> dict[str, list[tuple]]:
+        """Lower-cased search fields per track, artist and album, built once (the catalogue is fixed)."""
+        rows = self._cache.get(("search", "rows"))
+        if rows is not None:
+            return rows
         st = self.state
 
-        def has(text: str | None, needle: str) -> bool:
-            return needle.lower() in (text or "").lower()
+        def year(release: str | None) -> int | None:
+            return int(release[:4]) if release and release[:4].isdigit() else None
 
-        def year_ok(release: str | None, value: str) -> bool:
-            rng = _year_range(value)
-            if rng is None or not release:
-                return False
-            return rng[0] <= int(release[:4]) <= rng[1]
+        def names(ids: list[str]) -> tuple[str, ...]:
+            return tuple(st.artists[a]["name"].lower() for a in ids if a in st.artists)
 
-        def genre_ok(artist_ids: list[str], value: str) -> bool:
-            v = value.lower()
-            return any(v == g.lower() for aid in artist_ids for g in st.artists.get(aid, {}).get("genres", []))
+        def genres(ids: list[str]) -> frozenset[str]:
+            return frozenset(g.lower() for a in ids for g in st.artists.get(a, {}).get("genres", []))
 
-        def artist_names(artist_ids: list[str]) -> list[str]:
-            return [st.artists[a]["name"] for a in artist_ids if a in st.artists]
+        artist_years: dict[str, set[int]] = {}
+        for aid, entries in st.artist_albums.items():
+            artist_years[aid] = {y for alb, _ in entries if (y := year(st.albums[alb].get("release_date"))) is not None}
+        rows = {
+            "track": sorted(
+                ((-(t.get("popularity") or 0), t["name"], tid, t["name"].lower(), names(t.get("artist_ids", [])),
+                  st.albums.get(t["album_id"], {}).get("name", "").lower(),
+                  year(st.albums.get(t["album_id"], {}).get("release_date")), genres(t.get("artist_ids", [])),
+                  (t.get("isrc") or "").upper())
+                 for tid, t in st.tracks.items())),
+            "artist": sorted(
+                ((-self._artist_popularity.get(aid, 0), a["name"], aid, a["name"].lower(), genres([aid]),
+                  frozenset(artist_years.get(aid, ())))
+                 for aid, a in st.artists.items())),
+            "album": sorted(
+                ((0, a.get("release_date") or "", alb, a["name"].lower(), names(a.get("artist_ids", [])),
+                  year(a.get("release_date")))
+                 for alb, a in st.albums.items())),
+        }
+        self._cache[("search", "rows")] = rows
+        return rows
 
-        results: list[tuple[int, str, str]] = []  # (-popularity, name, id)
+    def _search(self, kind: str, terms: list[tuple[str | None, str]]) -> list[str]:
+        """Ids matching every term, most popular first. Free text and artist/album/track filters match
+        substrings; genre matches a whole genre name; year a year or a range; isrc exactly."""
+        lowered = []
+        for fld, value in terms:
+            if fld == "year":
+                rng = _year_range(value)
+                if rng is None:
+                    return []
+                lowered.append((fld, rng))
+            elif fld == "isrc":
+                lowered.append((fld, value.upper()))
+            else:
+                lowered.append((fld, value.lower()))
+
+        def in_range(y: int | None, rng: tuple[int, int]) -> bool:
+            return y is not None and rng[0] <= y <= rng[1]
+
+        found: list[str] = []
         if kind == "track":
-            for tid, t in st.tracks.items():
-                album = st.albums.get(t["album_id"], {})
-                names = artist_names(t.get("artist_ids", []))
-                ok = True
-                for fld, value in terms:
+            for _, _, tid, name, artists, album, y, genres, isrc in self._search_rows()["track"]:
+                for fld, v in lowered:
                     if fld is None:
-                        ok = has(t["name"], value) or any(has(n, value) for n in names) or has(album.get("name"), value)
+                        ok = v in name or any(v in n for n in artists) or v in album
                     elif fld == "track":
-                        ok = has(t["name"], value)
+                        ok = v in name
                     elif fld == "artist":
-                        ok = any(has(n, value) for n in names)
+                        ok = any(v in n for n in artists)
                     elif fld == "album":
-                        ok = has(album.get("name"), value)
+                        ok = v in album
                     elif fld == "year":
-                        ok = year_ok(album.get("release_date"), value)
+                        ok = in_range(y, v)
                     elif fld == "genre":
-                        ok = genre_ok(t.get("artist_ids", []), value)
+                        ok = v in genres
                     elif fld == "isrc":
-                        ok = (t.get("isrc") or "").upper() == value.upper()
+                        ok = isrc == v
                     else:  # tag:, upc: are album-only filters
                         ok = False
                     if not ok:
                         break
-                if ok:
-                    results.append((-(t.get("popularity") or 0), t["name"], tid))
+                else:
+                    found.append(tid)
         elif kind == "artist":
-            for aid, a in st.artists.items():
-                ok = True
-                for fld, value in terms:
+            for _, _, aid, name, genres, years in self._search_rows()["artist"]:
+                for fld, v in lowered:
                     if fld in (None, "artist"):
-                        ok = has(a["name"], value)
+                        ok = v in name
                     elif fld == "genre":
-                        ok = genre_ok([aid], value)
+                        ok = v in genres
                     elif fld == "year":
-                        ok = any(year_ok(st.albums[alb].get("release_date"), value)
-                                 for alb, _ in st.artist_albums.get(aid, []))
+                        ok = any(in_range(y, v) for y in years)
                     else:
                         ok = False
                     if not ok:
                         break
-                if ok:
-                    results.append((-self._artist_popularity.get(aid, 0), a["name"], aid))
+                else:
+                    found.append(aid)
         elif kind == "album":
-            for alb, a in st.albums.items():
-                names = artist_names(a.get("artist_ids", []))
-                ok = True
-                for fld, value in terms:
+            for _, _, alb, name, artists, y in self._search_rows()["album"]:
+                for fld, v in lowered:
                     if fld is None:
-                        ok = has(a["name"], value) or any(has(n, value) for n in names)
+                        ok = v in name or any(v in n for n in artists)
                     elif fld == "album":
-                        ok = has(a["name"], value)
+                        ok = v in name
                     elif fld == "artist":
-                        ok = any(has(n, value) for n in names)
+                        ok = any(v in n for n in artists)
                     elif fld == "year":
-                        ok = year_ok(a.get("release_date"), value)
+                        ok = in_range(y, v)
                     else:
                         ok = False
                     if not ok:
                         break
-                if ok:
-                    results.append((0, a.get("release_date") or "", alb))
+                else:
+                    found.append(alb)
         elif kind == "playlist":
-            with st.lock:
-                for pid, pl in st.playlists.items():
-                    if not pl.public:
-                        continue
-                    ok = all(fld is None and (has(pl.name, v) or has(pl.description, v)) for fld, v in terms)
-                    if ok:
-                        results.append((-pl.followers, pl.name, pid))
-        results.sort()
-        return [r[2] for r in results]
+            ranked = []
+            with self.state.lock:
+                for pid, pl in self.state.playlists.items():
+                    text = f"{pl.name}\n{pl.description or ''}".lower()
+                    if pl.public and all(fld is None and v in text for fld, v in lowered):
+                        ranked.append((-pl.followers, pl.name, pid))
+            found = [r[2] for r in sorted(ranked)]
+        return found
 
 
 def build_routes() -> list[tuple[str, str, re.Pattern, str, tuple[str, ...]]]:
