@@ -62,13 +62,20 @@ def test_rate_limit_answers_429_with_retry_after(tiny_sandbox):
     assert status == 429 and headers["Retry-After"] == "7"
     assert body == {"error": {"status": 429, "message": "API rate limit exceeded"}}
     assert api_get(sb.url, "/_sandbox/state")[0] == 200  # control calls are not limited
-    # spotipy with its retries off sees the 429 at once (its urllib3 Retry then raises RetryError,
-    # which loses the headers: a client that needs Retry-After must read the response itself).
-    sp = spotipy.Spotify(auth=token["access_token"], requests_timeout=10, retries=0, status_retries=0)
+    # spotipy with retries=0 and status_retries=0 still routes 429 through urllib3's Retry, whose
+    # RetryError loses the headers; with 429 out of status_forcelist (an empty one falls back to the
+    # default) the SpotifyException carries Retry-After, which tastebot's gateway needs.
+    plain = spotipy.Spotify(auth=token["access_token"], requests_timeout=10, retries=0, status_retries=0)
+    plain.prefix = sb.url + "/v1/"
+    with pytest.raises(spotipy.SpotifyException) as limited:
+        plain.me()
+    assert limited.value.http_status == 429 and "Retry-After" not in limited.value.headers
+    sp = spotipy.Spotify(auth=token["access_token"], requests_timeout=10, retries=0, status_retries=0,
+                         status_forcelist=(599,))
     sp.prefix = sb.url + "/v1/"
     with pytest.raises(spotipy.SpotifyException) as limited:
         sp.me()
-    assert limited.value.http_status == 429
+    assert limited.value.http_status == 429 and limited.value.headers["Retry-After"] == "7"
     requests.post(sb.url + "/_sandbox/configure", json={"rate_limit": None}, timeout=10)
     assert api_get(sb.url, "/v1/me", token)[0] == 200
 
