@@ -35,7 +35,7 @@ from spotipy.oauth2 import SpotifyOauthError, SpotifyPKCE
 from tastebot import console
 from tastebot.errors import AuthError, ConfigError, LoginExpired, NotLoggedIn, RateLimited, SpotifyError
 from tastebot.settings import SCOPES, Settings
-from tastebot.tokens import FILE, KEYRING, TokenStore, write_private_file
+from tastebot.tokens import FILE, TokenStore, write_private_file
 
 __all__ = [
     "SCOPES",
@@ -662,7 +662,7 @@ def login(
     previous = read_state(settings)
     same_app = previous.get("client_id") == client_id and previous.get("accounts_url") == settings.accounts_url
     app_kind = probe_app_kind(sp) or (previous.get("app_kind") if same_app else None)
-    token = store.get_cached_token() or {}
+    token = api._token_info or {}
     facts = {
         "client_id": client_id,
         "accounts_url": settings.accounts_url,

@@ -123,6 +123,7 @@ class TokenStore(CacheHandler):
         self.storage = storage
         self.kind = storage
         self.username = keyring_username(settings)
+        self._keyring_failure: str | None = None
         self._warn = warn or console.warn
 
     # -- locations ---------------------------------------------------------------------------
@@ -172,7 +173,14 @@ class TokenStore(CacheHandler):
 
     # -- the keyring -------------------------------------------------------------------------
     def _keyring(self, fn_name: str, *args: Any) -> Any:
-        return _call_keyring(fn_name, (KEYRING_SERVICE, self.username, *args), self.settings.keyring_timeout)
+        # Once the keyring failed, this store stops asking: a hanging keyring costs one timeout, not one per call.
+        if self._keyring_failure is not None:
+            raise KeyringUnavailable(self._keyring_failure)
+        try:
+            return _call_keyring(fn_name, (KEYRING_SERVICE, self.username, *args), self.settings.keyring_timeout)
+        except KeyringUnavailable as exc:
+            self._keyring_failure = str(exc)
+            raise
 
     # -- CacheHandler ------------------------------------------------------------------------
     def get_cached_token(self) -> dict | None:

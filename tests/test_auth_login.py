@@ -326,3 +326,20 @@ def test_login_opens_the_browser_when_there_is_one(sandbox, home, keyring_file):
     assert r.stdout == ""  # with a browser, no URL to copy
     assert "browser" in r.stderr and "Logged in as" in r.stderr
     assert _stored_token(keyring_file)["refresh_token"]
+
+
+def test_unregistered_user_of_a_development_app_is_told_what_to_do(sandbox, home, monkeypatch):
+    """Spotify's 403 for an account missing from the app's User Management (the sandbox plays it)."""
+    from tastebot.errors import AuthError
+    from tastebot.sandbox.wire import ApiError
+    from tastebot.settings import load_settings
+    from tastebot.tokens import TokenStore
+
+    def refuse(req):
+        raise ApiError(403, "Check settings on developer.spotify.com/dashboard, the user may not be registered.")
+
+    monkeypatch.setattr(sandbox.webapi, "me", refuse)
+    with pytest.raises(AuthError) as info:
+        login_to(sandbox)
+    assert "may not be registered" in str(info.value) and "User Management" in str(info.value)
+    assert TokenStore(load_settings()).get_cached_token() is None  # a useless token is not kept

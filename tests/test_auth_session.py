@@ -209,3 +209,15 @@ def test_status_names_scopes_an_older_login_lacks(logged_in, home):
     assert "playlist-modify-private" in report["missing_scopes"] and "user-top-read" not in report["missing_scopes"]
     human = run_cli(["status"])
     assert "lacks the scopes" in human.stderr
+
+
+def test_status_when_spotify_is_unreachable_still_says_logged_in(make_sandbox, home):
+    from tastebot.auth import status
+
+    sb = make_sandbox()
+    login_to(sb)
+    settings = sandbox_settings(sb)
+    sb.stop()
+    report = status(settings)
+    assert report["logged_in"] is True and report["verified"] is False
+    assert report["problem"] and report["user"]["id"] == sb.state.listener_id

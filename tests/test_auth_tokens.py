@@ -19,11 +19,14 @@ class HangingKeyring(KeyringBackend):
 
     priority = 1
     release = threading.Event()
+    calls = 0
 
     def get_password(self, service, username):
+        type(self).calls += 1
         self.release.wait(30)
 
     def set_password(self, service, username, password):
+        type(self).calls += 1
         self.release.wait(30)
 
     def delete_password(self, service, username):
@@ -44,12 +47,6 @@ def use_keyring():
 
 def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
-
-
-def _settings(home, **overrides):
-    from tastebot.settings import load_settings
-
-    return load_settings(**overrides)
 
 
 def test_keyring_roundtrip_one_entry_per_home(home, tmp_path):
@@ -97,11 +94,15 @@ def test_hanging_keyring_is_time_bounded(home, use_keyring, capsys):
 
     console._warned.discard("tastebot-keyring-fallback")
     HangingKeyring.release.clear()
+    HangingKeyring.calls = 0
     use_keyring(HangingKeyring())
     try:
         store = TokenStore(load_settings(keyring_timeout=0.3))
         store.save_token_to_cache({"access_token": "A1", "refresh_token": "R1", "expires_at": 1})
         assert store.kind == "file" and store.get_cached_token()["access_token"] == "A1"
+        assert store.get_cached_token()["access_token"] == "A1"
+        # Only the first call waited: the store does not ask a hanging keyring again.
+        assert HangingKeyring.calls == 1
         assert "did not answer within 0.3 s" in capsys.readouterr().err
     finally:
         HangingKeyring.release.set()
@@ -143,6 +144,7 @@ def test_keyring_working_again_moves_the_token_out_of_the_file(home, use_keyring
     store.save_token_to_cache({"access_token": "A1", "refresh_token": "R1", "expires_at": 1})
     assert store.path.exists()
     use_keyring(memory)
+    store = TokenStore(load_settings())  # the next command
     assert store.get_cached_token()["access_token"] == "A1" and store.kind == "file"
     store.save_token_to_cache({"access_token": "A2", "refresh_token": "R1", "expires_at": 2})
     assert store.kind == "keyring" and not store.path.exists()
@@ -188,18 +190,16 @@ def test_cli_insecure_storage_option(sandbox, home):
     assert json.loads(status.stdout)["token_storage"] == "file"
 
 
-def test_logout_removes_keyring_and_file_and_keeps_nothing_secret(sandbox, home, use_keyring):
-    from tastebot.auth import logout, read_state
-    from tastebot.tokens import TokenStore
-
-    result = login_to(sandbox)
+def test_logout_removes_keyring_and_file_and_keeps_nothing_secret(sandbox, home):
     from login_helpers import sandbox_settings
 
+    from tastebot.auth import logout, read_state
+    from tastebot.tokens import TokenStore, write_private_file
+
+    result = login_to(sandbox)
     settings = sandbox_settings(sandbox)
     store = TokenStore(settings)
     # A stale fallback file as well, as if an earlier login had used it.
-    from tastebot.tokens import write_private_file
-
     write_private_file(settings.token_file, json.dumps({"access_token": "old", "refresh_token": "old"}))
     out = logout(settings)
     assert out["was_logged_in"] and sorted(out["removed_from"]) == ["file", "keyring"]
