@@ -209,11 +209,11 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
         raise InputError(f"{path} is not UTF-8 text (line {line}, byte {exc.start}); save it as UTF-8 CSV.") from None
     if "\x00" in text:
         raise InputError(f"{path} holds NUL bytes: it is not a CSV text file.")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    # Only the delimiter is guessed: the sniffer's quoting guesses are unreliable, and real tables
+    # quote the standard way (doubled quotes inside quoted fields).
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count) if first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:

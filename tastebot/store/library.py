@@ -419,27 +419,28 @@ class LibraryMixin:
             raise ValueError(f"unknown feature provider {provider}")
         now = now_iso()
         rank = PROVIDER_RANK[provider]
+        params: list[tuple] = []
         written = 0
-        with self._writing() as conn:
-            for track_id, values in rows.items():
-                if not track_id or not isinstance(values, Mapping):
+        for track_id, values in rows.items():
+            if not track_id or not isinstance(values, Mapping):
+                continue
+            before = len(params)
+            for feature in FEATURE_COLUMNS:
+                x = _clean_number(values.get(feature))
+                if x is None or (feature == "key" and x < 0):
                     continue
-                wrote = False
-                for feature in FEATURE_COLUMNS:
-                    x = _clean_number(values.get(feature))
-                    if x is None or (feature == "key" and x < 0):
-                        continue
-                    conn.execute(
-                        """
-                        INSERT INTO features (track_id, feature, value, provider, fetched_at) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT(track_id, feature) DO UPDATE SET
-                            value = excluded.value, provider = excluded.provider, fetched_at = excluded.fetched_at
-                        WHERE (CASE features.provider WHEN 'spotify' THEN 1 WHEN 'reccobeats' THEN 2 ELSE 3 END) >= ?
-                        """,
-                        (track_id, feature, x, provider, now, rank),
-                    )
-                    wrote = True
-                written += int(wrote)
+                params.append((track_id, feature, x, provider, now, rank))
+            written += int(len(params) > before)
+        with self._writing() as conn:
+            conn.executemany(
+                """
+                INSERT INTO features (track_id, feature, value, provider, fetched_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(track_id, feature) DO UPDATE SET
+                    value = excluded.value, provider = excluded.provider, fetched_at = excluded.fetched_at
+                WHERE (CASE features.provider WHEN 'spotify' THEN 1 WHEN 'reccobeats' THEN 2 ELSE 3 END) >= ?6
+                """,
+                params,
+            )
         return written
 
     def record_feature_attempts(self, track_ids: Iterable[str], provider: str, found: Iterable[str]) -> None:
