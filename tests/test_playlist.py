@@ -1,0 +1,160 @@
+"""Idempotent playlist writing against the sandbox: in order, 100 a request, and a run killed
+between two add-requests (SIGKILL) finished by the next run with one playlist and no duplicate."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tastebot import playlist as pl
+
+
+def _catalog_ids(sb, n: int) -> list[str]:
+    known = {s["track_id"] for s in sb.catalog["listener"]["saved_tracks"]}
+    return [t["id"] for t in sb.catalog["tracks"] if t["id"] not in known][:n]
+
+
+def _tastebot_playlists(sb) -> list[dict]:
+    return [p for p in sb.snapshot()["playlists"] if "[tastebot:" in (p.get("description") or "")]
+
+
+def _posts(sb, path: str) -> int:
+    return sum(v for k, v in sb.stats()["requests"].get(f"POST {path}", {}).items() if k.startswith("2"))
+
+
+def _client_and_store():
+    from tastebot.settings import load_settings
+    from tastebot.spotify import SpotifyClient
+    from tastebot.store import open_store
+
+    settings = load_settings()
+    return SpotifyClient(settings), open_store(settings)
+
+
+def test_playlist_written_in_order_100_a_request(logged_in):
+    sb = logged_in
+    ids = _catalog_ids(sb, 250)
+    client, store = _client_and_store()
+    with store:
+        res = pl.write_playlist(store, client, ids, name="tastebot test", description="made by a test")
+        created = store.created_playlists()
+    lists = _tastebot_playlists(sb)
+    assert len(lists) == 1
+    assert lists[0]["track_ids"] == ids
+    assert lists[0]["name"] == "tastebot test" and lists[0]["public"] is False
+    assert "made by a test" in lists[0]["description"]
+    assert _posts(sb, "/v1/playlists/{id}/items") == 3
+    assert res.url.endswith(res.spotify_id) and res.tracks == 250 and res.added_now == 250
+    assert created == [{"id": res.spotify_id, "playlist_id": res.spotify_id, "spotify_id": res.spotify_id,
+                        "name": "tastebot test", "url": res.url, "status": "complete",
+                        "created_at": created[0]["created_at"], "track_ids": ids}]
+
+
+def test_dry_run_writes_nothing(logged_in):
+    sb = logged_in
+    client, store = _client_and_store()
+    with store:
+        res = pl.write_playlist(store, client, _catalog_ids(sb, 10), name="x", description="y", dry_run=True)
+        assert store.created_playlists() == [] and store.unfinished_playlists() == []
+    assert res.dry_run and res.spotify_id is None
+    assert _posts(sb, "/v1/me/playlists") == 0 and _tastebot_playlists(sb) == []
+
+
+KILLER = textwrap.dedent(
+    """
+    import os, signal, sys
+    from tastebot.settings import load_settings
+    from tastebot.spotify import SpotifyClient
+    from tastebot.store import open_store
+    from tastebot import playlist as pl
+
+    kill_on = sys.argv[1]
+    ids = sys.argv[2].split(",")
+
+    def hook(kind, n):
+        if kind == kill_on and n == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    settings = load_settings()
+    with open_store(settings) as store:
+        pl.write_playlist(store, SpotifyClient(settings), ids, name="killed run", description="test",
+                          on_request=hook)
+    """
+)
+
+
+@pytest.mark.parametrize("kill_on", ["add", "create"])
+def test_killed_between_requests_then_rerun_finishes_the_same_playlist(logged_in, tmp_path, kill_on):
+    sb = logged_in
+    ids = _catalog_ids(sb, 150)
+    script = tmp_path / "killer.py"
+    script.write_text(KILLER)
+    proc = subprocess.run([sys.executable, str(script), kill_on, ",".join(ids)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    lists = _tastebot_playlists(sb)
+    assert len(lists) == 1
+    assert lists[0]["track_ids"] == (ids[:100] if kill_on == "add" else [])
+
+    # The next `tastebot recommend --create-playlist` finishes it: no second playlist, no duplicate.
+    from login_helpers import run_cli
+
+    res = run_cli(["recommend", "--create-playlist"])
+    assert res.returncode == 0, res.stderr
+    assert "Finished the playlist" in res.stderr
+    lists = _tastebot_playlists(sb)
+    assert len(lists) == 1
+    assert lists[0]["track_ids"] == ids
+    assert _posts(sb, "/v1/me/playlists") == 1
+    assert _posts(sb, "/v1/playlists/{id}/items") == 2
+    assert lists[0]["id"] in res.stdout
+
+
+def test_post_done_but_not_recorded_is_found_again(logged_in):
+    """The run died after Spotify created the playlist but before the id was stored: the next run
+    finds it by the marker in its description instead of creating a second one."""
+    sb = logged_in
+    ids = _catalog_ids(sb, 30)
+    client, store = _client_and_store()
+    with store:
+        row = pl.plan(store, ids, name="lost answer", description="test", public=False)
+        planned = store.output_playlist(row)
+        client.create_playlist(planned["name"], public=False, description=planned["description"])  # answer "lost"
+        res = pl.finish(store, client, row)
+    assert res.resumed
+    lists = _tastebot_playlists(sb)
+    assert len(lists) == 1 and lists[0]["track_ids"] == ids
+
+
+def test_add_done_but_not_recorded_is_not_repeated(logged_in):
+    """An add-request reached Spotify but its answer did not reach tastebot: the resumed run reads the
+    playlist and adds only what is missing."""
+    sb = logged_in
+    ids = _catalog_ids(sb, 180)
+    client, store = _client_and_store()
+    with store:
+        row = pl.plan(store, ids, name="lost add", description="test", public=False)
+        answer = client.create_playlist("lost add", public=False, description=store.output_playlist(row)["description"])
+        store.mark_playlist_created(row, answer["id"], None)
+        client.add_items(answer["id"], ids[:100])  # carried out, never recorded
+        res = pl.finish(store, client, row)
+    assert res.already_there == 100 and res.added_now == 80
+    lists = _tastebot_playlists(sb)
+    assert len(lists) == 1 and lists[0]["track_ids"] == ids
+
+
+def test_plan_refuses_repeats_and_empty(tmp_path):
+    from tastebot.errors import InputError
+    from tastebot.store import Store
+
+    with Store(tmp_path / "s.db") as store:
+        with pytest.raises(InputError):
+            pl.plan(store, ["a", "a"], name="x", description="y", public=False)
+        with pytest.raises(InputError):
+            pl.plan(store, [], name="x", description="y", public=False)
+        assert store.unfinished_playlists() == []
