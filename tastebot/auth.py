@@ -467,6 +467,9 @@ class _CallbackServer:
         class Handler(BaseHTTPRequestHandler):
             server_version = "tastebot"
             sys_version = ""
+            # One thread serves every connection: a browser's idle speculative connection must not
+            # hold it for long, or the real redirect would wait behind it.
+            timeout = 2
 
             def log_message(self, format, *args):  # noqa: A002 - the request line holds the code
                 pass
@@ -542,7 +545,7 @@ def _read_pasted(lines: Iterable[str], state: str, outcomes: "queue.Queue[_Outco
         for line in lines:
             if done.is_set():
                 return
-            text = line.strip()
+            text = line.strip().strip("\"'<>")  # tolerate an address pasted with quotes or brackets
             if not text:
                 continue
             query = urlsplit(text).query if "?" in text else text.lstrip("?")

@@ -343,3 +343,40 @@ def test_unregistered_user_of_a_development_app_is_told_what_to_do(sandbox, home
         login_to(sandbox)
     assert "may not be registered" in str(info.value) and "User Management" in str(info.value)
     assert TokenStore(load_settings()).get_cached_token() is None  # a useless token is not kept
+
+
+def test_an_idle_connection_does_not_block_the_callback(sandbox, home):
+    """Browsers open speculative connections and send nothing on them; the real redirect still lands."""
+    import socket
+
+    d = _Driver(sandbox)
+    port = urlsplit(d.callback).port
+    with socket.create_connection(("127.0.0.1", port)) as idle:
+        approve(d.url)
+        result = d.finish()
+        assert d.error is None and result["user_id"] == sandbox.state.listener_id
+        idle.settimeout(5)
+        assert idle.recv(100) == b""  # the server gave up on it
+
+
+def test_pasted_address_may_come_quoted(sandbox, home):
+    """In-process variant of the paste path: quotes around the pasted address are tolerated."""
+    import queue
+
+    from tastebot.auth import login
+
+    lines: "queue.Queue[str | None]" = queue.Queue()
+
+    def pasted():
+        while (line := lines.get(timeout=20)) is not None:
+            yield line
+
+    def show(url):
+        redirected = approve(url, follow=False).headers["Location"]
+        lines.put(f"'{redirected}'\n")
+
+    settings = sandbox_settings(sandbox)
+    result = login(settings, open_browser=False, timeout=20, paste_from=pasted(), show_url=show, notice=lambda t: None)
+    lines.put(None)
+    assert result["user_id"] == sandbox.state.listener_id
+    assert sandbox.count("POST /api/token") == 1  # exchanged once, from the pasted address
