@@ -232,15 +232,19 @@ class Accounts:
     # -- bearer check for the Web API ----------------------------------------------------------
 
     def check_bearer(self, req: Request) -> dict[str, Any]:
+        def unauthorized(message: str) -> ApiError:
+            challenge = f'Bearer realm="spotify", error="invalid_token", error_description="{message}"'
+            return ApiError(401, message, headers={"WWW-Authenticate": challenge})
+
         auth = req.headers.get("Authorization") or ""
         if not auth.startswith("Bearer ") or not auth[7:].strip():
-            raise ApiError(401, "No token provided")
+            raise unauthorized("No token provided")
         with self.state.lock:
             record = self.state.access_tokens.get(auth[7:].strip())
         if record is None:
-            raise ApiError(401, "Invalid access token")
+            raise unauthorized("Invalid access token")
         if time.time() >= record["expires_at"]:
-            raise ApiError(401, "The access token expired")
+            raise unauthorized("The access token expired")
         return record
 
     def revoke_refresh_tokens(self) -> int:
