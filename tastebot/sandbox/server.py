@@ -10,6 +10,20 @@ catalogue's `hidden` section. Standard library only (ThreadingHTTPServer, daemon
 
 Faults (latency, 5xx, dropped connections, rate limit) apply to /v1, /api/token and /reccobeats,
 never to /authorize or the /_sandbox control endpoints.
+
+What one origin serves:
+  GET|POST /authorize           consent page; `auto_approve=1` or `Accept: application/json` approves
+                                at once (302 to redirect_uri?code=..&state=..); PKCE S256 required;
+                                http redirect URIs only on 127.0.0.1 / [::1]
+  POST /api/token               authorization_code (+code_verifier) and refresh_token grants
+  /v1/...                       the endpoints of ../shared/spotify/ENDPOINTS.md (webapi.py), plus
+                                PUT|DELETE /v1/me/library and DELETE /v1/playlists/{id}/items so tests
+                                can act "as the user"
+  GET /reccobeats/v1/audio-features?ids=   ReccoBeats (reccobeats.py)
+  GET /_sandbox/stats, POST /_sandbox/stats/reset, GET|POST /_sandbox/configure (JSON of the fault
+  options), POST /_sandbox/revoke (refresh tokens), POST /_sandbox/expire (access tokens),
+  GET /_sandbox/state (the listener's own playlists with track ids in order, None for a null item,
+  the uri for a local file; saved track ids newest first; follows)
 """
 
 from __future__ import annotations
