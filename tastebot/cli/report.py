@@ -1,0 +1,62 @@
+"""`tastebot report`: an HTML page with plots about the latest (or a named) model."""
+
+from __future__ import annotations
+
+import click
+
+from tastebot.cli import settings_from
+
+
+@click.command()
+@click.option("--run", "run_id", metavar="RUN_ID", help="The model run to report on (`tastebot models` lists them). [default: the latest]")
+@click.option("--out", "out_dir", type=click.Path(path_type=str), metavar="DIR",
+              help="Folder to write report.html and its PNG plots into. [default: TASTEBOT_HOME/reports/<run-id>/]")
+@click.option("--open", "open_browser", is_flag=True, help="Open the report in the web browser when it is written.")
+@click.option("--json", "as_json", is_flag=True, help="Print the paths of the page and its plots as JSON on stdout.")
+@click.pass_context
+def report(ctx, run_id, out_dir, open_browser, as_json) -> None:
+    """Write an HTML report about your taste model, with plots.
+
+    \b
+    The page shows: liked vs disliked means and distributions of every
+    audio feature, the training curves, ROC and precision-recall curves of
+    the model against the baselines, the blend weight, the scores of the
+    last recommendations, and where the features came from. Each plot is
+    embedded in the page and also saved as a PNG beside it. The page is
+    self-contained: it works offline and can be moved or mailed.
+    It reads the model's metrics.json and the store (read-only), never
+    your Spotify login.
+
+    \b
+    Exit codes: 0 written, 2 bad input (--out is a file), 74 no trained
+    model (run `tastebot train`) or the report cannot be written.
+    """
+    from tastebot import console
+    from tastebot.report import write_report
+
+    settings = settings_from(ctx)
+    with console.err.status("writing the report", spinner="dots") if console.err.is_terminal else _nothing() as status:
+        def say(text: str) -> None:
+            if status is not None:
+                status.update(f"writing the report: {text}")
+
+        result = write_report(settings, run=run_id, out_dir=out_dir, progress=say)
+    for text in result.missing:
+        console.info(f"[dim]not in the report: {console.escape(text)}[/]")
+    console.success(f"Report on model {console.escape(result.run_id)} ({len(result.plots)} plots): "
+                    f"{console.escape(str(result.html_path))}")
+    if open_browser:
+        import webbrowser
+
+        if not webbrowser.open(result.html_path.resolve().as_uri()):
+            console.warn("no web browser found; open the file above yourself.")
+    if as_json:
+        console.print_json(result.as_dict())
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc) -> None:
+        return None

@@ -1,0 +1,677 @@
+"""`tastebot report`: one self-contained HTML page about a trained model, with its plots.
+
+The page shows what the model learnt from and how good it is: liked vs disliked means and
+distributions of every audio feature (from the store's labelled tracks), the training curves, ROC and
+precision-recall curves of the MLP against the baselines, the blend weight, the score distribution of
+the last recommendations, and where the features came from. Every plot is a PNG file beside the page
+AND embedded in it as a data URI, so the page can be mailed or moved on its own.
+
+It reads `metrics.json` of the run (never the network, so no TensorFlow), the store read-only, and
+nothing else: no token is ever read, so none can end up in the page. Every string that comes from
+data (names, sources, reasons) is HTML-escaped. A missing piece (no store, no recommendations, an
+older metrics.json without curves) is said on the page; only a missing model is an error.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from tastebot.errors import InputError, ModelError, StoreError, TastebotError
+
+AUDIO_FEATURES = (
+    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
+    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
+)
+# Features with a handful of integer values get one histogram bin per value.
+DISCRETE_FEATURES = {"key": (0, 11), "mode": (0, 1), "time_signature": (1, 7)}
+BASELINE_LABELS = {
+    "mlp": "MLP (tastebot)",
+    "logistic_regression": "logistic regression",
+    "random_forest": "random forest",
+    "majority": "majority class",
+}
+PROVIDER_LABELS = {
+    "spotify": "Spotify /audio-features",
+    "reccobeats": "ReccoBeats",
+    "import": "imported CSV",
+    "metadata": "metadata only",
+    "none": "no audio features",
+}
+LIKE_COLOUR, DISLIKE_COLOUR = "#1db954", "#d9534f"
+MODEL_COLOURS = {"mlp": "#1f77b4", "logistic_regression": "#ff7f0e", "random_forest": "#2ca02c"}
+HTML_NAME = "report.html"
+NO_RECOMMENDATIONS = "no recommendations yet"
+
+
+@dataclass
+class Report:
+    """What `write_report` wrote: the page, each plot file by name, and what the page says is missing."""
+
+    run_id: str
+    out_dir: Path
+    html_path: Path
+    plots: dict[str, Path] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "out_dir": str(self.out_dir),
+            "html": str(self.html_path),
+            "plots": {name: str(path) for name, path in self.plots.items()},
+            "missing": list(self.missing),
+        }
+
+
+# -- reading ------------------------------------------------------------------------------------------
+def resolve_run(settings, run: str | None = None) -> tuple[str, Path, dict[str, Any]]:
+    """(run id, run folder, metrics) of `run` or of the latest run; ModelError when there is none."""
+    from tastebot.train import latest_run_id
+
+    run_id = run or latest_run_id(settings)
+    if run_id is None:
+        raise ModelError("No trained model: run `tastebot train` first.")
+    if "/" in run_id or "\\" in run_id or run_id.startswith(".") or not run_id.strip():
+        raise ModelError(f"{run_id!r} is not a model run id; `tastebot models` lists them.")
+    run_dir = Path(settings.models_dir) / run_id
+    if not run_dir.is_dir():
+        raise ModelError(f"No model run {run_id!r} in {settings.models_dir}; `tastebot models` lists them.")
+    path = run_dir / "metrics.json"
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"The model folder {run_dir} has no metrics.json: retrain with `tastebot train`.") from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Cannot read {path}: {exc}.") from None
+    if not isinstance(metrics, dict):
+        raise ModelError(f"{path} is not a tastebot metrics file: retrain with `tastebot train`.")
+    return run_id, run_dir, metrics
+
+
+def labelled_frame(settings):
+    """(the store's labelled tracks, None) or (None, why there are none). Read-only: never writes."""
+    from tastebot.store import open_store
+
+    if not Path(settings.store_path).exists():
+        return None, "no store in this home (run `tastebot harvest`): the feature plots are left out"
+    try:
+        with open_store(settings, readonly=True) as store:
+            frame = store.labelled_tracks()
+    except (StoreError, AttributeError) as exc:
+        why = exc.message if isinstance(exc, TastebotError) else "this store cannot list labelled tracks"
+        return None, f"the store cannot be read ({why}): the feature plots are left out"
+    except Exception as exc:  # an old or foreign store: say so on the page rather than fail the report
+        return None, f"the store cannot be read ({type(exc).__name__}): the feature plots are left out"
+    if len(frame) == 0:
+        return None, "the store holds no liked or disliked tracks yet (run `tastebot harvest`)"
+    return frame, None
+
+
+def _entries_from(record: Any) -> list[dict[str, Any]]:
+    """Per-track score entries from a recommendations record in any of the shapes tastebot writes:
+    {"recommendations": [{track_id, score, mlp, hybrid, ...}]}, {"scores": [...]} or a bare list."""
+    if isinstance(record, dict):
+        for key in ("recommendations", "scores", "tracks"):
+            if isinstance(record.get(key), list):
+                record = record[key]
+                break
+        else:
+            return []
+    if not isinstance(record, list):
+        return []
+    entries = []
+    for item in record:
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            item = {"score": item}
+        if not isinstance(item, dict):
+            continue
+        s = _finite(item.get("score"))
+        if s is None:
+            continue
+        entries.append({
+            "track_id": item.get("track_id"), "name": item.get("name"), "artist": item.get("artist"),
+            "score": s, "mlp": _finite(item.get("mlp")), "hybrid": _finite(item.get("hybrid")),
+        })
+    return entries
+
+
+def last_recommendations(settings) -> tuple[dict[str, Any] | None, str | None]:
+    """The scores of the last recommendations tastebot recorded, or (None, why not).
+
+    Looked for in the store's outputs area: a `last_recommendations()` record when the store keeps
+    one, else the newest playlist tastebot made whose recorded details carry per-track scores.
+    """
+    from tastebot.store import open_store
+
+    if not Path(settings.store_path).exists():
+        return None, NO_RECOMMENDATIONS + " (no store)"
+    try:
+        with open_store(settings, readonly=True) as store:
+            getter = getattr(store, "last_recommendations", None)
+            if callable(getter):
+                record = getter()
+                entries = _entries_from(record)
+                if entries:
+                    meta = record if isinstance(record, dict) else {}
+                    return {"source": "the last `tastebot recommend` run", "created_at": meta.get("created_at"),
+                            "model_run": meta.get("model_run"), "entries": entries}, None
+            for pl in reversed(_output_playlists(store)):
+                try:
+                    details = json.loads(pl.get("details") or "{}")
+                except ValueError:
+                    continue
+                entries = _entries_from(details)
+                if entries:
+                    return {"source": f"the playlist “{pl.get('name')}”", "created_at": pl.get("planned_at"),
+                            "model_run": details.get("model_run") if isinstance(details, dict) else None,
+                            "entries": entries}, None
+    except (StoreError, AttributeError):
+        return None, NO_RECOMMENDATIONS + " (the store cannot be read)"
+    except Exception as exc:  # a store from another version: the rest of the report still stands
+        return None, f"{NO_RECOMMENDATIONS} (the store's outputs cannot be read: {type(exc).__name__})"
+    return None, NO_RECOMMENDATIONS + ": run `tastebot recommend --create-playlist`"
+
+
+def _output_playlists(store) -> list[dict[str, Any]]:
+    """Every playlist tastebot planned, oldest first, through the outputs area's own reader."""
+    rows = []
+    row = 1
+    # The outputs area reads one playlist by row id; ids are dense from 1 apart from abandoned plans.
+    misses = 0
+    while misses < 50:
+        pl = store.output_playlist(row)
+        if pl is None:
+            misses += 1
+        else:
+            misses = 0
+            rows.append(pl)
+        row += 1
+    return rows
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+# -- plots --------------------------------------------------------------------------------------------
+def _figure(width: float, height: float, *, layout: str | None = "constrained"):
+    """A matplotlib Figure on the Agg canvas: no pyplot, no GUI, no global state."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout=layout)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    # No "Software" stamp: the same data gives the same bytes.
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _values(frame, column: str, label: int):
+    import numpy as np
+    import pandas as pd
+
+    if column not in frame.columns:
+        return np.zeros(0)
+    v = pd.to_numeric(frame.loc[frame["label"] == label, column], errors="coerce").to_numpy(dtype=float)
+    return v[np.isfinite(v)]
+
+
+def feature_summary(frame) -> list[dict[str, Any]]:
+    """Per audio feature: liked and disliked mean, standard error and count (NaN-free values only)."""
+    import numpy as np
+
+    rows = []
+    for col in AUDIO_FEATURES:
+        liked, disliked = _values(frame, col, 1), _values(frame, col, 0)
+        row: dict[str, Any] = {"feature": col, "liked_n": int(len(liked)), "disliked_n": int(len(disliked))}
+        for name, v in (("liked", liked), ("disliked", disliked)):
+            row[f"{name}_mean"] = float(v.mean()) if len(v) else None
+            row[f"{name}_se"] = float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0 if len(v) else None
+        rows.append(row)
+    return rows
+
+
+def _grid(n: int) -> tuple[int, int]:
+    cols = 4 if n > 6 else 3 if n > 2 else n
+    return math.ceil(n / cols), cols
+
+
+def _small_multiples(rows: int, cols: int):
+    # Fixed margins: constrained layout costs seconds on a grid of a dozen panels.
+    fig = _figure(3.0 * cols, 2.4 * rows + 0.5, layout=None)
+    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.08, top=1 - 0.5 / (2.4 * rows + 0.5),
+                        hspace=0.55, wspace=0.28)
+    return fig
+
+
+def plot_feature_means(summary: Sequence[dict[str, Any]]):
+    """One small panel per feature (their scales differ): liked vs disliked mean with its standard error."""
+    rows, cols = _grid(len(summary))
+    fig = _small_multiples(rows, cols)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, row in zip(axes.flat, summary):
+        ax.set_title(row["feature"], fontsize=10)
+        means = [row["liked_mean"], row["disliked_mean"]]
+        if all(m is None for m in means):
+            ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes, color="grey")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
+        ax.bar([0, 1], [m if m is not None else 0.0 for m in means],
+               yerr=[row["liked_se"] or 0.0, row["disliked_se"] or 0.0],
+               color=[LIKE_COLOUR, DISLIKE_COLOUR], capsize=4)
+        ax.set_xticks([0, 1], [f"liked\n(n={row['liked_n']})", f"disliked\n(n={row['disliked_n']})"], fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+    for ax in list(axes.flat)[len(summary):]:
+        ax.set_visible(False)
+    fig.suptitle("Mean of each audio feature, liked vs disliked (bars: ±1 standard error)")
+    return fig
+
+
+def plot_feature_distributions(frame):
+    """Small multiples: each feature's distribution among liked and among disliked tracks."""
+    import numpy as np
+
+    rows, cols = _grid(len(AUDIO_FEATURES))
+    fig = _small_multiples(rows, cols)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, col in zip(axes.flat, AUDIO_FEATURES):
+        ax.set_title(col, fontsize=10)
+        liked, disliked = _values(frame, col, 1), _values(frame, col, 0)
+        both = np.concatenate([liked, disliked])
+        if len(both) == 0:
+            ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes, color="grey")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
+        if col in DISCRETE_FEATURES:
+            lo = min(DISCRETE_FEATURES[col][0], int(both.min()))
+            hi = max(DISCRETE_FEATURES[col][1], int(both.max()))
+            bins = np.arange(lo - 0.5, hi + 1.5, 1.0)
+        else:
+            lo, hi = float(both.min()), float(both.max())
+            bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 21)
+        for v, colour, name in ((liked, LIKE_COLOUR, "liked"), (disliked, DISLIKE_COLOUR, "disliked")):
+            if len(v):
+                # Densities, so a class with fewer tracks is still comparable in shape.
+                ax.hist(v, bins=bins, density=True, alpha=0.55, color=colour, label=f"{name} (n={len(v)})")
+        ax.tick_params(labelsize=8)
+        ax.legend(fontsize=7, frameon=False)
+    for ax in list(axes.flat)[len(AUDIO_FEATURES):]:
+        ax.set_visible(False)
+    fig.suptitle("Distribution of each audio feature (density), liked vs disliked")
+    return fig
+
+
+def plot_training_curves(history: Sequence[dict[str, Any]]):
+    """Loss and AUC per epoch of every network trained in the run, training (solid) and validation (dashed)."""
+    fig = _figure(11, 4)
+    ax_loss, ax_auc = fig.subplots(1, 2)
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+    for i, net in enumerate(history):
+        epochs = [e for e in net.get("epochs") or [] if isinstance(e, dict)]
+        if not epochs:
+            continue
+        colour = palette[i % len(palette)]
+        label = f"{net.get('stage', 'network')} #{net.get('network', i)}"
+        x = [e.get("epoch", k + 1) for k, e in enumerate(epochs)]
+        for ax, key in ((ax_loss, "loss"), (ax_auc, "auc")):
+            for prefix, style in (("", "-"), ("val_", "--")):
+                y = [_finite(e.get(prefix + key)) for e in epochs]
+                if any(v is not None for v in y):
+                    ax.plot(x, [float("nan") if v is None else v for v in y], style, color=colour,
+                            label=f"{label} {'validation' if prefix else 'training'}")
+        best = net.get("best_epoch")
+        if isinstance(best, (int, float)) and 1 <= best <= len(epochs):
+            v = _finite(epochs[int(best) - 1].get("val_auc"))
+            if v is not None:
+                ax_auc.plot([best], [v], "o", color=colour)
+    ax_loss.set(title="Loss per epoch", xlabel="epoch", ylabel="weighted binary cross-entropy")
+    ax_auc.set(title="ROC-AUC per epoch (dot: the epoch kept)", xlabel="epoch", ylabel="ROC-AUC")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (ax_loss, ax_auc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if ax.lines:
+            ax.legend(fontsize=7, frameon=False)
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_roc(curves: dict[str, Any], scores: dict[str, Any]):
+    fig = _figure(5.5, 5)
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="chance (majority class): AUC 0.500")
+    for name in ("mlp", "logistic_regression", "random_forest"):
+        roc = (curves.get(name) or {}).get("roc") or {}
+        if roc.get("fpr") and roc.get("tpr"):
+            auc = _finite((scores.get(name) or {}).get("roc_auc"))
+            tag = f": AUC {auc:.3f}" if auc is not None else ""
+            ax.plot(roc["fpr"], roc["tpr"], color=MODEL_COLOURS[name], lw=2.2 if name == "mlp" else 1.4,
+                    label=BASELINE_LABELS[name] + tag)
+    ax.set(title="ROC on tracks the models never saw", xlabel="false positive rate", ylabel="true positive rate",
+           xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_pr(curves: dict[str, Any], scores: dict[str, Any], prevalence: float | None):
+    fig = _figure(5.5, 5)
+    ax = fig.subplots()
+    if prevalence is not None:
+        ax.axhline(prevalence, ls=":", color="grey", label=f"chance (share of likes): {prevalence:.3f}")
+    for name in ("mlp", "logistic_regression", "random_forest"):
+        pr = (curves.get(name) or {}).get("pr") or {}
+        if pr.get("recall") and pr.get("precision"):
+            ap = _finite((scores.get(name) or {}).get("pr_auc"))
+            tag = f": AP {ap:.3f}" if ap is not None else ""
+            ax.plot(pr["recall"], pr["precision"], color=MODEL_COLOURS[name], lw=2.2 if name == "mlp" else 1.4,
+                    label=BASELINE_LABELS[name] + tag)
+    ax.set(title="Precision-recall on tracks the models never saw", xlabel="recall", ylabel="precision",
+           xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_recommendation_scores(entries: Sequence[dict[str, Any]]):
+    import numpy as np
+
+    fig = _figure(7, 4)
+    ax = fig.subplots()
+    bins = np.linspace(0, 1, 21)
+    for key, colour, label in (("score", "#1f77b4", "final (blend)"), ("mlp", "#ff7f0e", "MLP part"),
+                               ("hybrid", "#2ca02c", "hybrid part")):
+        v = [e[key] for e in entries if e.get(key) is not None]
+        if v:
+            ax.hist(np.clip(v, 0, 1), bins=bins, alpha=0.5 if key != "score" else 0.8, color=colour,
+                    label=f"{label} (n={len(v)})", histtype="stepfilled" if key == "score" else "step", lw=2)
+    ax.set(title="Scores of the last recommendations", xlabel="score (0..1)", ylabel="tracks", xlim=(0, 1))
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_provenance(features: dict[str, Any]):
+    """Which provider the labelled tracks' audio features came from, and how many tracks have each feature."""
+    fig = _figure(11, 4)
+    ax_p, ax_f = fig.subplots(1, 2, width_ratios=[1, 1.6])
+    by_provider = {str(k): int(v) for k, v in (features.get("by_provider") or {}).items() if _finite(v) is not None}
+    names = sorted(by_provider, key=lambda k: -by_provider[k])
+    ax_p.barh([PROVIDER_LABELS.get(k, k) for k in names], [by_provider[k] for k in names], color="#1f77b4")
+    ax_p.invert_yaxis()
+    ax_p.set(title="Audio features of the labelled tracks, by provider", xlabel="tracks")
+    present = {str(k): int(v) for k, v in (features.get("non_missing") or {}).items() if _finite(v) is not None}
+    cols = list(present)
+    total = int(features.get("tracks") or 0)
+    ax_f.barh(cols, [present[c] for c in cols], color="#2ca02c")
+    if total:
+        ax_f.axvline(total, ls=":", color="grey")
+    ax_f.invert_yaxis()
+    ax_f.tick_params(axis="y", labelsize=8)
+    ax_f.set(title=f"Tracks with a value, per input (dotted: all {total} tracks)" if total
+             else "Tracks with a value, per input", xlabel="tracks")
+    return fig
+
+
+# -- the page -----------------------------------------------------------------------------------------
+def _e(value: Any) -> str:
+    """Escape anything for HTML text or attribute values."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    v = _finite(value)
+    if v is None:
+        return "—"
+    return f"{v:.{digits}f}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric_from: int = 1) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = "".join(
+            f"<td class=\"{'num' if i >= numeric_from else ''}\">{_e(c)}</td>" for i, c in enumerate(row)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _img(name: str, png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    # The link names the PNG file saved beside the page; the image itself is embedded.
+    return (f'<figure><a href="{_e(name)}"><img src="data:image/png;base64,{data}" alt="{_e(alt)}" '
+            f'data-file="{_e(name)}"></a><figcaption>{_e(alt)} (<a href="{_e(name)}">{_e(name)}</a>)</figcaption></figure>')
+
+
+def _note(text: str) -> str:
+    return f'<p class="missing">{_e(text)}</p>'
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1150px;
+padding:0 1rem;color:#222;line-height:1.45}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2.2rem}
+.sub{color:#666;margin-top:0}table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}
+th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f5f5f5}figure{margin:1rem 0}img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#666;font-size:.85rem}.missing{background:#fff6e0;border-left:4px solid #f0ad4e;padding:.4rem .8rem}
+.big{font-size:1.6rem;font-weight:600}code{background:#f3f3f3;padding:0 .2rem}
+"""
+
+
+def write_report(
+    settings,
+    *,
+    run: str | None = None,
+    out_dir: str | os.PathLike | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Write `report.html` and its PNG plots for `run` (default: the latest model) into `out_dir`
+    (default `settings.reports_dir/<run-id>/`). Raises ModelError when there is no model."""
+    say = progress or (lambda text: None)
+    run_id, run_dir, metrics = resolve_run(settings, run)
+    out = Path(out_dir) if out_dir is not None else Path(settings.reports_dir) / run_id
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file, not a folder for the report.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"Cannot create the report folder {out}: {exc.strerror or exc}.") from None
+
+    report = Report(run_id=run_id, out_dir=out, html_path=out / HTML_NAME)
+    sections: list[str] = []
+
+    def save(name: str, fig, alt: str) -> str:
+        png = _png(fig)
+        path = out / name
+        try:
+            path.write_bytes(png)
+        except OSError as exc:
+            raise StoreError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+        report.plots[name.removesuffix(".png")] = path
+        return _img(name, png, alt)
+
+    def missing(text: str) -> str:
+        report.missing.append(text)
+        return _note(text)
+
+    data = metrics.get("data") or {}
+    split = metrics.get("split") or {}
+    scores = metrics.get("scores") or {}
+    curves = metrics.get("curves") or {}
+    blend = metrics.get("blend") or {}
+    features = metrics.get("features") or {}
+    history = metrics.get("history") or []
+
+    # -- the model in one glance
+    say("scores")
+    score_names = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
+    score_rows = [[BASELINE_LABELS.get(k, k)] + [_fmt((scores.get(k) or {}).get(m)) for m in score_names]
+                  for k in ("mlp", "majority", "logistic_regression", "random_forest") if scores.get(k)]
+    where = ("cross-validated: every track scored by models that never saw it" if metrics.get("mode") == "cross-validation"
+             else f"on a held-out test part of {split.get('test', '?')} tracks from artists never seen in training")
+    part = [f"<h2>How good is the model?</h2><p>Scores {_e(where)}.</p>"]
+    part.append(_table(["model", *score_names], score_rows) if score_rows else missing("this run recorded no scores"))
+    part.append(_table(["split", "tracks"], [[k.replace("_", " "), v] for k, v in split.items()]) if split else "")
+    sections.append("".join(part))
+
+    # -- ROC and PR
+    say("ROC and precision-recall curves")
+    part = ["<h2>ROC and precision-recall: the MLP against the baselines</h2>"]
+    has_curves = any((curves.get(k) or {}).get("roc") for k in ("mlp", "logistic_regression", "random_forest"))
+    if has_curves:
+        t_like, t_dis = _finite(split.get("test_likes")), _finite(split.get("test_dislikes"))
+        prevalence = t_like / (t_like + t_dis) if t_like is not None and t_dis and t_like + t_dis > 0 else None
+        part.append(save("roc_curve.png", plot_roc(curves, scores), "ROC curves of the MLP and the baselines"))
+        part.append(save("pr_curve.png", plot_pr(curves, scores, prevalence),
+                         "Precision-recall curves of the MLP and the baselines"))
+    else:
+        part.append(missing("this run recorded no ROC or precision-recall curve points (both classes are needed "
+                            "in the evaluated part; an older tastebot did not record them)"))
+    sections.append("".join(part))
+
+    # -- training curves
+    say("training curves")
+    part = ["<h2>Training curves</h2>"]
+    if any(isinstance(h, dict) and h.get("epochs") for h in history):
+        part.append("<p>Loss and ROC-AUC per epoch of each network; early stopping keeps the epoch with the best "
+                    "validation AUC.</p>")
+        part.append(save("training_curves.png", plot_training_curves([h for h in history if isinstance(h, dict)]),
+                         "Loss and AUC per epoch, training and validation"))
+        part.append(_table(
+            ["network", "stage", "epochs run", "epoch kept", "training rows", "validation rows"],
+            [[h.get("network"), h.get("stage"), h.get("epochs_run"), h.get("best_epoch"), h.get("train_rows"),
+              h.get("validation_rows")] for h in history if isinstance(h, dict)], numeric_from=2))
+    else:
+        part.append(missing("this run recorded no training history"))
+    sections.append("".join(part))
+
+    # -- blend weight
+    part = ["<h2>The blend weight</h2>"]
+    w = _finite(blend.get("weight"))
+    if w is not None:
+        part.append(f'<p class="big">w = {_e(_fmt(w, 2))}</p><p>final score = w × MLP + (1 − w) × hybrid '
+                    f'collaborative score (both rank-scaled): the MLP counts {_e(_fmt(100 * w, 0))} %, the hybrid score '
+                    f'{_e(_fmt(100 * (1 - w), 0))} %. Why: {_e(blend.get("reason") or "not recorded")}.</p>')
+        details = blend.get("details") or {}
+        if isinstance(details, dict) and details:
+            part.append(_table(["validation measure", "value"], [[k.replace("_", " "), _fmt(v)] for k, v in details.items()]))
+    else:
+        part.append(missing("this run recorded no blend weight"))
+    sections.append("".join(part))
+
+    # -- liked vs disliked features
+    say("reading the store")
+    frame, why_not = labelled_frame(settings)
+    part = ["<h2>What you like and dislike: the audio features</h2>"]
+    if frame is not None:
+        n_like, n_dis = int((frame["label"] == 1).sum()), int((frame["label"] == 0).sum())
+        part.append(f"<p>From the store's labelled tracks now: <b>{n_like}</b> liked and <b>{n_dis}</b> disliked "
+                    f"(the model of this run learnt from {_e(data.get('likes', '?'))} and "
+                    f"{_e(data.get('dislikes', '?'))}).</p>")
+        summary = feature_summary(frame)
+        say("feature plots")
+        part.append(save("feature_means.png", plot_feature_means(summary), "Liked vs disliked mean of each audio feature"))
+        part.append(_table(
+            ["feature", "liked mean", "disliked mean", "difference", "liked tracks with it", "disliked tracks with it"],
+            [[r["feature"], _fmt(r["liked_mean"]), _fmt(r["disliked_mean"]),
+              _fmt(r["liked_mean"] - r["disliked_mean"]) if r["liked_mean"] is not None and r["disliked_mean"] is not None else "—",
+              r["liked_n"], r["disliked_n"]] for r in summary]))
+        part.append(save("feature_distributions.png", plot_feature_distributions(frame),
+                         "Distribution of each audio feature, liked vs disliked"))
+    else:
+        part.append(missing(why_not or "no labelled tracks"))
+    sections.append("".join(part))
+
+    # -- recommendations
+    say("recommendations")
+    recs, why_not = last_recommendations(settings)
+    part = ["<h2>The last recommendations</h2>"]
+    if recs is not None:
+        entries = recs["entries"]
+        part.append(f"<p>{len(entries)} tracks from {_e(recs['source'])}"
+                    + (f", made {_e(recs['created_at'])}" if recs.get("created_at") else "")
+                    + (f" with model {_e(recs['model_run'])}" if recs.get("model_run") else "") + ".</p>")
+        part.append(save("recommendation_scores.png", plot_recommendation_scores(entries),
+                         "Score distribution of the last recommendations"))
+        top = sorted(entries, key=lambda e: -e["score"])[:10]
+        part.append(_table(["track", "artist", "score", "MLP", "hybrid"],
+                           [[e.get("name") or e.get("track_id") or "?", e.get("artist") or "", _fmt(e["score"]),
+                             _fmt(e.get("mlp")), _fmt(e.get("hybrid"))] for e in top], numeric_from=2))
+    else:
+        part.append(missing(why_not or NO_RECOMMENDATIONS))
+    sections.append("".join(part))
+
+    # -- provenance
+    say("feature provenance")
+    part = ["<h2>Where the features came from</h2>"]
+    if features.get("by_provider") or features.get("non_missing"):
+        part.append(save("provenance.png", plot_provenance(features), "Feature providers and coverage"))
+        part.append(_table(["provider", "labelled tracks"],
+                           [[PROVIDER_LABELS.get(str(k), str(k)), v] for k, v in (features.get("by_provider") or {}).items()]))
+        extra = [["tracks with any audio feature", features.get("with_any_audio_feature")],
+                 ["tracks with genres", features.get("with_genres")],
+                 ["model inputs", features.get("inputs")]]
+        part.append(_table(["", "count"], [r for r in extra if r[1] is not None]))
+        if features.get("unused"):
+            part.append(f"<p>Inputs left out (no values in training): {_e(', '.join(map(str, features['unused'])))}.</p>")
+    else:
+        part.append(missing("this run recorded no feature provenance"))
+    sections.append("".join(part))
+
+    # -- the data
+    by_source = data.get("by_source") or {}
+    part = ["<h2>What the model learnt from</h2>"]
+    counts = [[k, data.get(k)] for k in ("tracks", "likes", "dislikes", "artists") if data.get(k) is not None]
+    counts += [[k.replace("_", " "), v] for k, v in (data.get("by_kind") or {}).items()]
+    part.append(_table(["", "tracks"], counts) if counts else missing("this run recorded no data counts"))
+    if isinstance(by_source, dict) and by_source:
+        part.append(_table(["signal source", "likes", "dislikes"],
+                           [[k, (v or {}).get("likes", 0), (v or {}).get("dislikes", 0)] for k, v in by_source.items()
+                            if isinstance(v, dict)]))
+    sections.append("".join(part))
+
+    created = metrics.get("created_at") or "?"
+    header = (
+        f"<h1>tastebot model report</h1><p class=\"sub\">Model <code>{_e(run_id)}</code>, trained {_e(created)} "
+        f"({_e(metrics.get('mode') or '?')}: {_e(metrics.get('mode_reason') or '')}). Report written "
+        f"{_e(datetime.now(timezone.utc).isoformat(timespec='seconds'))}.</p>"
+    )
+    if report.missing:
+        header += "<p>Not on this page: " + _e("; ".join(report.missing)) + ".</p>"
+    page = (
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>tastebot report {_e(run_id)}</title>"
+        f"<style>{CSS}</style></head><body>{header}{''.join(sections)}"
+        "<p class=\"sub\">Made by <code>tastebot report</code> from this run's metrics.json and your local store; "
+        "nothing here left your machine.</p></body></html>\n"
+    )
+    tmp = report.html_path.with_name(f".{HTML_NAME}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, report.html_path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"Cannot write {report.html_path}: {exc.strerror or exc}.") from None
+    return report
