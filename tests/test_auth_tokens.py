@@ -209,3 +209,14 @@ def test_logout_removes_keyring_and_file_and_keeps_nothing_secret(sandbox, home)
     assert "user_id" not in state and state["client_id"] == CLIENT_ID  # the client id is not a secret
     again = logout(settings)
     assert not again["was_logged_in"] and again["removed_from"] == []
+
+
+def test_insecure_storage_from_the_environment(home, monkeypatch):
+    from tastebot.settings import load_settings
+    from tastebot.tokens import TokenStore
+
+    monkeypatch.setenv("TASTEBOT_INSECURE_STORAGE", "1")
+    store = TokenStore(load_settings())
+    store.save_token_to_cache({"access_token": "A1", "refresh_token": "R1", "expires_at": 1})
+    assert store.kind == "file" and store.path.exists()
+    assert keyring.get_password("tastebot", store.username) is None
