@@ -124,14 +124,14 @@ class CorpusData:
         return cls(m, np.asarray(tr, dtype=object), list(pl), keys)
 
     @classmethod
-    def from_store(cls, store) -> "CorpusData":
-        """The imported corpus plus the user's own playlists (when the library area offers them)."""
+    def from_store(cls, store, include_own: bool = True) -> "CorpusData":
+        """The imported corpus plus (with include_own) the user's own playlists from the library."""
         import scipy.sparse as sp
 
         m, track_ids, playlist_ids = store.corpus_matrix()
         meta = store.corpus_tracks_frame() if len(track_ids) else pd.DataFrame(columns=["track_id", "artist_name"])
         artist_of = dict(zip(meta["track_id"], meta["artist_name"]))
-        own = _own_playlists(store)
+        own = _own_playlists(store) if include_own else {}
         if own:
             extra = [t for items in own.values() for t in items if t not in set(track_ids)]
             extra = list(dict.fromkeys(extra))
@@ -216,11 +216,14 @@ class HybridScorer:
         n_factors: int = 64,
         seed: int = 0,
         weights: dict[str, float] | None = None,
+        include_own: bool = True,
     ) -> "HybridScorer":
         """`store_or_corpus`: a Store (its imported corpus and the user's own playlists), a CorpusData,
         or None (content and artist parts only). `profile_frame`: tracks with `track_id`, and
         optionally `label` (only label 1 counts), `weight`, `primary_artist_id`, `artist_name` and the
-        feature columns."""
+        feature columns. `include_own=False` leaves the user's own playlists out of the corpus: use it
+        when fitting the blend weight on validation likes, which those playlists would give away (at
+        recommend time no candidate is in them)."""
         self = cls()
         if weights:
             self.weights.update(weights)
@@ -229,7 +232,7 @@ class HybridScorer:
         elif isinstance(store_or_corpus, CorpusData):
             corpus = store_or_corpus
         else:
-            corpus = CorpusData.from_store(store_or_corpus)
+            corpus = CorpusData.from_store(store_or_corpus, include_own=include_own)
         if corpus is not None and corpus.matrix.shape[0] == 0:
             corpus = None
         self.corpus = corpus
