@@ -75,6 +75,8 @@ AUTO_ENOUGH_DISLIKES = 0.5
 SEARCH_GENRES = ("pop", "rap", "rock", "latin", "r&b", "edm", "jazz", "classical", "country", "metal",
                  "folk", "blues", "reggae", "punk", "soul", "hip hop", "techno", "ambient")
 SAMPLED_MODES = ("auto", "always", "never")
+# Searches in a row that find no usable unknown track before sampling gives up for this run.
+LOW_YIELD_STOP = 8
 
 
 @dataclass
@@ -630,7 +632,12 @@ class Harvester:
         max_attempts = math.ceil(want / limit) * 3 + 5
         queries = self._far_queries() if far else None
         source = "sampled_far" if far else "sampled_random"
+        empty_in_a_row = 0
         while got < want and attempts < max_attempts:
+            # Unknown tracks are scarce here (most of what search finds is by artists the user
+            # likes): stop rather than spend requests for nothing; the summary says so.
+            if empty_in_a_row >= LOW_YIELD_STOP or (attempts >= 2 * LOW_YIELD_STOP and got < 0.1 * attempts * limit):
+                break
             attempts += 1
             q = self.rng.choice(queries) if queries else self._random_query()
             known_total = totals.get(q)
@@ -651,6 +658,7 @@ class Harvester:
             totals[q] = int(paging.get("total") or 0)
             picks = [t for t in paging.get("items") or [] if isinstance(t, dict) and excluded.accept(t)]
             picks = picks[: want - got]
+            empty_in_a_row = 0 if picks else empty_in_a_row + 1
             if picks:
                 with self.store.transaction():
                     self.store.upsert_tracks(picks)
