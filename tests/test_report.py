@@ -1,0 +1,239 @@
+"""`tastebot report` on a real trained run: a tiny model trained on a store harvested from the sandbox.
+
+Every plot file exists, is a valid PNG that decodes, and is the very image embedded in the page; every
+file the page references exists; the numbers on the page are the store's and metrics.json's; data
+strings are escaped; missing pieces are said on the page; no token ever reaches the report.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from login_helpers import cli_env, issued_tokens, leaks, login_to, run_cli, sandbox_settings
+
+# One worker builds the trained home once for the whole module (make test runs --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+EXPECTED_PLOTS = {"feature_means", "feature_distributions", "training_curves", "roc_curve", "pr_curve", "provenance"}
+HOSTILE = '<script>alert("x")</script>'
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Login, harvest and a 3-epoch, one-network training run in a home of its own, shared by the module
+    (TensorFlow training is the slow part; the report itself never loads the network)."""
+    from tastebot.harvest import Harvester, HarvestOptions
+    from tastebot.sandbox import Sandbox
+    from tastebot.spotify import SpotifyClient
+    from tastebot.store import open_store
+    from tastebot.train import train_from_store
+
+    root = tmp_path_factory.mktemp("report")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHON_KEYRING_BACKEND", "memory_keyring.MemoryKeyring")
+        mp.setenv("MEMORY_KEYRING_FILE", str(root / "keyring.json"))
+        sb = Sandbox(profile="development", seed=7, n_tracks=600)
+        sb.start()
+        try:
+            settings = sandbox_settings(sb, home=str(root / "home"))
+            login_to(sb, settings=settings)
+            with open_store(settings) as store:
+                Harvester(settings, SpotifyClient(settings), store, HarvestOptions(), rng_seed=1).run()
+                frame = store.labelled_tracks()
+            result = train_from_store(settings, epochs=3, ensemble=1)
+            tokens = issued_tokens(sb)
+        finally:
+            sb.stop()
+    assert tokens, "the sandbox handed out no token: the no-token check below would prove nothing"
+    return SimpleNamespace(settings=settings, frame=frame, metrics=result.metrics, run_id=result.run_id, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+def rendered(trained, tmp_path_factory):
+    """The report of the trained run, rendered once for the tests that only read it."""
+    from tastebot.report import write_report
+
+    out = tmp_path_factory.mktemp("rendered") / "r"
+    return write_report(trained.settings, out_dir=out)
+
+
+def copy_home(trained, dest: Path, *, store: bool = True):
+    """A copy of the trained home (model run and LATEST; the store only when asked)."""
+    from tastebot.settings import load_settings
+
+    src = trained.settings.home
+    dest.mkdir(parents=True)
+    shutil.copytree(src / "models", dest / "models")
+    if store:
+        shutil.copy2(src / "tastebot.db", dest / "tastebot.db")
+    return load_settings(home=str(dest))
+
+
+def embedded_images(page: str) -> dict[str, bytes]:
+    """data-file name -> the PNG bytes embedded in the page."""
+    found = {}
+    for m in re.finditer(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"[^>]*data-file="([^"]+)"', page):
+        found[m.group(2)] = base64.b64decode(m.group(1), validate=True)
+    return found
+
+
+def check_png(path: Path) -> None:
+    import matplotlib.image as mpimg
+
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC, f"{path.name} is not a PNG"
+    pixels = mpimg.imread(path)
+    assert pixels.ndim == 3 and pixels.shape[0] > 150 and pixels.shape[1] > 150, path.name
+    assert pixels[..., :3].std() > 0.01, f"{path.name} is blank"
+
+
+def test_every_plot_is_a_valid_png_embedded_in_the_page(trained, rendered):
+    rep = rendered
+    out = rep.out_dir
+    assert rep.run_id == trained.run_id and rep.html_path == out / "report.html"
+    assert set(rep.plots) == EXPECTED_PLOTS
+    for name, path in rep.plots.items():
+        assert path == out / f"{name}.png" and path.is_file()
+        check_png(path)
+
+    page = rep.html_path.read_text(encoding="utf-8")
+    embedded = embedded_images(page)
+    assert set(embedded) == {f"{n}.png" for n in EXPECTED_PLOTS}
+    for fname, data in embedded.items():
+        assert data == (out / fname).read_bytes(), f"the page embeds another image than {fname}"
+    # Every image the page shows is embedded; every file it links to exists beside it.
+    srcs = re.findall(r'<img[^>]* src="([^"]+)"', page)
+    assert len(srcs) == len(EXPECTED_PLOTS) and all(s.startswith("data:image/png;base64,") for s in srcs)
+    for href in re.findall(r'href="([^"]+)"', page):
+        assert (out / href).is_file(), f"the page links to {href}, which is not there"
+    assert "no recommendations yet" in page
+    assert rep.missing == ["no recommendations yet: run `tastebot recommend --create-playlist`"]
+
+
+def test_the_page_shows_the_store_and_metrics_numbers(trained, rendered):
+    import numpy as np
+
+    from tastebot.report import PROVIDER_LABELS
+
+    page = rendered.html_path.read_text(encoding="utf-8")
+    frame = trained.frame
+    n_like, n_dis = int((frame["label"] == 1).sum()), int((frame["label"] == 0).sum())
+    assert n_like > 0 and n_dis > 0
+    assert f"<b>{n_like}</b> liked and <b>{n_dis}</b> disliked" in page
+    for feature in ("energy", "danceability", "tempo"):
+        liked = frame.loc[frame["label"] == 1, feature].dropna().to_numpy(dtype=float)
+        disliked = frame.loc[frame["label"] == 0, feature].dropna().to_numpy(dtype=float)
+        row = (f"<tr><td class=\"\">{feature}</td><td class=\"num\">{liked.mean():.3f}</td>"
+               f"<td class=\"num\">{disliked.mean():.3f}</td><td class=\"num\">{liked.mean() - disliked.mean():.3f}</td>"
+               f"<td class=\"num\">{len(liked)}</td><td class=\"num\">{len(disliked)}</td></tr>")
+        assert row in page, f"the {feature} row of the means table is not the store's"
+    m = trained.metrics
+    assert f"w = {m['blend']['weight']:.2f}" in page
+    mlp = m["scores"]["mlp"]
+    assert f"<td class=\"\">MLP (tastebot)</td><td class=\"num\">{mlp['accuracy']:.3f}</td>" in page
+    assert np.isfinite(mlp["roc_auc"]), "a held-out run with both classes has a ROC-AUC"
+    for provider, count in m["features"]["by_provider"].items():
+        label = PROVIDER_LABELS.get(provider, provider)
+        assert f"<tr><td class=\"\">{label}</td><td class=\"num\">{count}</td></tr>" in page, provider
+
+
+def test_no_token_anywhere_in_the_report(trained, rendered):
+    files = {str(p): p.read_bytes() for p in rendered.out_dir.iterdir()}
+    assert len(files) == len(EXPECTED_PLOTS) + 1
+    assert leaks(trained.tokens, files) == []
+    assert rendered.html_path.stat().st_size > 10_000
+
+
+def test_data_strings_are_escaped_and_missing_pieces_said(trained, tmp_path):
+    """A hostile metrics.json and no store: the page escapes every string and says what is missing."""
+    from tastebot.report import write_report
+
+    settings = copy_home(trained, tmp_path / "h", store=False)
+    mpath = settings.models_dir / trained.run_id / "metrics.json"
+    m = json.loads(mpath.read_text())
+    m["mode_reason"] = HOSTILE
+    m["blend"]["reason"] = HOSTILE
+    m["data"]["by_source"] = {HOSTILE: {"likes": 3, "dislikes": 1}}
+    m["features"]["by_provider"] = {HOSTILE: 7}
+    m["history"] = []  # an older metrics.json without a history
+    mpath.write_text(json.dumps(m))
+
+    rep = write_report(settings)
+    assert rep.out_dir == settings.reports_dir / trained.run_id
+    page = rep.html_path.read_text(encoding="utf-8")
+    assert "<script" not in page
+    assert page.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") >= 3
+    assert set(rep.plots) == {"roc_curve", "pr_curve", "provenance"}
+    for path in rep.plots.values():
+        check_png(path)
+    assert "no store in this home" in page and "no training history" in page and "no recommendations yet" in page
+    assert len(rep.missing) == 3
+
+
+def test_scores_of_the_last_recommendations(trained, tmp_path):
+    """A playlist tastebot recorded with its per-track scores: the report plots their distribution and
+    lists the best of them (names escaped)."""
+    from tastebot import playlist
+    from tastebot.report import write_report
+    from tastebot.store import open_store
+
+    settings = copy_home(trained, tmp_path / "h")
+    ids = trained.frame["track_id"].tolist()[:12]
+    recs = [{"rank": i + 1, "track_id": t, "name": f"song {i}" if i else HOSTILE, "artist": "someone",
+             "score": round(0.95 - 0.05 * i, 4), "mlp": round(0.9 - 0.04 * i, 4), "hybrid": round(0.5 + 0.01 * i, 4)}
+            for i, t in enumerate(ids)]
+    with open_store(settings) as store:
+        playlist.plan(store, ids, name="tastebot test", description="test", public=False,
+                      details={"model_run": trained.run_id, "recommendations": recs})
+    rep = write_report(settings)
+    assert "recommendation_scores" in rep.plots
+    check_png(rep.plots["recommendation_scores"])
+    page = rep.html_path.read_text(encoding="utf-8")
+    assert "no recommendations yet" not in page and rep.missing == []
+    assert "12 tracks from the playlist" in page
+    assert "<td class=\"\">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td>" in page
+    assert "<script" not in page
+    section = page.split("<h2>The last recommendations</h2>", 1)[1].split("<h2>", 1)[0]
+    top = re.findall(r'<td class="num">(0\.\d{3})</td><td class="num">0\.\d{3}</td><td class="num">0\.\d{3}</td></tr>', section)
+    assert top == [f"{r['score']:.3f}" for r in recs[:10]]
+
+
+def test_cli_json_open_and_errors(trained, tmp_path):
+    settings = copy_home(trained, tmp_path / "h")
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.py"
+    browser.write_text(f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
+    env = cli_env(BROWSER=f"{sys.executable} {browser} %s")
+    # The CLI's own entry point, telling on exit whether TensorFlow was imported (it must not be).
+    code = ("import atexit, sys\natexit.register(lambda: sys.stderr.write('\\nTF-IMPORTED=%s' % ('tensorflow' in sys.modules)))\n"
+            "from tastebot.cli import main\nmain()\n")
+    res = subprocess.run([sys.executable, "-c", code, "--home", str(settings.home), "report", "--json", "--open"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "TF-IMPORTED=False" in res.stderr
+    data = json.loads(res.stdout)
+    html_path = Path(data["html"])
+    assert html_path == settings.reports_dir / trained.run_id / "report.html" and html_path.is_file()
+    assert set(data["plots"]) == EXPECTED_PLOTS and all(Path(p).is_file() for p in data["plots"].values())
+    assert opened.read_text() == html_path.resolve().as_uri()
+
+    res = run_cli(["--home", str(tmp_path / "empty"), "report"], timeout=60)
+    assert res.returncode == 74
+    assert "No trained model: run `tastebot train`" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "empty" / "reports").exists()
+
+    res = run_cli(["--home", str(settings.home), "report", "--run", "20990101T000000Z-seed0"], timeout=60)
+    assert res.returncode == 74 and "No model run" in res.stderr and "Traceback" not in res.stderr
+    (tmp_path / "afile").write_text("x")
+    res = run_cli(["--home", str(settings.home), "report", "--out", str(tmp_path / "afile")], timeout=60)
+    assert res.returncode == 2 and "is a file" in res.stderr
