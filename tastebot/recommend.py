@@ -427,6 +427,10 @@ def select(frame: pd.DataFrame, scores: np.ndarray, n: int, *, max_per_artist: i
         return out
     pool = [int(i) for i in order[: max(n * CANDIDATE_POOL_FOR_MMR, n)]]
     X = content_matrix(frame.iloc[pool])
+    # centred on the pool, so the similarity compares sounds, not the shared offset (year ~ 200 units)
+    with np.errstate(all="ignore"):
+        centre = np.nanmean(X, axis=0)
+    X = X - np.nan_to_num(centre)[None, :]
     X = np.where(np.isnan(X), 0.0, X)  # unknown features: the average sound
     norm = np.linalg.norm(X, axis=1, keepdims=True)
     U = X / np.where(norm > 0, norm, 1.0)

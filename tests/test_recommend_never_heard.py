@@ -148,3 +148,42 @@ def test_never_heard_filter_rules():
 ])
 def test_version_marks_make_one_song(a, b):
     assert song_key(a, "The Beatles") == song_key(b, "the beatles")
+
+
+# -- picking -----------------------------------------------------------------------------------------
+def _pick_frame():
+    rows = []
+    # four near-identical loud tracks with the best scores, then quiet ones a little lower
+    for i in range(4):
+        rows.append(dict(track_id=f"loud{i}", primary_artist_id=f"A{i}", energy=0.95, loudness=-3.0,
+                         acousticness=0.01, danceability=0.8, tempo=170.0, valence=0.8))
+    for i in range(4):
+        rows.append(dict(track_id=f"quiet{i}", primary_artist_id=f"B{i}", energy=0.1, loudness=-22.0,
+                         acousticness=0.95, danceability=0.2, tempo=70.0, valence=0.2))
+    scores = [1.0, 0.99, 0.98, 0.97, 0.9, 0.89, 0.88, 0.87]
+    return pd.DataFrame(rows), scores
+
+
+def test_diversity_trades_score_for_variety():
+    import numpy as np
+
+    from tastebot.recommend import select
+
+    frame, scores = _pick_frame()
+    plain = select(frame, np.array(scores), 4, diversity=0.0)
+    assert [frame.track_id[i] for i in plain] == ["loud0", "loud1", "loud2", "loud3"]
+    varied = [frame.track_id[i] for i in select(frame, np.array(scores), 4, diversity=0.5)]
+    # the best stays first; the next pick is the best track that sounds different
+    assert varied[:2] == ["loud0", "quiet0"]
+
+
+def test_max_per_artist_caps_and_zero_means_no_cap():
+    import numpy as np
+
+    from tastebot.recommend import select
+
+    frame, scores = _pick_frame()
+    frame["primary_artist_id"] = ["A"] * 4 + ["B"] * 4
+    capped = select(frame, np.array(scores), 6, max_per_artist=2)
+    assert [frame.track_id[i] for i in capped] == ["loud0", "loud1", "quiet0", "quiet1"]
+    assert len(select(frame, np.array(scores), 6, max_per_artist=0)) == 6
