@@ -481,6 +481,7 @@ class Harvester:
         unchanged = (not self.options.full and row is not None and row.get("status") == "read"
                      and snapshot is not None and row.get("snapshot_id") == snapshot)
         if unchanged:
+            self._fetch_removed_tracks(pid, role, created)
             with self.store.transaction():
                 changed = self._playlist_signals(pid, role, created)
             result.detail = f"unchanged (snapshot), {len(self.store.playlist_track_ids(pid))} tracks" + (
@@ -525,10 +526,30 @@ class Harvester:
             self.reporter.advance(result.name, len(items), total)
         if total is None:
             total = end
+        self._fetch_removed_tracks(pid, role, created, end=total)
         with self.store.transaction():
             self.store.finish_playlist(pid, snapshot, total)
             self._playlist_signals(pid, role, created)
         result.detail = f"{label}: read {result.items} items of {total}"
+
+    def _fetch_removed_tracks(self, pid: str, role: str, created: dict[str, set[str]], end: int | None = None) -> None:
+        """Tracks the user removed from a tastebot playlist were never read from it: fetch their
+        metadata (one request each; few) so the dislike they stand for can be learnt from."""
+        if role != "created":
+            return
+        items = self.store.playlist_items(pid)
+        present = {i["track_id"] for i in items if i["track_id"] and (end is None or i["position"] < end)}
+        missing = [t for t in sorted(created.get(pid, set()) - present) if not self.store.has_track(t)]
+        tracks = []
+        for tid in missing:
+            try:
+                tracks.append(self.client.track(tid))
+            except (EndpointUnavailable, SpotifyError) as exc:
+                if getattr(exc, "status", None) not in (400, 403, 404):
+                    raise
+        if tracks:
+            with self.store.transaction():
+                self.store.upsert_tracks(tracks)
 
     def _page_signals(self, pid: str, role: str, rows: Sequence[tuple], created: dict[str, set[str]]) -> None:
         source = self._role_source(role)

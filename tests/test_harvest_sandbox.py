@@ -234,3 +234,38 @@ def test_source_weights_are_data():
     assert SOURCES["saved"].weight > SOURCES["recently_played"].weight
     assert all(s.kind in ("like", "dislike") and s.strength in ("explicit", "weak") for s in SOURCES.values())
     assert DISLIKE_NAME.search("Not for me") and DISLIKE_NAME.search("my Dislikes") and not DISLIKE_NAME.search("Gym")
+
+
+def test_feedback_from_a_tastebot_playlist(logged_in):
+    sb = logged_in
+    st = sb.state
+    run_harvest(sampled_negatives="never")
+    with store() as s:
+        known = s.known_track_ids()
+    fresh = [t["id"] for t in sb.catalog["tracks"] if t["id"] not in known][:6]
+    ours, user_added = fresh[:5], fresh[5]
+    # What tastebot.playlist does: create the playlist, add the tracks, record both in the outputs area.
+    client = SpotifyClient(load_settings())
+    pl = client.create_playlist("tastebot: for you", public=False, description="test")
+    client.add_items(pl["id"], ours)
+    with store() as s:
+        row = s.plan_playlist("marker-1", "tastebot: for you", "test", False, ours)
+        s.mark_playlist_created(row, pl["id"], None)
+        s.mark_tracks_added(row, range(len(ours)))
+    # The listener removes one track, saves another, and adds one of their own.
+    with st.lock:
+        p = st.playlists[pl["id"]]
+        p.entries = [e for e in p.entries if e["track_id"] != ours[0]]
+        p.entries.append({"track_id": user_added, "local_uri": None, "added_at": later_iso(), "added_by": st.listener_id})
+        p.changed()
+        st.saved.insert(0, (ours[1], later_iso(1)))
+    summary = run_harvest(sampled_negatives="never")
+    with store() as s:
+        assert s.signal_track_ids("feedback_removed") == {ours[0]}
+        assert s.signal_track_ids("feedback_saved") == {ours[1]}
+        assert s.signal_track_ids("own_playlist", context=pl["id"]) == {user_added}
+        labels = s.labelled_tracks().set_index("track_id")
+        assert labels.loc[ours[0], "label"] == 0 and labels.loc[ours[1], "label"] == 1
+        assert not set(ours[2:]) & set(labels.index)  # left alone: no signal either way
+    src = next(x for x in summary["sources"] if x["name"] == "feedback_saved")
+    assert src["status"] == "used" and src["items"] == 1
