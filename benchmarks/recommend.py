@@ -24,6 +24,7 @@ import os
 import resource
 import sys
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -117,12 +118,6 @@ def train_on_frame_or_none():
     return train_on_frame
 
 
-def mlp_scores(train_fn, frame: pd.DataFrame, cand: pd.DataFrame, seed: int, epochs: int):
-    result = train_fn(frame, epochs=epochs, seed=seed)
-    model = getattr(result, "model", result)
-    return model.predict(cand)
-
-
 # --------------------------------------------------------------------------------------------- peers
 def peer_cooc(corpus: CorpusData, like_ids, cand_ids):
     X = corpus.matrix.tocsc().astype(np.float32)
@@ -170,7 +165,8 @@ def peer_forest(train_frame: pd.DataFrame, cand: pd.DataFrame, seed: int):
 
 
 # --------------------------------------------------------------------------------------------- tastebot
-def tastebot_scores(corpus, tracks, persona, cand, rng, seed, train_fn, epochs, neg_ratio=3):
+def tastebot_scores(corpus, tracks, persona, cand, rng, seed, train_fn, epochs, ensemble, neg_ratio=3):
+    """Scores of the product pipeline: (variants {name: scores}, labelled frame, {variant: w})."""
     likes = tracks.loc[persona["likes"]].reset_index()
     likes = likes.assign(label=1, strength="explicit", weight=1.0, sources="playlist", last_signal_at="")
     pool = np.setdiff1d(tracks.index.to_numpy(), likes["track_id"].to_numpy())
@@ -178,52 +174,61 @@ def tastebot_scores(corpus, tracks, persona, cand, rng, seed, train_fn, epochs, 
     negs = tracks.loc[neg_ids].reset_index().assign(label=0, strength="weak", weight=0.3, sources="sampled",
                                                     last_signal_at="")
     frame = pd.concat([likes, negs], ignore_index=True)
-
-    # blend weight on validation, as train does: hybrid fitted without the validation likes
-    w, mlp = 0.0, None
-    if train_fn is not None:
-        val = rng.random(len(frame)) < 0.2
-        fit_part, val_part = frame[~val].reset_index(drop=True), frame[val].reset_index(drop=True)
-        hs_val = HybridScorer.fit(_drop_own(corpus, set(val_part["track_id"])), fit_part)
-        res = train_fn(fit_part, epochs=epochs, seed=seed)
-        model = getattr(res, "model", res)
-        w, _ = fit_blend_weight(val_part["label"].to_numpy(), model.predict(val_part), hs_val.score(val_part))
-        mlp = mlp_scores(train_fn, frame, cand, seed, epochs)
     scorer = HybridScorer.fit(corpus, frame)
     hybrid = scorer.score(cand)
-    final = blend(mlp, hybrid, w) if mlp is not None else hybrid
-    return final, hybrid, frame, w
+    out = {"tastebot hybrid only (w=0)": hybrid}
+    weights = {"tastebot hybrid only (w=0)": 0.0}
+    if train_fn is None:
+        return out, frame, weights
+    # The product's path: train_on_frame fits the MLP and, on its validation part (grouped by artist),
+    # the blend weight against a HybridScorer fitted without the user's own playlists (at recommend
+    # time no candidate is in them, so validation must not be either).
+    no_own = _without_own(corpus)
+    res = train_fn(frame, epochs=epochs, seed=seed, ensemble=ensemble,
+                   hybrid_fit=lambda prof: HybridScorer.fit(no_own, prof))
+    model = getattr(res, "model", res)
+    mlp = np.asarray(model.predict(cand), dtype=float)
+    w_train = float(getattr(model, "blend_weight", 0.5))
+    out["tastebot (w from train)"] = blend(mlp, hybrid, w_train)
+    weights["tastebot (w from train)"] = w_train
+    # A validation that looks like recommending: a fifth of the likes held out at random (their
+    # artists may be liked too, as candidates' artists are) against fresh unknown tracks.
+    val = rng.random(len(likes)) < 0.2
+    fresh = sampled_negatives(rng, np.setdiff1d(pool, neg_ids), neg_ratio * int(val.sum()))
+    val_frame = pd.concat([likes[val], tracks.loc[fresh].reset_index().assign(label=0)], ignore_index=True)
+    val_scorer = HybridScorer.fit(no_own, likes[~val])
+    w_retr, _ = fit_blend_weight(val_frame["label"].to_numpy(), model.predict(val_frame), val_scorer.score(val_frame))
+    out["tastebot (w on recommend-like validation)"] = blend(mlp, hybrid, w_retr)
+    weights["tastebot (w on recommend-like validation)"] = w_retr
+    out["MLP alone (w=1)"] = mlp
+    weights["MLP alone (w=1)"] = 1.0
+    return out, frame, weights
 
 
-def _drop_own(corpus: CorpusData, drop: set) -> CorpusData:
-    """The corpus without the validation likes in the persona's own playlists (no leak into w)."""
-    X = corpus.matrix.tolil(copy=True)
-    cols = [i for i, t in enumerate(corpus.track_ids) if t in drop]
-    own_rows = [i for i, p in enumerate(corpus.playlist_ids) if str(p).startswith("own:")]
-    for r in own_rows:
-        for c in cols:
-            X[r, c] = 0
-    return CorpusData(X.tocsr(), corpus.track_ids, corpus.playlist_ids, corpus.track_artists)
+def _without_own(corpus: CorpusData) -> CorpusData:
+    keep = np.array([not str(p).startswith("own:") for p in corpus.playlist_ids])
+    return CorpusData(corpus.matrix[keep], corpus.track_ids, [p for p, k in zip(corpus.playlist_ids, keep) if k],
+                      corpus.track_artists)
 
 
-def run(n_personas: int, seed: int, use_mlp: bool, epochs: int) -> dict:
+def run(n_personas: int, seed: int, use_mlp: bool, epochs: int, ensemble: int) -> dict:
     pairs, tracks = load()
     personas = make_personas(pairs, n_personas, seed)
     train_fn = train_on_frame_or_none() if use_mlp else None
     all_ids = tracks.index.to_numpy()
     results: dict[str, list[dict[int, float]]] = {}
-    weights = []
+    weights: dict[str, list[float]] = {}
     for pi, persona in enumerate(personas):
         rng = np.random.default_rng(seed + pi)
         corpus = corpus_for(pairs, tracks, persona)
         cand_ids = np.setdiff1d(all_ids, persona["likes"])
         cand = tracks.loc[cand_ids].reset_index()
         t0 = time.perf_counter()
-        final, hybrid, frame, w = tastebot_scores(corpus, tracks, persona, cand, rng, seed, train_fn, epochs)
-        weights.append(w)
+        variants, frame, ws = tastebot_scores(corpus, tracks, persona, cand, rng, seed, train_fn, epochs, ensemble)
+        for k, v in ws.items():
+            weights.setdefault(k, []).append(v)
         scores = {
-            "tastebot": final,
-            "tastebot hybrid only": hybrid,
+            **variants,
             "random": rng.random(len(cand)),
             "popularity": cand["track_popularity"].to_numpy(dtype=float),
             "co-occurrence kNN": peer_cooc(corpus, persona["likes"], cand_ids),
@@ -233,17 +238,20 @@ def run(n_personas: int, seed: int, use_mlp: bool, epochs: int) -> dict:
         }
         for name, s in scores.items():
             results.setdefault(name, []).append(precision(top_ids(s, cand_ids), persona["held"]))
+        main = TASTEBOT if TASTEBOT in results else "tastebot hybrid only (w=0)"
         print(f"  persona {persona['name']:<10} likes {len(persona['likes']):>4} held {len(persona['held']):>4} "
-              f"w={w:.2f}  tastebot P@30 {results['tastebot'][-1][30]:.3f}  "
-              f"best peer P@30 {max(results[p][-1][30] for p in PEERS):.3f}  ({time.perf_counter() - t0:.1f}s)",
-              file=sys.stderr)
+              + " ".join(f"{k.split('(')[-1].rstrip(')')}={v:.2f}" for k, v in ws.items())
+              + f"  {main} P@30 {results[main][-1][30]:.3f}"
+              f"  best peer P@30 {max(results[p][-1][30] for p in PEERS):.3f}  ({time.perf_counter() - t0:.0f}s)",
+              file=sys.stderr, flush=True)
     return {"personas": personas, "results": results, "weights": weights}
 
 
+TASTEBOT = "tastebot (w from train)"
 PEERS = ("random", "popularity", "co-occurrence kNN", "implicit ALS", "implicit BM25", "random forest")
 
 
-def scoring_time(use_mlp: bool, epochs: int, n: int = 100_000) -> dict:
+def scoring_time(use_mlp: bool, epochs: int, ensemble: int, n: int = 100_000) -> dict:
     pairs, tracks = load()
     persona = make_personas(pairs, 1, 1)[0]
     corpus = corpus_for(pairs, tracks, persona)
@@ -260,7 +268,8 @@ def scoring_time(use_mlp: bool, epochs: int, n: int = 100_000) -> dict:
     model = None
     if train_fn is not None:
         negs = tracks.sample(3 * len(likes), random_state=1).reset_index().assign(label=0, weight=0.3, strength="weak")
-        res = train_fn(pd.concat([likes.assign(strength="explicit"), negs], ignore_index=True), epochs=epochs, seed=0)
+        res = train_fn(pd.concat([likes.assign(strength="explicit"), negs], ignore_index=True), epochs=epochs, seed=0,
+                       ensemble=ensemble)
         model = getattr(res, "model", res)
     t0 = time.perf_counter()
     hybrid = scorer.score(base)
@@ -275,10 +284,12 @@ def scoring_time(use_mlp: bool, epochs: int, n: int = 100_000) -> dict:
 
 
 def main() -> None:
+    warnings.filterwarnings("ignore")
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--personas", type=int, default=12)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--ensemble", type=int, default=1, help="networks per model (the product trains 3; 1 keeps the run short)")
     ap.add_argument("--no-mlp", action="store_true", help="hybrid only (skip the MLP even when train exists)")
     args = ap.parse_args()
     if not DATA.is_file():
@@ -287,23 +298,25 @@ def main() -> None:
     if use_mlp and train_on_frame_or_none() is None:
         print("note: tastebot.train.train_on_frame is not available: tastebot = the hybrid score alone", file=sys.stderr)
     t0 = time.perf_counter()
-    out = run(args.personas, args.seed, use_mlp, args.epochs)
+    out = run(args.personas, args.seed, use_mlp, args.epochs, args.ensemble)
     res = out["results"]
     print(f"\nPrecision of the top-K confirmed by held-out tracks, mean over {args.personas} personas "
           f"({time.perf_counter() - t0:.0f} s)")
-    print(f"{'recommender':<22}" + "".join(f"{'P@' + str(k):>9}" for k in KS) + f"{'worst ratio@30':>16}")
-    best_per_persona = [max(res[p][i][30] for p in PEERS) for i in range(args.personas)]
+    print(f"{'recommender':<44}" + "".join(f"{'P@' + str(k):>9}" for k in KS) + f"{'worst ratio@30':>16}")
+    best_per_persona = [max(res[p][i][30] for p in PEERS) for i in range(len(out["personas"]))]
     for name, rows in res.items():
         means = [np.mean([r[k] for r in rows]) for k in KS]
         ratio = min((r[30] / b if b > 0 else 1.0) for r, b in zip(rows, best_per_persona))
-        print(f"{name:<22}" + "".join(f"{m:>9.3f}" for m in means) + f"{ratio:>16.2f}")
-    tb = {k: np.mean([r[k] for r in res["tastebot"]]) for k in KS}
-    beats = all(tb[k] > np.mean([r[k] for r in res[p]]) for p in PEERS for k in KS)
-    worst = min((r[30] / b if b > 0 else 1.0) for r, b in zip(res["tastebot"], best_per_persona))
-    print(f"\nbar: beats every peer on average at 10/30/100: {'yes' if beats else 'NO'}; "
-          f"worst persona, tastebot P@30 / best peer P@30 = {worst:.2f}; blend w per persona: "
-          + ", ".join(f"{w:.2f}" for w in out["weights"]))
-    st = scoring_time(use_mlp, args.epochs)
+        print(f"{name:<44}" + "".join(f"{m:>9.3f}" for m in means) + f"{ratio:>16.2f}")
+    print()
+    for name in [n for n in res if n.startswith("tastebot")]:
+        tb = {k: np.mean([r[k] for r in res[name]]) for k in KS}
+        beats = all(tb[k] > np.mean([r[k] for r in res[p]]) for p in PEERS for k in KS)
+        worst = min((r[30] / b if b > 0 else 1.0) for r, b in zip(res[name], best_per_persona))
+        ws = out["weights"].get(name, [])
+        print(f"bar for {name}: beats every peer on average at 10/30/100: {'yes' if beats else 'NO'}; worst persona "
+              f"P@30 / best peer P@30 = {worst:.2f}" + (f"; w per persona: {', '.join(f'{w:.2f}' for w in ws)}" if ws else ""))
+    st = scoring_time(use_mlp, args.epochs, args.ensemble)
     print(f"scoring 100,000 candidates: hybrid {st['hybrid_s']:.2f} s"
           + (f", MLP {st['mlp_s']:.2f} s" if st["mlp_s"] is not None else "")
           + f", total {st['total_s']:.2f} s (target < 2 s)")

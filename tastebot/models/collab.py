@@ -37,7 +37,11 @@ FALLBACK = 0.0
 # order the rest and carry the tracks of artists the user has not liked yet.
 PART_WEIGHTS = {"collab": 0.3, "artist": 3.0, "content": 0.3}
 K_NEAREST = 5
-MAX_REFERENCE_LIKES = 1500  # content kNN reference set: the strongest likes beyond this many
+MAX_REFERENCE_LIKES = 1500
+# Bounds that keep a 1,000,000-playlist corpus within memory (see _fit_collab).
+MAX_SVD_ROWS = 100_000
+MAX_SVD_COLS = 200_000
+EXACT_ARTIST_NNZ = 5_000_000  # content kNN reference set: the strongest likes beyond this many
 
 # Fixed spreads (typical of Spotify's catalogue) make distances comparable across users and runs.
 CONTENT_SCALES: dict[str, float] = {
@@ -319,30 +323,54 @@ class HybridScorer:
         lengths = np.asarray(X.sum(axis=1)).ravel()
         pop = np.asarray(X.sum(axis=0)).ravel()
 
-        # direct co-occurrence: playlists weighted by how much of them is liked, shorter lists count more
+        # direct co-occurrence: playlists weighted by how much of them is liked, shorter lists count more.
+        # Only playlists holding a liked track contribute, so the work is done on those rows alone.
         u = X @ wl  # liked weight per playlist
         u_norm = u / np.sqrt(np.maximum(lengths, 1.0))
-        raw = X.T @ u_norm
+        liked_rows = np.flatnonzero(u > 0)
+        XL = X[liked_rows]
+        raw = XL.T @ u_norm[liked_rows]
         raw[cols[inside]] = 0.0  # a liked track's own playlists say nothing new about it
         self.cooc = 1.0 - np.exp(-raw / np.sqrt(np.maximum(pop, 1.0)))
-        self.shared = X.T @ (u > 0).astype(np.float32)
+        self.shared = XL.T @ np.ones(len(liked_rows), dtype=np.float32)
         self._u = u
 
-        # item factors: truncated SVD of the row-normalised matrix
+        # item factors: truncated SVD of the row-normalised matrix. On a large corpus (an MPD import)
+        # it runs on a bounded part: the playlists holding likes plus a sample of the others, and the
+        # tracks seen at least twice there (the likes always); other tracks keep the co-occurrence view.
         k = int(min(n_factors, n_pl - 1, n_tr - 1))
+        self.factor_row = np.full(n_tr, -1, dtype=np.int64)
         if k >= 2 and inside.any():
             from sklearn.decomposition import TruncatedSVD
 
-            Xn = sp.diags(1.0 / np.sqrt(np.maximum(lengths, 1.0))).astype(np.float32) @ X
-            svd = TruncatedSVD(n_components=k, random_state=seed, algorithm="randomized", n_iter=4)
-            svd.fit(Xn)
-            V = svd.components_.T * np.sqrt(svd.singular_values_)[None, :]
-            self.item_factors = _unit_rows(V).astype(np.float32)
-            prof = (self.item_factors[cols[inside]] * w[inside, None]).sum(axis=0)
-            nrm = np.linalg.norm(prof)
-            self.profile = prof / nrm if nrm > 0 else None
+            rows = np.arange(n_pl)
+            if n_pl > MAX_SVD_ROWS:
+                rng = np.random.default_rng(seed)
+                others = np.setdiff1d(rows, liked_rows)
+                take = rng.choice(others, size=max(0, MAX_SVD_ROWS - len(liked_rows)), replace=False)
+                rows = np.sort(np.concatenate([liked_rows[:MAX_SVD_ROWS], take]))
+            Xs = X[rows]
+            spop = np.asarray(Xs.sum(axis=0)).ravel()
+            keep = np.flatnonzero((spop >= 2) | (wl > 0))
+            if len(keep) > MAX_SVD_COLS:
+                keep = np.union1d(keep[np.argsort(-spop[keep], kind="stable")[:MAX_SVD_COLS]], cols[inside])
+            Xs = Xs[:, keep]
+            k = int(min(k, Xs.shape[0] - 1, Xs.shape[1] - 1))
+            if k >= 2:
+                slen = np.asarray(Xs.sum(axis=1)).ravel()
+                Xn = sp.diags(1.0 / np.sqrt(np.maximum(slen, 1.0))).astype(np.float32) @ Xs
+                svd = TruncatedSVD(n_components=k, random_state=seed, algorithm="randomized", n_iter=4)
+                svd.fit(Xn)
+                V = svd.components_.T * np.sqrt(svd.singular_values_)[None, :]
+                self.item_factors = _unit_rows(V).astype(np.float32)
+                self.factor_row[keep] = np.arange(len(keep))
+                liked_f = self.factor_row[cols[inside]]
+                ok = liked_f >= 0
+                prof = (self.item_factors[liked_f[ok]] * w[inside][ok, None]).sum(axis=0)
+                nrm = np.linalg.norm(prof)
+                self.profile = prof / nrm if nrm > 0 else None
 
-        # artists: co-occurrence and factor affinity through the playlists, per artist key
+        # artists: co-occurrence through the playlists, per artist key
         if corpus.track_artists is not None:
             keys = pd.Series(corpus.track_artists)
             known = keys.notna().to_numpy()
@@ -350,10 +378,15 @@ class HybridScorer:
             A = sp.csr_matrix(
                 (np.ones(len(codes), dtype=np.float32), (np.flatnonzero(known), codes)), shape=(n_tr, len(uniq))
             )
-            XA = X @ A  # playlists x artists (counts)
-            XA.data = np.minimum(XA.data, 1.0)
-            apop = np.asarray(XA.sum(axis=0)).ravel()
-            raw_a = XA.T @ u_norm
+            if X.nnz <= EXACT_ARTIST_NNZ:
+                XA = X @ A  # playlists x artists (counts), then 0/1
+                XA.data = np.minimum(XA.data, 1.0)
+                apop = np.asarray(XA.sum(axis=0)).ravel()
+            else:  # a large corpus: playlist-track pairs per artist (an artist twice in a list counts twice)
+                apop = A.T @ pop
+            XLA = XL @ A
+            XLA.data = np.minimum(XLA.data, 1.0)
+            raw_a = XLA.T @ u_norm[liked_rows]
             self.artist_cooc = dict(zip(uniq, 1.0 - np.exp(-raw_a / np.sqrt(np.maximum(apop, 1.0)))))
 
     # ------------------------------------------------------------------------------------------
@@ -368,8 +401,10 @@ class HybridScorer:
             inside = cols >= 0
             c = self.cooc[cols[inside]]
             if self.profile is not None:
-                cos = np.clip(self.item_factors[cols[inside]] @ self.profile, 0.0, 1.0)
-                c = 0.5 * c + 0.5 * cos
+                frow = self.factor_row[cols[inside]]
+                has_f = frow >= 0
+                cos = np.clip(self.item_factors[np.where(has_f, frow, 0)] @ self.profile, 0.0, 1.0)
+                c = np.where(has_f, 0.5 * c + 0.5 * cos, c)
             collab[inside] = c
             shared[inside] = self.shared[cols[inside]]
 
