@@ -31,6 +31,21 @@ def remove_store(home):
         path.unlink()
 
 
+def wait_until_harvesting(proc, timeout: float = 30.0) -> None:
+    """Until the subprocess has recorded a running harvest in the store (or ended)."""
+    deadline = time.monotonic() + timeout
+    settings = load_settings()
+    while proc.poll() is None and time.monotonic() < deadline:
+        if settings.store_path.exists():
+            try:
+                with open_store(settings, readonly=True) as s:
+                    if any(r["status"] == "running" for r in s.harvest_runs()):
+                        return
+            except Exception:  # the store is still being created: look again
+                pass
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def fast_rate_window(monkeypatch):
     import tastebot.sandbox.faults as faults
@@ -49,7 +64,9 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_store(make_logged_i
     kills = 0
     for _ in range(4):
         proc = start_cli(HARVEST)
-        time.sleep(rng.uniform(0.8, 3.2))
+        # Random moments inside the harvest itself (not the interpreter's start-up).
+        wait_until_harvesting(proc)
+        time.sleep(rng.uniform(0.0, 1.5))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
