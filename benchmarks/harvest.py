@@ -6,6 +6,7 @@ same data, then the requests of a second harvest with nothing new (it must not g
 library: the 1,000-track library is measured too, for comparison).
 
     .venv/bin/python benchmarks/harvest.py [--tracks 5000] [--json]
+    .venv/bin/python benchmarks/harvest.py --kills 30     # SIGKILL at random moments, then compare
 
 Needs only the sandbox (no network, no ../shared). Runs a few minutes at most.
 """
@@ -132,6 +133,64 @@ def measure(catalog: dict, profile: str) -> dict:
         }
 
 
+def kill_test(kills: int, library: int = 1000, seed: int = 5) -> dict:
+    """The many-kill version of tests/test_harvest_kill.py: `tastebot harvest` in a subprocess,
+    SIGKILLed at random moments `kills` times, then run to the end; the store must equal an
+    uninterrupted harvest's and pass PRAGMA integrity_check after every kill."""
+    import signal
+    import subprocess
+
+    from login_helpers import CLIENT_ID, login_to
+
+    from tastebot.sandbox import Sandbox
+    from tastebot.settings import load_settings
+    from tastebot.store import open_store
+
+    rng = random.Random(seed)
+    args = [sys.executable, "-m", "tastebot", "harvest", "--sampled-negatives", "never"]
+    with tempfile.TemporaryDirectory() as tmp, Sandbox(catalog=world(library), seed=11, latency_ms=15) as sb:
+        home = Path(tmp) / "home"
+        os.environ["TASTEBOT_HOME"] = str(home)
+        os.environ["MEMORY_KEYRING_FILE"] = str(Path(tmp) / "keyring.json")
+        os.environ["TASTEBOT_SPOTIFY_URL"] = sb.url
+        os.environ["TASTEBOT_CLIENT_ID"] = CLIENT_ID
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "tests" / "support"), str(ROOT)])
+        login_to(sb)
+        settings = load_settings()
+
+        def dump():
+            with open_store(settings) as s:
+                assert s.integrity_check() == "ok", "integrity check failed"
+                return s.dump_library()
+
+        subprocess.run(args, check=True, capture_output=True)
+        reference = dump()
+        for path in home.glob("tastebot.db*"):
+            path.unlink()
+        mid_harvest = 0
+        for _ in range(kills):
+            proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 30
+            running = False
+            while proc.poll() is None and time.monotonic() < deadline and not running:
+                try:
+                    with open_store(settings, readonly=True) as s:
+                        running = any(r["status"] == "running" for r in s.harvest_runs())
+                except Exception:
+                    pass
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 2.5))
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGKILL)
+                mid_harvest += int(running)
+            proc.wait()
+            if settings.store_path.exists():
+                dump()
+        subprocess.run(args, check=True, capture_output=True)
+        return {"kills": kills, "killed_mid_harvest": mid_harvest, "same_store": dump() == reference,
+                "integrity": "ok"}
+
+
 def sb_total(d: dict[str, int]) -> int:
     return sum(d.values())
 
@@ -140,10 +199,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tracks", type=int, default=5000, help="saved tracks in the library (default 5000)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--kills", type=int, default=0, metavar="N",
+                        help="instead: SIGKILL a harvest N times at random moments, then check the store")
     args = parser.parse_args()
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "memory_keyring.MemoryKeyring")
     for var in ("TASTEBOT_SPOTIFY_URL", "TASTEBOT_CLIENT_ID", "TASTEBOT_RECCOBEATS_URL"):
         os.environ.pop(var, None)
+    if args.kills:
+        result = kill_test(args.kills)
+        print(json.dumps(result) if args.json else
+              f"{result['kills']} SIGKILLs ({result['killed_mid_harvest']} inside a running harvest), then a full "
+              f"run: store equal to an uninterrupted harvest: {result['same_store']}; integrity_check after every "
+              f"kill: {result['integrity']}")
+        if not result["same_store"]:
+            sys.exit(1)
+        return
 
     results = []
     small = world(1000)
