@@ -285,7 +285,7 @@ class Harvester:
         seen: set[str] = set()
         total_now = 0
         front_done = False
-        resumed = old_pending is not None
+        front_complete = False   # the front pass read the whole list in this run
 
         for page in self.client.saved_tracks_pages(0):
             items = page.get("items") or []
@@ -293,13 +293,10 @@ class Harvester:
             hit_known = False
             tracks, signals = [], []
             for it in items:
-                if not isinstance(it, dict):
+                track, added = _saved_item(it)
+                if track is None:
                     continue
-                track = it.get("track") if isinstance(it.get("track"), dict) else it.get("item")
-                tid = track.get("id") if isinstance(track, dict) else None
-                if not tid or track.get("is_local"):
-                    continue
-                added = it.get("added_at")
+                tid = track["id"]
                 if not full and self.store.signal_exists(tid, "saved", at=added):
                     hit_known = True
                     break
@@ -307,7 +304,11 @@ class Harvester:
                 tracks.append(track)
                 signals.append(self._signal(tid, "saved", added))
             next_offset = int(page.get("offset") or 0) + len(items)
-            front_done = hit_known or not page.get("next")
+            reached_end = not hit_known and not page.get("next")
+            front_done = hit_known or reached_end
+            if reached_end:
+                old_pending = None  # the whole list was read: nothing left to resume
+                front_complete = True
             with self.store.transaction():
                 self.store.upsert_tracks(tracks)
                 result.new += sum(1 for s in signals if not self.store.signal_exists(s["track_id"], "saved", s["at"]))
@@ -332,10 +333,10 @@ class Harvester:
                 items = page.get("items") or []
                 tracks, signals = [], []
                 for it in items:
-                    track = it.get("track") if isinstance(it, dict) and isinstance(it.get("track"), dict) else None
-                    if track and track.get("id") and not track.get("is_local"):
+                    track, added = _saved_item(it)
+                    if track is not None:
                         tracks.append(track)
-                        signals.append(self._signal(track["id"], "saved", it.get("added_at")))
+                        signals.append(self._signal(track["id"], "saved", added))
                 next_offset = int(page.get("offset") or 0) + len(items)
                 total_now = int(page.get("total") or total_now)
                 with self.store.transaction():
@@ -350,7 +351,7 @@ class Harvester:
             if start >= total_now:
                 self.store.set_state("saved.pending", None)
 
-        if full and not resumed:
+        if full and front_complete:
             # A complete pass in one run: tracks no longer saved lose their "saved" signal.
             gone = self.store.remove_signals("saved", "", keep=seen)
             if gone:
@@ -826,6 +827,16 @@ class _Exclusions:
         if key:
             self.keys.add(key)
         return True
+
+
+def _saved_item(item: Any) -> tuple[dict | None, Any]:
+    """(track, added_at) of a saved-tracks item; (None, None) for empty items and local files."""
+    if not isinstance(item, dict):
+        return None, None
+    track = item.get("track") if isinstance(item.get("track"), dict) else item.get("item")
+    if not isinstance(track, dict) or not track.get("id") or track.get("is_local"):
+        return None, None
+    return track, item.get("added_at")
 
 
 def _json_state(store, key: str) -> dict[str, Any] | None:

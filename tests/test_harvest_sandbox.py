@@ -269,3 +269,20 @@ def test_feedback_from_a_tastebot_playlist(logged_in):
         assert not set(ours[2:]) & set(labels.index)  # left alone: no signal either way
     src = next(x for x in summary["sources"] if x["name"] == "feedback_saved")
     assert src["status"] == "used" and src["items"] == 1
+
+
+def test_full_drops_tracks_no_longer_saved_incremental_keeps_them(logged_in):
+    sb = logged_in
+    st = sb.state
+    run_harvest(sampled_negatives="never")
+    gone = st.saved[-1][0]
+    with st.lock:
+        st.saved = st.saved[:-1]
+    run_harvest(sampled_negatives="never")
+    with store() as s:
+        assert gone in s.signal_track_ids("saved")  # incremental: removals are not looked for
+    summary = run_harvest(sampled_negatives="never", full=True)
+    with store() as s:
+        assert gone not in s.signal_track_ids("saved")
+        assert s.signal_track_ids("saved") == {t for t, _ in st.saved}
+    assert "1 no longer saved" in next(x for x in summary["sources"] if x["name"] == "saved")["detail"]
