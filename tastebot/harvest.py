@@ -141,6 +141,20 @@ class HarvestSummary:
         }
 
 
+def run_harvest(settings, options: HarvestOptions | None = None, *, client=None, reporter: Reporter | None = None,
+                reccobeats=None) -> "HarvestSummary":
+    """Open the store in `settings.home` and harvest into it (a SpotifyClient is made when none is
+    given). The caller holds `tastebot.lock.home_lock(settings)` when other commands may run."""
+    from tastebot.store import open_store
+
+    if client is None:
+        from tastebot.spotify import SpotifyClient
+
+        client = SpotifyClient(settings)
+    with open_store(settings) as store:
+        return Harvester(settings, client, store, options, reporter=reporter, reccobeats=reccobeats).run()
+
+
 def parse_playlist_refs(refs: Iterable[str]) -> list[str]:
     """Playlist ids from URIs, links or bare ids; the first bad one is an InputError."""
     return list(dict.fromkeys(parse_playlist_ref(r) for r in refs if r and str(r).strip()))

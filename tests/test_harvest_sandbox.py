@@ -286,3 +286,13 @@ def test_full_drops_tracks_no_longer_saved_incremental_keeps_them(logged_in):
         assert gone not in s.signal_track_ids("saved")
         assert s.signal_track_ids("saved") == {t for t, _ in st.saved}
     assert "1 no longer saved" in next(x for x in summary["sources"] if x["name"] == "saved")["detail"]
+
+
+def test_run_harvest_library_entry_point(logged_in):
+    from tastebot.harvest import run_harvest as library_run_harvest
+
+    summary = library_run_harvest(load_settings(), HarvestOptions(sampled_negatives="never"))
+    assert summary.status == "done" and summary.labels["likes"] > 0
+    with store() as s:
+        assert s.harvest_runs()[-1]["status"] == "done"
+        assert len(s.labelled_tracks()) == summary.labels["likes"] + summary.labels["dislikes_explicit"]
