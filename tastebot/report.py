@@ -6,8 +6,10 @@ precision-recall curves of the MLP against the baselines, the blend weight, the 
 the last recommendations, and where the features came from. Every plot is a PNG file beside the page
 AND embedded in it as a data URI, so the page can be mailed or moved on its own.
 
-It reads `metrics.json` of the run (never the network, so no TensorFlow), the store read-only, and
-nothing else: no token is ever read, so none can end up in the page. Every string that comes from
+It reads `metrics.json` of the run and the store, read-only, and nothing else: no token is ever
+read, so none can end up in the page. The network itself (and so TensorFlow) is loaded only when the
+last tastebot playlist was recorded without its scores: then its tracks are scored now, and the
+page says so. `recommendation_record(result)` is what to record with a playlist to avoid that. Every string that comes from
 data (names, sources, reasons) is HTML-escaped. A missing piece (no store, no recommendations, an
 older metrics.json without curves) is said on the page; only a missing model is an error.
 """
@@ -144,16 +146,19 @@ def _entries_from(record: Any) -> list[dict[str, Any]]:
     return entries
 
 
-def last_recommendations(settings) -> tuple[dict[str, Any] | None, str | None]:
-    """The scores of the last recommendations tastebot recorded, or (None, why not).
+def last_recommendations(settings, run: str | None = None, *, rescore: bool = True) -> tuple[dict[str, Any] | None, str | None]:
+    """The scores of the last recommendations, or (None, why not).
 
     Looked for in the store's outputs area: a `last_recommendations()` record when the store keeps
-    one, else the newest playlist tastebot made whose recorded details carry per-track scores.
+    one, else the newest playlist tastebot made whose recorded details carry per-track scores (see
+    `recommendation_record`). When the newest playlist tastebot created carries none and `rescore`,
+    its tracks are scored now by the MLP of model `run`, and the page says so.
     """
     from tastebot.store import open_store
 
     if not Path(settings.store_path).exists():
         return None, NO_RECOMMENDATIONS + " (no store)"
+    last_created = None
     try:
         with open_store(settings, readonly=True) as store:
             getter = getattr(store, "last_recommendations", None)
@@ -163,7 +168,7 @@ def last_recommendations(settings) -> tuple[dict[str, Any] | None, str | None]:
                 if entries:
                     meta = record if isinstance(record, dict) else {}
                     return {"source": "the last `tastebot recommend` run", "created_at": meta.get("created_at"),
-                            "model_run": meta.get("model_run"), "entries": entries}, None
+                            "model_run": meta.get("model_run"), "entries": entries, "score_label": "final (blend)"}, None
             for pl in reversed(_output_playlists(store)):
                 try:
                     details = json.loads(pl.get("details") or "{}")
@@ -173,12 +178,53 @@ def last_recommendations(settings) -> tuple[dict[str, Any] | None, str | None]:
                 if entries:
                     return {"source": f"the playlist “{pl.get('name')}”", "created_at": pl.get("planned_at"),
                             "model_run": details.get("model_run") if isinstance(details, dict) else None,
-                            "entries": entries}, None
+                            "entries": entries, "score_label": "final (blend)"}, None
+            created = [p for p in store.created_playlists() if p.get("track_ids")]
+            if created and rescore and run:
+                last_created = created[-1]
+                tracks = store.tracks_frame(last_created["track_ids"])
     except (StoreError, AttributeError):
         return None, NO_RECOMMENDATIONS + " (the store cannot be read)"
     except Exception as exc:  # a store from another version: the rest of the report still stands
         return None, f"{NO_RECOMMENDATIONS} (the store's outputs cannot be read: {type(exc).__name__})"
+    if last_created is not None and len(tracks):
+        return _rescored(settings, run, last_created, tracks)
     return None, NO_RECOMMENDATIONS + ": run `tastebot recommend --create-playlist`"
+
+
+def _rescored(settings, run: str, playlist: dict[str, Any], tracks) -> tuple[dict[str, Any] | None, str | None]:
+    """The MLP's like-probabilities, now, for the tracks of a playlist whose record has no scores.
+    Loading the network is the one place the report needs TensorFlow (through tastebot.train)."""
+    from tastebot.train import load_model
+
+    try:
+        model = load_model(settings, run)
+        probabilities = model.predict(tracks)
+    except TastebotError as exc:
+        return None, f"{NO_RECOMMENDATIONS} with recorded scores, and the model cannot score the last playlist ({exc.message})"
+    entries = [{"track_id": t, "name": n, "artist": None, "score": float(p), "mlp": None, "hybrid": None}
+               for t, n, p in zip(tracks["track_id"], tracks["name"], probabilities)]
+    return {
+        "source": f"the playlist “{playlist.get('name')}”, scored now by this model's MLP (the playlist's record "
+                  "carries no scores, so these are not the blended scores it was made with)",
+        "created_at": playlist.get("created_at"), "model_run": run, "entries": entries,
+        "score_label": "MLP like-probability, now",
+    }, None
+
+
+def recommendation_record(result: Any) -> dict[str, Any]:
+    """What to record with a playlist (`playlist.write_playlist(..., details=...)`) so that `tastebot
+    report` can show the recommendations' scores: {"model_run", "blend_weight", "recommendations":
+    [{track_id, name, artist, score, mlp, hybrid}]}. `result` is a tastebot.recommend.RecommendResult."""
+    return {
+        "model_run": getattr(result, "model_run", None),
+        "blend_weight": getattr(result, "blend_weight", None),
+        "recommendations": [
+            {"track_id": r.track_id, "name": r.name, "artist": r.artist, "score": r.score, "mlp": r.mlp,
+             "hybrid": r.hybrid}
+            for r in getattr(result, "recommendations", [])
+        ],
+    }
 
 
 def _output_playlists(store) -> list[dict[str, Any]]:
@@ -393,13 +439,13 @@ def plot_pr(curves: dict[str, Any], scores: dict[str, Any], prevalence: float | 
     return fig
 
 
-def plot_recommendation_scores(entries: Sequence[dict[str, Any]]):
+def plot_recommendation_scores(entries: Sequence[dict[str, Any]], score_label: str = "final (blend)"):
     import numpy as np
 
     fig = _figure(7, 4)
     ax = fig.subplots()
     bins = np.linspace(0, 1, 21)
-    for key, colour, label in (("score", "#1f77b4", "final (blend)"), ("mlp", "#ff7f0e", "MLP part"),
+    for key, colour, label in (("score", "#1f77b4", score_label), ("mlp", "#ff7f0e", "MLP part"),
                                ("hybrid", "#2ca02c", "hybrid part")):
         v = [e[key] for e in entries if e.get(key) is not None]
         if v:
@@ -606,14 +652,14 @@ def write_report(
 
     # -- recommendations
     say("recommendations")
-    recs, why_not = last_recommendations(settings)
+    recs, why_not = last_recommendations(settings, run_id)
     part = ["<h2>The last recommendations</h2>"]
     if recs is not None:
         entries = recs["entries"]
         part.append(f"<p>{len(entries)} tracks from {_e(recs['source'])}"
                     + (f", made {_e(recs['created_at'])}" if recs.get("created_at") else "")
                     + (f" with model {_e(recs['model_run'])}" if recs.get("model_run") else "") + ".</p>")
-        part.append(save("recommendation_scores.png", plot_recommendation_scores(entries),
+        part.append(save("recommendation_scores.png", plot_recommendation_scores(entries, recs["score_label"]),
                          "Score distribution of the last recommendations"))
         top = sorted(entries, key=lambda e: -e["score"])[:10]
         part.append(_table(["track", "artist", "score", "MLP", "hybrid"],

@@ -181,20 +181,21 @@ def test_data_strings_are_escaped_and_missing_pieces_said(trained, tmp_path):
 
 
 def test_scores_of_the_last_recommendations(trained, tmp_path):
-    """A playlist tastebot recorded with its per-track scores: the report plots their distribution and
-    lists the best of them (names escaped)."""
+    """A playlist recorded with its recommendations' scores (`recommendation_record`): the report plots
+    their distribution and lists the best of them (names escaped)."""
     from tastebot import playlist
-    from tastebot.report import write_report
+    from tastebot.report import recommendation_record, write_report
     from tastebot.store import open_store
 
     settings = copy_home(trained, tmp_path / "h")
     ids = trained.frame["track_id"].tolist()[:12]
-    recs = [{"rank": i + 1, "track_id": t, "name": f"song {i}" if i else HOSTILE, "artist": "someone",
-             "score": round(0.95 - 0.05 * i, 4), "mlp": round(0.9 - 0.04 * i, 4), "hybrid": round(0.5 + 0.01 * i, 4)}
+    recs = [SimpleNamespace(track_id=t, name=f"song {i}" if i else HOSTILE, artist="someone",
+                            score=round(0.95 - 0.05 * i, 4), mlp=round(0.9 - 0.04 * i, 4), hybrid=round(0.5 + 0.01 * i, 4))
             for i, t in enumerate(ids)]
+    result = SimpleNamespace(model_run=trained.run_id, blend_weight=0.4, recommendations=recs)
     with open_store(settings) as store:
         playlist.plan(store, ids, name="tastebot test", description="test", public=False,
-                      details={"model_run": trained.run_id, "recommendations": recs})
+                      details={"n": 12, **recommendation_record(result)})
     rep = write_report(settings)
     assert "recommendation_scores" in rep.plots
     check_png(rep.plots["recommendation_scores"])
@@ -205,7 +206,32 @@ def test_scores_of_the_last_recommendations(trained, tmp_path):
     assert "<script" not in page
     section = page.split("<h2>The last recommendations</h2>", 1)[1].split("<h2>", 1)[0]
     top = re.findall(r'<td class="num">(0\.\d{3})</td><td class="num">0\.\d{3}</td><td class="num">0\.\d{3}</td></tr>', section)
-    assert top == [f"{r['score']:.3f}" for r in recs[:10]]
+    assert top == [f"{r.score:.3f}" for r in recs[:10]]
+
+
+def test_a_playlist_without_recorded_scores_is_scored_by_the_model(trained, tmp_path):
+    """An earlier tastebot playlist whose record carries no scores: its tracks are scored now by the
+    run's MLP, and the page says that is what the plot shows."""
+    from tastebot import playlist
+    from tastebot.report import write_report
+    from tastebot.store import open_store
+    from tastebot.train import load_model
+
+    settings = copy_home(trained, tmp_path / "h")
+    ids = trained.frame["track_id"].tolist()[-8:]
+    with open_store(settings) as store:
+        row = playlist.plan(store, ids, name="tastebot old", description="old", public=False)
+        store.mark_playlist_created(row, "0123456789abcdefghijkl", None)
+        store.mark_tracks_added(row, range(len(ids)))
+        frame = store.tracks_frame(ids)
+    rep = write_report(settings)
+    check_png(rep.plots["recommendation_scores"])
+    page = rep.html_path.read_text(encoding="utf-8")
+    assert "8 tracks from the playlist “tastebot old”, scored now by this model" in page
+    expected = sorted(load_model(settings).predict(frame), reverse=True)[:8]
+    section = page.split("<h2>The last recommendations</h2>", 1)[1].split("<h2>", 1)[0]
+    shown = re.findall(r'<td class="num">(\d\.\d{3})</td><td class="num">—</td><td class="num">—</td></tr>', section)
+    assert shown == [f"{p:.3f}" for p in expected]
 
 
 def test_cli_json_open_and_errors(trained, tmp_path):

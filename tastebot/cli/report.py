@@ -25,7 +25,7 @@ def report(ctx, run_id, out_dir, open_browser, as_json) -> None:
     embedded in the page and also saved as a PNG beside it. The page is
     self-contained: it works offline and can be moved or mailed.
     It reads the model's metrics.json and the store (read-only), never
-    your Spotify login.
+    your Spotify login, and writes only the report folder.
 
     \b
     Exit codes: 0 written, 2 bad input (--out is a file), 74 no trained
