@@ -155,10 +155,14 @@ class CorpusData:
         return cls(m, track_ids, playlist_ids, keys)
 
 
-def _id_keys(frame: pd.DataFrame) -> list[str | None]:
+def _id_keys(frame: pd.DataFrame) -> np.ndarray:
+    out = np.full(len(frame), None, dtype=object)
     if "primary_artist_id" not in frame.columns:
-        return [None] * len(frame)
-    return [f"id:{a}" if isinstance(a, str) and a else None for a in frame["primary_artist_id"]]
+        return out
+    ids = frame["primary_artist_id"].reset_index(drop=True)
+    ok = (ids.notna() & (ids.astype(str) != "")).to_numpy()
+    out[ok] = ("id:" + ids[ok].astype(str)).to_numpy(dtype=object)
+    return out
 
 
 def _own_playlists(store) -> dict[str, list[str]]:
@@ -283,11 +287,12 @@ class HybridScorer:
 
     def _learn_artist_names(self, frame: pd.DataFrame) -> None:
         if "primary_artist_id" in frame.columns and "artist_name" in frame.columns:
-            pairs = frame[["primary_artist_id", "artist_name"]].drop_duplicates()
-            for a, n in zip(pairs["primary_artist_id"], pairs["artist_name"]):
-                k = normalise_artist(n)
-                if isinstance(a, str) and k:
-                    self.id_to_artist[a] = k
+            pairs = dict(zip(frame["primary_artist_id"].tolist(), frame["artist_name"].tolist()))
+            for a, n in pairs.items():
+                if isinstance(a, str) and a not in self.id_to_artist:
+                    k = normalise_artist(n)
+                    if k:
+                        self.id_to_artist[a] = k
 
     def _artist_keys(self, frame: pd.DataFrame) -> np.ndarray:
         """One artist key per row: the normalised name when it can be known, else `id:<artist id>`.
@@ -299,11 +304,11 @@ class HybridScorer:
             codes, uniq = pd.factorize(frame["artist_name"].reset_index(drop=True))
             norm = np.array([normalise_artist(u) for u in uniq] + [None], dtype=object)
             keys = pd.Series(norm[codes], dtype=object)
-        aids = frame["primary_artist_id"].reset_index(drop=True) if "primary_artist_id" in frame.columns else None
+        aids = frame["primary_artist_id"].reset_index(drop=True).astype(object) if "primary_artist_id" in frame.columns else None
         if aids is not None and keys.isna().any():
             keys = keys.fillna(aids.map(self.id_to_artist))
         if self.corpus is not None and self.corpus.track_artists is not None and keys.isna().any():
-            cols = frame["track_id"].astype(str).reset_index(drop=True).map(self.col_of)
+            cols = frame["track_id"].astype(str).astype(object).reset_index(drop=True).map(self.col_of)
             ok = keys.isna() & cols.notna()
             keys[ok] = self.corpus.track_artists[cols[ok].astype(int).to_numpy()]
         if aids is not None and keys.isna().any():
@@ -397,7 +402,7 @@ class HybridScorer:
         collab = np.full(n, np.nan)
         shared = np.zeros(n)
         if self.corpus is not None and self.cooc is not None:
-            cols = frame["track_id"].astype(str).map(self.col_of).fillna(-1).to_numpy(dtype=np.int64)
+            cols = frame["track_id"].astype(str).astype(object).map(self.col_of).fillna(-1).to_numpy(dtype=np.int64)
             inside = cols >= 0
             c = self.cooc[cols[inside]]
             if self.profile is not None:
