@@ -497,7 +497,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric_fro
     body = []
     for row in rows:
         cells = "".join(
-            f"<td class=\"{'num' if i >= numeric_from else ''}\">{_e(c)}</td>" for i, c in enumerate(row)
+            f"<td class=\"num\">{_e(c)}</td>" if i >= numeric_from else f"<td>{_e(c)}</td>" for i, c in enumerate(row)
         )
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -578,7 +578,8 @@ def write_report(
     where = ("cross-validated: every track scored by models that never saw it" if metrics.get("mode") == "cross-validation"
              else f"on a held-out test part of {split.get('test', '?')} tracks from artists never seen in training")
     part = [f"<h2>How good is the model?</h2><p>Scores {_e(where)}.</p>"]
-    part.append(_table(["model", *score_names], score_rows) if score_rows else missing("this run recorded no scores"))
+    headers = ["model", "accuracy", "precision", "recall", "F1", "ROC-AUC", "PR-AUC"]
+    part.append(_table(headers, score_rows) if score_rows else missing("this run recorded no scores"))
     part.append(_table(["split", "tracks"], [[k.replace("_", " "), v] for k, v in split.items()]) if split else "")
     sections.append("".join(part))
 

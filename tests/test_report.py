@@ -133,18 +133,18 @@ def test_the_page_shows_the_store_and_metrics_numbers(trained, rendered):
     for feature in ("energy", "danceability", "tempo"):
         liked = frame.loc[frame["label"] == 1, feature].dropna().to_numpy(dtype=float)
         disliked = frame.loc[frame["label"] == 0, feature].dropna().to_numpy(dtype=float)
-        row = (f"<tr><td class=\"\">{feature}</td><td class=\"num\">{liked.mean():.3f}</td>"
+        row = (f"<tr><td>{feature}</td><td class=\"num\">{liked.mean():.3f}</td>"
                f"<td class=\"num\">{disliked.mean():.3f}</td><td class=\"num\">{liked.mean() - disliked.mean():.3f}</td>"
                f"<td class=\"num\">{len(liked)}</td><td class=\"num\">{len(disliked)}</td></tr>")
         assert row in page, f"the {feature} row of the means table is not the store's"
     m = trained.metrics
     assert f"w = {m['blend']['weight']:.2f}" in page
     mlp = m["scores"]["mlp"]
-    assert f"<td class=\"\">MLP (tastebot)</td><td class=\"num\">{mlp['accuracy']:.3f}</td>" in page
+    assert f"<td>MLP (tastebot)</td><td class=\"num\">{mlp['accuracy']:.3f}</td>" in page
     assert np.isfinite(mlp["roc_auc"]), "a held-out run with both classes has a ROC-AUC"
     for provider, count in m["features"]["by_provider"].items():
         label = PROVIDER_LABELS.get(provider, provider)
-        assert f"<tr><td class=\"\">{label}</td><td class=\"num\">{count}</td></tr>" in page, provider
+        assert f"<tr><td>{label}</td><td class=\"num\">{count}</td></tr>" in page, provider
 
 
 def test_no_token_anywhere_in_the_report(trained, rendered):
@@ -202,7 +202,7 @@ def test_scores_of_the_last_recommendations(trained, tmp_path):
     page = rep.html_path.read_text(encoding="utf-8")
     assert "no recommendations yet" not in page and rep.missing == []
     assert "12 tracks from the playlist" in page
-    assert "<td class=\"\">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td>" in page
+    assert "<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td>" in page
     assert "<script" not in page
     section = page.split("<h2>The last recommendations</h2>", 1)[1].split("<h2>", 1)[0]
     top = re.findall(r'<td class="num">(0\.\d{3})</td><td class="num">0\.\d{3}</td><td class="num">0\.\d{3}</td></tr>', section)
