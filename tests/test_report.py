@@ -32,6 +32,7 @@ HOSTILE = '<script>alert("x")</script>'
 def trained(tmp_path_factory):
     """Login, harvest and a 3-epoch, one-network training run in a home of its own, shared by the module
     (TensorFlow training is the slow part; the report itself never loads the network)."""
+    pytest.importorskip("tastebot.train", reason="training (tastebot.train, issue 5) is not in this tree yet")
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.sandbox import Sandbox
     from tastebot.spotify import SpotifyClient
