@@ -402,6 +402,37 @@ def candidate_frame(store, pool: CandidatePool) -> pd.DataFrame:
     return frame
 
 
+# -- the blend ---------------------------------------------------------------------------------------
+SHORTLIST_PER_PICK = 10
+MIN_SHORTLIST = 300
+
+
+def shortlist_blend(mlp: np.ndarray | None, hybrid: np.ndarray, w: float, n: int) -> np.ndarray:
+    """final = w * rank(MLP) + (1 - w) * rank(hybrid) (tastebot.models.blend), with the ranks taken
+    over the shortlist: the best max(10 n, 300) candidates of either part.
+
+    Why a shortlist: over tens of thousands of candidates a rank says little at the top (the hybrid's
+    30th and 300th tracks differ by 1 % of rank), so any w > 0 would let the MLP reorder the whole top
+    of the hybrid's list. Over the shortlist, both parts judge the tracks that either finds likely.
+    Candidates outside the shortlist keep their order after it (scores below every shortlisted one).
+    """
+    from tastebot.models.blend import blend, rank_scale
+
+    hybrid = np.asarray(hybrid, dtype=float)
+    if mlp is None or w <= 0:
+        return rank_scale(hybrid)
+    mlp = np.asarray(mlp, dtype=float)
+    size = max(SHORTLIST_PER_PICK * n, MIN_SHORTLIST)
+    if len(hybrid) <= size:
+        return blend(mlp, hybrid, w)
+    top_h = np.argsort(-np.nan_to_num(hybrid, nan=-1.0), kind="stable")[:size]
+    top_m = np.argsort(-np.nan_to_num(mlp, nan=-1.0), kind="stable")[:size]
+    short = np.union1d(top_h, top_m)
+    out = blend(mlp, hybrid, w) * 1e-3  # the rest: the plain blend's order, below the shortlist
+    out[short] = 1e-3 + (1 - 1e-3) * blend(mlp[short], hybrid[short], w)
+    return out
+
+
 # -- picking -----------------------------------------------------------------------------------------
 def select(frame: pd.DataFrame, scores: np.ndarray, n: int, *, max_per_artist: int = 2, diversity: float = 0.0) -> list[int]:
     """Row positions of the picks: score order (or MMR on the sound when diversity > 0), at most
@@ -576,9 +607,7 @@ def recommend(
     mlp = None
     if model is not None and w > 0:
         mlp = np.asarray(model.predict(frame), dtype=float)
-    from tastebot.models.blend import blend
-
-    final = blend(mlp, hybrid, w) if mlp is not None else blend(hybrid, hybrid, 1.0)
+    final = shortlist_blend(mlp, hybrid, w, options.n)
     picks = select(frame, final, options.n, max_per_artist=options.max_per_artist, diversity=options.diversity)
     picked = frame.iloc[picks].reset_index(drop=True)
     reasons = scorer.explain(picked)
