@@ -1,0 +1,100 @@
+"""`tastebot demo`: the whole job against the built-in sandbox, no Spotify account needed."""
+
+from __future__ import annotations
+
+import click
+
+from tastebot.cli import settings_from
+
+
+@click.command()
+@click.option("--profile", type=click.Choice(["development", "extended"]), default="development", show_default=True,
+              help="The kind of Spotify app the sandbox plays: a 2026 development-mode app or an extended-quota one.")
+@click.option("--home", "demo_home", type=click.Path(file_okay=False), default=None,
+              help="Keep the demo's state (store, model, report) in this folder instead of a temporary one.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sandbox world and of training.")
+@click.option("--tracks", "n_tracks", type=click.IntRange(300, 20000), default=2000, show_default=True,
+              help="Size of the sandbox catalogue.")
+@click.option("--epochs", type=click.IntRange(1, 500), default=30, show_default=True, help="Training epochs.")
+@click.option("-n", "n", type=click.IntRange(1, 200), default=30, show_default=True, help="How many tracks to recommend.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.pass_context
+def demo(ctx, profile, demo_home, seed, n_tracks, epochs, n, as_json) -> None:
+    """Run login, harvest, train, recommend and playlist writing against an in-process sandbox,
+    and score the recommendations against the sandbox listener's hidden future likes.
+
+    Nothing is sent anywhere: the sandbox listens on 127.0.0.1 only and stops when the demo ends.
+    Without --home the demo's state lives in a temporary folder that is removed afterwards.
+    """
+    from pathlib import Path
+
+    from tastebot import console
+    from tastebot.demo import DemoOptions, DemoSteps, run_demo
+
+    class Steps(DemoSteps):
+        def __init__(self):
+            self.status = None
+
+        def step(self, name, text):
+            if self.status is not None:
+                self.status.stop()
+            self.status = console.err.status(text + " ...")
+            self.status.start()
+
+        def done(self, name, text):
+            if self.status is not None:
+                self.status.stop()
+                self.status = None
+            console.success(console.escape(text))
+
+    steps = Steps()
+    try:
+        result = run_demo(DemoOptions(profile=profile, home=Path(demo_home) if demo_home else None, seed=seed,
+                                      n_tracks=n_tracks, epochs=epochs, n=n), steps)
+    finally:
+        if steps.status is not None:
+            steps.status.stop()
+    _render(result)
+    if as_json:
+        console.print_json(result.as_dict())
+
+
+def _render(result) -> None:
+    from tastebot import console
+    from tastebot.train import SCORE_NAMES, summary_rows
+
+    err = console.err
+    err.rule("[bold]tastebot demo: summary")
+    h = result.harvest
+    labels = h.get("labels", {})
+    err.print(f"Profile: [bold]{result.profile}[/] app. Data: "
+              + ", ".join(f"{v} {console.escape(str(k))}" for k, v in labels.items())
+              + f"; corpus of {result.corpus.get('playlists', '?')} playlists.")
+    skipped = [s for s in h.get("sources", []) if s.get("status") != "used"]
+    for s in skipped:
+        err.print(f"  [dim]skipped {console.escape(s['name'])}: {console.escape(s.get('detail', ''))}[/]")
+    rows = summary_rows(result.metrics)
+    if rows:
+        console.table(["model"] + list(SCORE_NAMES), rows, title="Held-out taste (never seen in training)")
+    blend = result.metrics.get("blend", {})
+    if blend:
+        err.print(f"Blend weight of the MLP: {blend.get('weight', blend.get('w', '?'))}")
+    recs = result.recommendations[:10]
+    console.table(
+        ["#", "title", "artist", "score", "why"],
+        [[r["rank"], r["name"], r["artist"], f"{r['score']:.3f}", r["why"]] for r in recs],
+        title=f"Top {len(recs)} of {len(result.recommendations)} recommendations",
+    )
+    hid = result.hidden
+    if hid:
+        lift = f" ({hid['lift']:.1f}x random)" if hid.get("lift") else ""
+        err.print(
+            f"[bold]Hidden future likes confirm {hid['confirmed']} of {hid['recommended']}[/] recommendations{lift}; "
+            f"random picks among the {hid['unheard_tracks']} unheard tracks would confirm {hid['random_expected']} on average."
+        )
+    if result.playlist.get("url"):
+        err.print(f"Playlist (in the sandbox): {console.escape(str(result.playlist['url']))}")
+    took = sum(result.seconds.values())
+    err.print(f"[dim]Took {took:.0f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()) + "[/]")
+    if result.kept_home:
+        err.print(f"State kept in {console.escape(str(result.home))} (try `tastebot --home {console.escape(str(result.home))} report`).")
