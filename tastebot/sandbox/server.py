@@ -74,6 +74,16 @@ class _Server(ThreadingHTTPServer):
         self.connections_lock = threading.Lock()
         self.stopping = False
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a killed tastebot, a dropped connection) is normal
+        traffic for a test server, not an error worth a traceback on stderr."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
     def close_open_connections(self) -> None:
         """A stopped sandbox answers nobody, not even on a kept-alive connection."""
         with self.connections_lock:
