@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/harvest.py
 	$(BIN)/python benchmarks/taste.py
 	$(BIN)/python benchmarks/recommend.py
+	$(BIN)/python benchmarks/soak.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
