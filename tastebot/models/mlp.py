@@ -1,9 +1,15 @@
 """The taste network: the only module of tastebot that imports TensorFlow / Keras.
 
-A small multilayer perceptron: three hidden layers, each Dense -> BatchNormalization -> LeakyReLU
--> Dropout, and a sigmoid output (the probability that the listener likes the track). Adam with an
+The network of the card: three hidden layers, each Dense -> BatchNormalization -> LeakyReLU ->
+Dropout, and a sigmoid output (the probability that the listener likes the track). Adam with an
 inverse-time decay of the learning rate from 0.01; early stopping on a validation part the caller
 carves from the training data, keeping the best weights.
+
+A small ensemble of such networks, each from its own random start, is steadier than one. The
+members are independent "towers" side by side in ONE Keras model (no weights shared; the loss is
+the mean of their own losses, so each learns on its own gradient): one graph to trace and one
+`fit` call instead of one per member, which on small data is most of the time. The score is the
+mean of the towers' probabilities.
 
 TensorFlow is imported inside the functions, never at module top: importing this module is cheap,
 so `tastebot --help` and everything that does not train or score stays fast.
@@ -12,7 +18,7 @@ so `tastebot --help` and everything that does not train or score stays fast.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -27,6 +33,7 @@ LEARNING_RATE = 0.01
 DECAY_RATE = 0.5  # per epoch: the rate after e epochs is 0.01 / (1 + 0.5 e)
 PATIENCE = 8
 PREDICT_BATCH = 8192
+MODEL_FILE = "network.keras"
 
 
 def _keras():
@@ -45,28 +52,86 @@ def batch_size_for(n_rows: int) -> int:
     return int(min(512, max(32, size)))
 
 
-def build_model(n_inputs: int, *, steps_per_epoch: int, units: Sequence[int] = HIDDEN_UNITS,
-                dropout: float = DROPOUT, l2: float = L2, learning_rate: float = LEARNING_RATE):
+def build_model(n_inputs: int, *, towers: int = 1, steps_per_epoch: int = 1, units: Sequence[int] | None = None,
+                dropout: float | None = None, l2: float | None = None, learning_rate: float | None = None):
+    """`towers` independent networks side by side; the output has one probability per tower."""
     keras = _keras()
+    units = HIDDEN_UNITS if units is None else units
+    dropout = DROPOUT if dropout is None else dropout
+    l2 = L2 if l2 is None else l2
+    learning_rate = LEARNING_RATE if learning_rate is None else learning_rate
     layers = keras.layers
     inputs = keras.Input(shape=(n_inputs,), name="features")
-    x = inputs
-    for i, n in enumerate(units):
-        x = layers.Dense(n, use_bias=False, kernel_regularizer=keras.regularizers.l2(l2), name=f"dense_{i}")(x)
-        x = layers.BatchNormalization(name=f"norm_{i}")(x)
-        x = layers.LeakyReLU(negative_slope=0.1, name=f"act_{i}")(x)
-        x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="like")(x)
-    model = keras.Model(inputs, outputs, name="taste_mlp")
+    outputs = []
+    for t in range(towers):
+        x = inputs
+        for i, n in enumerate(units):
+            x = layers.Dense(n, use_bias=False, kernel_regularizer=keras.regularizers.l2(l2), name=f"t{t}_dense_{i}")(x)
+            x = layers.BatchNormalization(name=f"t{t}_norm_{i}")(x)
+            x = layers.LeakyReLU(negative_slope=0.1, name=f"t{t}_act_{i}")(x)
+            x = layers.Dropout(dropout, name=f"t{t}_dropout_{i}")(x)
+        outputs.append(layers.Dense(1, activation="sigmoid", name=f"t{t}_like")(x))
+    out = outputs[0] if towers == 1 else layers.Concatenate(name="likes")(outputs)
+    model = keras.Model(inputs, out, name="taste_mlp")
     schedule = keras.optimizers.schedules.InverseTimeDecay(
         initial_learning_rate=learning_rate, decay_steps=max(1, steps_per_epoch), decay_rate=DECAY_RATE
     )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        # Against one label column per tower: the mean of each tower's own cross-entropy.
         loss="binary_crossentropy",
-        weighted_metrics=[keras.metrics.AUC(name="auc")],
+        # XLA compiling costs seconds per network and buys nothing at this size.
+        jit_compile=False,
+        # One call into the graph per epoch: on small data Python overhead per step dominates.
+        steps_per_execution=max(1, steps_per_epoch),
     )
     return model
+
+
+def predict(model: Any, x: np.ndarray) -> np.ndarray:
+    """Probabilities in [0, 1], one per row (mean over towers). Calls the model directly in chunks of
+    PREDICT_BATCH rows: no graph to trace, so scoring a few rows is as quick as scoring many."""
+    x = np.asarray(x, dtype=np.float32)
+    if len(x) == 0:
+        return np.zeros(0)
+    parts = []
+    for start in range(0, len(x), PREDICT_BATCH):
+        p = np.asarray(model(x[start:start + PREDICT_BATCH], training=False), dtype=float)
+        parts.append(p.reshape(len(p), -1).mean(axis=1))
+    return np.clip(np.concatenate(parts), 0.0, 1.0)
+
+
+def _validation_callback(keras, x_val, y_val, w_val, on_epoch):
+    """Puts val_auc / val_loss of the ensemble's mean into the epoch logs (for early stopping and
+    the history), computed eagerly: cheaper than Keras' evaluate and its own traced graph."""
+    from sklearn.metrics import roc_auc_score
+
+    class ValidationScores(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs if logs is not None else {}
+            try:
+                lr = self.model.optimizer.learning_rate
+                logs["learning_rate"] = float(np.asarray(lr))
+            except Exception:  # the logged rate is for plots only
+                pass
+            if len(x_val):
+                p = predict(self.model, x_val)
+                pc = np.clip(p, 1e-7, 1 - 1e-7)
+                bce = -(y_val * np.log(pc) + (1 - y_val) * np.log(1 - pc))
+                logs["val_loss"] = float(np.average(bce, weights=w_val))
+                logs["val_auc"] = float(roc_auc_score(y_val, p, sample_weight=w_val))
+            if on_epoch is not None:
+                on_epoch(epoch, dict(logs))
+
+    return ValidationScores()
+
+
+def _reinitialise(model, fresh) -> None:
+    """Give a compiled model the start of `fresh` (same shape) and a clean optimizer, so its traced
+    training graph is reused instead of traced again."""
+    model.set_weights(fresh.get_weights())
+    for v in model.optimizer.variables:
+        v.assign(np.zeros(v.shape, dtype=v.dtype))
 
 
 @dataclass
@@ -88,39 +153,45 @@ def fit(
     *,
     epochs: int = 30,
     seed: int = 0,
+    towers: int = 1,
     class_weight: dict[int, float] | None = None,
     batch_size: int | None = None,
     patience: int = PATIENCE,
+    reuse: Any = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
 ) -> FitResult:
-    """Train one network. Early stopping watches the validation part only (never test data) and
-    the best epoch's weights are restored at the end."""
+    """Train the networks. Early stopping watches the validation part only (never test data) and
+    the best epoch's weights are restored at the end. `reuse`: an earlier model of the same shape
+    whose traced graph is recycled (its weights are replaced by a fresh random start)."""
     keras = _keras()
     keras.utils.set_random_seed(int(seed))
     batch = batch_size or batch_size_for(len(x_train))
     steps = int(np.ceil(len(x_train) / batch))
-    model = build_model(x_train.shape[1], steps_per_epoch=steps)
-    callbacks: list[Any] = []
+    y_train = np.asarray(y_train, dtype=np.float32)
+    y_val = np.asarray(y_val, dtype=np.float32)
+    w_train = np.asarray(w_train, dtype=np.float32)
+    w_val = np.asarray(w_val, dtype=np.float32)
+    # Keras takes class weights or sample weights, not both: fold the class weights in.
+    if class_weight:
+        w_train = w_train * np.where(y_train == 1, class_weight.get(1, 1.0), class_weight.get(0, 1.0)).astype(np.float32)
+        w_val = w_val * np.where(y_val == 1, class_weight.get(1, 1.0), class_weight.get(0, 1.0)).astype(np.float32)
+    fresh = build_model(x_train.shape[1], towers=towers, steps_per_epoch=steps)
+    model = fresh
+    if reuse is not None and reuse.input_shape == fresh.input_shape and reuse.output_shape == fresh.output_shape:
+        schedule = reuse.optimizer.learning_rate if not hasattr(reuse.optimizer, "_learning_rate") else reuse.optimizer._learning_rate
+        if getattr(schedule, "decay_steps", None) == max(1, steps):
+            _reinitialise(reuse, fresh)
+            model = reuse
     has_val = len(x_val) > 0 and len(np.unique(y_val)) == 2
+    callbacks: list[Any] = [_validation_callback(keras, x_val if has_val else x_val[:0], y_val, w_val, on_epoch)]
     if has_val:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_auc", mode="max", patience=patience, restore_best_weights=True
-            )
-        )
-    if on_epoch is not None:
-        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_epoch(e, dict(logs or {}))))
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=patience,
+                                                       restore_best_weights=True))
+    # One target column per tower: each tower's loss is its own cross-entropy against the label.
+    y_towers = np.repeat(y_train.reshape(-1, 1), towers, axis=1)
     history = model.fit(
-        x_train.astype(np.float32),
-        y_train.astype(np.float32),
-        sample_weight=w_train.astype(np.float32),
-        class_weight=class_weight,
-        validation_data=(x_val.astype(np.float32), y_val.astype(np.float32), w_val.astype(np.float32)) if has_val else None,
-        epochs=int(epochs),
-        batch_size=batch,
-        shuffle=True,
-        verbose=0,
-        callbacks=callbacks,
+        np.asarray(x_train, dtype=np.float32), y_towers, sample_weight=w_train,
+        epochs=int(epochs), batch_size=batch, shuffle=True, verbose=0, callbacks=callbacks,
     )
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     epochs_run = len(hist.get("loss", []))
@@ -128,47 +199,37 @@ def fit(
     return FitResult(model=model, history=hist, best_epoch=best, epochs_run=epochs_run, batch_size=batch)
 
 
-def predict(model: Any, x: np.ndarray) -> np.ndarray:
-    """Probabilities in [0, 1], one per row; large batches since scoring has no gradients."""
-    if len(x) == 0:
-        return np.zeros(0)
-    p = model.predict(np.asarray(x, dtype=np.float32), batch_size=PREDICT_BATCH, verbose=0)
-    return np.clip(np.asarray(p, dtype=float).reshape(-1), 0.0, 1.0)
-
-
 @dataclass
 class Ensemble:
-    """Networks of the same shape trained from different seeds (and validation folds); their mean
-    probability is steadier than any one of them."""
+    """The trained towers (one Keras model); the score is the mean of their probabilities."""
 
-    members: list[Any] = field(default_factory=list)
+    model: Any
+
+    @property
+    def towers(self) -> int:
+        shape = self.model.output_shape
+        return int(shape[-1]) if shape and shape[-1] else 1
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        if not self.members:
-            raise ModelError("The model has no trained networks: retrain with `tastebot train`.")
-        return np.mean([predict(m, x) for m in self.members], axis=0)
+        return predict(self.model, x)
 
     def save(self, folder: Path) -> list[str]:
-        names = []
-        for i, member in enumerate(self.members):
-            name = f"network_{i}.keras"
-            member.save(Path(folder) / name)
-            names.append(name)
-        return names
+        self.model.save(Path(folder) / MODEL_FILE)
+        return [MODEL_FILE]
 
     @classmethod
-    def load(cls, folder: Path, names: Sequence[str]) -> "Ensemble":
+    def load(cls, folder: Path, names: Sequence[str] = (MODEL_FILE,)) -> "Ensemble":
         keras = _keras()
-        members = []
-        for name in names:
-            path = Path(folder) / name
-            if not path.is_file():
-                raise ModelError(f"The model file {path} is missing: retrain with `tastebot train`.")
-            try:
-                members.append(keras.models.load_model(path, compile=False))
-            except Exception as exc:  # Keras raises many kinds for a damaged file
-                raise ModelError(f"Cannot load the model {path} ({type(exc).__name__}): retrain with `tastebot train`.") from None
-        return cls(members)
+        if len(names) != 1:
+            raise ModelError(f"The model in {folder} has an unexpected layout: retrain with `tastebot train`.")
+        path = Path(folder) / names[0]
+        if not path.is_file():
+            raise ModelError(f"The model file {path} is missing: retrain with `tastebot train`.")
+        try:
+            model = keras.models.load_model(path, compile=False)
+        except Exception as exc:  # Keras raises many kinds for a damaged file
+            raise ModelError(f"Cannot load the model {path} ({type(exc).__name__}): retrain with `tastebot train`.") from None
+        return cls(model)
 
 
 def versions() -> dict[str, str]:

@@ -1,0 +1,699 @@
+"""Training and honest evaluation of the taste model, and its artefacts on disk.
+
+`train_on_frame` is pure (a frame in, a trained model and its metrics out): `tastebot train` and
+`benchmarks/taste.py` run the very same code. The evaluation is grouped by primary artist and
+stratified by label, so no artist is on both sides and the test part is never seen by training,
+early stopping, feature scaling or the blend weight. Beside the MLP, on the same split and with the
+same inputs and weights, a majority-class baseline, logistic regression and a random forest are
+scored, so the numbers say whether the network earns its keep.
+
+TensorFlow is imported only by `tastebot.models.mlp`, and only when a network is trained or loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from tastebot.errors import ModelError, NotEnoughData, StoreError, TastebotError
+from tastebot.features import FeatureSpec, provenance_counts
+
+METRICS_FORMAT = "tastebot-metrics/1"
+LATEST = "LATEST"
+# Below this many likes or dislikes a single held-out test part is too small to mean anything.
+MIN_PER_CLASS_HOLDOUT = 40
+# Below this, not even cross-validation can say anything.
+MIN_PER_CLASS = 5
+TEST_FOLDS = 5  # one fold of five (20 %) is the test part
+VAL_FOLDS = 5  # of the rest, one fold of five is the validation part (early stopping, blend weight)
+DEFAULT_ENSEMBLE = 3
+# A weak negative (a random track the listener showed no sign of knowing) is an educated guess,
+# not a statement: it counts at most half of what an explicit dislike with weight 1 counts.
+WEAK_FACTOR = 0.5
+CURVE_POINTS = 101
+
+ProgressFn = Callable[[str, int, int], None]
+ObserverFn = Callable[[str, np.ndarray], None]
+HybridFitFn = Callable[[pd.DataFrame], Any]
+
+
+# -- the model as used by recommend -----------------------------------------------------------
+@dataclass
+class TasteModel:
+    """A trained model with its own preprocessing: `predict(frame)` gives like-probabilities."""
+
+    spec: FeatureSpec
+    ensemble: Any  # tastebot.models.mlp.Ensemble
+    metrics: dict[str, Any] = field(default_factory=dict)
+    run_dir: Path | None = None
+
+    @property
+    def blend_weight(self) -> float:
+        return float(self.metrics.get("blend", {}).get("weight", 1.0))
+
+    @property
+    def run_id(self) -> str | None:
+        return self.metrics.get("run_id")
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        if len(frame) == 0:
+            return np.zeros(0)
+        return self.ensemble.predict(self.spec.transform(frame))
+
+
+@dataclass
+class TrainResult:
+    model: TasteModel
+    metrics: dict[str, Any]
+    run_dir: Path | None = None
+
+    @property
+    def run_id(self) -> str | None:
+        return self.metrics.get("run_id")
+
+
+# -- labels, weights, groups -------------------------------------------------------------------
+def _labels(frame: pd.DataFrame) -> np.ndarray:
+    if "label" not in frame.columns:
+        raise NotEnoughData("The tracks carry no likes or dislikes: run `tastebot harvest` first.")
+    return pd.to_numeric(frame["label"], errors="coerce").to_numpy(dtype=float)
+
+
+def _groups(frame: pd.DataFrame) -> np.ndarray:
+    """The primary artist of each track; a track without one is its own group."""
+    ids = frame["track_id"].astype(str).to_numpy() if "track_id" in frame.columns else np.arange(len(frame)).astype(str)
+    if "primary_artist_id" not in frame.columns:
+        return ids
+    artists = frame["primary_artist_id"].to_numpy(dtype=object)
+    return np.array([str(a) if isinstance(a, str) and a else f"track:{t}" for a, t in zip(artists, ids)])
+
+
+def sample_weights(frame: pd.DataFrame) -> np.ndarray:
+    """Source weights from the store; weak negatives count at most WEAK_FACTOR of an explicit one."""
+    if "weight" in frame.columns:
+        w = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(dtype=float)
+        w = np.where(np.isfinite(w) & (w > 0), w, 1.0)
+    else:
+        w = np.ones(len(frame))
+    if "strength" in frame.columns:
+        weak = frame["strength"].astype(str).str.lower().eq("weak").to_numpy()
+        w = np.where(weak, np.minimum(w, 1.0) * WEAK_FACTOR, w)
+    return w
+
+
+def class_weights(y: np.ndarray, w: np.ndarray) -> dict[int, float]:
+    """Weights that give likes and dislikes the same total say, whatever their counts."""
+    total = float(w.sum())
+    out = {}
+    for c in (0, 1):
+        wc = float(w[y == c].sum())
+        out[c] = total / (2.0 * wc) if wc > 0 else 1.0
+    return out
+
+
+# -- splits ---------------------------------------------------------------------------------------
+def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds grouped by artist (no artist on both sides); folds whose held-out part lacks
+    a class are left out, since nothing can be measured on them."""
+    import warnings
+
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_groups = len(np.unique(groups))
+    k = min(n_splits, n_groups)
+    if k < 2:
+        return []
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    folds = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "least populated class has fewer members than n_splits"
+        for tr, te in splitter.split(np.zeros(len(y)), y.astype(int), groups):
+            if len(np.unique(y[te])) == 2 and len(np.unique(y[tr])) == 2:
+                folds.append((np.sort(tr), np.sort(te)))
+    return folds
+
+
+def split_holdout(frame: pd.DataFrame, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(development rows, test rows) as positions in `frame`: the split `train_on_frame` uses in
+    hold-out mode. It depends only on labels, artists and the seed, never on features."""
+    y = _labels(frame)
+    groups = _groups(frame)
+    folds = grouped_folds(y, groups, TEST_FOLDS, seed)
+    if not folds:
+        raise NotEnoughData("Too few artists to hold any of them out for testing.")
+    return folds[0]
+
+
+# -- metrics --------------------------------------------------------------------------------------
+def score(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    from sklearn.metrics import (accuracy_score, average_precision_score, f1_score, precision_score,
+                                 recall_score, roc_auc_score)
+
+    y = y.astype(int)
+    pred = (p >= threshold).astype(int)
+    two = len(np.unique(y)) == 2
+    return {
+        "accuracy": float(accuracy_score(y, pred)),
+        "precision": float(precision_score(y, pred, zero_division=0)),
+        "recall": float(recall_score(y, pred, zero_division=0)),
+        "f1": float(f1_score(y, pred, zero_division=0)),
+        "roc_auc": float(roc_auc_score(y, p)) if two else float("nan"),
+        "pr_auc": float(average_precision_score(y, p)) if two else float("nan"),
+    }
+
+
+def _thin(xs: np.ndarray, ys: np.ndarray, n: int = CURVE_POINTS) -> tuple[list[float], list[float]]:
+    if len(xs) > n:
+        idx = np.unique(np.linspace(0, len(xs) - 1, n).round().astype(int))
+        xs, ys = xs[idx], ys[idx]
+    return [round(float(v), 5) for v in xs], [round(float(v), 5) for v in ys]
+
+
+def curves(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    if len(np.unique(y)) < 2:
+        return {}
+    fpr, tpr, _ = roc_curve(y.astype(int), p)
+    prec, rec, _ = precision_recall_curve(y.astype(int), p)
+    fx, fy = _thin(fpr, tpr)
+    rx, ry = _thin(rec[::-1], prec[::-1])
+    return {"roc": {"fpr": fx, "tpr": fy}, "pr": {"recall": rx, "precision": ry}}
+
+
+# -- baselines ------------------------------------------------------------------------------------
+BASELINES = ("majority", "logistic_regression", "random_forest")
+
+
+def fit_baselines(x: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int) -> dict[str, Any]:
+    """The peers the network must beat, fitted on exactly its inputs and weights."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    cw = class_weights(y, w)
+    balanced = w * np.where(y == 1, cw[1], cw[0])
+    models = {
+        "majority": DummyClassifier(strategy="prior"),
+        "logistic_regression": LogisticRegression(max_iter=2000, C=1.0),
+        "random_forest": RandomForestClassifier(
+            n_estimators=300, min_samples_leaf=2, max_features="sqrt", n_jobs=2, random_state=seed
+        ),
+    }
+    for name, model in models.items():
+        # The majority class is the one with more tracks, as a listener would see it (unweighted).
+        model.fit(x, y.astype(int), sample_weight=None if name == "majority" else balanced)
+    return models
+
+
+def _proba(model: Any, x: np.ndarray) -> np.ndarray:
+    return model.predict_proba(x)[:, 1]
+
+
+# -- training ---------------------------------------------------------------------------------------
+def _check_data(frame: pd.DataFrame) -> tuple[np.ndarray, int, int]:
+    y = _labels(frame)
+    if np.isnan(y).any() or not np.isin(y, (0, 1)).all():
+        raise NotEnoughData("Some tracks have a label other than like (1) or dislike (0); the store is inconsistent.")
+    n_like, n_dislike = int((y == 1).sum()), int((y == 0).sum())
+    if n_like < MIN_PER_CLASS or n_dislike < MIN_PER_CLASS:
+        advice = (
+            "harvest with `--sampled-negatives always` or add a `--dislike-playlist`"
+            if n_dislike < MIN_PER_CLASS
+            else "save or play more tracks on Spotify and run `tastebot harvest`"
+        )
+        raise NotEnoughData(
+            f"Only {n_like} likes and {n_dislike} dislikes: tastebot needs at least {MIN_PER_CLASS} of each to "
+            f"learn anything ({MIN_PER_CLASS_HOLDOUT} of each for a held-out test); {advice}."
+        )
+    return y, n_like, n_dislike
+
+
+def _data_counts(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+    strength = frame["strength"].astype(str).str.lower().to_numpy() if "strength" in frame.columns else np.array(["explicit"] * len(frame))
+    by_kind: dict[str, int] = {}
+    for label, s in zip(y, strength):
+        key = f"{s}_{'like' if label == 1 else 'dislike'}"
+        by_kind[key] = by_kind.get(key, 0) + 1
+    by_source: dict[str, dict[str, int]] = {}
+    if "sources" in frame.columns:
+        for label, raw in zip(y, frame["sources"].tolist()):
+            names = [s.strip() for s in str(raw).split(",") if s.strip()] if isinstance(raw, str) else ["unknown"]
+            for name in names or ["unknown"]:
+                entry = by_source.setdefault(name, {"likes": 0, "dislikes": 0})
+                entry["likes" if label == 1 else "dislikes"] += 1
+    return {
+        "tracks": int(len(frame)),
+        "likes": int((y == 1).sum()),
+        "dislikes": int((y == 0).sum()),
+        "artists": int(len(np.unique(_groups(frame)))),
+        "by_kind": dict(sorted(by_kind.items())),
+        "by_source": dict(sorted(by_source.items())),
+    }
+
+
+class _Trainer:
+    """One training run's state: the frame, its inputs, and where progress goes."""
+
+    def __init__(self, frame, *, epochs, seed, ensemble, progress, observer, hybrid_fit):
+        self.frame = frame.reset_index(drop=True)
+        self.epochs = int(epochs)
+        self.seed = int(seed)
+        self.ensemble_size = max(1, int(ensemble))
+        self.progress = progress
+        self.observer = observer or (lambda stage, idx: None)
+        self.hybrid_fit = hybrid_fit
+        self.y = _labels(self.frame)
+        self.w = sample_weights(self.frame)
+        self.groups = _groups(self.frame)
+        self.done_epochs = 0
+        self.total_epochs = 0
+        self.histories: list[dict[str, Any]] = []
+        self.batch_size: int | None = None
+        self.class_weight: dict[int, float] = {}
+        self.last_model = None
+
+    def _tick(self, what: str) -> None:
+        self.done_epochs += 1
+        if self.progress:
+            self.progress(what, self.done_epochs, self.total_epochs)
+
+    def fit_networks(self, dev: np.ndarray, spec: FeatureSpec, label: str):
+        """The ensemble on `dev` rows, stopping early on a validation fold carved from `dev`.
+        Returns (Ensemble, (train rows, validation rows)) for the blend weight."""
+        from tastebot.models import mlp
+
+        x_all = spec.transform(self.frame.iloc[dev])
+        y_dev, w_dev, g_dev = self.y[dev], self.w[dev], self.groups[dev]
+        folds = grouped_folds(y_dev, g_dev, VAL_FOLDS, self.seed + 1)
+        if folds:
+            tr, va = folds[0]
+        else:  # too few artists to hold any out: no early stopping, all epochs
+            tr, va = np.arange(len(dev)), np.zeros(0, dtype=int)
+        self.observer("fit_train", dev[tr])
+        self.observer("fit_validation", dev[va])
+        cw = class_weights(y_dev[tr], w_dev[tr])
+        fit = mlp.fit(
+            x_all[tr], y_dev[tr], w_dev[tr], x_all[va], y_dev[va], w_dev[va],
+            epochs=self.epochs, seed=self.seed, towers=self.ensemble_size, class_weight=cw, reuse=self.last_model,
+            on_epoch=lambda e, logs: self._tick(f"{label}training"),
+        )
+        self.last_model = fit.model
+        # Early stopping skips epochs: count them as done so the bar ends at its total.
+        self.done_epochs += self.epochs - fit.epochs_run
+        self.batch_size = fit.batch_size
+        self.class_weight = cw
+        self.histories.append({
+            "stage": label.strip() or "final",
+            "best_epoch": fit.best_epoch + 1, "epochs_run": fit.epochs_run,
+            "train_rows": int(len(tr)), "validation_rows": int(len(va)),
+            "epochs": [
+                {"epoch": i + 1, **{k: round(v[i], 6) for k, v in fit.history.items() if i < len(v)}}
+                for i in range(fit.epochs_run)
+            ],
+        })
+        return mlp.Ensemble(fit.model), (dev[tr], dev[va])
+
+    def fit_blend(self, spec: FeatureSpec, ensemble, part) -> dict[str, Any]:
+        """The blend weight of MLP and hybrid score, fitted on a validation part (never test)."""
+        from tastebot.models.blend import fit_blend_weight
+
+        train_rows, val_rows = part
+        if self.hybrid_fit is None:
+            return {"weight": 1.0, "reason": "no hybrid scorer available (no store or corpus): the MLP alone"}
+        if len(val_rows) == 0 or len(np.unique(self.y[val_rows])) < 2:
+            return {"weight": 1.0, "reason": "no validation part with both likes and dislikes"}
+        profile = self.frame.iloc[train_rows][self.y[train_rows] == 1]
+        val_frame = self.frame.iloc[val_rows]
+        try:
+            scorer = self.hybrid_fit(profile)
+            hybrid = np.asarray(scorer.score(val_frame), dtype=float)
+        except TastebotError as exc:
+            return {"weight": 1.0, "reason": f"hybrid score unavailable: {exc.message}"}
+        except Exception as exc:  # a failing optional part must not cost the user the trained model
+            return {"weight": 1.0, "reason": f"hybrid score failed ({type(exc).__name__}: {exc})"}
+        mlp_scores = ensemble.predict(spec.transform(val_frame))
+        w, details = fit_blend_weight(self.y[val_rows], mlp_scores, hybrid)
+        return {"weight": float(w), "reason": "fitted on the validation part", "validation_rows": int(len(val_rows)), "details": details}
+
+    def evaluate(self, dev: np.ndarray, test: np.ndarray, label: str = ""):
+        """Fit preprocessing, networks and baselines on `dev`; predict `test`, which none of them saw."""
+        self.observer("spec_fit", dev)
+        spec = FeatureSpec.fit(self.frame.iloc[dev])
+        ens, parts = self.fit_networks(dev, spec, label)
+        x_dev = spec.transform(self.frame.iloc[dev])
+        x_test = spec.transform(self.frame.iloc[test])
+        self.observer("baseline_fit", dev)
+        baselines = fit_baselines(x_dev, self.y[dev], self.w[dev], self.seed)
+        preds = {"mlp": ens.predict(x_test)}
+        for name, model in baselines.items():
+            preds[name] = _proba(model, x_test)
+        return spec, ens, parts, preds
+
+
+def train_on_frame(
+    frame: pd.DataFrame,
+    *,
+    epochs: int = 30,
+    seed: int = 0,
+    ensemble: int = DEFAULT_ENSEMBLE,
+    progress: ProgressFn | None = None,
+    observer: ObserverFn | None = None,
+    hybrid_fit: HybridFitFn | None = None,
+) -> TrainResult:
+    """Train the taste model on a labelled frame (the columns of `Store.labelled_tracks()`).
+
+    With at least 40 likes and 40 dislikes: one grouped, stratified hold-out split; the networks
+    and baselines learn on the rest and are scored on the test part. With fewer: grouped
+    cross-validation gives the scores (each track predicted by models that never saw it), then a
+    final model learns from everything. `observer(stage, rows)` is told which rows each stage
+    learns from (for tests); `hybrid_fit(profile_frame)` returns a scorer for the blend weight.
+    """
+    started = time.perf_counter()
+    y, n_like, n_dislike = _check_data(frame)
+    t = _Trainer(frame, epochs=epochs, seed=seed, ensemble=ensemble, progress=progress, observer=observer, hybrid_fit=hybrid_fit)
+    n_groups = len(np.unique(t.groups))
+    holdout = n_like >= MIN_PER_CLASS_HOLDOUT and n_dislike >= MIN_PER_CLASS_HOLDOUT and n_groups >= TEST_FOLDS
+    folds = grouped_folds(t.y, t.groups, TEST_FOLDS, seed)
+    if not folds:
+        raise NotEnoughData(
+            f"The {n_like} likes and {n_dislike} dislikes come from too few artists ({n_groups}) to test the model "
+            "on artists it never saw: harvest more."
+        )
+
+    split: dict[str, Any]
+    if holdout:
+        mode = "holdout"
+        reason = f"{n_like} likes and {n_dislike} dislikes: one held-out test part of about 1/{TEST_FOLDS}, grouped by artist"
+        dev, test = folds[0]
+        t.total_epochs = t.epochs
+        t.observer("test", test)
+        spec, ens, parts, preds = t.evaluate(dev, test)
+        y_eval = t.y[test]
+        val_rows = len(parts[1])
+        split = {"train": int(len(dev) - val_rows), "validation": int(val_rows), "test": int(len(test)),
+                 "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum()),
+                 "test_artists": int(len(np.unique(t.groups[test])))}
+        final_spec, final_ens, final_parts = spec, ens, parts
+    else:
+        mode = "cross-validation"
+        reason = (
+            f"only {n_like} likes and {n_dislike} dislikes (fewer than {MIN_PER_CLASS_HOLDOUT} of each): "
+            f"scores come from {len(folds)}-fold cross-validation grouped by artist, not from one small test part"
+        )
+        t.total_epochs = t.epochs * (len(folds) + 1)
+        oof = {name: np.full(len(t.frame), np.nan) for name in ("mlp", *BASELINES)}
+        covered = np.zeros(len(t.frame), dtype=bool)
+        for i, (dev, test) in enumerate(folds):
+            t.observer("test", test)
+            _, _, _, preds_fold = t.evaluate(dev, test, label=f"fold {i + 1}/{len(folds)} ")
+            for name, p in preds_fold.items():
+                oof[name][test] = p
+            covered[test] = True
+        eval_rows = np.flatnonzero(covered)
+        y_eval = t.y[eval_rows]
+        preds = {name: p[eval_rows] for name, p in oof.items()}
+        # The model the user keeps learns from every track; its quality is the cross-validated one.
+        all_rows = np.arange(len(t.frame))
+        t.observer("spec_fit", all_rows)
+        final_spec = FeatureSpec.fit(t.frame)
+        final_ens, final_parts = t.fit_networks(all_rows, final_spec, "final ")
+        split = {"folds": len(folds), "evaluated": int(len(eval_rows)),
+                 "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum())}
+
+    blend_info = t.fit_blend(final_spec, final_ens, final_parts)
+    scores = {name: score(y_eval, p) for name, p in preds.items()}
+    from tastebot.models import mlp
+    from tastebot import __version__
+    import sklearn
+
+    metrics: dict[str, Any] = {
+        "format": METRICS_FORMAT,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "mode": mode,
+        "mode_reason": reason,
+        "data": _data_counts(t.frame, t.y),
+        "split": split,
+        "features": {
+            **provenance_counts(t.frame),
+            "inputs": final_spec.n_features,
+            "input_names": final_spec.feature_names,
+            "unused": final_spec.unused,
+        },
+        "settings": {
+            "epochs": t.epochs, "seed": t.seed, "ensemble": t.ensemble_size, "batch_size": t.batch_size,
+            "class_weight": t.class_weight,
+            "hidden_units": list(mlp.HIDDEN_UNITS), "dropout": mlp.DROPOUT, "l2": mlp.L2,
+            "learning_rate": mlp.LEARNING_RATE, "decay": f"inverse time, rate {mlp.DECAY_RATE} per epoch",
+            "early_stopping": f"validation AUC, patience {mlp.PATIENCE}, best weights restored",
+            "weak_negative_factor": WEAK_FACTOR, "test_folds": TEST_FOLDS, "validation_folds": VAL_FOLDS,
+            "min_per_class_holdout": MIN_PER_CLASS_HOLDOUT,
+        },
+        "versions": {
+            "tastebot": __version__, **mlp.versions(), "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "pandas": pd.__version__, "python": platform.python_version(),
+        },
+        "scores": scores,
+        "curves": {name: curves(y_eval, preds[name]) for name in ("mlp", "logistic_regression", "random_forest")},
+        "blend": blend_info,
+        "history": t.histories,
+        "timing": {"train_seconds": round(time.perf_counter() - started, 2)},
+    }
+    model = TasteModel(spec=final_spec, ensemble=final_ens, metrics=metrics)
+    return TrainResult(model=model, metrics=metrics)
+
+
+# -- artefacts ---------------------------------------------------------------------------------------
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(str(path), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _new_run_id(models_dir: Path, seed: int) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_id, n = f"{stamp}-seed{seed}", 1
+    while (models_dir / run_id).exists():
+        n += 1
+        run_id = f"{stamp}-seed{seed}-{n}"
+    return run_id
+
+
+def save_run(settings, result: TrainResult) -> Path:
+    """Write the run to `models_dir/<run-id>/` (model, preprocessing.json, metrics.json) through a
+    temporary folder renamed into place, then point LATEST at it: LATEST never names a half-written run."""
+    from tastebot.console import dumps
+
+    models_dir = Path(settings.models_dir)
+    try:
+        models_dir.mkdir(parents=True, exist_ok=True)
+        run_id = _new_run_id(models_dir, int(result.metrics["settings"]["seed"]))
+        tmp = models_dir / f".tmp-{run_id}-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        try:
+            networks = result.model.ensemble.save(tmp)
+            result.metrics["run_id"] = run_id
+            result.metrics["networks"] = networks
+            result.model.spec.save(tmp / "preprocessing.json")
+            (tmp / "metrics.json").write_text(dumps(_json_safe(result.metrics)), encoding="utf-8")
+            for f in tmp.iterdir():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+            _fsync_dir(tmp)
+            final = models_dir / run_id
+            os.rename(tmp, final)
+            _fsync_dir(models_dir)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _write_atomic(models_dir / LATEST, run_id + "\n")
+    except OSError as exc:
+        raise ModelError(f"Cannot write the model to {models_dir}: {exc.strerror or exc}.") from None
+    result.run_dir = final
+    result.model.run_dir = final
+    return final
+
+
+def _json_safe(obj: Any) -> Any:
+    """NaN is not JSON: an undefined score (one class only) is written as null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def latest_run_id(settings) -> str | None:
+    path = Path(settings.models_dir) / LATEST
+    try:
+        run_id = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ModelError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    return run_id or None
+
+
+def _read_metrics(run_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"The model folder {run_dir} has no metrics.json: retrain with `tastebot train`.") from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Cannot read {run_dir / 'metrics.json'}: {exc}.") from None
+
+
+def load_model(settings, run: str | None = None) -> TasteModel:
+    """The model of `run` (a run id), or of the latest run. Raises ModelError when there is none."""
+    from tastebot.models import mlp
+
+    run_id = run or latest_run_id(settings)
+    if run_id is None:
+        raise ModelError("No trained model yet: run `tastebot train` first.")
+    if "/" in run_id or "\\" in run_id or run_id.startswith("."):
+        raise ModelError(f"{run_id!r} is not a model run id; `tastebot models` lists them.")
+    run_dir = Path(settings.models_dir) / run_id
+    if not run_dir.is_dir():
+        raise ModelError(f"No model run {run_id!r} in {settings.models_dir}; `tastebot models` lists them.")
+    metrics = _read_metrics(run_dir)
+    spec = FeatureSpec.load(run_dir / "preprocessing.json")
+    ensemble = mlp.Ensemble.load(run_dir, metrics.get("networks") or [])
+    return TasteModel(spec=spec, ensemble=ensemble, metrics=metrics, run_dir=run_dir)
+
+
+def list_runs(settings) -> list[dict[str, Any]]:
+    """Every run folder, newest first, with its headline figures (damaged ones say so)."""
+    models_dir = Path(settings.models_dir)
+    if not models_dir.is_dir():
+        return []
+    latest = latest_run_id(settings)
+    rows = []
+    for run_dir in sorted((p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True):
+        row: dict[str, Any] = {"run_id": run_dir.name, "latest": run_dir.name == latest, "path": str(run_dir)}
+        try:
+            m = _read_metrics(run_dir)
+        except ModelError as exc:
+            row["error"] = exc.message
+            rows.append(row)
+            continue
+        s = m.get("scores", {})
+        row.update({
+            "created_at": m.get("created_at"),
+            "mode": m.get("mode"),
+            "likes": m.get("data", {}).get("likes"),
+            "dislikes": m.get("data", {}).get("dislikes"),
+            "mlp_roc_auc": s.get("mlp", {}).get("roc_auc"),
+            "random_forest_roc_auc": s.get("random_forest", {}).get("roc_auc"),
+            "mlp_accuracy": s.get("mlp", {}).get("accuracy"),
+            "blend_weight": m.get("blend", {}).get("weight"),
+            "epochs": m.get("settings", {}).get("epochs"),
+            "seed": m.get("settings", {}).get("seed"),
+        })
+        rows.append(row)
+    return rows
+
+
+# -- from the store ------------------------------------------------------------------------------------
+def _hybrid_factory(store) -> tuple[HybridFitFn | None, str | None]:
+    try:
+        from tastebot.models.collab import HybridScorer
+    except ImportError:
+        return None, "the hybrid scorer (tastebot.models.collab) is not available"
+    return (lambda profile: HybridScorer.fit(store, profile)), None
+
+
+def store_age_seconds(store) -> float | None:
+    """Seconds since the last finished harvest, or None when the store cannot tell (never harvested)."""
+    for name in ("last_harvest_at", "last_harvest_time", "last_harvest"):
+        fn = getattr(store, name, None)
+        if callable(fn):
+            value = fn()
+            if isinstance(value, dict):
+                value = value.get("finished_at") or value.get("started_at")
+            if not value:
+                return None
+            try:
+                when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                return None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            return (datetime.now(timezone.utc) - when).total_seconds()
+    return None
+
+
+def train_from_store(
+    settings,
+    *,
+    epochs: int = 30,
+    seed: int = 0,
+    ensemble: int = DEFAULT_ENSEMBLE,
+    progress: ProgressFn | None = None,
+) -> TrainResult:
+    """Train on the store's labelled tracks and save the run. The caller holds the home lock."""
+    from tastebot.store import open_store
+
+    if not Path(settings.store_path).exists():
+        raise NotEnoughData("Nothing harvested yet: run `tastebot harvest` first.")
+    store = open_store(settings)
+    try:
+        try:
+            frame = store.labelled_tracks()
+        except AttributeError:
+            raise StoreError("This store cannot list labelled tracks yet: update tastebot.") from None
+        hybrid_fit, hybrid_reason = _hybrid_factory(store)
+        result = train_on_frame(frame, epochs=epochs, seed=seed, ensemble=ensemble, progress=progress, hybrid_fit=hybrid_fit)
+        if hybrid_fit is None and hybrid_reason:
+            result.metrics["blend"]["reason"] = hybrid_reason + ": the MLP alone"
+    finally:
+        store.close()
+    save_run(settings, result)
+    return result
+
+
+def summary_rows(metrics: dict[str, Any]) -> list[list[str]]:
+    """Rows of the evaluation table: model, then each score, formatted."""
+    names = {"mlp": "MLP (tastebot)", "majority": "majority class", "logistic_regression": "logistic regression",
+             "random_forest": "random forest"}
+    rows = []
+    for key, label in names.items():
+        s = metrics.get("scores", {}).get(key)
+        if not s:
+            continue
+        rows.append([label] + [("—" if s.get(m) is None or (isinstance(s.get(m), float) and math.isnan(s[m])) else f"{s[m]:.3f}")
+                               for m in SCORE_NAMES])
+    return rows
+
+
+SCORE_NAMES: Sequence[str] = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
