@@ -630,27 +630,31 @@ def _hybrid_factory(store) -> tuple[HybridFitFn | None, str | None]:
         from tastebot.models.collab import HybridScorer
     except ImportError:
         return None, "the hybrid scorer (tastebot.models.collab) is not available"
-    return (lambda profile: HybridScorer.fit(store, profile)), None
+    def fit(profile: pd.DataFrame):
+        # The user's own playlists hold the validation likes and would give them away; at
+        # recommend time no candidate is in them, so the blend weight is fitted without them.
+        try:
+            return HybridScorer.fit(store, profile, include_own=False)
+        except TypeError:
+            return HybridScorer.fit(store, profile)
+
+    return fit, None
 
 
 def store_age_seconds(store) -> float | None:
-    """Seconds since the last finished harvest, or None when the store cannot tell (never harvested)."""
-    for name in ("last_harvest_at", "last_harvest_time", "last_harvest"):
-        fn = getattr(store, name, None)
-        if callable(fn):
-            value = fn()
-            if isinstance(value, dict):
-                value = value.get("finished_at") or value.get("started_at")
-            if not value:
-                return None
-            try:
-                when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-            except ValueError:
-                return None
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            return (datetime.now(timezone.utc) - when).total_seconds()
-    return None
+    """Seconds since the last harvest that finished (done or interrupted with progress saved), or
+    None when the store was never harvested."""
+    runs = store.harvest_runs() if hasattr(store, "harvest_runs") else []
+    finished = [r.get("finished_at") for r in runs if r.get("finished_at") and r.get("status") != "failed"]
+    if not finished:
+        return None
+    try:
+        when = datetime.fromisoformat(str(max(finished)).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (datetime.now(timezone.utc) - when).total_seconds())
 
 
 def train_from_store(
@@ -680,6 +684,17 @@ def train_from_store(
         store.close()
     save_run(settings, result)
     return result
+
+
+def summary_for_json(metrics: dict[str, Any], run_dir: Path | None) -> dict[str, Any]:
+    """What `tastebot train --json` prints: the run's headline facts (metrics.json has everything)."""
+    keep = ("run_id", "created_at", "mode", "mode_reason", "data", "split", "scores", "blend", "settings", "versions", "timing")
+    out = {k: metrics[k] for k in keep if k in metrics}
+    features = dict(metrics.get("features", {}))
+    features.pop("input_names", None)
+    out["features"] = features
+    out["run_dir"] = str(run_dir) if run_dir else None
+    return _json_safe(out)
 
 
 def summary_rows(metrics: dict[str, Any]) -> list[list[str]]:

@@ -1,0 +1,166 @@
+"""`tastebot train` and `tastebot models`. Heavy imports (pandas, scikit-learn, TensorFlow) happen
+inside the commands, so `tastebot --help` and `tastebot train --help` stay fast."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from tastebot.cli import settings_from
+
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_age(text: str) -> float:
+    """'30m', '12h', '1d', '90' (seconds) -> seconds."""
+    m = _AGE.match(str(text))
+    if not m:
+        raise click.BadParameter(f"{text!r} is not an age such as 30m, 12h or 1d.", param_hint="--max-age")
+    return float(m.group(1)) * _UNIT[m.group(2).lower()]
+
+
+def _harvest_if_stale(settings, max_age: float) -> None:
+    """Harvest first when the store is empty or its last harvest is older than max_age. If the
+    refresh fails but the store already has likes and dislikes, say so and train on those."""
+    from tastebot import console
+    from tastebot.errors import TastebotError
+    from tastebot.train import store_age_seconds
+
+    labelled, age = 0, None
+    if settings.store_path.exists():
+        from tastebot.store import open_store
+
+        with open_store(settings) as store:
+            counts = store.label_counts() if hasattr(store, "label_counts") else {}
+            labelled = int(sum(v for v in counts.values() if isinstance(v, (int, float))))
+            age = store_age_seconds(store)
+    if labelled and age is not None and age <= max_age:
+        return
+    why = "the store is empty" if not labelled else ("it was never harvested" if age is None else
+                                                     f"the last harvest is {age / 3600:.1f} h old")
+    try:
+        from tastebot.harvest import HarvestOptions, run_harvest
+    except ImportError:
+        console.warn(f"Not harvesting ({why}): this tastebot has no harvest module; training on what is stored.")
+        return
+    console.info(f"Harvesting first ({why}; use --no-harvest to train on what is stored).")
+    options = HarvestOptions(like_playlists=settings.like_playlists, dislike_playlists=settings.dislike_playlists)
+    try:
+        reporter_cls = None
+        try:
+            from tastebot.cli.harvest import _RichReporter as reporter_cls  # the harvest command's own display
+        except ImportError:
+            pass
+        if reporter_cls is not None:
+            with console.progress() as progress:
+                run_harvest(settings, options, reporter=reporter_cls(progress))
+        else:
+            run_harvest(settings, options)
+    except TastebotError as exc:
+        if not labelled:
+            raise
+        console.warn(f"The harvest failed ({exc.message}); training on the {labelled} labelled tracks already stored.")
+
+
+def _render(metrics: dict, run_dir) -> None:
+    from tastebot import console
+    from tastebot.train import SCORE_NAMES, summary_rows
+
+    data, split, blend = metrics.get("data", {}), metrics.get("split", {}), metrics.get("blend", {})
+    kinds = ", ".join(f"{v} {k.replace('_', ' ')}s" for k, v in data.get("by_kind", {}).items())
+    console.info(f"Learned from {data.get('tracks')} tracks by {data.get('artists')} artists ({kinds}).")
+    if metrics.get("mode") == "cross-validation":
+        console.warn("Too little data for a held-out test: " + console.escape(metrics.get("mode_reason", "")) + ".")
+        title = f"Cross-validated taste scores ({split.get('folds')} folds grouped by artist)"
+    else:
+        title = (f"Held-out test: {split.get('test')} tracks by {split.get('test_artists')} artists the model never saw "
+                 f"({split.get('test_likes')} likes, {split.get('test_dislikes')} dislikes)")
+    console.table(["model"] + [s.replace("_", "-").upper() if s.endswith("auc") else s for s in SCORE_NAMES],
+                  summary_rows(metrics), title=title)
+    scores = metrics.get("scores", {})
+    mlp_auc = (scores.get("mlp") or {}).get("roc_auc")
+    rf_auc = (scores.get("random_forest") or {}).get("roc_auc")
+    if isinstance(mlp_auc, float) and isinstance(rf_auc, float) and mlp_auc == mlp_auc and rf_auc == rf_auc:
+        verdict = "at least as good as" if mlp_auc >= rf_auc else "below"
+        console.info(f"The MLP ranks {verdict} the random forest on this data (ROC-AUC {mlp_auc:.3f} vs {rf_auc:.3f}).")
+    console.info(f"Blend weight of the MLP against the hybrid score: {blend.get('weight', 1.0):.2f} "
+                 f"({console.escape(str(blend.get('reason', '')))}).")
+    console.success(f"Model saved in {console.escape(str(run_dir))} "
+                    f"({metrics.get('timing', {}).get('train_seconds', 0):.0f} s).")
+
+
+@click.command()
+@click.option("--epochs", type=click.IntRange(1, 1000), default=30, show_default=True,
+              help="Passes over the training data (early stopping may end sooner).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed repeats a run on the same machine.")
+@click.option("--ensemble", type=click.IntRange(1, 10), default=3, show_default=True,
+              help="Networks trained side by side from different random starts; their mean is the score.")
+@click.option("--max-age", default="1d", show_default=True, metavar="AGE",
+              help="Harvest first when the store is empty or its last harvest is older than AGE (30m, 12h, 1d).")
+@click.option("--no-harvest", is_flag=True, help="Train on what is stored; never harvest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON on stdout.")
+@click.pass_context
+def train(ctx: click.Context, epochs: int, seed: int, ensemble: int, max_age: str, no_harvest: bool, as_json: bool) -> None:
+    """Learn your taste from the stored likes and dislikes, and measure it honestly.
+
+    The test part is tracks by artists the model never saw in training; beside the model's scores
+    the same run shows a majority-class guess, logistic regression and a random forest. With fewer
+    than 40 likes or 40 dislikes, the scores come from cross-validation instead, and it says so.
+    The model, its preprocessing and metrics.json go to a new folder under HOME/models
+    (`tastebot models` lists them; the newest is used by `tastebot recommend`).
+
+    \b
+    Exit codes: 0 trained; 3 not enough likes, dislikes or features; 4 not logged in
+    (when a harvest was needed); 74 the models folder cannot be written; 75 another command
+    holds the home.
+    """
+    max_age_s = parse_age(max_age)
+    settings = settings_from(ctx)
+    from tastebot import console
+    from tastebot.lock import home_lock
+    from tastebot.train import summary_for_json, train_from_store
+
+    with home_lock(settings):
+        if not no_harvest:
+            _harvest_if_stale(settings, max_age_s)
+        with console.progress(transient=True) as progress:
+            task = progress.add_task("Training", total=None)
+
+            def on_progress(what: str, done: int, total: int) -> None:
+                progress.update(task, description=what, completed=done, total=total)
+
+            result = train_from_store(settings, epochs=epochs, seed=seed, ensemble=ensemble, progress=on_progress)
+    _render(result.metrics, result.run_dir)
+    if as_json:
+        console.print_json(summary_for_json(result.metrics, result.run_dir))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON on stdout.")
+@click.pass_context
+def models(ctx: click.Context, as_json: bool) -> None:
+    """List the trained models (newest first); the one marked * is the latest, used by `recommend`."""
+    settings = settings_from(ctx)
+    from tastebot import console
+    from tastebot.train import list_runs
+
+    runs = list_runs(settings)
+    if as_json:
+        console.print_json(runs)
+        return
+    if not runs:
+        console.info("No trained models yet: run `tastebot train`.")
+        return
+
+    def f(v):
+        return "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+
+    console.table(
+        ["", "run", "created", "evaluation", "likes", "dislikes", "MLP ROC-AUC", "forest ROC-AUC", "blend w"],
+        [["*" if r.get("latest") else "", r["run_id"], r.get("created_at") or "", r.get("mode") or r.get("error", "damaged"),
+          f(r.get("likes")), f(r.get("dislikes")), f(r.get("mlp_roc_auc")), f(r.get("random_forest_roc_auc")),
+          f(r.get("blend_weight"))] for r in runs],
+        title=f"Models in {settings.models_dir}",
+    )
