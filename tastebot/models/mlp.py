@@ -30,7 +30,10 @@ HIDDEN_UNITS = (128, 64, 32)
 DROPOUT = 0.3
 L2 = 1e-4
 LEARNING_RATE = 0.01
-DECAY_RATE = 0.5  # per epoch: the rate after e epochs is 0.01 / (1 + 0.5 e)
+DECAY_RATE = 0.5  # the rate after s steps is 0.01 / (1 + 0.5 s / DECAY_STEPS)
+# About one epoch at the batch size `batch_size_for` picks (20 steps). A constant, not the exact
+# steps of each run, so a network of the same shape can recycle its traced graph across folds.
+DECAY_STEPS = 20
 PATIENCE = 8
 PREDICT_BATCH = 8192
 MODEL_FILE = "network.keras"
@@ -74,7 +77,7 @@ def build_model(n_inputs: int, *, towers: int = 1, steps_per_epoch: int = 1, uni
     out = outputs[0] if towers == 1 else layers.Concatenate(name="likes")(outputs)
     model = keras.Model(inputs, out, name="taste_mlp")
     schedule = keras.optimizers.schedules.InverseTimeDecay(
-        initial_learning_rate=learning_rate, decay_steps=max(1, steps_per_epoch), decay_rate=DECAY_RATE
+        initial_learning_rate=learning_rate, decay_steps=DECAY_STEPS, decay_rate=DECAY_RATE
     )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=schedule),
@@ -177,11 +180,12 @@ def fit(
         w_val = w_val * np.where(y_val == 1, class_weight.get(1, 1.0), class_weight.get(0, 1.0)).astype(np.float32)
     fresh = build_model(x_train.shape[1], towers=towers, steps_per_epoch=steps)
     model = fresh
-    if reuse is not None and reuse.input_shape == fresh.input_shape and reuse.output_shape == fresh.output_shape:
-        schedule = reuse.optimizer.learning_rate if not hasattr(reuse.optimizer, "_learning_rate") else reuse.optimizer._learning_rate
-        if getattr(schedule, "decay_steps", None) == max(1, steps):
-            _reinitialise(reuse, fresh)
-            model = reuse
+    same_run_shape = reuse is not None and getattr(reuse, "_tastebot_steps", None) == steps
+    if same_run_shape and reuse.input_shape == fresh.input_shape and reuse.output_shape == fresh.output_shape:
+        _reinitialise(reuse, fresh)
+        model = reuse
+    # steps_per_execution is part of the traced graph: reuse only a model made for as many steps.
+    model._tastebot_steps = steps
     has_val = len(x_val) > 0 and len(np.unique(y_val)) == 2
     callbacks: list[Any] = [_validation_callback(keras, x_val if has_val else x_val[:0], y_val, w_val, on_epoch)]
     if has_val:
