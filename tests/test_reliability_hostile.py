@@ -248,7 +248,7 @@ def spotify_answers(draw, schemas: SchemaStrategies) -> dict[str, dict]:
 
 @pytest.mark.slow
 def test_answers_generated_from_the_spec(hostile, home, schemas):
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
               phases=[Phase.explicit, Phase.generate], print_blob=False)
     @given(answers=spotify_answers(schemas))
     def check(answers):
