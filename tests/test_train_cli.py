@@ -1,0 +1,49 @@
+"""`tastebot train` end to end on the sandbox: it harvests first when the store is empty, trains on
+the store's labelled tracks, saves a complete run, and `tastebot models` lists it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _cli(args, capsys):
+    from tastebot.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    captured = capsys.readouterr()
+    return exc.value.code, captured.out, captured.err
+
+
+def test_train_harvests_an_empty_store_then_trains_saves_and_lists(logged_in, capsys):
+    from tastebot.cli.train import _harvest_if_stale
+    from tastebot.settings import load_settings
+    from tastebot.train import load_model
+
+    code, out, err = _cli(["train", "--epochs", "3", "--ensemble", "1", "--json"], capsys)
+    assert code == 0, err
+    assert "Harvesting first" in err and "the store is empty" in err
+    summary = json.loads(out)
+    assert summary["data"]["likes"] > 0 and summary["data"]["dislikes"] > 0
+    assert set(summary["scores"]) == {"mlp", "majority", "logistic_regression", "random_forest"}
+    assert summary["mode"] in {"holdout", "cross-validation"} and summary["mode_reason"]
+    assert "random forest" in err  # the table on stderr
+
+    settings = load_settings()
+    run_dir = settings.models_dir / summary["run_id"]
+    assert {"network.keras", "preprocessing.json", "metrics.json"} <= {p.name for p in run_dir.iterdir()}
+    model = load_model(settings)
+    assert model.run_id == summary["run_id"] and 0.0 <= model.blend_weight <= 1.0
+
+    # A fresh store is not harvested again.
+    before = logged_in.stats()
+    _harvest_if_stale(settings, max_age=3600)
+    assert logged_in.stats() == before
+
+    code, out, _ = _cli(["models", "--json"], capsys)
+    runs = json.loads(out)
+    assert code == 0 and [r["run_id"] for r in runs] == [summary["run_id"]] and runs[0]["latest"]
