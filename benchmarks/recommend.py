@@ -285,13 +285,13 @@ def scoring_time(use_mlp: bool, epochs: int, ensemble: int, n: int = 100_000) ->
     for f in ("danceability", "energy", "valence"):
         base[f] = np.clip(base[f] + rng.normal(0, 0.05, n), 0, 1)
     likes = tracks.loc[persona["likes"]].reset_index().assign(label=1, weight=1.0)
-    scorer = HybridScorer.fit(corpus, likes)
+    negs = tracks.sample(3 * len(likes), random_state=1).reset_index().assign(label=0, weight=0.3, strength="weak")
+    labelled = pd.concat([likes.assign(strength="explicit"), negs], ignore_index=True)
+    scorer = HybridScorer.fit(corpus, labelled)
     train_fn = train_on_frame_or_none() if use_mlp else None
     model = None
     if train_fn is not None:
-        negs = tracks.sample(3 * len(likes), random_state=1).reset_index().assign(label=0, weight=0.3, strength="weak")
-        res = train_fn(pd.concat([likes.assign(strength="explicit"), negs], ignore_index=True), epochs=epochs, seed=0,
-                       ensemble=ensemble)
+        res = train_fn(labelled, epochs=epochs, seed=0, ensemble=ensemble)
         model = getattr(res, "model", res)
     t0 = time.perf_counter()
     hybrid = scorer.score(base)
