@@ -545,7 +545,7 @@ def test_no_likes_only_dislikes(make_logged_in, home, small_catalog):
 def test_only_likes_cannot_train(make_logged_in, home, small_catalog):
     if not has_command("train"):
         pytest.skip("`tastebot train` is not in the CLI yet (tastebot/cli/train.py)")
-    make_logged_in(catalog=small_catalog)
+    make_logged_in(catalog=_catalog_with({"own_playlists": []}, small_catalog))  # no "Not for me" playlist
     done = run("harvest", "--sampled-negatives", "never", "--json")
     assert done.code == 0, done
     labels = json.loads(done.out)["labels"]

@@ -73,9 +73,11 @@ def test_a_5xx_burst_mid_harvest_then_recovery(reference):
     """Spotify fails every request for a while: the harvest either rides it out or stops with 69 and
     what it read is kept; the next run ends with the fault-free store."""
     sb, ref = reference
-    sb.configure(latency_ms=30)
+    sb.configure(latency_ms=80)
     proc = start_cli(HARVEST)
-    time.sleep(1.2)
+    deadline = time.monotonic() + 60
+    while sb.count("GET /v1/me/tracks", 200) < 1 and time.monotonic() < deadline:  # mid-harvest, not before
+        time.sleep(0.01)
     sb.configure(fault_rate=1.0)
     time.sleep(1.5)
     sb.configure(fault_rate=0.0, latency_ms=0)
