@@ -166,26 +166,8 @@ def _ms(iso_text: str) -> int:
 
 
 def _created_playlists(store) -> dict[str, set[str]]:
-    """{playlist id: track ids tastebot added} from the outputs area, whatever its exact shape."""
-    getter = getattr(store, "created_playlists", None)
-    if getter is None:
-        return {}
-    try:
-        raw = getter()
-    except Exception:  # the outputs area may be older or absent: feedback is then unavailable
-        return {}
-    out: dict[str, set[str]] = {}
-    items = raw.items() if isinstance(raw, Mapping) else raw
-    for entry in items or []:
-        pid, tids = None, None
-        if isinstance(entry, tuple) and len(entry) == 2:
-            pid, tids = entry
-        elif isinstance(entry, Mapping):
-            pid = entry.get("playlist_id") or entry.get("id")
-            tids = entry.get("track_ids") or entry.get("tracks") or []
-        if pid:
-            out[str(pid)] = {str(t).rsplit(":", 1)[-1] for t in (tids or [])}
-    return out
+    """{playlist id: track ids tastebot added}, from the store's outputs area."""
+    return {pl["id"]: set(pl["track_ids"]) for pl in store.created_playlists()}
 
 
 class Harvester:

@@ -126,11 +126,9 @@ def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, max
     (progress is saved: run it again later), 130 interrupted.
     """
     from tastebot import console
-    from tastebot.harvest import Harvester, HarvestOptions
+    from tastebot.harvest import HarvestOptions, run_harvest
     from tastebot.lock import home_lock
-    from tastebot.reccobeats import ReccoBeatsClient
     from tastebot.spotify import SpotifyClient
-    from tastebot.store import open_store
 
     settings = settings_from(ctx, max_wait=max_wait)
     options = HarvestOptions(
@@ -142,10 +140,7 @@ def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, max
     with home_lock(settings), console.progress() as progress:
         reporter = _RichReporter(progress)
         client = SpotifyClient(settings, countdown=reporter.countdown)
-        with open_store(settings) as store:
-            harvester = Harvester(settings, client, store, options, reporter=reporter,
-                                  reccobeats=ReccoBeatsClient(settings, policy=client.policy))
-            summary = harvester.run().as_dict()
+        summary = run_harvest(settings, options, client=client, reporter=reporter).as_dict()
     _render_summary(summary)
     if as_json:
         console.print_json(summary)
