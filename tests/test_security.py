@@ -62,6 +62,8 @@ def test_full_run_leaks_no_token_and_logout_leaves_nothing(make_sandbox, home, t
         ["status", "--json"],
         ["harvest", "--json"],
         ["corpus", "import", str(tmp_path / "corpus.csv"), "--json"],
+        ["train", "--epochs", "2", "--ensemble", "1", "--no-harvest", "--json"],
+        ["report", "--json"],
         ["recommend", "-n", "20", "--create-playlist", "--name", "security check", "--json"],
         ["recommend", "-n", "10", "--offline", "--csv"],
         ["status"],
@@ -69,7 +71,7 @@ def test_full_run_leaks_no_token_and_logout_leaves_nothing(make_sandbox, home, t
     for args in steps:
         result = run_cli(args, env=dict(env, TASTEBOT_DEBUG="1"), timeout=180)
         assert result.returncode == 0, (args, result.stderr[-1500:])
-        texts[f"{args[0]} stdout"], texts[f"{args[0]} {args[-1]} stderr"] = result.stdout, result.stderr
+        texts[f"{' '.join(args)} stdout"], texts[f"{' '.join(args)} stderr"] = result.stdout, result.stderr
         if args[-1] == "--csv":
             (tmp_path / "export.csv").write_text(result.stdout, encoding="utf-8")
     tokens = issued_tokens(sb)
@@ -85,6 +87,7 @@ def test_full_run_leaks_no_token_and_logout_leaves_nothing(make_sandbox, home, t
 
     texts.update(scan_files())
     assert any(name.endswith("tastebot.db") for name in texts)
+    assert any(name.endswith("report.html") for name in texts)  # the report and its plots were scanned too
     assert not leaks(tokens, texts)
     # The token file holds the live token, and only there.
     assert leaks(tokens, {"token file": token_file.read_bytes()})
