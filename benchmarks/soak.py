@@ -1,7 +1,7 @@
 """Soak: harvest/recommend cycles with faults on, then SIGKILLs at random moments during harvest,
 train, corpus import and playlist writing; the store is compared with a fault-free run's.
 
-    .venv/bin/python benchmarks/soak.py                          # a few minutes
+    .venv/bin/python benchmarks/soak.py                          # a few minutes (20 cycles, 12 kills)
     .venv/bin/python benchmarks/soak.py --cycles 200 --kills 60  # the figure in docs/reliability.md
 
 Everything runs against a sandbox in this process (loopback only) and a temporary home. The cycles
@@ -339,7 +339,7 @@ class Soak:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cycles", type=int, default=20, help="harvest/recommend cycles with faults on")
-    parser.add_argument("--kills", type=int, default=20, help="SIGKILLs, shared among harvest, corpus import, "
+    parser.add_argument("--kills", type=int, default=12, help="SIGKILLs, shared among harvest, corpus import, "
                                                                 "train and playlist writing")
     parser.add_argument("--tracks", type=int, default=600, help="size of the sandbox catalogue")
     parser.add_argument("--recommend-every", type=int, default=2, help="recommend in every k-th cycle")
