@@ -94,7 +94,7 @@ def test_login_to_playlist(make_logged_in, tmp_path, profile):
     unheard = {t["id"] for t in cat["tracks"]} - known
     base_rate = len(future & unheard) / len(unheard)
     hit_rate = len(future & set(ids)) / len(ids)
-    assert hit_rate >= 2 * base_rate, (hit_rate, base_rate)
+    assert hit_rate >= 1.5 * base_rate, (hit_rate, base_rate)
 
     # the playlist
     res = run_cli(["recommend", "-n", "20", "--create-playlist", "--name", "my tastebot", "--json"], timeout=300)
