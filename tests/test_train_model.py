@@ -61,7 +61,7 @@ def test_learns_the_planted_taste_on_unseen_artists_never_touching_test_rows_and
 
     # The test rows are never learnt from: not by the scaling, the networks, early stopping or the baselines.
     test = seen["test"][0]
-    for stage in ("spec_fit", "fit_train", "fit_validation", "baseline_fit"):
+    for stage in ("spec_fit", "fit_train", "fit_validation", "refit_train", "baseline_fit"):
         for rows in seen[stage]:
             assert set(rows).isdisjoint(test), stage
     artists = frame["primary_artist_id"].to_numpy()

@@ -85,8 +85,9 @@ def build_model(n_inputs: int, *, towers: int = 1, steps_per_epoch: int = 1, uni
         loss="binary_crossentropy",
         # XLA compiling costs seconds per network and buys nothing at this size.
         jit_compile=False,
-        # One call into the graph per epoch: on small data Python overhead per step dominates.
-        steps_per_execution=max(1, steps_per_epoch),
+        # One step per call: a multi-step graph (a while loop) costs seconds more to trace than
+        # it saves at 20 steps an epoch.
+        steps_per_execution=1,
     )
     return model
 
@@ -180,12 +181,9 @@ def fit(
         w_val = w_val * np.where(y_val == 1, class_weight.get(1, 1.0), class_weight.get(0, 1.0)).astype(np.float32)
     fresh = build_model(x_train.shape[1], towers=towers, steps_per_epoch=steps)
     model = fresh
-    same_run_shape = reuse is not None and getattr(reuse, "_tastebot_steps", None) == steps
-    if same_run_shape and reuse.input_shape == fresh.input_shape and reuse.output_shape == fresh.output_shape:
+    if reuse is not None and reuse.input_shape == fresh.input_shape and reuse.output_shape == fresh.output_shape:
         _reinitialise(reuse, fresh)
         model = reuse
-    # steps_per_execution is part of the traced graph: reuse only a model made for as many steps.
-    model._tastebot_steps = steps
     has_val = len(x_val) > 0 and len(np.unique(y_val)) == 2
     callbacks: list[Any] = [_validation_callback(keras, x_val if has_val else x_val[:0], y_val, w_val, on_epoch)]
     if has_val:
