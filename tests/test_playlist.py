@@ -158,3 +158,43 @@ def test_plan_refuses_repeats_and_empty(tmp_path):
         with pytest.raises(InputError):
             pl.plan(store, [], name="x", description="y", public=False)
         assert store.unfinished_playlists() == []
+
+
+def test_the_command_killed_between_two_add_requests_then_rerun(logged_in):
+    """`tastebot recommend --create-playlist` itself, SIGKILLed as soon as the sandbox has seen its
+    first add-request (requests slowed down so the kill lands before the second), then run again."""
+    import time
+
+    from login_helpers import run_cli, start_cli
+
+    sb = logged_in
+    res = run_cli(["harvest"], timeout=300)
+    assert res.returncode == 0, res.stderr
+    sb.configure(latency_ms=150)
+    proc = start_cli(["recommend", "-n", "120", "--max-per-artist", "0", "--blend", "0", "--create-playlist",
+                      "--name", "killed", "--json"])
+    deadline = time.monotonic() + 240
+    try:
+        while _posts(sb, "/v1/playlists/{id}/items") < 1:
+            assert proc.poll() is None, "the command ended before its first add-request"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    adds = sum(sb.stats()["requests"].get("POST /v1/playlists/{id}/items", {}).values())
+    assert adds == 1, "the kill must land between the first and the second add-request"
+    sb.configure(latency_ms=0)
+    lists = [p for p in sb.snapshot()["playlists"] if p["name"] == "killed"]
+    assert len(lists) == 1
+    assert len(lists[0]["track_ids"]) in (0, 100)  # the first add may or may not have been carried out
+
+    res = run_cli(["recommend", "--create-playlist", "--name", "killed"], timeout=300)
+    assert res.returncode == 0, res.stderr
+    lists = [p for p in sb.snapshot()["playlists"] if p["name"] == "killed"]
+    assert len(lists) == 1
+    ids = lists[0]["track_ids"]
+    assert len(ids) == 120 and len(set(ids)) == 120
+    assert _posts(sb, "/v1/me/playlists") == 1
