@@ -37,6 +37,9 @@ DECAY_STEPS = 20
 PATIENCE = 8
 PREDICT_BATCH = 8192
 MODEL_FILE = "network.keras"
+# Each tower learns from its own bootstrap resample of the rows (Poisson(1) weights, as in
+# bagging): towers that see different data disagree more, and their mean is steadier.
+BOOTSTRAP = True
 
 
 def _keras():
@@ -81,8 +84,7 @@ def build_model(n_inputs: int, *, towers: int = 1, steps_per_epoch: int = 1, uni
     )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=schedule),
-        # Against one label column per tower: the mean of each tower's own cross-entropy.
-        loss="binary_crossentropy",
+        loss=_tower_loss,
         # XLA compiling costs seconds per network and buys nothing at this size.
         jit_compile=False,
         # One step per call: a multi-step graph (a while loop) costs seconds more to trace than
@@ -90,6 +92,17 @@ def build_model(n_inputs: int, *, towers: int = 1, steps_per_epoch: int = 1, uni
         steps_per_execution=1,
     )
     return model
+
+
+def _tower_loss(y_true, y_pred):
+    """The mean of each tower's own cross-entropy. y_true carries, per tower, the label and then the
+    tower's bootstrap weight of the row: (N, 2 * towers)."""
+    keras = _keras()
+    ops = keras.ops
+    towers = y_pred.shape[-1]
+    labels, boot = y_true[:, :towers], y_true[:, towers:]
+    bce = ops.binary_crossentropy(labels, y_pred)
+    return ops.mean(bce * boot, axis=-1)
 
 
 def predict(model: Any, x: np.ndarray) -> np.ndarray:
@@ -189,8 +202,13 @@ def fit(
     if has_val:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_auc", mode="max", patience=patience,
                                                        restore_best_weights=True))
-    # One target column per tower: each tower's loss is its own cross-entropy against the label.
+    # One label column and one bootstrap-weight column per tower (see _tower_loss).
     y_towers = np.repeat(y_train.reshape(-1, 1), towers, axis=1)
+    if BOOTSTRAP and towers > 1:
+        boot = np.random.default_rng(int(seed)).poisson(1.0, size=(len(y_train), towers)).astype(np.float32)
+    else:
+        boot = np.ones((len(y_train), towers), dtype=np.float32)
+    y_towers = np.concatenate([y_towers, boot], axis=1)
     history = model.fit(
         np.asarray(x_train, dtype=np.float32), y_towers, sample_weight=w_train,
         epochs=int(epochs), batch_size=batch, shuffle=True, verbose=0, callbacks=callbacks,
@@ -232,6 +250,14 @@ class Ensemble:
         except Exception as exc:  # Keras raises many kinds for a damaged file
             raise ModelError(f"Cannot load the model {path} ({type(exc).__name__}): retrain with `tastebot train`.") from None
         return cls(model)
+
+
+def release_memory() -> None:
+    """Drop Keras' global graph state (for long processes that train many models, e.g. benchmarks)."""
+    import gc
+
+    _keras().backend.clear_session()
+    gc.collect()
 
 
 def versions() -> dict[str, str]:
