@@ -21,7 +21,7 @@ def _train(frame_epochs: int = 5) -> None:
     except ImportError:
         has_cli = False
     if has_cli:
-        res = run_cli(["train", "--no-harvest", "--epochs", str(frame_epochs), "--json"], timeout=600)
+        res = run_cli(["train", "--no-harvest", "--epochs", str(frame_epochs), "--ensemble", "1", "--json"], timeout=600)
         assert res.returncode == 0, res.stderr
         return
     train = pytest.importorskip("tastebot.train")
