@@ -226,9 +226,11 @@ class Soak:
 
     def kill_harvests(self, n: int) -> None:
         log(f"kills: {n} during harvest")
-        self.sb.configure(latency_ms=60)
-        for _ in range(n):
-            self.kill_during("harvest", HARVEST + ["--full"], (1.0, 3.5))
+        self.sb.configure(latency_ms=100)
+        for _ in range(3 * n):  # until n kills landed while the command ran (bounded)
+            if self.kills["harvest"] >= n:
+                break
+            self.kill_during("harvest", HARVEST + ["--full"], (0.8, 3.0))
             self.snapshot(self.settings)  # integrity after every kill
         self.sb.configure(latency_ms=0)
         result = self.cli(HARVEST)
@@ -246,7 +248,9 @@ class Soak:
             for i in range(self.args.corpus_rows):
                 fh.write(f"SOAK{i // 50:06d},{''.join(rng.choice(alphabet) for _ in range(22))}\n")
         before = self.snapshot(self.settings)["corpus"]
-        for _ in range(n):
+        for _ in range(3 * n):
+            if self.kills["corpus import"] >= n:
+                break
             self.kill_during("corpus import", ["corpus", "import", str(big)], (0.5, 4.0))
             now = self.snapshot(self.settings)["corpus"]
             if now not in (before,) and now["playlists"] != before["playlists"] + self.args.corpus_rows // 50:
@@ -263,7 +267,9 @@ class Soak:
 
         log(f"kills: {n} during train")
         models = self.home / "models"
-        for _ in range(n):
+        for _ in range(3 * n):
+            if self.kills["train"] >= n:
+                break
             self.kill_during("train", ["train", "--epochs", "8", "--ensemble", "1", "--no-harvest"], (1.0, 14.0))
             latest = models / LATEST
             if latest.exists():
@@ -281,14 +287,16 @@ class Soak:
 
     def kill_playlists(self, n: int) -> None:
         log(f"kills: {n} during playlist writing")
-        self.sb.configure(latency_ms=40)
-        for k in range(n):
+        self.sb.configure(latency_ms=80)
+        for k in range(3 * n):
+            if self.kills["playlist writing"] >= n:
+                break
             self.sb.reset_stats()
             name = f"soak {k}"
-            args = ["recommend", "-n", "150", "--max-per-artist", "0", "--no-search", "--no-albums",
+            args = ["recommend", "-n", "20", "--max-per-artist", "0", "--no-search",
                     "--create-playlist", "--name", name]
             early = self.rng.random() < 0.3
-            self.kill_during("playlist writing", args, (0.0, 0.6) if not early else (0.0, 3.0),
+            self.kill_during("playlist writing", args, (0.0, 0.3) if not early else (0.0, 3.0),
                              trigger=None if early else self._playlist_created)
             # Run again: an unfinished playlist is finished, never created twice.
             from tastebot.store import open_store
