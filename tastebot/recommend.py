@@ -70,6 +70,7 @@ class Recommendation:
     track_id: str
     name: str
     artist: str
+    artist_id: str | None
     album_id: str | None
     uri: str
     url: str
@@ -619,7 +620,9 @@ def recommend(
         part_row = {"hybrid": float(p["hybrid"]), "artist": p["artist"]}
         recs.append(Recommendation(
             rank=rank, track_id=row["track_id"], name=str(row.get("name") or ""),
-            artist=str(row.get("artist_name") or ""), album_id=row.get("album_id") if isinstance(row.get("album_id"), str) else None,
+            artist=str(row.get("artist_name") or ""),
+            artist_id=row.get("primary_artist_id") if isinstance(row.get("primary_artist_id"), str) else None,
+            album_id=row.get("album_id") if isinstance(row.get("album_id"), str) else None,
             uri=f"spotify:track:{row['track_id']}", url=f"https://open.spotify.com/track/{row['track_id']}",
             score=round(float(final[i]), 4), mlp=_num(m), hybrid=round(float(p["hybrid"]), 4),
             collab=_num(p["collab"]), artist_affinity=_num(p["artist"]), content=_num(p["content"]),
