@@ -109,7 +109,7 @@ PERSONAS = [
      {"hard rock", "gangster rap", "progressive electro house"}, 800, 800),
     ("hard: indie pop vs teen & dance pop (same genre)", {"indie poptimism", "electropop"},
      {"post-teen pop", "dance pop"}, 800, 800),
-    ("small: 60 likes, 60 dislikes (cross-validated)", {"permanent wave", "new jack swing"},
+    ("small: 30 likes, 30 dislikes (cross-validated)", {"permanent wave", "new jack swing"},
      {"pop edm", "latin hip hop"}, 30, 30),
 ]
 
