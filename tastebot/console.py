@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Sequence
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _escape_markup
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -30,6 +30,14 @@ out = Console(highlight=False, soft_wrap=True)
 __all__ = ["err", "out", "escape", "info", "warn", "error", "success", "print_json", "table", "progress"]
 
 _warned: set[str] = set()
+# Control characters (ESC sequences above all) from outside text must not reach a terminal.
+_CONTROL = {c: f"\\x{c:02x}" for c in list(range(0x00, 0x20)) + [0x7F] if chr(c) not in "\n\t"}
+
+
+def escape(text: str) -> str:
+    """Outside text made safe to print: rich markup escaped, control characters shown as \\xNN."""
+    return _escape_markup(str(text).translate(_CONTROL))
+
 
 
 def info(message: str) -> None:

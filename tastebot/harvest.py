@@ -265,6 +265,10 @@ class Harvester:
             s.library = self.store.library_counts()
         except TastebotError:
             pass
+        malformed = getattr(self.store, "malformed_skipped", 0)
+        if malformed:
+            s.library["malformed_skipped"] = malformed
+            self.reporter.notice(f"Skipped {malformed} track(s) whose data from Spotify was malformed (wrong field types).")
         s.feature_providers = getattr(self, "_feature_report", {})
         s.requests = self.client.request_count
         rb = self.reccobeats if self.reccobeats is not None else getattr(self, "_chain_reccobeats", None)

@@ -7,7 +7,7 @@ from typing import Iterator
 
 from filelock import FileLock, Timeout
 
-from tastebot.errors import HomeBusy
+from tastebot.errors import HomeBusy, StoreError
 from tastebot.settings import Settings
 
 
@@ -22,6 +22,8 @@ def home_lock(settings: Settings, wait: float = 10.0) -> Iterator[None]:
         raise HomeBusy(
             f"Another tastebot command is using {settings.home}; wait for it to finish and try again."
         ) from None
+    except OSError as exc:  # a read-only home, a full disk: the lock file cannot be made
+        raise StoreError(f"Cannot write to the tastebot home {settings.home}: {exc.strerror or exc}.") from None
     try:
         yield
     finally:

@@ -244,7 +244,8 @@ class SpotifyClient:
             self.requests_by_endpoint[label] += 1
             try:
                 result = fn()
-                if expect_json and result is None:
+                # Every Web API answer tastebot reads is a JSON object; anything else is a broken answer.
+                if expect_json and not isinstance(result, dict):
                     raise _BadAnswer()
                 return result
             except SpotifyException as exc:
@@ -345,15 +346,40 @@ class SpotifyClient:
                context: str | None = None) -> Iterator[dict]:
         """Follow `next` links from a first page; `key` picks the paging object out of the answer."""
         page = self._call(label, first, context=context)
+        seen = 0
         while True:
             paging = page.get(key) if key else page
             if not isinstance(paging, dict):
                 return
+            paging = self._checked_paging(label, paging)
             yield paging
+            seen += len(paging["items"])
             nxt = paging.get("next")
-            if not nxt:
+            # An empty page, or one past the total, ends the listing whatever `next` says: a broken
+            # server must not keep tastebot paging forever.
+            if not nxt or not paging["items"] or (paging.get("total") is not None and seen >= paging["total"]):
                 return
             page = self._call(label, lambda url=nxt: self._sp._get(url), context=context)
+
+    def _checked_paging(self, label: str, paging: dict) -> dict:
+        """A paging object whose fields have the types the spec gives, or a SpotifyError naming it."""
+        def bad(field: str) -> SpotifyError:
+            return SpotifyError(f"{self.service} answered {label} with a malformed page ({field!r} has the wrong type).",
+                                endpoint=label)
+
+        items = paging.get("items")
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            raise bad("items")
+        for field in ("total", "offset", "limit"):
+            value = paging.get(field)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise bad(field)
+        nxt = paging.get("next")
+        if nxt is not None and not isinstance(nxt, str):
+            raise bad("next")
+        return {**paging, "items": items}
 
     # -- who and what -----------------------------------------------------------------------------
     def me(self) -> dict:

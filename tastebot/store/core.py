@@ -70,17 +70,26 @@ class StoreCore:
             raise StoreError(_explain(exc, self.path)) from None
         try:
             yield self.conn
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise StoreError(_explain(exc, self.path)) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise StoreError(_explain(exc, self.path)) from None
+
+    def _rollback(self) -> None:
+        """Roll back if a transaction is still open: after SQLITE_FULL or an I/O error SQLite may have
+        rolled back already, and a second ROLLBACK must not hide the real error."""
+        if self.conn.in_transaction:
             try:
                 self.conn.execute("ROLLBACK")
             except sqlite3.DatabaseError:
                 pass
-            raise StoreError(_explain(exc, self.path)) from None
 
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]

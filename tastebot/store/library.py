@@ -242,6 +242,31 @@ def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
 # The mixin
 # --------------------------------------------------------------------------------------------------
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def well_formed_track(track: Mapping) -> bool:
+    """Whether a track object has the types Spotify's spec gives its fields; a broken answer is
+    skipped whole (and counted) rather than stored as garbage."""
+    if not isinstance(track.get("id"), str) or not track["id"].strip():
+        return False
+    checks = (
+        ("name", lambda v: isinstance(v, str)),
+        ("artists", lambda v: isinstance(v, list) and all(
+            isinstance(a, Mapping) and isinstance(a.get("id", ""), (str, type(None)))
+            and isinstance(a.get("name", ""), (str, type(None))) for a in v)),
+        ("album", lambda v: isinstance(v, Mapping)),
+        ("external_ids", lambda v: isinstance(v, Mapping) and isinstance(v.get("isrc", ""), (str, type(None)))),
+        ("duration_ms", _is_number),
+        ("popularity", _is_number),
+        ("track_number", _is_number),
+        ("disc_number", _is_number),
+        ("explicit", lambda v: isinstance(v, bool)),
+    )
+    return all(track.get(field) is None or ok(track[field]) for field, ok in checks)
+
+
 class LibraryMixin:
     """Library queries. `self.conn` and `self.transaction()` come from StoreCore."""
 
@@ -290,6 +315,9 @@ class LibraryMixin:
                     continue
                 track_id = track.get("id")
                 if not track_id or track.get("is_local") or (track.get("type") not in (None, "track")):
+                    continue
+                if not well_formed_track(track):
+                    self.malformed_skipped = getattr(self, "malformed_skipped", 0) + 1
                     continue
                 alb = track.get("album") if isinstance(track.get("album"), Mapping) else album
                 album_id = None
@@ -512,6 +540,11 @@ class LibraryMixin:
         time_sql = "MIN(signals.at, excluded.at)" if keep_first_time else "excluded.at"
         with self._writing() as conn:
             for row in rows:
+                # A signal for a track the store does not hold (a malformed one was skipped) is dropped.
+                track_id = row.get("track_id")
+                if not isinstance(track_id, str) or conn.execute(
+                        "SELECT 1 FROM tracks WHERE id = ?", (track_id,)).fetchone() is None:
+                    continue
                 at = iso_time(row.get("at")) or now
                 conn.execute(
                     f"""
