@@ -42,11 +42,43 @@ MODEL_FILE = "network.keras"
 BOOTSTRAP = True
 
 
-def _keras():
-    """TensorFlow's Keras, quiet. Imported on first use only."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras  # noqa: F401  (imports tensorflow as its backend)
+_imported = False
 
+
+def _keras():
+    """TensorFlow's Keras, quiet. Imported on first use only.
+
+    TensorFlow's native libraries write start-up notices (absl, the CUDA stub) straight to file
+    descriptor 2 before any log level applies, so the import runs with fd 2 pointed at a temporary
+    file; what it wrote is shown only if the import fails."""
+    global _imported
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    if _imported:
+        import keras
+
+        return keras
+    import sys
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            import keras  # noqa: F401  (imports tensorflow as its backend)
+            import tensorflow  # noqa: F401  (its lazy parts print on first use too)
+
+            tensorflow.config.list_physical_devices("CPU")
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    _imported = True
     return keras
 
 
