@@ -136,7 +136,7 @@ def run_demo(options: DemoOptions, steps: DemoSteps | None = None,
     its temporary home unless `options.home` was given."""
     from tastebot import auth, corpus, playlist, train
     from tastebot.harvest import HarvestOptions, run_harvest
-    from tastebot.recommend import RecommendOptions, playlist_description, recommend
+    from tastebot.recommend import RecommendOptions, playlist_description, recommend, recommendation_record
     from tastebot.sandbox import Sandbox, generate_catalog
     from tastebot.sandbox.catalog import export_corpus_csv
     from tastebot.settings import load_settings
@@ -206,6 +206,7 @@ def run_demo(options: DemoOptions, steps: DemoSteps | None = None,
                 written = playlist.write_playlist(
                     store, client, ids, name=f"tastebot demo {time.strftime('%Y-%m-%d')}",
                     description=playlist_description(recs, rec_options), public=False,
+                    details=recommendation_record(recs),
                 )
                 result.playlist = written.as_dict() if hasattr(written, "as_dict") else dict(vars(written))
         steps.done("recommend", f"Playlist written: {result.playlist.get('tracks', len(ids))} tracks")

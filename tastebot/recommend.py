@@ -638,6 +638,21 @@ def recommend(
     )
 
 
+def recommendation_record(result: RecommendResult) -> dict[str, Any]:
+    """What is recorded with a playlist tastebot writes (`playlist.write_playlist(details=...)`), so
+    `tastebot report` can show the scores the playlist was made with."""
+    return {
+        "model_run": result.model_run,
+        "blend_weight": result.blend_weight,
+        "blend_from": result.blend_from,
+        "recommendations": [
+            {"track_id": r.track_id, "name": r.name, "artist": r.artist, "score": r.score, "mlp": r.mlp,
+             "hybrid": r.hybrid}
+            for r in result.recommendations
+        ],
+    }
+
+
 def playlist_description(result: RecommendResult, options: RecommendOptions) -> str:
     """What the created playlist's description says about how it was made."""
     how = f"blend w={result.blend_weight:.2f} of the taste model and the hybrid score" if result.model_run or result.blend_weight > 0 \

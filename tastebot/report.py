@@ -9,7 +9,7 @@ AND embedded in it as a data URI, so the page can be mailed or moved on its own.
 It reads `metrics.json` of the run and the store, read-only, and nothing else: no token is ever
 read, so none can end up in the page. The network itself (and so TensorFlow) is loaded only when the
 last tastebot playlist was recorded without its scores: then its tracks are scored now, and the
-page says so. `recommendation_record(result)` is what to record with a playlist to avoid that. Every string that comes from
+page says so (`tastebot.recommend.recommendation_record` is what recommend records with a playlist). Every string that comes from
 data (names, sources, reasons) is HTML-escaped. A missing piece (no store, no recommendations, an
 older metrics.json without curves) is said on the page; only a missing model is an error.
 """
@@ -169,7 +169,7 @@ def last_recommendations(settings, run: str | None = None, *, rescore: bool = Tr
                     meta = record if isinstance(record, dict) else {}
                     return {"source": "the last `tastebot recommend` run", "created_at": meta.get("created_at"),
                             "model_run": meta.get("model_run"), "entries": entries, "score_label": "final (blend)"}, None
-            for pl in reversed(_output_playlists(store)):
+            for pl in reversed(store.output_playlists()):
                 try:
                     details = json.loads(pl.get("details") or "{}")
                 except ValueError:
@@ -210,38 +210,6 @@ def _rescored(settings, run: str, playlist: dict[str, Any], tracks) -> tuple[dic
         "created_at": playlist.get("created_at"), "model_run": run, "entries": entries,
         "score_label": "MLP like-probability, now",
     }, None
-
-
-def recommendation_record(result: Any) -> dict[str, Any]:
-    """What to record with a playlist (`playlist.write_playlist(..., details=...)`) so that `tastebot
-    report` can show the recommendations' scores: {"model_run", "blend_weight", "recommendations":
-    [{track_id, name, artist, score, mlp, hybrid}]}. `result` is a tastebot.recommend.RecommendResult."""
-    return {
-        "model_run": getattr(result, "model_run", None),
-        "blend_weight": getattr(result, "blend_weight", None),
-        "recommendations": [
-            {"track_id": r.track_id, "name": r.name, "artist": r.artist, "score": r.score, "mlp": r.mlp,
-             "hybrid": r.hybrid}
-            for r in getattr(result, "recommendations", [])
-        ],
-    }
-
-
-def _output_playlists(store) -> list[dict[str, Any]]:
-    """Every playlist tastebot planned, oldest first, through the outputs area's own reader."""
-    rows = []
-    row = 1
-    # The outputs area reads one playlist by row id; ids are dense from 1 apart from abandoned plans.
-    misses = 0
-    while misses < 50:
-        pl = store.output_playlist(row)
-        if pl is None:
-            misses += 1
-        else:
-            misses = 0
-            rows.append(pl)
-        row += 1
-    return rows
 
 
 def _finite(value: Any) -> float | None:

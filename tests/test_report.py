@@ -185,7 +185,8 @@ def test_scores_of_the_last_recommendations(trained, tmp_path):
     """A playlist recorded with its recommendations' scores (`recommendation_record`): the report plots
     their distribution and lists the best of them (names escaped)."""
     from tastebot import playlist
-    from tastebot.report import recommendation_record, write_report
+    from tastebot.recommend import recommendation_record
+    from tastebot.report import write_report
     from tastebot.store import open_store
 
     settings = copy_home(trained, tmp_path / "h")
@@ -193,7 +194,7 @@ def test_scores_of_the_last_recommendations(trained, tmp_path):
     recs = [SimpleNamespace(track_id=t, name=f"song {i}" if i else HOSTILE, artist="someone",
                             score=round(0.95 - 0.05 * i, 4), mlp=round(0.9 - 0.04 * i, 4), hybrid=round(0.5 + 0.01 * i, 4))
             for i, t in enumerate(ids)]
-    result = SimpleNamespace(model_run=trained.run_id, blend_weight=0.4, recommendations=recs)
+    result = SimpleNamespace(model_run=trained.run_id, blend_weight=0.4, blend_from="test", recommendations=recs)
     with open_store(settings) as store:
         playlist.plan(store, ids, name="tastebot test", description="test", public=False,
                       details={"n": 12, **recommendation_record(result)})

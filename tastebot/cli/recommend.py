@@ -117,10 +117,10 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
             console.warn(console.escape(w))
         if create_playlist:
             from tastebot import playlist as pl
+            from tastebot.recommend import recommendation_record
 
             ids = [r.track_id for r in result.recommendations]
-            details = {"blend_weight": result.blend_weight, "blend_from": result.blend_from,
-                       "model_run": result.model_run, "n": n, "diversity": diversity,
+            details = {**recommendation_record(result), "n": n, "diversity": diversity,
                        "max_per_artist": max_per_artist, "new_artists_only": new_artists_only}
             with console.progress(transient=True) as progress:
                 playlist_info = pl.write_playlist(

@@ -68,6 +68,10 @@ class OutputsMixin:
         ).fetchall()
         return [dict(r) for r in rows]
 
+    def output_playlists(self) -> list[dict[str, Any]]:
+        """Every playlist tastebot planned, oldest first."""
+        return [dict(r) for r in self.conn.execute("SELECT * FROM output_playlists ORDER BY id").fetchall()]
+
     def output_playlist(self, row: int) -> dict[str, Any] | None:
         r = self.conn.execute("SELECT * FROM output_playlists WHERE id = ?", (row,)).fetchone()
         return dict(r) if r else None
