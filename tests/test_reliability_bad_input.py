@@ -252,8 +252,6 @@ def test_unreadable_store(filled_home):
 
 
 @pytest.mark.skipif(SETPRIV is None, reason="needs setpriv to drop CAP_DAC_OVERRIDE (tests run as root)")
-@pytest.mark.xfail(strict=True, reason="bug: tastebot/lock.py home_lock lets filelock's PermissionError through "
-                                       "(read-only home): exit 1 'unexpected PermissionError' instead of a StoreError (74)")
 def test_read_only_home(filled_home, world):
     before = store_snapshot()
     paths = [filled_home, *filled_home.rglob("*")]
@@ -290,9 +288,6 @@ def test_disk_full_during_corpus_import_loses_nothing(filled_home, tmp_path):
     assert store_snapshot() == before
 
 
-@pytest.mark.xfail(strict=True, reason="bug: tastebot/store/core.py transaction(): after SQLITE_FULL SQLite has already "
-                                       "rolled back, the explicit ROLLBACK raises 'cannot rollback - no transaction is "
-                                       "active' and that OperationalError escapes (exit 1) instead of StoreError (74)")
 def test_disk_full_during_features_import_loses_nothing(filled_home, tmp_path):
     before = store_snapshot()
     db_size = (filled_home / "tastebot.db").stat().st_size
