@@ -24,7 +24,8 @@ from rich.progress import (
 from rich.table import Table
 
 # stderr carries everything for humans so stdout stays clean for --json and pipes.
-err = Console(stderr=True, highlight=False)
+# soft_wrap: a one-line message stays one line whatever the width (paths are long; scripts grep them).
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 __all__ = ["err", "out", "escape", "info", "warn", "error", "success", "print_json", "table", "progress"]

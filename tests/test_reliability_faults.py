@@ -99,7 +99,8 @@ def test_access_token_expiring_mid_harvest_is_renewed(make_logged_in, home):
     ref = dump_and_check()
     remove_store(home)
     # Tokens issued from now on live 2 s; the harvest takes longer than that.
-    sb.configure(token_ttl=2, latency_ms=120)
+    # 15-odd requests at 300 ms each outlive a 2 s token at least once, however fast the machine.
+    sb.configure(token_ttl=2, latency_ms=300)
     sb.expire_access_tokens()
     sb.reset_stats()
     result = run_cli(HARVEST)
