@@ -3,7 +3,8 @@
 `train_on_frame` is pure (a frame in, a trained model and its metrics out): `tastebot train` and
 `benchmarks/taste.py` run the very same code. The evaluation is grouped by primary artist and
 stratified by label, so no artist is on both sides and the test part is never seen by training,
-early stopping, feature scaling or the blend weight. Beside the MLP, on the same split and with the
+early stopping, feature scaling or the blend weight. The validation part (early stopping, blend
+weight) is a stratified random part of the rest, since recommending may pick more by liked artists. Beside the MLP, on the same split and with the
 same inputs and weights, a majority-class baseline, logistic regression and a random forest are
 scored, so the numbers say whether the network earns its keep.
 
@@ -36,7 +37,7 @@ MIN_PER_CLASS_HOLDOUT = 40
 # Below this, not even cross-validation can say anything.
 MIN_PER_CLASS = 5
 TEST_FOLDS = 5  # one fold of five (20 %) is the test part
-VAL_FOLDS = 5  # of the rest, one fold of five is the validation part (early stopping, blend weight)
+VAL_FOLDS = 5  # of the rest, one random fold of five is the validation part (early stopping, blend weight)
 DEFAULT_ENSEMBLE = 3
 # A weak negative (a random track the listener showed no sign of knowing) is an educated guess,
 # not a statement: it counts at most half of what an explicit dislike with weight 1 counts.
@@ -145,6 +146,26 @@ def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -
             if len(np.unique(y[te])) == 2 and len(np.unique(y[tr])) == 2:
                 folds.append((np.sort(tr), np.sort(te)))
     return folds
+
+
+def random_validation_split(y: np.ndarray, n_splits: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(train rows, validation rows): one stratified *random* fold of `n_splits`, not grouped by
+    artist. The validation part stands for recommending, where other tracks by artists the listener
+    likes are fair candidates (the hybrid score's artist affinity finds them); a grouped part would
+    hide that signal and pull the blend weight toward the MLP. None when a class is too small."""
+    import warnings
+
+    from sklearn.model_selection import StratifiedKFold
+
+    counts = np.bincount(y.astype(int), minlength=2)
+    k = min(n_splits, int(counts.min()))
+    if k < 2:
+        return None
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tr, va = next(splitter.split(np.zeros(len(y)), y.astype(int)))
+    return np.sort(tr), np.sort(va)
 
 
 def split_holdout(frame: pd.DataFrame, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -294,18 +315,20 @@ class _Trainer:
 
     def fit_networks(self, dev: np.ndarray, spec: FeatureSpec, label: str):
         """The ensemble on `dev` rows. First trained on four fifths of `dev` with early stopping on
-        the last fifth (grouped by artist), which finds the best number of epochs; then, since the
-        validation rows are too valuable to leave out, trained afresh on all of `dev` for that many
-        epochs (REFIT). Returns (Ensemble, (train rows, validation rows, validation scores of the
+        a random, stratified fifth (not grouped by artist: it stands for recommending), which finds
+        the best number of epochs; then, since the validation rows are too valuable to leave out,
+        trained afresh on all of `dev` for that many epochs (REFIT). Returns (Ensemble, (train rows, validation rows, validation scores of the
         early-stopped networks, which never learnt from those rows)) for the blend weight."""
         from tastebot.models import mlp
 
         x_all = spec.transform(self.frame.iloc[dev])
-        y_dev, w_dev, g_dev = self.y[dev], self.w[dev], self.groups[dev]
-        folds = grouped_folds(y_dev, g_dev, VAL_FOLDS, self.seed + 1)
-        if folds:
-            tr, va = folds[0]
-        else:  # too few artists to hold any out: no early stopping, all epochs
+        y_dev, w_dev = self.y[dev], self.w[dev]
+        # Random, not grouped by artist: this part also fits the blend weight, which must see what
+        # recommending sees (other tracks by liked artists). The test part stays grouped.
+        split = random_validation_split(y_dev, VAL_FOLDS, self.seed + 1)
+        if split is not None:
+            tr, va = split
+        else:  # a class too small to hold any of it out: no early stopping, all epochs
             tr, va = np.arange(len(dev)), np.zeros(0, dtype=int)
         self.observer("fit_train", dev[tr])
         self.observer("fit_validation", dev[va])
@@ -351,7 +374,7 @@ class _Trainer:
     def fit_blend(self, part) -> dict[str, Any]:
         """The blend weight of MLP and hybrid score, fitted on a validation part (never test), with
         the scores of networks that did not learn from it."""
-        from tastebot.models.blend import fit_blend_weight
+        from tastebot.models.blend import AP_TOLERANCE, MIN_FITTED_WEIGHT, fit_blend_weight_ap
 
         train_rows, val_rows, mlp_scores = part
         if self.hybrid_fit is None:
@@ -367,8 +390,12 @@ class _Trainer:
             return {"weight": 1.0, "reason": f"hybrid score unavailable: {exc.message}"}
         except Exception as exc:  # a failing optional part must not cost the user the trained model
             return {"weight": 1.0, "reason": f"hybrid score failed ({type(exc).__name__}: {exc})"}
-        w, details = fit_blend_weight(self.y[val_rows], mlp_scores, hybrid)
-        return {"weight": float(w), "reason": "fitted on the validation part", "validation_rows": int(len(val_rows)), "details": details}
+        w, details = fit_blend_weight_ap(self.y[val_rows], mlp_scores, hybrid)
+        reason = (f"the smallest w (grid of 21 over [0, 1]) within {AP_TOLERANCE} of the best average precision of the blend "
+                  "on a stratified random validation part of the training rows (not grouped by artist, as "
+                  f"recommending is not), at least {MIN_FITTED_WEIGHT}; hybrid score fitted on the other training likes, "
+                  "without the own playlists")
+        return {"weight": float(w), "reason": reason, "validation_rows": int(len(val_rows)), "details": details}
 
     def evaluate(self, dev: np.ndarray, test: np.ndarray, label: str = ""):
         """Fit preprocessing, networks and baselines on `dev`; predict `test`, which none of them saw."""
