@@ -181,9 +181,10 @@ def tastebot_scores(corpus, tracks, persona, cand, rng, seed, train_fn, epochs, 
     weights = {"tastebot hybrid only (w=0)": 0.0}
     if train_fn is None:
         return out, frame, weights
-    # The product's path: train_on_frame fits the MLP and, on its validation part (grouped by artist),
-    # the blend weight against a HybridScorer fitted without the user's own playlists (at recommend
-    # time no candidate is in them, so validation must not be either).
+    # The product's path: train_on_frame fits the MLP and, on its validation part (a stratified random
+    # fifth of the non-test rows, judged by average precision), the blend weight against a HybridScorer
+    # fitted without the user's own playlists (at recommend time no candidate is in them, so
+    # validation must not be either).
     no_own = _without_own(corpus)
     res = train_fn(frame, epochs=epochs, seed=seed, ensemble=ensemble,
                    hybrid_fit=lambda prof: HybridScorer.fit(no_own, prof))
