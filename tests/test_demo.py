@@ -61,6 +61,10 @@ def test_demo_runs_the_whole_job_and_beats_random(tmp_path):
     hidden = summary["hidden_future_likes"]
     assert hidden["confirmed"] > hidden["random_expected"], hidden
     assert "Hidden future likes confirm" in res.stderr
+    # reasons name the shared playlists by their names, not their ids
+    catalog_names = {p["name"] for p in catalog["playlists"]}
+    shown = [n for r in recs for n in r["shared_playlist_names"]]
+    assert shown and all(n in catalog_names or n.startswith("your playlist ") for n in shown), shown[:5]
     # the model was measured against its baselines on held-out data
     assert {"mlp", "random_forest", "logistic_regression", "majority"} <= set(summary["model"]["scores"])
     # the state was kept where asked, and the sandbox is gone

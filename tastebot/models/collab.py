@@ -27,7 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -125,6 +125,14 @@ class CorpusData:
     playlist_ids: list[str] = field(default_factory=list)
     track_artists: np.ndarray | None = None  # artist key per column (normalised name), None = unknown
     playlist_names: dict[str, str] = field(default_factory=dict)
+    # Looks up names of imported playlists on demand (a million names are not worth holding).
+    names_from: Callable[[Sequence[str]], dict[str, str]] | None = None
+
+    def names(self, playlist_ids: Sequence[str]) -> list[str]:
+        missing = [p for p in playlist_ids if p not in self.playlist_names]
+        if missing and self.names_from is not None:
+            self.playlist_names.update(self.names_from(missing))
+        return [self.playlist_names.get(p) or p for p in playlist_ids]
 
     @classmethod
     def from_pairs(cls, pairs: Sequence[tuple[str, str]], artists: dict[str, str] | None = None) -> "CorpusData":
@@ -153,6 +161,8 @@ class CorpusData:
         meta = store.corpus_tracks_frame() if len(track_ids) else pd.DataFrame(columns=["track_id", "artist_name"])
         artist_of = dict(zip(meta["track_id"], meta["artist_name"]))
         own = _own_playlists(store) if include_own else {}
+        own_names = {f"own:{k}": f"your playlist {name}" for k, (name, _) in own.items() if name}
+        own = {k: items for k, (_, items) in own.items()}
         if own:
             extra = [t for items in own.values() for t in items if t not in set(track_ids)]
             extra = list(dict.fromkeys(extra))
@@ -169,7 +179,7 @@ class CorpusData:
             playlist_ids = list(playlist_ids) + [f"own:{k}" for k in own]
             artist_of.update(_library_artist_names(store, extra))
         keys = np.array([normalise_artist(artist_of.get(t)) for t in track_ids], dtype=object)
-        return cls(m, track_ids, playlist_ids, keys)
+        return cls(m, track_ids, playlist_ids, keys, playlist_names=own_names, names_from=store.corpus_playlist_names)
 
 
 def _id_keys(frame: pd.DataFrame) -> np.ndarray:
@@ -182,21 +192,14 @@ def _id_keys(frame: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _own_playlists(store) -> dict[str, list[str]]:
-    """The user's own (and like-) playlists' items from the library area, if it has them (else none)."""
-    lister = getattr(store, "playlists", None)
-    items = getattr(store, "playlist_track_ids", None)
-    if lister is None or items is None:
-        return {}
-    out: dict[str, list[str]] = {}
-    try:
-        for role in ("own", "like"):
-            for pl in lister(role):
-                ids = [t for t in items(pl["id"]) if t]
-                if ids:
-                    out[str(pl["id"])] = ids
-    except Exception:  # the library area is a teammate's; the corpus works without it
-        return {}
+def _own_playlists(store) -> dict[str, tuple[str, list[str]]]:
+    """{playlist id: (name, track ids)} of the user's own (and like-) playlists in the library."""
+    out: dict[str, tuple[str, list[str]]] = {}
+    for role in ("own", "like"):
+        for pl in store.playlists(role):
+            ids = [t for t in store.playlist_track_ids(pl["id"]) if t]
+            if ids:
+                out[str(pl["id"])] = (pl.get("name") or "", ids)
     return out
 
 
@@ -527,8 +530,7 @@ class HybridScorer:
                 rows = X.indices[X.indptr[self.col_of[tid]] : X.indptr[self.col_of[tid] + 1]]
                 rows = [r for r in rows if self._u[r] > 0]
                 rows.sort(key=lambda r: -self._u[r])
-                playlists = [self.corpus.playlist_ids[r] for r in rows[:top_playlists]]
-                playlists = [self.corpus.playlist_names.get(p, p) for p in playlists]
+                playlists = self.corpus.names([self.corpus.playlist_ids[r] for r in rows[:top_playlists]])
             row = parts.iloc[i]
             out.append(
                 {
