@@ -24,13 +24,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from tastebot.errors import InputError, ModelError, NotEnoughData, RateLimited, SpotifyError, TastebotError
-from tastebot.models.collab import HybridScorer, content_matrix, normalise_artist
+from tastebot.models.collab import HybridScorer, content_matrix
 
 MAX_CORPUS_CANDIDATES = 3000
 SEARCH_PAGE = 10

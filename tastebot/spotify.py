@@ -424,7 +424,7 @@ class SpotifyClient:
     def top_tracks(self, time_range: str, limit: int = PAGE_TOP) -> list[dict]:
         items: list[dict] = []
         first = lambda: self._sp._get("me/top/tracks", time_range=time_range, limit=limit, offset=0)  # noqa: E731
-        for page in self._pages(f"top_tracks", first, context=time_range):
+        for page in self._pages("top_tracks", first, context=time_range):
             items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
         return items
 

@@ -10,6 +10,7 @@ import signal
 import time
 
 import pytest
+from store_helpers import HARVEST, dump_and_check, remove_store
 from login_helpers import issued_tokens, leaks, run_cli, start_cli
 
 from tastebot.harvest import Harvester, HarvestOptions, Reporter
@@ -17,18 +18,6 @@ from tastebot.settings import load_settings
 from tastebot.spotify import SpotifyClient
 from tastebot.store import open_store
 
-HARVEST = ["harvest", "--sampled-negatives", "never"]
-
-
-def dump_and_check():
-    with open_store(load_settings()) as s:
-        assert s.integrity_check() == "ok"
-        return s.dump_library()
-
-
-def remove_store(home):
-    for path in home.glob("tastebot.db*"):
-        path.unlink()
 
 
 def wait_until_harvesting(proc, timeout: float = 30.0) -> None:

@@ -8,28 +8,16 @@ are covered in test_harvest_kill.py and test_playlist.py.)
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 import pytest
+from store_helpers import HARVEST, dump_and_check, remove_store
 from login_helpers import login_to, run_cli, start_cli
 
 from tastebot.settings import load_settings
 from tastebot.store import open_store
 
-HARVEST = ["harvest", "--sampled-negatives", "never"]
-
-
-def dump_and_check():
-    with open_store(load_settings()) as s:
-        assert s.integrity_check() == "ok"
-        return s.dump_library()
-
-
-def remove_store(home):
-    for path in home.glob("tastebot.db*"):
-        path.unlink()
 
 
 def one_line_error(stderr: str) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from tastebot.cli import settings_from
-
 
 @click.command()
 @click.option("--profile", type=click.Choice(["development", "extended"]), default="development", show_default=True,
