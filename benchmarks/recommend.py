@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
-from tastebot.models.blend import blend, fit_blend_weight  # noqa: E402
+from tastebot.models.blend import blend, fit_blend_weight, fit_blend_weight_ap  # noqa: E402
 from tastebot.models.collab import CorpusData, HybridScorer  # noqa: E402
 from tastebot.recommend import shortlist_blend  # noqa: E402
 
@@ -208,24 +208,12 @@ def tastebot_scores(corpus, tracks, persona, cand, rng, seed, train_fn, epochs, 
     # and w chosen by average precision (the top of the list), not by ROC-AUC (the whole order).
     fresh20 = sampled_negatives(rng, np.setdiff1d(pool, np.concatenate([neg_ids, fresh])), 20 * int(val.sum()))
     val20 = pd.concat([likes[val], tracks.loc[fresh20].reset_index().assign(label=0)], ignore_index=True)
-    w_ap = fit_blend_weight_ap(val20["label"].to_numpy(), model.predict(val20), val_scorer.score(val20))
+    w_ap, _ = fit_blend_weight_ap(val20["label"].to_numpy(), model.predict(val20), val_scorer.score(val20))
     out["tastebot (w by avg precision, recommend-like val.)"] = shortlist_blend(mlp, hybrid, w_ap, max(KS))
     weights["tastebot (w by avg precision, recommend-like val.)"] = w_ap
     out["MLP alone (w=1)"] = mlp
     weights["MLP alone (w=1)"] = 1.0
     return out, frame, weights
-
-
-def fit_blend_weight_ap(labels, mlp, hybrid, grid: int = 21) -> float:
-    """The w in [0, 1] with the best average precision of the blend (ties: the smaller w)."""
-    from sklearn.metrics import average_precision_score
-
-    best_w, best = 0.0, -1.0
-    for w in np.linspace(0.0, 1.0, grid):
-        ap = average_precision_score(labels, np.nan_to_num(blend(mlp, hybrid, float(w)), nan=0.0))
-        if ap > best + 1e-9:
-            best_w, best = float(w), float(ap)
-    return round(best_w, 4)
 
 
 def _without_own(corpus: CorpusData) -> CorpusData:

@@ -370,41 +370,43 @@ def plot_training_curves(history: Sequence[dict[str, Any]]):
     return fig
 
 
-def plot_roc(curves: dict[str, Any], scores: dict[str, Any]):
+def _plot_curves(curves: dict[str, Any], scores: dict[str, Any], *, curve: str, x: str, y: str, score: str,
+                 tag: str, title: str, xlabel: str, ylabel: str, chance, legend_loc: str):
+    """One model-against-baselines curve plot (ROC or precision-recall); `chance(ax)` draws chance."""
     fig = _figure(5.5, 5)
     ax = fig.subplots()
-    ax.plot([0, 1], [0, 1], ":", color="grey", label="chance (majority class): AUC 0.500")
+    chance(ax)
     for name in ("mlp", "logistic_regression", "random_forest"):
-        roc = (curves.get(name) or {}).get("roc") or {}
-        if roc.get("fpr") and roc.get("tpr"):
-            auc = _finite((scores.get(name) or {}).get("roc_auc"))
-            tag = f": AUC {auc:.3f}" if auc is not None else ""
-            ax.plot(roc["fpr"], roc["tpr"], color=MODEL_COLOURS[name], lw=2.2 if name == "mlp" else 1.4,
-                    label=BASELINE_LABELS[name] + tag)
-    ax.set(title="ROC on tracks the models never saw", xlabel="false positive rate", ylabel="true positive rate",
-           xlim=(0, 1), ylim=(0, 1.02))
-    ax.legend(fontsize=8, loc="lower right")
+        points = (curves.get(name) or {}).get(curve) or {}
+        if points.get(x) and points.get(y):
+            value = _finite((scores.get(name) or {}).get(score))
+            label = BASELINE_LABELS[name] + (f": {tag} {value:.3f}" if value is not None else "")
+            ax.plot(points[x], points[y], color=MODEL_COLOURS[name], lw=2.2 if name == "mlp" else 1.4, label=label)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel, xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(fontsize=8, loc=legend_loc)
     ax.grid(alpha=0.3)
     return fig
+
+
+def plot_roc(curves: dict[str, Any], scores: dict[str, Any]):
+    return _plot_curves(
+        curves, scores, curve="roc", x="fpr", y="tpr", score="roc_auc", tag="AUC",
+        title="ROC on tracks the models never saw", xlabel="false positive rate", ylabel="true positive rate",
+        chance=lambda ax: ax.plot([0, 1], [0, 1], ":", color="grey", label="chance (majority class): AUC 0.500"),
+        legend_loc="lower right",
+    )
 
 
 def plot_pr(curves: dict[str, Any], scores: dict[str, Any], prevalence: float | None):
-    fig = _figure(5.5, 5)
-    ax = fig.subplots()
-    if prevalence is not None:
-        ax.axhline(prevalence, ls=":", color="grey", label=f"chance (share of likes): {prevalence:.3f}")
-    for name in ("mlp", "logistic_regression", "random_forest"):
-        pr = (curves.get(name) or {}).get("pr") or {}
-        if pr.get("recall") and pr.get("precision"):
-            ap = _finite((scores.get(name) or {}).get("pr_auc"))
-            tag = f": AP {ap:.3f}" if ap is not None else ""
-            ax.plot(pr["recall"], pr["precision"], color=MODEL_COLOURS[name], lw=2.2 if name == "mlp" else 1.4,
-                    label=BASELINE_LABELS[name] + tag)
-    ax.set(title="Precision-recall on tracks the models never saw", xlabel="recall", ylabel="precision",
-           xlim=(0, 1), ylim=(0, 1.02))
-    ax.legend(fontsize=8, loc="lower left")
-    ax.grid(alpha=0.3)
-    return fig
+    def chance(ax) -> None:
+        if prevalence is not None:
+            ax.axhline(prevalence, ls=":", color="grey", label=f"chance (share of likes): {prevalence:.3f}")
+
+    return _plot_curves(
+        curves, scores, curve="pr", x="recall", y="precision", score="pr_auc", tag="AP",
+        title="Precision-recall on tracks the models never saw", xlabel="recall", ylabel="precision",
+        chance=chance, legend_loc="lower left",
+    )
 
 
 def plot_recommendation_scores(entries: Sequence[dict[str, Any]], score_label: str = "final (blend)"):

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from tastebot.errors import ModelError, NotEnoughData, StoreError, TastebotError
+from tastebot.errors import ModelError, NotEnoughData, TastebotError
 from tastebot.features import FeatureSpec, provenance_counts
 
 METRICS_FORMAT = "tastebot-metrics/1"
@@ -723,10 +723,7 @@ def train_from_store(
         raise NotEnoughData("Nothing harvested yet: run `tastebot harvest` first.")
     store = open_store(settings)
     try:
-        try:
-            frame = store.labelled_tracks()
-        except AttributeError:
-            raise StoreError("This store cannot list labelled tracks yet: update tastebot.") from None
+        frame = store.labelled_tracks()
         hybrid_fit, hybrid_reason = _hybrid_factory(store)
         result = train_on_frame(frame, epochs=epochs, seed=seed, ensemble=ensemble, progress=progress, hybrid_fit=hybrid_fit)
         if hybrid_fit is None and hybrid_reason:
