@@ -22,6 +22,7 @@ Steps (docs/recommend.md):
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -460,7 +461,8 @@ def select(frame: pd.DataFrame, scores: np.ndarray, n: int, *, max_per_artist: i
     pool = [int(i) for i in order[: max(n * CANDIDATE_POOL_FOR_MMR, n)]]
     X = content_matrix(frame.iloc[pool])
     # centred on the pool, so the similarity compares sounds, not the shared offset (year ~ 200 units)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # a feature unknown for the whole pool: its centre is NaN, zeroed below
+        warnings.simplefilter("ignore", RuntimeWarning)
         centre = np.nanmean(X, axis=0)
     X = X - np.nan_to_num(centre)[None, :]
     X = np.where(np.isnan(X), 0.0, X)  # unknown features: the average sound

@@ -20,15 +20,27 @@ from tastebot.store import open_store
 
 
 
-def wait_until_harvesting(proc, timeout: float = 30.0) -> None:
-    """Until the subprocess has recorded a running harvest in the store (or ended)."""
+def recorded_runs() -> int:
+    settings = load_settings()
+    if not settings.store_path.exists():
+        return 0
+    with open_store(settings, readonly=True) as s:
+        return len(s.harvest_runs())
+
+
+def wait_until_harvesting(proc, runs_before: int, timeout: float = 30.0) -> None:
+    """Until the subprocess has recorded its own running harvest in the store (or ended).
+
+    A run left "running" by an earlier kill does not count: the new process has to have marked it
+    interrupted and added its own row, or a kill landing before that would be counted twice."""
     deadline = time.monotonic() + timeout
     settings = load_settings()
     while proc.poll() is None and time.monotonic() < deadline:
         if settings.store_path.exists():
             try:
                 with open_store(settings, readonly=True) as s:
-                    if any(r["status"] == "running" for r in s.harvest_runs()):
+                    runs = s.harvest_runs()
+                    if len(runs) > runs_before and runs[-1]["status"] == "running":
                         return
             except Exception:  # the store is still being created: look again
                 pass
@@ -53,10 +65,11 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_store(make_logged_i
     kills = 0
     interrupted = 0  # kills that landed while the run was still recorded as running
     for attempt in range(4):
+        runs_before = recorded_runs()
         proc = start_cli(HARVEST)
         # Random moments inside the harvest itself (not the interpreter's start-up). A resumed
         # harvest has little left to do, so only the first kill is sure to land mid-run.
-        wait_until_harvesting(proc)
+        wait_until_harvesting(proc, runs_before)
         time.sleep(rng.uniform(0.0, 0.3 if attempt == 0 else 1.5))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
