@@ -25,10 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+import numpy as np
+
 from tastebot.errors import InputError, TastebotError
 from tastebot.store.corpus import CORPUS_FEATURES
 
 BATCH_PLAYLISTS = 500
+CACHE_TRACKS = 250_000  # per generation of _KnownTracks
 _READ_SIZE = 1 << 16
 _TRACK_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _WS = " \t\r\n"
@@ -89,6 +92,10 @@ class _Reader:
     def value(self):
         """Decode the next JSON value, reading more of the file until it is complete."""
         self.peek()
+        if len(self.buf) - self.pos < _READ_SIZE // 2:
+            # Top up first: a playlist cut at the buffer's end is decoded twice, and an MPD playlist
+            # averages ~20 KB, so with at least half a buffer ahead few are.
+            self._fill()
         while True:
             try:
                 obj, end = self.decoder.raw_decode(self.buf, self.pos)
@@ -195,28 +202,46 @@ def _year(value: object) -> int | None:
 # ---------------------------------------------------------------------------------------------
 # The import
 # ---------------------------------------------------------------------------------------------
-Playlist = tuple[str, str | None, str | None, dict[str, dict]]  # external id, name, genre, {track id: meta}
+# external id, name, genre, {track id: metadata, or None for a track known to be stored}
+Playlist = tuple[str, str | None, str | None, dict[str, dict | None]]
 
 
-def _mpd_playlists(path: Path, summary: ImportSummary) -> Iterator[Playlist]:
+def _mpd_meta(t: dict) -> dict:
+    return {
+        "name": _text(t.get("track_name")),
+        "artist_name": _text(t.get("artist_name")),
+        "artist_id": _spotify_id(t.get("artist_uri"), "artist"),
+        "album_id": _spotify_id(t.get("album_uri"), "album"),
+        "duration_ms": _num(t.get("duration_ms")),
+    }
+
+
+def _mpd_playlists(path: Path, summary: ImportSummary, known: "_KnownTracks | None" = None) -> Iterator[Playlist]:
+    """Playlists of one slice. A track in `known` (stored already) maps to None: its metadata is not
+    needed, and reading it for each of the ~66 million pairs of the MPD would cost most of the time."""
+    prefix = "spotify:track:"
+    if known is None:
+        known = _KnownTracks(1)
     for pl in iter_mpd_playlists(path):
+        # Read again for each playlist: writing a batch (while this generator waits) may swap them.
+        new, old = known.new, known.old
         pid = pl.get("pid")
         tracks = pl.get("tracks")
         if pid is None or not isinstance(tracks, list):
             raise InputError(f"{path}: not an MPD slice (a playlist without \"pid\" or \"tracks\").")
-        found: dict[str, dict] = {}
+        found: dict[str, dict | None] = {}
         for t in tracks:
-            tid = _spotify_id(t.get("track_uri"), "track") if isinstance(t, dict) else None
+            uri = t.get("track_uri") if type(t) is dict else None
+            if type(uri) is str and uri[:14] == prefix:
+                tid = uri[14:]
+                if tid in new or tid in old:  # ids the store holds are valid
+                    found[tid] = None
+                    continue
+            tid = _spotify_id(uri, "track")
             if tid is None:
                 summary.skipped_rows += 1
                 continue
-            found[tid] = {
-                "name": _text(t.get("track_name")),
-                "artist_name": _text(t.get("artist_name")),
-                "artist_id": _spotify_id(t.get("artist_uri"), "artist"),
-                "album_id": _spotify_id(t.get("album_uri"), "album"),
-                "duration_ms": _num(t.get("duration_ms")),
-            }
+            found[tid] = _mpd_meta(t)
         yield f"mpd:{pid}", _text(pl.get("name")), None, found
 
 
@@ -340,21 +365,22 @@ def import_corpus(
     files = expand_paths(paths)
     summary = ImportSummary(files=len(files))
     run = store.corpus_begin_import([str(f) for f in files])
+    known = _KnownTracks(CACHE_TRACKS)
     try:
         for path in files:
             if on_file:
                 on_file(path, path.stat().st_size)
             kind = _kind(path)
-            stream = _mpd_playlists(path, summary) if kind == "mpd" else _csv_playlists(path, summary)
+            stream = _mpd_playlists(path, summary, known) if kind == "mpd" else _csv_playlists(path, summary)
             before = (summary.playlists, summary.pairs)
             batch: list[Playlist] = []
             for pl in stream:
                 batch.append(pl)
                 if len(batch) >= BATCH_PLAYLISTS:
-                    _write_batch(store, run, kind, batch, summary, on_playlists)
+                    _write_batch(store, run, kind, batch, summary, on_playlists, known)
                     batch = []
             if batch:
-                _write_batch(store, run, kind, batch, summary, on_playlists)
+                _write_batch(store, run, kind, batch, summary, on_playlists, known)
             summary.per_file.append(
                 {"path": str(path), "format": kind, "playlists": summary.playlists - before[0], "pairs": summary.pairs - before[1]}
             )
@@ -375,26 +401,74 @@ def import_corpus(
     return summary
 
 
-def _write_batch(store, run: int, kind: str, batch: list[Playlist], summary: ImportSummary, on_playlists) -> None:
-    tracks: dict[str, dict] = {}
+class _KnownTracks:
+    """Track id -> corpus index for the tracks this import has stored or looked up, bounded.
+
+    Two generations: a hit in the old one moves it to the new one, and when the new one is full the
+    old one is dropped. So the popular tracks (in the MPD, the 250,000 most played carry about 90% of
+    the pairs) stay while memory stays under about 2 x CACHE_TRACKS entries (~70 MB), whatever the
+    corpus size. Only committed or same-transaction rows go in, and the cache lives for one import.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.new: dict[str, int] = {}
+        self.old: dict[str, int] = {}
+
+    def get(self, tid: str) -> int | None:
+        idx = self.new.get(tid)
+        if idx is None:
+            idx = self.old.get(tid)
+            if idx is not None:
+                self.put(tid, idx)
+        return idx
+
+    def put(self, tid: str, idx: int) -> None:
+        self.new[tid] = idx
+        if len(self.new) >= self.size:
+            self.old, self.new = self.new, {}
+
+
+def _has_features(meta: dict) -> bool:
+    return any(meta.get(f) is not None for f in CORPUS_FEATURES)
+
+
+def _write_batch(store, run: int, kind: str, batch: list[Playlist], summary: ImportSummary, on_playlists,
+                 known: _KnownTracks) -> None:
+    idx_of: dict[str, int] = {}
+    ask: dict[str, dict | None] = {}  # tracks the store must look up or add
     for _, _, _, found in batch:
         for tid, meta in found.items():
-            have = tracks.get(tid)
+            if tid in idx_of:
+                if meta is None or not _has_features(meta):
+                    continue
+            else:
+                idx = known.get(tid)
+                if idx is not None and (meta is None or not _has_features(meta)):
+                    # Stored already and nothing to add: INSERT OR IGNORE would change nothing.
+                    idx_of[tid] = idx
+                    continue
+            have = ask.get(tid)
             if have is None:
-                tracks[tid] = meta
-            else:  # keep whichever fields either row knows
+                ask[tid] = meta
+            elif meta is not None:  # keep whichever fields either row knows
                 for k, v in meta.items():
                     if have.get(k) is None and v is not None:
                         have[k] = v
     with store.transaction() as conn:
-        idx_of = store.corpus_track_idxs(conn, run, tracks)
-        for ext, name, genre, found in batch:
-            if not found:
-                continue
-            if store.corpus_put_playlist(conn, run, kind, ext, name, genre, (idx_of[t] for t in found)):
-                summary.playlists += 1
-                summary.pairs += len(found)
-            else:
-                summary.skipped_existing += 1
+        if ask:
+            got = store.corpus_track_idxs(conn, run, ask)
+            idx_of.update(got)
+            for tid, idx in got.items():
+                known.put(tid, idx)
+        rows = [
+            (ext, name, genre, np.fromiter(map(idx_of.__getitem__, found), dtype="<i4", count=len(found)))
+            for ext, name, genre, found in batch
+            if found
+        ]
+        stored, skipped, pairs = store.corpus_put_playlists(conn, run, kind, rows)
+    summary.playlists += stored
+    summary.pairs += pairs
+    summary.skipped_existing += skipped
     if on_playlists:
         on_playlists(len(batch))

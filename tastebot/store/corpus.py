@@ -9,7 +9,7 @@ a failed or killed import is removed again and never half-visible.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -60,11 +60,13 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+_FEATURE_SET = frozenset(CORPUS_FEATURES)
+_COLUMNS = frozenset(CORPUS_META + CORPUS_FEATURES)
 _DONE = "import_id IN (SELECT id FROM corpus_imports WHERE status = 'done')"
 
 
-def _blob(idxs: Iterable[int]) -> bytes:
-    return np.unique(np.fromiter(idxs, dtype="<i4")).astype("<i4").tobytes()
+def _blob(idxs: np.ndarray) -> bytes:
+    return np.unique(np.asarray(idxs, dtype="<i4")).astype("<i4", copy=False).tobytes()
 
 
 class CorpusMixin:
@@ -101,58 +103,106 @@ class CorpusMixin:
             )
         return {"playlists": int(playlists), "pairs": int(pairs), "new_tracks": int(new_tracks)}
 
-    def corpus_track_idxs(self, conn, run: int, tracks: dict[str, dict]) -> dict[str, int]:
+    def corpus_track_idxs(self, conn, run: int, tracks: dict[str, dict | None]) -> dict[str, int]:
         """Indexes for these track ids (inside the caller's transaction), adding unknown ones.
 
-        `tracks` maps a track id to its metadata/features (any subset of CORPUS_META + CORPUS_FEATURES);
-        metadata fills only columns that are still empty, so a later import can add features.
+        `tracks` maps a track id to its metadata/features (any subset of CORPUS_META + CORPUS_FEATURES),
+        or to None when the caller knows the track is stored already and wants only its index.
+        Metadata of a new track is stored with it; features fill only columns of a stored track that
+        are still empty, so a later import can add features.
         """
-        cols = ("track_id", "import_id") + CORPUS_META + CORPUS_FEATURES
-        conn.executemany(
-            f"INSERT OR IGNORE INTO corpus_tracks ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [(tid, run) + tuple(meta.get(c) for c in CORPUS_META + CORPUS_FEATURES) for tid, meta in tracks.items()],
-        )
-        with_features = [(tid, meta) for tid, meta in tracks.items() if any(meta.get(c) is not None for c in CORPUS_FEATURES)]
-        if with_features:
-            sets = ", ".join(f"{c} = COALESCE({c}, ?)" for c in CORPUS_META + CORPUS_FEATURES)
-            conn.executemany(
-                f"UPDATE corpus_tracks SET {sets} WHERE track_id = ?",
-                [tuple(meta.get(c) for c in CORPUS_META + CORPUS_FEATURES) + (tid,) for tid, meta in with_features],
-            )
+        cols = CORPUS_META + CORPUS_FEATURES
         out: dict[str, int] = {}
         ids = list(tracks)
         for i in range(0, len(ids), 900):
             chunk = ids[i : i + 900]
             q = f"SELECT track_id, idx FROM corpus_tracks WHERE track_id IN ({','.join('?' * len(chunk))})"
-            out.update({r[0]: int(r[1]) for r in conn.execute(q, chunk)})
+            out.update(conn.execute(q, chunk).fetchall())
+        new = [tid for tid in ids if tid not in out]
+        if new:
+            # The caller's transaction holds the write lock (BEGIN IMMEDIATE), so the indexes after the
+            # largest are free: assigning them here saves reading every new row back.
+            top = conn.execute("SELECT COALESCE(MAX(idx), 0) FROM corpus_tracks").fetchone()[0]
+            # Grouped by which fields the metadata has (one group for an MPD slice), so each row
+            # carries only its own fields, not all twenty columns.
+            groups: dict[tuple, list] = {}
+            for i, tid in enumerate(new, start=int(top) + 1):
+                out[tid] = i
+                meta = tracks[tid] or {}
+                keys = tuple(meta)
+                rows = groups.get(keys)
+                if rows is None:
+                    if not _COLUMNS.issuperset(keys):
+                        raise ValueError(f"unknown corpus track fields: {sorted(set(keys) - _COLUMNS)}")
+                    rows = groups[keys] = []
+                rows.append((i, tid, run, *meta.values()))
+            for keys, rows in groups.items():
+                names = ("idx", "track_id", "import_id") + keys
+                conn.executemany(
+                    f"INSERT INTO corpus_tracks ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", rows
+                )
+        fresh = set(new)
+        with_features = [
+            (tid, meta)
+            for tid, meta in tracks.items()
+            if meta and tid not in fresh and not _FEATURE_SET.isdisjoint(meta)
+            and any(meta.get(c) is not None for c in CORPUS_FEATURES)
+        ]
+        if with_features:
+            sets = ", ".join(f"{c} = COALESCE({c}, ?)" for c in cols)
+            conn.executemany(
+                f"UPDATE corpus_tracks SET {sets} WHERE track_id = ?",
+                [tuple(meta.get(c) for c in cols) + (tid,) for tid, meta in with_features],
+            )
         return out
 
-    def corpus_put_playlist(
-        self, conn, run: int, source: str, external_id: str, name: str | None, genre: str | None, track_idxs: Iterable[int]
-    ) -> bool:
-        """Store one playlist (inside the caller's transaction). A playlist an earlier finished import
-        already holds is left as it is (False); one seen earlier in this run is merged (CSV rows need
-        not be grouped by playlist)."""
-        row = conn.execute(
-            "SELECT idx, import_id, track_idxs FROM corpus_playlists WHERE source = ? AND external_id = ?",
-            (source, external_id),
-        ).fetchone()
-        if row is None:
-            blob = _blob(track_idxs)
-            conn.execute(
+    def corpus_put_playlists(
+        self, conn, run: int, source: str, playlists: Sequence[tuple[str, str | None, str | None, np.ndarray]]
+    ) -> tuple[int, int, int]:
+        """Store playlists (inside the caller's transaction): (external id, name, genre, int32 track
+        indexes). A playlist an earlier finished import already holds is left as it is; one seen
+        earlier in this run is merged (CSV rows need not be grouped by playlist). Returns (playlists
+        stored, playlists left as they were, pairs stored), counting every item given."""
+        grouped: dict[str, list] = {}
+        for ext, name, genre, idxs in playlists:
+            have = grouped.get(ext)
+            if have is None:
+                grouped[ext] = [name, genre, [idxs]]
+            else:
+                have[2].append(idxs)
+        stored: dict[str, tuple] = {}
+        ids = list(grouped)
+        for i in range(0, len(ids), 900):
+            chunk = ids[i : i + 900]
+            q = (
+                "SELECT external_id, idx, import_id, track_idxs FROM corpus_playlists"
+                f" WHERE source = ? AND external_id IN ({','.join('?' * len(chunk))})"
+            )
+            stored.update((r[0], tuple(r[1:])) for r in conn.execute(q, [source, *chunk]))
+        inserts, merges, left = [], [], set()
+        for ext, (name, genre, parts) in grouped.items():
+            row = stored.get(ext)
+            if row is not None and row[1] != run:
+                left.add(ext)
+                continue
+            if row is not None:
+                parts = [np.frombuffer(row[2], dtype="<i4"), *parts]
+            blob = _blob(parts[0] if len(parts) == 1 else np.concatenate(parts))
+            if row is None:
+                inserts.append((run, source, ext, name, genre, len(blob) // 4, blob))
+            else:
+                merges.append((blob, len(blob) // 4, row[0]))
+        if inserts:
+            conn.executemany(
                 "INSERT INTO corpus_playlists (import_id, source, external_id, name, genre, n_tracks, track_idxs)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run, source, external_id, name, genre, len(blob) // 4, blob),
+                inserts,
             )
-            return True
-        if row[1] != run:
-            return False
-        merged = np.concatenate([np.frombuffer(row[2], dtype="<i4"), np.fromiter(track_idxs, dtype="<i4")])
-        blob = _blob(merged)
-        conn.execute(
-            "UPDATE corpus_playlists SET track_idxs = ?, n_tracks = ? WHERE idx = ?", (blob, len(blob) // 4, row[0])
-        )
-        return True
+        if merges:
+            conn.executemany("UPDATE corpus_playlists SET track_idxs = ?, n_tracks = ? WHERE idx = ?", merges)
+        skipped = sum(1 for p in playlists if p[0] in left)
+        pairs = sum(len(p[3]) for p in playlists if p[0] not in left)
+        return len(playlists) - skipped, skipped, pairs
 
     # -- reading ------------------------------------------------------------------------------
     def corpus_stats(self) -> dict[str, int]:
