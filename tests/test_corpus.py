@@ -111,6 +111,17 @@ def test_mpd_import_stores_every_pair_compactly(store, mpd_dir):
     assert meta["artist_id"].notna().all()
 
 
+def test_tracks_frame_reads_only_the_columns_asked_for(store, mpd_dir):
+    d, _ = mpd_dir
+    import_corpus(store, [d])
+    full = store.corpus_tracks_frame()
+    some = store.corpus_tracks_frame(columns=["artist_name"])
+    assert list(some.columns) == ["track_id", "artist_name"]
+    assert some.equals(full[["track_id", "artist_name"]])
+    with pytest.raises(ValueError, match="unknown"):
+        store.corpus_tracks_frame(columns=["artist_name; DROP TABLE corpus_tracks"])
+
+
 def test_import_again_changes_nothing(store, mpd_dir):
     d, _ = mpd_dir
     import_corpus(store, [d])
