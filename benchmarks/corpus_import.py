@@ -8,11 +8,13 @@ playlists, as in the real MPD. Then imports them through the product's own code 
 (`tastebot.corpus.import_corpus` on a store in a temp TASTEBOT_HOME, in a subprocess so that its peak
 RSS is the import's alone) and prints playlists, pairs, wall time, playlists/s, peak RSS, the store's
 size on disk and bytes per pair; then, each in its own subprocess, the time and peak RSS to load the
-matrix for recommending: `store.corpus_matrix()` and `CorpusData.from_store` (what HybridScorer uses).
+matrix for recommending: `store.corpus_matrix()`, `CorpusData.from_store` (what HybridScorer uses) and
+the track table that reads (`corpus_tracks_frame`, all columns or only artist_name).
 
     .venv/bin/python benchmarks/corpus_import.py [--playlists 1000000] [--dir DIR] [--keep] [--json]
     .venv/bin/python benchmarks/corpus_import.py --playlists 20000 --profile   # cProfile of the import
     .venv/bin/python benchmarks/corpus_import.py --dir /tmp/mpd --generate-only  # only write the slices
+    .venv/bin/python benchmarks/corpus_import.py --home HOME   # only the loading, from a store kept by --keep
 
 Generated slices are reused when `--dir` already holds them (same seed and size). Without `--dir`
 they go to a temp dir that is deleted at the end unless `--keep`; the store always goes to a temp
@@ -198,14 +200,24 @@ def step_matrix(how: str) -> dict:
         t0 = time.perf_counter()
         if how == "corpus_matrix":
             m, tids, pids = store.corpus_matrix()
-        else:
+        elif how == "CorpusData.from_store":
             from tastebot.models.collab import CorpusData
 
             m = CorpusData.from_store(store, include_own=False).matrix
+        else:  # the track table CorpusData.from_store reads: every column, or only the artist names
+            frame = store.corpus_tracks_frame(columns=["artist_name"] if how.endswith("artist_name") else None)
+            seconds = time.perf_counter() - t0
+            return {"how": how, "shape": list(frame.shape), "seconds": round(seconds, 1),
+                    "rss_before_mb": round(base), "peak_rss_mb": round(_peak_rss_mb())}
         seconds = time.perf_counter() - t0
     return {"how": how, "shape": list(m.shape), "nnz": int(m.nnz), "seconds": round(seconds, 1),
             "rss_before_mb": round(base), "peak_rss_mb": round(_peak_rss_mb()),
             "matrix_mb": round((m.data.nbytes + m.indices.nbytes + m.indptr.nbytes) / 1e6)}
+
+
+# What loading the corpus for recommending costs: the matrix alone, the whole of what HybridScorer's
+# CorpusData.from_store reads, and the track table it reads with every column or only artist names.
+LOADS = ("corpus_matrix", "CorpusData.from_store", "corpus_tracks_frame", "corpus_tracks_frame:artist_name")
 
 
 def run_step(home: Path, *args: str) -> dict:
@@ -223,6 +235,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the generated slices and the store")
     ap.add_argument("--profile", action="store_true", help="cProfile the import (stderr)")
     ap.add_argument("--no-matrix", action="store_true", help="skip the matrix-loading measurements")
+    ap.add_argument("--home", type=Path, help="measure only the loading, from this TASTEBOT_HOME (kept)")
     ap.add_argument("--generate-only", action="store_true", help="only write the slices (use with --dir)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--step", nargs="+", help=argparse.SUPPRESS)
@@ -234,6 +247,11 @@ def main() -> int:
         else:
             res = step_matrix(args.step[1])
         print(json.dumps(res))
+        return 0
+
+    if args.home:  # an imported store (from --keep): only the loading
+        loads = [run_step(args.home, "matrix", how) for how in LOADS]
+        print(json.dumps(loads, indent=2))
         return 0
 
     work = Path(tempfile.mkdtemp(prefix="tastebot-corpus-bench-"))
@@ -258,7 +276,7 @@ def main() -> int:
                        "store_mb": round(size / 1e6, 1), "bytes_per_pair": round(size / max(imp["pairs"], 1), 2)},
         }
         if not args.no_matrix:
-            result["load"] = [run_step(home, "matrix", how) for how in ("corpus_matrix", "CorpusData.from_store")]
+            result["load"] = [run_step(home, "matrix", how) for how in LOADS]
         if args.json:
             print(json.dumps(result, indent=2))
         else:
@@ -269,8 +287,9 @@ def main() -> int:
             print(f"peak RSS of the import process: {i['peak_rss_mb']:,} MB (after opening the store: {i['rss_before_mb']} MB)")
             print(f"store on disk: {i['store_mb']:,} MB ({i['bytes_per_pair']} bytes a pair)")
             for ld in result.get("load", []):
-                print(f"load {ld['how']}: {ld['seconds']:.1f} s, peak RSS {ld['peak_rss_mb']:,} MB "
-                      f"(matrix {ld['matrix_mb']:,} MB, {ld['shape'][0]:,} x {ld['shape'][1]:,}, nnz {ld['nnz']:,})")
+                what = (f"matrix {ld['matrix_mb']:,} MB, {ld['shape'][0]:,} x {ld['shape'][1]:,}, nnz {ld['nnz']:,}"
+                        if "nnz" in ld else f"frame {ld['shape'][0]:,} x {ld['shape'][1]}")
+                print(f"load {ld['how']}: {ld['seconds']:.1f} s, peak RSS {ld['peak_rss_mb']:,} MB ({what})")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)  # the store, and the slices unless --dir
