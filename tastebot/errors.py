@@ -75,6 +75,12 @@ class SpotifyError(TastebotError):
         self.endpoint = endpoint
 
 
+class UncertainWrite(SpotifyError):
+    """A write (create a playlist, add tracks) failed in a way that leaves open whether Spotify
+    carried it out: a 5xx, a dropped connection, a timeout. The caller reads back what is there
+    before trying again, so nothing is written twice."""
+
+
 class FeatureProviderError(SpotifyError):
     """A source of audio features refused or vanished."""
 

@@ -8,9 +8,13 @@ The order of events makes a cut-off run safe to repeat:
    playlists instead of creating a second one;
 3. the tracks are added in order, 100 a request, each request recorded as it succeeds. A resumed run
    first reads what the playlist already holds (a request may have reached Spotify without its answer
-   reaching us) and adds only what is missing. spotipy's own retries are off in the gateway; when the
-   gateway retried an add after a 5xx, the playlist is read again before the next add, so a request
-   Spotify did carry out is never repeated by tastebot.
+   reaching us) and adds only what is missing.
+
+A write is never simply retried: a 5xx, a dropped connection or a timeout may come after Spotify
+carried the request out (a gateway timing out on a slow backend), and a blind retry would then make
+a second playlist or add the tracks twice. spotipy's own retries are off in the gateway, which
+raises UncertainWrite for such failures of a write; here tastebot reads back what is there (the
+playlist by its marker, the playlist's items) and sends only what is still missing.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from tastebot.errors import InputError
+from tastebot.errors import InputError, UncertainWrite
 
 ADD_BATCH = 100
 MARKER_PREFIX = "tastebot:"
@@ -90,8 +94,8 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
             spotify_id = found["id"]
             store.mark_playlist_created(row, spotify_id, playlist_url(found, spotify_id))
         else:
-            answer = client.create_playlist(pl["name"], public=bool(pl["public"]), description=pl["description"])
-            requests += 1
+            answer, sent = _create(client, pl)
+            requests += sent
             spotify_id = answer["id"]
             store.mark_playlist_created(row, spotify_id, playlist_url(answer, spotify_id))
             if on_request:
@@ -106,24 +110,29 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
     adds = 0
     for i in range(0, len(missing), ADD_BATCH):
         chunk = missing[i : i + ADD_BATCH]
-        attempts_before = _attempts(client)
-        client.add_items(spotify_id, [f"spotify:track:{p['track_id']}" for p in chunk])
-        requests += 1
-        adds += 1
-        store.mark_tracks_added(row, [p["position"] for p in chunk])
+        failures = 0
+        while chunk:
+            try:
+                client.add_items(spotify_id, [f"spotify:track:{p['track_id']}" for p in chunk])
+            except UncertainWrite:
+                requests += 1
+                failures += 1
+                if failures > _write_retries(client):
+                    raise
+                _backoff(client, failures)
+                # Did Spotify carry it out? Read the playlist and keep only what it lacks.
+                _reconcile(store, client, row, spotify_id, planned)
+                still = {p["position"] for p in store.planned_tracks(row) if p["added_at"] is None}
+                chunk = [p for p in chunk if p["position"] in still]
+                continue
+            requests += 1
+            adds += 1
+            store.mark_tracks_added(row, [p["position"] for p in chunk])
+            break
         if progress is not None:
-            progress.advance(task, len(chunk))
+            progress.advance(task, len(missing[i : i + ADD_BATCH]))
         if on_request:
             on_request("add", adds)
-        if _attempts(client) - attempts_before > 1:
-            # The gateway retried this add after an error: had Spotify carried out the first
-            # attempt, the tracks are there twice. Say so; never add anything twice ourselves.
-            dup = _duplicates(client, spotify_id)
-            if dup:
-                warnings.append(
-                    f"Spotify answered an add-request with an error and then took the retry: {dup} track(s) "
-                    "appear twice in the playlist; remove the extra copies in Spotify."
-                )
     store.mark_playlist_complete(row)
     final = store.output_playlist(row)
     return PlaylistResult(
@@ -150,9 +159,32 @@ def finish_unfinished(store, client, *, on_request: RequestHook | None = None, p
 
 
 # -- helpers -----------------------------------------------------------------------------------------
-def _attempts(client) -> int:
-    counts = getattr(client, "requests_by_endpoint", None)
-    return int(counts.get("add_items", 0)) if counts is not None else 0
+def _write_retries(client) -> int:
+    policy = getattr(client, "policy", None)
+    return int(getattr(policy, "server_retries", 3))
+
+
+def _backoff(client, attempt: int) -> None:
+    policy = getattr(client, "policy", None)
+    if policy is not None:
+        policy.backoff(attempt)
+
+
+def _create(client, pl: dict) -> tuple[dict, int]:
+    """POST /me/playlists; after a failure that may have reached Spotify, look for the playlist by
+    its marker before creating again. Returns (the playlist, requests sent)."""
+    failures = 0
+    while True:
+        try:
+            return client.create_playlist(pl["name"], public=bool(pl["public"]), description=pl["description"]), failures + 1
+        except UncertainWrite:
+            failures += 1
+            if failures > _write_retries(client):
+                raise
+            _backoff(client, failures)
+            found = _find_by_marker(client, pl["marker"])
+            if found is not None:
+                return found, failures
 
 
 def _find_by_marker(client, marker: str) -> dict | None:
@@ -185,7 +217,3 @@ def _reconcile(store, client, row: int, spotify_id: str, planned: list[dict]) ->
     store.mark_tracks_added(row, found, request=False)
     return len(found)
 
-
-def _duplicates(client, spotify_id: str) -> int:
-    counts = Counter(_items(client, spotify_id))
-    return sum(c - 1 for c in counts.values() if c > 1)

@@ -27,7 +27,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import requests
 
 from tastebot import console
-from tastebot.errors import AuthError, FeatureProviderError, InputError, NotLoggedIn, RateLimited, SpotifyError
+from tastebot.errors import (
+    AuthError, FeatureProviderError, InputError, NotLoggedIn, RateLimited, SpotifyError, UncertainWrite,
+)
 from tastebot.settings import Settings
 
 __all__ = [
@@ -233,7 +235,13 @@ class SpotifyClient:
         return "The Spotify sandbox" if self.settings.is_sandbox else "Spotify"
 
     # -- the one place requests go through ---------------------------------------------------------
-    def _call(self, label: str, fn: Callable[[], Any], *, expect_json: bool = True, context: str | None = None) -> Any:
+    def _call(self, label: str, fn: Callable[[], Any], *, expect_json: bool = True, context: str | None = None,
+              idempotent: bool = True) -> Any:
+        """Send one request through spotipy, waiting out 429s, refreshing on 401 and retrying
+        failures. A request that is not `idempotent` (a write) is never retried after a failure
+        that may have reached Spotify (5xx, dropped connection, timeout, unreadable answer): it
+        raises UncertainWrite and the caller checks what is there first. 429 and 401 answers are
+        retried for writes too, since Spotify did not carry those requests out."""
         from spotipy.exceptions import SpotifyException
 
         failures = 0
@@ -257,12 +265,16 @@ class SpotifyClient:
                     refreshed = True
                     self._refresh_token()
                     continue
+                if status is not None and 500 <= status < 600 and not idempotent:
+                    raise self._uncertain(label, f"HTTP {status}", context) from None
                 if status is not None and 500 <= status < 600 and failures < self.policy.server_retries:
                     failures += 1
                     self.policy.backoff(failures)
                     continue
                 raise self._error(label, status, _spotify_message(exc), context) from None
             except _BadAnswer:
+                if not idempotent:
+                    raise self._uncertain(label, "an unreadable answer", context) from None
                 if failures < self.policy.server_retries:
                     failures += 1
                     self.policy.backoff(failures)
@@ -272,6 +284,8 @@ class SpotifyClient:
                     endpoint=label,
                 ) from None
             except requests.exceptions.RequestException as exc:
+                if _transient(exc) and not idempotent:
+                    raise self._uncertain(label, type(exc).__name__, context) from None
                 if _transient(exc) and failures < self.policy.server_retries:
                     failures += 1
                     self.policy.backoff(failures)
@@ -281,6 +295,13 @@ class SpotifyClient:
                     f"{failures + 1} attempts); check the connection and try again.",
                     endpoint=label,
                 ) from None
+
+    def _uncertain(self, label: str, what: str, context: str | None) -> UncertainWrite:
+        where = f" {context}" if context else ""
+        return UncertainWrite(
+            f"{self.service} failed on {label}{where} ({what}); it may or may not have carried it out.",
+            endpoint=label,
+        )
 
     def _refresh_token(self) -> None:
         refresh = getattr(self.auth_manager, "refresh_now", None)
@@ -527,12 +548,12 @@ class SpotifyClient:
     def create_playlist(self, name: str, public: bool = False, description: str = "") -> dict:
         """POST /me/playlists (the 2026 endpoint)."""
         payload = {"name": name, "public": bool(public), "description": description}
-        return self._call("create_playlist", lambda: self._sp._post("me/playlists", payload=payload))
+        return self._call("create_playlist", lambda: self._sp._post("me/playlists", payload=payload), idempotent=False)
 
     def add_items(self, playlist_id: str, uris: Sequence[str], position: int | None = None) -> list[str]:
-        """Add track URIs (or ids) at most 100 a request; returns the snapshot ids. A request that
-        failed is retried only on 429 and 5xx answers; check the playlist before re-adding after an
-        error (tastebot.playlist writes idempotently)."""
+        """Add track URIs (or ids) at most 100 a request; returns the snapshot ids. Not retried after
+        a failure that may have reached Spotify: UncertainWrite says to read the playlist before adding
+        again (tastebot.playlist does)."""
         snapshots: list[str] = []
         full = [u if u.startswith("spotify:") else f"spotify:track:{u}" for u in uris]
         for i in range(0, len(full), BATCH_ADD_ITEMS):
@@ -541,7 +562,7 @@ class SpotifyClient:
             answer = self._call(
                 "add_items",
                 lambda chunk=chunk, pos=pos: self._sp.playlist_add_items(playlist_id, chunk, position=pos),
-                context=playlist_id,
+                context=playlist_id, idempotent=False,
             )
             if isinstance(answer, dict) and answer.get("snapshot_id"):
                 snapshots.append(answer["snapshot_id"])

@@ -198,3 +198,36 @@ def test_the_command_killed_between_two_add_requests_then_rerun(logged_in):
     ids = lists[0]["track_ids"]
     assert len(ids) == 120 and len(set(ids)) == 120
     assert _posts(sb, "/v1/me/playlists") == 1
+
+
+def test_writes_whose_answers_are_lost_are_read_back_not_repeated(make_logged_in):
+    """Spotify carries out a create or an add and the client gets a 502 (a gateway timing out on a
+    slow backend). A blind retry would make a second playlist or add the tracks twice; tastebot reads
+    back what is there and sends only what is missing."""
+    sb = make_logged_in(seed=3)
+    sb.configure(lost_answer_rate=0.4, fault_rate=0.1)
+    ids = _catalog_ids(sb, 450)
+    client, store = _client_and_store()
+    client.policy.backoff_base = 0.01
+    with store:
+        res = pl.write_playlist(store, client, ids, name="lossy", description="test")
+    lists = _tastebot_playlists(sb)
+    assert len(lists) == 1 and lists[0]["id"] == res.spotify_id
+    assert lists[0]["track_ids"] == ids  # in order, none twice, none missing
+    stats = sb.stats()["requests"]
+    lost_writes = sum(stats.get(k, {}).get("lost", 0) for k in ("POST /v1/me/playlists", "POST /v1/playlists/{id}/items"))
+    assert lost_writes >= 1, {k: v for k, v in stats.items() if k.startswith("POST")}  # the case happened: some write was carried out and answered 502
+
+
+def test_the_gateway_does_not_retry_a_write_that_may_have_happened(make_logged_in):
+    from tastebot.errors import UncertainWrite
+
+    sb = make_logged_in()
+    sb.configure(lost_answer_rate=1.0)
+    client, _ = _client_and_store()
+    client.policy.backoff_base = 0.01
+    with pytest.raises(UncertainWrite):
+        client.create_playlist("once", description="test")
+    assert _posts(sb, "/v1/me/playlists") == 0  # answered 502 ...
+    assert sb.stats()["requests"]["POST /v1/me/playlists"] == {"lost": 1}  # ... and sent once
+    assert [p["name"] for p in sb.snapshot()["playlists"]].count("once") == 1  # but carried out

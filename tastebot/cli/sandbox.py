@@ -35,6 +35,8 @@ def sandbox() -> None:
               help="Share of API requests answered 500/502/503.")
 @click.option("--drop-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of API connections closed without an answer.")
+@click.option("--lost-answer-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of API requests carried out and then answered 502 (a write that did happen).")
 @click.option("--rate-limit", type=click.IntRange(min=1), default=None,
               help="At most N API calls per rolling 30 s; then 429 with Retry-After.")
 @click.option("--retry-after", type=click.FloatRange(min=0), default=1, show_default=True,
@@ -44,7 +46,7 @@ def sandbox() -> None:
 @click.option("--refresh-ttl", type=click.FloatRange(min=1), default=None,
               help="Seconds a refresh token lives after the first login (default: forever).")
 def serve(port: int, profile: str, catalog_file: str | None, seed: int, n_tracks: int, latency_ms: float,
-          fault_rate: float, drop_rate: float, rate_limit: int | None, retry_after: float, token_ttl: float,
+          fault_rate: float, drop_rate: float, lost_answer_rate: float, rate_limit: int | None, retry_after: float, token_ttl: float,
           refresh_ttl: float | None) -> None:
     """Run the sandbox until Ctrl-C or SIGTERM.
 
@@ -62,7 +64,8 @@ def serve(port: int, profile: str, catalog_file: str | None, seed: int, n_tracks
     try:
         sb = Sandbox(catalog=catalog_file, profile=profile, port=port, seed=seed, n_tracks=n_tracks,
                      latency_ms=latency_ms, fault_rate=fault_rate, rate_limit=rate_limit, retry_after=retry_after,
-                     token_ttl=token_ttl, refresh_ttl=refresh_ttl, drop_rate=drop_rate)
+                     token_ttl=token_ttl, refresh_ttl=refresh_ttl, drop_rate=drop_rate,
+                     lost_answer_rate=lost_answer_rate)
     except ValueError as exc:
         raise InputError(f"sandbox: {exc}") from None
     try:

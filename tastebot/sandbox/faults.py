@@ -1,4 +1,5 @@
-"""The sandbox's fault injection: latency, 5xx answers, dropped connections and a rolling rate limit.
+"""The sandbox's fault injection: latency, 5xx answers, dropped connections, a rolling rate limit,
+and answers lost after the request was carried out.
 
 Every random draw comes from RNGs seeded with the sandbox's seed, so a run with the same requests
 in the same order meets the same faults.
@@ -33,11 +34,14 @@ class FaultConfig:
     token_ttl: float = 3600
     refresh_ttl: float | None = None
     drop_rate: float = 0.0
+    # Carried out, then the answer lost: a write succeeds but the client sees a 502 (a gateway that
+    # timed out on a slow backend). Only a client that reads back before retrying stays correct.
+    lost_answer_rate: float = 0.0
 
     def check(self) -> None:
         if self.latency_ms < 0:
             raise ValueError("latency_ms must be >= 0")
-        for name in ("fault_rate", "drop_rate"):
+        for name in ("fault_rate", "drop_rate", "lost_answer_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
@@ -66,6 +70,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._fault_rng = random.Random(f"faults:{seed}")
         self._drop_rng = random.Random(f"drops:{seed}")
+        self._lost_rng = random.Random(f"lost:{seed}")
         self._calls: deque[float] = deque()
 
     def configure(self, **changes: Any) -> FaultConfig:
@@ -87,6 +92,12 @@ class FaultInjector:
         with self._lock:
             rate = self.config.drop_rate
             return rate > 0 and self._drop_rng.random() < rate
+
+    def answer_lost(self) -> bool:
+        """After a request was carried out: is its answer replaced by a 502?"""
+        with self._lock:
+            rate = self.config.lost_answer_rate
+            return rate > 0 and self._lost_rng.random() < rate
 
     def rate_limited(self) -> int | None:
         """None when the call may go on (and it is counted); else the Retry-After seconds."""

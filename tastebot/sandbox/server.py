@@ -8,7 +8,8 @@ catalogue's `hidden` section. Standard library only (ThreadingHTTPServer, daemon
         sb.configure(fault_rate=0.2)
         sb.stats()               # request counts per endpoint template and status
 
-Faults (latency, 5xx, dropped connections, rate limit) apply to /v1, /api/token and /reccobeats,
+Faults (latency, 5xx, dropped connections, rate limit) apply to /v1, /api/token and /reccobeats
+(answers lost after the request was carried out: /v1 only),
 never to /authorize or the /_sandbox control endpoints.
 
 What one origin serves:
@@ -133,7 +134,7 @@ class Sandbox:
     def __init__(self, catalog: dict | str | Path | None = None, profile: str = "development", port: int = 0,
                  seed: int = 0, n_tracks: int = 2000, latency_ms: float = 0, fault_rate: float = 0.0,
                  rate_limit: int | None = None, retry_after: float = 1, token_ttl: float = 3600,
-                 refresh_ttl: float | None = None, drop_rate: float = 0.0):
+                 refresh_ttl: float | None = None, drop_rate: float = 0.0, lost_answer_rate: float = 0.0):
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
         if catalog is None:
@@ -152,7 +153,8 @@ class Sandbox:
         self._port = port
         self.faults = FaultInjector(
             FaultConfig(latency_ms=latency_ms, fault_rate=fault_rate, rate_limit=rate_limit, retry_after=retry_after,
-                        token_ttl=token_ttl, refresh_ttl=refresh_ttl, drop_rate=drop_rate),
+                        token_ttl=token_ttl, refresh_ttl=refresh_ttl, drop_rate=drop_rate,
+                        lost_answer_rate=lost_answer_rate),
             seed=seed,
         )
         self.state = SandboxState(catalog, seed=seed)
@@ -217,7 +219,8 @@ class Sandbox:
             return per.get(str(status), 0) if status is not None else sum(per.values())
 
     def configure(self, **faults: Any) -> dict[str, Any]:
-        """Change latency_ms / fault_rate / rate_limit / retry_after / token_ttl / refresh_ttl / drop_rate live."""
+        """Change latency_ms / fault_rate / rate_limit / retry_after / token_ttl / refresh_ttl / drop_rate /
+        lost_answer_rate live."""
         return self.faults.configure(**faults).as_dict()
 
     def revoke_refresh_tokens(self) -> int:
@@ -319,6 +322,11 @@ class Sandbox:
             resp = Response(exc.status, exc.body(), headers=dict(exc.headers))
         except Exception as exc:  # a sandbox bug: answer like Spotify's 500 and keep serving
             resp = Response(500, {"error": {"status": 500, "message": f"sandbox bug: {type(exc).__name__}: {exc}"}})
+        # Web API only: a lost token answer is Accounts-service behaviour the sandbox does not model.
+        if path.startswith("/v1/") and 200 <= resp.status < 300 and self.faults.answer_lost():
+            self._record(key, "lost")
+            self._send(h, Response(502, {"error": {"status": 502, "message": FAULT_BODIES[502]}}))
+            return
         self._record(key, resp.status)
         self._send(h, resp)
 
