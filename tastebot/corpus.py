@@ -437,13 +437,17 @@ def _write_batch(store, run: int, kind: str, batch: list[Playlist], summary: Imp
                  known: _KnownTracks) -> None:
     idx_of: dict[str, int] = {}
     ask: dict[str, dict | None] = {}  # tracks the store must look up or add
+    recent = known.new
     for _, _, _, found in batch:
         for tid, meta in found.items():
             if tid in idx_of:
                 if meta is None or not _has_features(meta):
                     continue
             else:
-                idx = known.get(tid)
+                idx = recent.get(tid)  # the common case, without a method call
+                if idx is None:
+                    idx = known.get(tid)
+                    recent = known.new  # a promotion may have started a new generation
                 if idx is not None and (meta is None or not _has_features(meta)):
                     # Stored already and nothing to add: INSERT OR IGNORE would change nothing.
                     idx_of[tid] = idx
