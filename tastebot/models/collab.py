@@ -158,13 +158,16 @@ class CorpusData:
         import scipy.sparse as sp
 
         m, track_ids, playlist_ids = store.corpus_matrix()
-        meta = store.corpus_tracks_frame() if len(track_ids) else pd.DataFrame(columns=["track_id", "artist_name"])
+        # Only the artist names: every column of a whole-MPD corpus (2.2 million tracks) takes 2 GB.
+        meta = (store.corpus_tracks_frame(columns=["artist_name"]) if len(track_ids)
+                else pd.DataFrame(columns=["track_id", "artist_name"]))
         artist_of = dict(zip(meta["track_id"], meta["artist_name"]))
         own = _own_playlists(store) if include_own else {}
         own_names = {f"own:{k}": f"your playlist {name}" for k, (name, _) in own.items() if name}
         own = {k: items for k, (_, items) in own.items()}
         if own:
-            extra = [t for items in own.values() for t in items if t not in set(track_ids)]
+            in_corpus = set(track_ids)
+            extra = [t for items in own.values() for t in items if t not in in_corpus]
             extra = list(dict.fromkeys(extra))
             all_ids = np.concatenate([track_ids, np.asarray(extra, dtype=object)]) if extra else track_ids
             col = {t: i for i, t in enumerate(all_ids)}
