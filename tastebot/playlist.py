@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from tastebot.errors import InputError, UncertainWrite
@@ -44,7 +44,6 @@ class PlaylistResult:
     resumed: bool
     dry_run: bool = False
     requests: int = 0
-    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -84,7 +83,6 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
     if pl is None:
         raise InputError(f"No planned playlist {row} in the store.")
     resumed = pl["status"] != "pending" or pl["requests"] > 0
-    warnings: list[str] = []
     requests = 0
     spotify_id = pl["spotify_id"]
     if spotify_id is None:
@@ -94,7 +92,11 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
             spotify_id = found["id"]
             store.mark_playlist_created(row, spotify_id, playlist_url(found, spotify_id))
         else:
-            answer, sent = _create(client, pl)
+            answer, sent = _write_or_read_back(
+                client,
+                lambda: client.create_playlist(pl["name"], public=bool(pl["public"]), description=pl["description"]),
+                lambda: _find_by_marker(client, pl["marker"]),
+            )
             requests += sent
             spotify_id = answer["id"]
             store.mark_playlist_created(row, spotify_id, playlist_url(answer, spotify_id))
@@ -109,36 +111,18 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
     task = progress.add_task("adding tracks", total=len(planned), completed=len(planned) - len(missing)) if progress else None
     adds = 0
     for i in range(0, len(missing), ADD_BATCH):
-        chunk = missing[i : i + ADD_BATCH]
-        failures = 0
-        while chunk:
-            try:
-                client.add_items(spotify_id, [f"spotify:track:{p['track_id']}" for p in chunk])
-            except UncertainWrite:
-                requests += 1
-                failures += 1
-                if failures > _write_retries(client):
-                    raise
-                _backoff(client, failures)
-                # Did Spotify carry it out? Read the playlist and keep only what it lacks.
-                _reconcile(store, client, row, spotify_id, planned)
-                still = {p["position"] for p in store.planned_tracks(row) if p["added_at"] is None}
-                chunk = [p for p in chunk if p["position"] in still]
-                continue
-            requests += 1
-            adds += 1
-            store.mark_tracks_added(row, [p["position"] for p in chunk])
-            break
+        batch = missing[i : i + ADD_BATCH]
+        requests += _add_batch(store, client, row, spotify_id, planned, batch)
+        adds += 1
         if progress is not None:
-            progress.advance(task, len(missing[i : i + ADD_BATCH]))
+            progress.advance(task, len(batch))
         if on_request:
             on_request("add", adds)
     store.mark_playlist_complete(row)
     final = store.output_playlist(row)
     return PlaylistResult(
         spotify_id=spotify_id, url=final["url"], name=final["name"], tracks=len(planned),
-        added_now=sum(len(missing[i : i + ADD_BATCH]) for i in range(0, len(missing), ADD_BATCH)),
-        already_there=already, resumed=resumed, requests=requests, warnings=warnings,
+        added_now=len(missing), already_there=already, resumed=resumed, requests=requests,
     )
 
 
@@ -159,32 +143,42 @@ def finish_unfinished(store, client, *, on_request: RequestHook | None = None, p
 
 
 # -- helpers -----------------------------------------------------------------------------------------
-def _write_retries(client) -> int:
-    policy = getattr(client, "policy", None)
-    return int(getattr(policy, "server_retries", 3))
-
-
-def _backoff(client, attempt: int) -> None:
-    policy = getattr(client, "policy", None)
-    if policy is not None:
-        policy.backoff(attempt)
-
-
-def _create(client, pl: dict) -> tuple[dict, int]:
-    """POST /me/playlists; after a failure that may have reached Spotify, look for the playlist by
-    its marker before creating again. Returns (the playlist, requests sent)."""
+def _write_or_read_back(client, write: Callable[[], Any], read_back: Callable[[], Any]) -> tuple[Any, int]:
+    """write(); after a failure that may have reached Spotify (UncertainWrite), back off and ask
+    read_back() what is there: its answer, when not None, stands for the write's, otherwise the
+    write is sent again (what it sends may have shrunk). Returns (answer, requests sent)."""
     failures = 0
     while True:
         try:
-            return client.create_playlist(pl["name"], public=bool(pl["public"]), description=pl["description"]), failures + 1
+            return write(), failures + 1
         except UncertainWrite:
             failures += 1
-            if failures > _write_retries(client):
+            if failures > client.policy.server_retries:
                 raise
-            _backoff(client, failures)
-            found = _find_by_marker(client, pl["marker"])
+            client.policy.backoff(failures)
+            found = read_back()
             if found is not None:
                 return found, failures
+
+
+def _add_batch(store, client, row: int, spotify_id: str, planned: list[dict], batch: list[dict]) -> int:
+    """Add one batch of planned tracks and record it; returns the requests sent."""
+    chunk = batch
+
+    def add() -> bool:
+        client.add_items(spotify_id, [f"spotify:track:{p['track_id']}" for p in chunk])
+        store.mark_tracks_added(row, [p["position"] for p in chunk])
+        return True
+
+    def read_back() -> bool | None:
+        # Keep only what the playlist lacks; nothing left means Spotify carried the add out.
+        nonlocal chunk
+        _reconcile(store, client, row, spotify_id, planned)
+        still = {p["position"] for p in store.planned_tracks(row) if p["added_at"] is None}
+        chunk = [p for p in chunk if p["position"] in still]
+        return None if chunk else True
+
+    return _write_or_read_back(client, add, read_back)[1]
 
 
 def _find_by_marker(client, marker: str) -> dict | None:

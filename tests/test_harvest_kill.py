@@ -19,13 +19,13 @@ from tastebot.spotify import SpotifyClient
 from tastebot.store import open_store
 
 
-
-def recorded_runs() -> int:
+def recorded_runs() -> list[dict]:
+    """The harvest runs the store records (none when there is no store)."""
     settings = load_settings()
     if not settings.store_path.exists():
-        return 0
+        return []
     with open_store(settings, readonly=True) as s:
-        return len(s.harvest_runs())
+        return s.harvest_runs()
 
 
 def wait_until_harvesting(proc, runs_before: int, timeout: float = 30.0) -> None:
@@ -65,7 +65,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_store(make_logged_i
     kills = 0
     interrupted = 0  # kills that landed while the run was still recorded as running
     for attempt in range(4):
-        runs_before = recorded_runs()
+        runs_before = len(recorded_runs())
         proc = start_cli(HARVEST)
         # Random moments inside the harvest itself (not the interpreter's start-up). A resumed
         # harvest has little left to do, so only the first kill is sure to land mid-run.
@@ -77,8 +77,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_store(make_logged_i
         proc.communicate(timeout=60)
         if (home / "tastebot.db").exists():
             dump_and_check()  # consistent after every kill
-            with open_store(load_settings(), readonly=True) as s:
-                runs = s.harvest_runs()
+            runs = recorded_runs()
             interrupted += bool(runs) and runs[-1]["status"] == "running"
     assert kills >= 2 and interrupted >= 1
     final = run_cli(HARVEST)

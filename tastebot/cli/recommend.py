@@ -128,8 +128,6 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
                     description=playlist_description(result, options), details=details, dry_run=dry_run,
                     progress=progress,
                 )
-            for w in playlist_info.warnings:
-                console.warn(console.escape(w))
 
     _render(result, as_json=as_json, as_csv=as_csv, playlist=playlist_info)
 

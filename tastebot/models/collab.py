@@ -162,9 +162,9 @@ class CorpusData:
         meta = (store.corpus_tracks_frame(columns=["artist_name"]) if len(track_ids)
                 else pd.DataFrame(columns=["track_id", "artist_name"]))
         artist_of = dict(zip(meta["track_id"], meta["artist_name"]))
-        own = _own_playlists(store) if include_own else {}
-        own_names = {f"own:{k}": f"your playlist {name}" for k, (name, _) in own.items() if name}
-        own = {k: items for k, (_, items) in own.items()}
+        own_lists = _own_playlists(store) if include_own else {}
+        own_names = {f"own:{k}": f"your playlist {name}" for k, (name, _) in own_lists.items() if name}
+        own = {k: items for k, (_, items) in own_lists.items()}
         if own:
             in_corpus = set(track_ids)
             extra = [t for items in own.values() for t in items if t not in in_corpus]
