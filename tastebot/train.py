@@ -61,6 +61,7 @@ class TasteModel:
     ensemble: Any  # tastebot.models.mlp.Ensemble
     metrics: dict[str, Any] = field(default_factory=dict)
     run_dir: Path | None = None
+    ranker: Any = None  # tastebot.ranking.Ranker, or None: no learned ranking (the linear blend)
 
     @property
     def blend_weight(self) -> float:
@@ -81,6 +82,8 @@ class TrainResult:
     model: TasteModel
     metrics: dict[str, Any]
     run_dir: Path | None = None
+    collab: Any = None  # the HybridScorer fitted on every like, saved with the run
+    collab_fingerprint: dict[str, Any] | None = None
 
     @property
     def run_id(self) -> str | None:
@@ -290,7 +293,7 @@ def _data_counts(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
 class _Trainer:
     """One training run's state: the frame, its inputs, and where progress goes."""
 
-    def __init__(self, frame, *, epochs, seed, ensemble, progress, observer, hybrid_fit):
+    def __init__(self, frame, *, epochs, seed, ensemble, progress, observer, hybrid_fit, unheard_tracks=None):
         self.frame = frame.reset_index(drop=True)
         self.epochs = int(epochs)
         self.seed = int(seed)
@@ -298,6 +301,8 @@ class _Trainer:
         self.progress = progress
         self.observer = observer or (lambda stage, idx: None)
         self.hybrid_fit = hybrid_fit
+        self.unheard_tracks = unheard_tracks
+        self.held_out: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, MLP scores of networks that never saw them)
         self.y = _labels(self.frame)
         self.w = sample_weights(self.frame)
         self.groups = _groups(self.frame)
@@ -421,6 +426,7 @@ def train_on_frame(
     progress: ProgressFn | None = None,
     observer: ObserverFn | None = None,
     hybrid_fit: HybridFitFn | None = None,
+    unheard_tracks: Callable[[Sequence[str] | None], pd.DataFrame] | None = None,
 ) -> TrainResult:
     """Train the taste model on a labelled frame (the columns of `Store.labelled_tracks()`).
 
@@ -432,7 +438,8 @@ def train_on_frame(
     """
     started = time.perf_counter()
     y, n_like, n_dislike = _check_data(frame)
-    t = _Trainer(frame, epochs=epochs, seed=seed, ensemble=ensemble, progress=progress, observer=observer, hybrid_fit=hybrid_fit)
+    t = _Trainer(frame, epochs=epochs, seed=seed, ensemble=ensemble, progress=progress, observer=observer,
+                 hybrid_fit=hybrid_fit, unheard_tracks=unheard_tracks)
     n_groups = len(np.unique(t.groups))
     holdout = n_like >= MIN_PER_CLASS_HOLDOUT and n_dislike >= MIN_PER_CLASS_HOLDOUT and n_groups >= TEST_FOLDS
     folds = grouped_folds(t.y, t.groups, TEST_FOLDS, seed)
@@ -456,6 +463,9 @@ def train_on_frame(
                  "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum()),
                  "test_artists": int(len(np.unique(t.groups[test])))}
         final_spec, final_ens, final_parts = spec, ens, parts
+        # Held-out likes for the learned ranking: the test part (artists never seen) and the
+        # validation part (random: other tracks of liked artists), each with honest MLP scores.
+        t.held_out = [(test, preds["mlp"]), (parts[1], parts[2])]
     else:
         mode = "cross-validation"
         reason = (
@@ -468,6 +478,7 @@ def train_on_frame(
         for i, (dev, test) in enumerate(folds):
             t.observer("test", test)
             _, _, _, preds_fold = t.evaluate(dev, test, label=f"fold {i + 1}/{len(folds)} ")
+            t.held_out.append((test, preds_fold["mlp"]))
             for name, p in preds_fold.items():
                 oof[name][test] = p
             covered[test] = True
@@ -522,7 +533,105 @@ def train_on_frame(
         "timing": {"train_seconds": round(time.perf_counter() - started, 2)},
     }
     model = TasteModel(spec=final_spec, ensemble=final_ens, metrics=metrics)
+    if progress:
+        progress("learning the ranking", t.done_epochs, t.total_epochs)
+    model.ranker, metrics["ranking"] = fit_ranking(t, model)
     return TrainResult(model=model, metrics=metrics)
+
+
+# -- the learned ranking -----------------------------------------------------------------------------
+# Unheard tracks per held-out part: the top of each corpus retriever (as recommending gathers them),
+# the taste model's own top, and a random draw from the rest of the corpus.
+RANKER_UNHEARD_PER_SOURCE = 300
+MIN_RANKER_LIKES = 8
+
+
+def _ranker_rows(t: _Trainer, model: TasteModel, part: int, rows: np.ndarray, mlp_scores: np.ndarray,
+                 pool: pd.DataFrame, pool_mlp: np.ndarray, rng) -> pd.DataFrame | None:
+    """One held-out part as the ranker sees recommending: its likes hidden among unheard tracks and
+    its dislikes, with evidence from a hybrid scorer fitted without them."""
+    from tastebot.models.collab import corpus_top
+    from tastebot.ranking import evidence_frame
+
+    y = t.y[rows]
+    if not (y == 1).any():
+        return None
+    scorer = t.hybrid_fit(t.frame.drop(index=t.frame.index[rows]))
+    known = set(t.frame["track_id"].astype(str))
+    picks: set[str] = set()
+    for kind in ("cooc", "factor", "artist"):
+        picks.update(corpus_top(scorer, kind, RANKER_UNHEARD_PER_SOURCE, known))
+    if len(pool):
+        k = min(RANKER_UNHEARD_PER_SOURCE, len(pool))
+        picks.update(pool["track_id"].iloc[np.argsort(-pool_mlp, kind="stable")[:k]])
+        picks.update(pool["track_id"].iloc[rng.choice(len(pool), size=k, replace=False)])
+    missing = sorted(picks - set(pool["track_id"])) if len(pool) else sorted(picks)
+    if missing and t.unheard_tracks is not None:  # retrieved tracks without features: metadata only
+        extra = t.unheard_tracks(missing)
+        pool = pd.concat([pool, extra], ignore_index=True)
+        pool_mlp = np.concatenate([pool_mlp, np.asarray(model.predict(extra), dtype=float)])
+    unheard = pool["track_id"].isin(picks).to_numpy() if len(pool) else np.zeros(0, dtype=bool)
+    frames = [t.frame.iloc[rows], pool[unheard]]
+    mlp = np.concatenate([np.asarray(mlp_scores, dtype=float), pool_mlp[unheard]])
+    both = pd.concat(frames, ignore_index=True)
+    raw = scorer.evidence(both)
+    out = evidence_frame(raw, mlp)
+    weak = t.frame.iloc[rows]["strength"].astype(str).str.lower().eq("weak").to_numpy() if "strength" in t.frame.columns \
+        else np.zeros(len(rows), dtype=bool)
+    out["y"] = np.concatenate([y, np.zeros(int(unheard.sum()))]).astype(int)
+    out["kind"] = np.concatenate([np.where(y == 1, "like", np.where(weak, "unheard", "dislike")),
+                                  np.full(int(unheard.sum()), "unheard")])
+    out["hybrid"] = scorer.parts_from_evidence(raw)["hybrid"].to_numpy()
+    out["part"] = part
+    return out if (out["y"] == 0).any() else None
+
+
+def fit_ranking(t: _Trainer, model: TasteModel):
+    """The learned ranking (tastebot.ranking) from the held-out parts, with its quality measured
+    part by part on a ranker that never saw that part. Returns (Ranker or None, info)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from tastebot.ranking import Ranker, balanced_weights
+
+    if t.hybrid_fit is None or not t.held_out:
+        return None, {"used": False, "reason": "no collaborative scorer or no held-out part: the linear blend"}
+    rng = np.random.default_rng(t.seed)
+    pool = t.unheard_tracks(None) if t.unheard_tracks is not None else pd.DataFrame(columns=["track_id"])
+    pool = pool[~pool["track_id"].astype(str).isin(set(t.frame["track_id"].astype(str)))].reset_index(drop=True)
+    pool_mlp = np.asarray(model.predict(pool), dtype=float) if len(pool) else np.zeros(0)
+    parts = [p for i, (rows, scores) in enumerate(t.held_out)
+             if (p := _ranker_rows(t, model, i, rows, scores, pool, pool_mlp, rng)) is not None]
+    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if not len(data) or int(data["y"].sum()) < MIN_RANKER_LIKES:
+        return None, {"used": False, "reason": f"fewer than {MIN_RANKER_LIKES} held-out likes: the linear blend"}
+
+    def weights(d: pd.DataFrame) -> np.ndarray:
+        w = np.zeros(len(d))
+        for part in d["part"].unique():  # each held-out part has the same say
+            m = (d["part"] == part).to_numpy()
+            w[m] = balanced_weights(d["y"].to_numpy()[m], d["kind"].to_numpy()[m])
+        return w
+
+    checks = []
+    for part in data["part"].unique():  # each part scored by a ranker that never saw it
+        train, held = data[data["part"] != part], data[data["part"] == part]
+        if train["y"].sum() < MIN_RANKER_LIKES or held["y"].nunique() < 2:
+            continue
+        p = Ranker.fit(train, train["y"].to_numpy(), weights(train), seed=t.seed).score(held)
+        y = held["y"].to_numpy()
+        checks.append({"part": int(part), "likes": int(y.sum()), "unheard": int((held["kind"] == "unheard").sum()),
+                       **{f"ap_{n}": float(average_precision_score(y, s)) for n, s in
+                          (("ranking", p), ("mlp", held["mlp"].fillna(0)), ("hybrid", held["hybrid"]))},
+                       **{f"auc_{n}": float(roc_auc_score(y, s)) for n, s in
+                          (("ranking", p), ("mlp", held["mlp"].fillna(0)), ("hybrid", held["hybrid"]))}})
+    ranker = Ranker.fit(data, data["y"].to_numpy(), weights(data), seed=t.seed)
+    info = {"used": True, **ranker.info, "parts": int(data["part"].nunique()),
+            "unheard": int((data["kind"] == "unheard").sum()), "dislikes": int((data["kind"] == "dislike").sum()),
+            "checks": checks,
+            "reason": "histogram gradient boosting over the evidence, on held-out likes (test part: new artists; "
+                      "validation part: random) hidden among unheard corpus tracks and held-out dislikes"}
+    ranker.info = info
+    return ranker, info
 
 
 # -- artefacts ---------------------------------------------------------------------------------------
@@ -575,6 +684,12 @@ def save_run(settings, result: TrainResult) -> Path:
             result.metrics["run_id"] = run_id
             result.metrics["networks"] = networks
             result.model.spec.save(tmp / "preprocessing.json")
+            if result.model.ranker is not None:
+                result.model.ranker.save(tmp)
+            if result.collab is not None:
+                from tastebot.models.collab import save_scorer
+
+                save_scorer(result.collab, tmp, result.collab_fingerprint or {})
             (tmp / "metrics.json").write_text(dumps(_json_safe(result.metrics)), encoding="utf-8")
             for f in tmp.iterdir():
                 with open(f, "rb") as fh:
@@ -640,7 +755,9 @@ def load_model(settings, run: str | None = None) -> TasteModel:
     metrics = _read_metrics(run_dir)
     spec = FeatureSpec.load(run_dir / "preprocessing.json")
     ensemble = mlp.Ensemble.load(run_dir, metrics.get("networks") or [])
-    return TasteModel(spec=spec, ensemble=ensemble, metrics=metrics, run_dir=run_dir)
+    from tastebot.ranking import Ranker
+
+    return TasteModel(spec=spec, ensemble=ensemble, metrics=metrics, run_dir=run_dir, ranker=Ranker.load(run_dir))
 
 
 def list_runs(settings) -> list[dict[str, Any]]:
@@ -676,20 +793,25 @@ def list_runs(settings) -> list[dict[str, Any]]:
 
 
 # -- from the store ------------------------------------------------------------------------------------
-def _hybrid_factory(store) -> tuple[HybridFitFn | None, str | None]:
-    try:
-        from tastebot.models.collab import HybridScorer
-    except ImportError:
-        return None, "the hybrid scorer (tastebot.models.collab) is not available"
-    def fit(profile: pd.DataFrame):
-        # The user's own playlists hold the validation likes and would give them away; at
-        # recommend time no candidate is in them, so the blend weight is fitted without them.
-        try:
-            return HybridScorer.fit(store, profile, include_own=False)
-        except TypeError:
-            return HybridScorer.fit(store, profile)
+def _hybrid_factory(store) -> HybridFitFn:
+    from tastebot.models.collab import HybridScorer
 
-    return fit, None
+    def fit(profile: pd.DataFrame):
+        # The user's own playlists hold the held-out likes and would give them away; at recommend
+        # time no candidate is in them, so the parts are scored without them.
+        return HybridScorer.fit(store, profile, include_own=False)
+
+    return fit
+
+
+def _unheard_factory(store) -> Callable[[Sequence[str] | None], pd.DataFrame]:
+    """Corpus tracks for the ranking's unheard examples: all with features (None), or these ids."""
+    def tracks(ids: Sequence[str] | None) -> pd.DataFrame:
+        if ids is None:
+            return store.corpus_tracks_frame(with_features=True)
+        return store.corpus_tracks_frame(list(ids))
+
+    return tracks
 
 
 def store_age_seconds(store) -> float | None:
@@ -717,6 +839,8 @@ def train_from_store(
     progress: ProgressFn | None = None,
 ) -> TrainResult:
     """Train on the store's labelled tracks and save the run. The caller holds the home lock."""
+    from tastebot.models.collab import HybridScorer
+    from tastebot.models.collab import fingerprint as collab_fingerprint
     from tastebot.store import open_store
 
     if not Path(settings.store_path).exists():
@@ -724,10 +848,11 @@ def train_from_store(
     store = open_store(settings)
     try:
         frame = store.labelled_tracks()
-        hybrid_fit, hybrid_reason = _hybrid_factory(store)
-        result = train_on_frame(frame, epochs=epochs, seed=seed, ensemble=ensemble, progress=progress, hybrid_fit=hybrid_fit)
-        if hybrid_fit is None and hybrid_reason:
-            result.metrics["blend"]["reason"] = hybrid_reason + ": the MLP alone"
+        result = train_on_frame(frame, epochs=epochs, seed=seed, ensemble=ensemble, progress=progress,
+                                hybrid_fit=_hybrid_factory(store), unheard_tracks=_unheard_factory(store))
+        # Everything collaborative is fitted once here, on every like, and saved with the run.
+        result.collab = HybridScorer.fit(store, frame, seed=seed)
+        result.collab_fingerprint = collab_fingerprint(store, frame)
     finally:
         store.close()
     save_run(settings, result)
@@ -736,7 +861,7 @@ def train_from_store(
 
 def summary_for_json(metrics: dict[str, Any], run_dir: Path | None) -> dict[str, Any]:
     """What `tastebot train --json` prints: the run's headline facts (metrics.json has everything)."""
-    keep = ("run_id", "created_at", "mode", "mode_reason", "data", "split", "scores", "blend", "settings", "versions", "timing")
+    keep = ("run_id", "created_at", "mode", "mode_reason", "data", "split", "scores", "blend", "ranking", "settings", "versions", "timing")
     out = {k: metrics[k] for k in keep if k in metrics}
     features = dict(metrics.get("features", {}))
     features.pop("input_names", None)

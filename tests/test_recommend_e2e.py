@@ -84,7 +84,10 @@ def test_login_to_playlist(make_logged_in, tmp_path, profile):
         per_artist[r["artist_id"]] = per_artist.get(r["artist_id"], 0) + 1
     assert max(per_artist.values()) <= 2  # by artist id: two artists may share a name
     assert data["sources"]["corpus"] == "used"
-    assert any("corpus" in r["sources"] for r in recs) or data["candidates"].get("corpus", 0) > 0
+    assert any(k.startswith("corpus:") and v > 0 for k, v in data["candidates"].items())
+    assert data["candidates"].get("taste", 0) > 0  # the taste model over every corpus track with features
+    assert all(r["sources"] for r in recs)  # each pick names the retrievers that found it
+    assert data["ranking"] == "learned" and data["collab_from"].startswith("fitted by `tastebot train`")
     if profile == "development":
         assert data["sources"]["features:reccobeats"].startswith("used")
         assert data["sources"]["features:spotify"].startswith("skipped")

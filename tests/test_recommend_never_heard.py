@@ -10,7 +10,8 @@ import string
 import pandas as pd
 import pytest
 
-from tastebot.recommend import Known, RecommendOptions, never_heard, song_key
+from tastebot.known import Known, never_heard, song_key
+from tastebot.recommend import RecommendOptions
 
 ALPHA = string.ascii_letters + string.digits
 

@@ -20,18 +20,23 @@ def _default_name() -> str:
 
 
 @click.command()
-@click.option("-n", "n", type=click.IntRange(min=1, max=500), default=30, show_default=True,
-              help="How many tracks to recommend.")
+@click.option("-n", "n", type=click.IntRange(min=1), default=None,
+              help="How many tracks to recommend. [default: 30; with --from-playlist every track of the playlists]")
 @click.option("--from-playlist", "from_playlists", multiple=True, metavar="URI_OR_URL",
               help="Rank only this playlist's tracks by your taste (repeatable). Other candidate sources are off.")
 @click.option("--new-artists-only", is_flag=True, help="Leave out every artist you already know.")
-@click.option("--max-per-artist", type=click.IntRange(min=0), default=2, show_default=True,
-              help="At most this many tracks per artist (0 = no cap).")
+@click.option("--max-per-artist", type=click.IntRange(min=0), default=None,
+              help="At most this many tracks per artist (0 = no cap). [default: 2; no cap with --from-playlist]")
 @click.option("--diversity", type=click.FloatRange(0.0, 1.0), default=0.0, show_default=True,
               help="0 = pure score order; up to 1 = trade score for variety of sound (MMR on audio features).")
 @click.option("--blend", "blend_weight", type=click.FloatRange(0.0, 1.0), default=None, metavar="W",
-              help="Weight of the taste model against the hybrid collaborative score "
-                   "(final = W*model + (1-W)*hybrid). Default: the weight fitted during `tastebot train`.")
+              help="Rank by the plain linear blend instead of the learned ranking: "
+                   "W*rank(taste model) + (1-W)*rank(hybrid score); 1 = the taste model alone, 0 = the hybrid alone. "
+                   "Default: the learned ranking `tastebot train` fitted.")
+@click.option("--per-source", type=click.IntRange(min=1), default=None, metavar="K",
+              help="Candidates each retriever may add to the pool. [default: 1000]")
+@click.option("--feature-budget", type=click.IntRange(min=0), default=None, metavar="TRACKS",
+              help="Most candidates to request audio features for in one run. [default: 3000]")
 @click.option("--no-search", is_flag=True, help="Do not search Spotify for candidates.")
 @click.option("--no-albums", is_flag=True, help="Do not read albums of your artists for candidates.")
 @click.option("--no-corpus", is_flag=True, help="Do not use the imported playlist corpus for candidates.")
@@ -46,17 +51,21 @@ def _default_name() -> str:
 @click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Longest rate-limit wait to sit out (exit 75 beyond it). [env: TASTEBOT_MAX_WAIT; default 60]")
 @click.pass_context
-def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, no_search, no_albums,
-              no_corpus, create_playlist, name, public, dry_run, offline, as_json, as_csv, seed, max_wait) -> None:
+def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, per_source,
+              feature_budget, no_search, no_albums, no_corpus, create_playlist, name, public, dry_run, offline, as_json, as_csv, seed, max_wait) -> None:
     """Recommend tracks you have never heard, ranked by your taste; optionally as a playlist.
 
     \b
-    Candidates come from the imported corpus (`tastebot corpus import`),
-    Spotify search by your top artists, genres and years, and albums of
-    artists you like or follow; or only from --from-playlist playlists.
-    Removed first: everything you saved, played, topped or listed, earlier
-    tastebot playlists, and the same songs under other ids (same ISRC, or
-    same title and artist, e.g. remasters and live versions).
+    Candidates come from several retrievers, each named in the reasons:
+    the imported corpus (co-occurrence with your likes, factor neighbours,
+    your artists' other tracks), the taste model over every corpus track
+    with audio features, Spotify search by your top artists, genres and
+    years, and albums of artists you like or follow; or only from
+    --from-playlist playlists. Removed first: everything you saved, played,
+    topped or listed, earlier tastebot playlists, and the same songs under
+    other ids (same ISRC, or same title and artist, e.g. remasters).
+    The score is the learned ranking's estimate (0-1) that you will like
+    the track, from the taste model and the collaborative evidence.
     Each pick says why. See docs/recommend.md.
 
     \b
@@ -84,6 +93,8 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
         n=n, from_playlists=tuple(from_playlists), new_artists_only=new_artists_only, max_per_artist=max_per_artist,
         diversity=diversity, blend_weight=blend_weight, use_search=not no_search, use_albums=not no_albums,
         use_corpus=not no_corpus, seed=seed,
+        **({"per_source": per_source} if per_source is not None else {}),
+        **({"feature_budget": feature_budget} if feature_budget is not None else {}),
     )
     options.check()
     playlist_info = None
@@ -160,7 +171,8 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
         removed = ", ".join(f"{v} {k}" for k, v in result.removed.items()) or "nothing"
         console.info(
             f"Candidates: {result.candidates.get('total', 0)} ({', '.join(f'{k} {v}' for k, v in result.candidates.items() if k != 'total')}); "
-            f"removed as heard: {removed}. Blend w={result.blend_weight:.2f} ({result.blend_from})."
+            f"removed as heard: {removed}. Ranked by {result.blend_from}"
+            + (f", w={result.blend_weight:.2f}." if result.ranking == "blend" else ".")
         )
     if playlist is not None:
         if playlist.dry_run:

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -236,6 +237,12 @@ class HybridScorer:
         self.likes_names: np.ndarray = np.zeros(0, dtype=object)
         self.id_to_artist: dict[str, str] = {}
         self.weights = dict(PART_WEIGHTS)
+        self.pop: np.ndarray | None = None  # corpus playlists per corpus track
+        self.factor_row: np.ndarray | None = None  # row of item_factors per corpus track, -1: none
+        self.dislikes_content: np.ndarray = np.zeros((0, len(CONTENT_COLUMNS)))
+        self._u: np.ndarray | None = None  # liked weight per corpus playlist
+        self._like_total = 0.0
+        self._n_liked_artists = 0
 
     # ------------------------------------------------------------------------------------------
     @classmethod
@@ -369,6 +376,7 @@ class HybridScorer:
         raw[cols[inside]] = 0.0  # a liked track's own playlists say nothing new about it
         self.cooc = 1.0 - np.exp(-raw / np.sqrt(np.maximum(pop, 1.0)))
         self.shared = XL.T @ np.ones(len(liked_rows), dtype=np.float32)
+        self.pop = pop.astype(np.float32)
         self._u = u
 
         # item factors: truncated SVD of the row-normalised matrix. On a large corpus (an MPD import)
@@ -426,23 +434,28 @@ class HybridScorer:
             self.artist_cooc = dict(zip(uniq, 1.0 - np.exp(-raw_a / np.sqrt(np.maximum(apop, 1.0)))))
 
     # ------------------------------------------------------------------------------------------
-    def score_parts(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Per track: `collab`, `artist`, `content` (NaN where a part knows nothing), `hybrid`,
-        `shared_playlists` (corpus playlists shared with liked tracks)."""
+    def evidence(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The separate pieces of collaborative and content evidence per track (NaN where a piece
+        knows nothing about the track): `cooc` (direct co-occurrence with the likes), `factor`
+        (cosine of the item factors with the likes' profile), `artist_direct` (how much of what you
+        like is by this artist), `artist_cooc` (the artist's co-occurrence with your likes),
+        `content` (sound next to the nearest likes), `shared_playlists`, and `corpus_playlists` (how
+        many corpus playlists hold the track: its popularity there). The learned ranking
+        (tastebot.ranking) reads these; the hand-weighted hybrid combines them in `score_parts`."""
         n = len(frame)
-        collab = np.full(n, np.nan)
-        shared = np.zeros(n)
+        cooc, factor = np.full(n, np.nan), np.full(n, np.nan)
+        shared, corpus_pop = np.zeros(n), np.full(n, np.nan)
         if self.corpus is not None and self.cooc is not None:
             cols = frame["track_id"].astype(str).astype(object).map(self.col_of).fillna(-1).to_numpy(dtype=np.int64)
             inside = cols >= 0
-            c = self.cooc[cols[inside]]
+            cooc[inside] = self.cooc[cols[inside]]
             if self.profile is not None:
                 frow = self.factor_row[cols[inside]]
                 has_f = frow >= 0
                 cos = np.clip(self.item_factors[np.where(has_f, frow, 0)] @ self.profile, 0.0, 1.0)
-                c = np.where(has_f, 0.5 * c + 0.5 * cos, c)
-            collab[inside] = c
+                factor[np.flatnonzero(inside)[has_f]] = cos[has_f]
             shared[inside] = self.shared[cols[inside]]
+            corpus_pop[inside] = self.pop[cols[inside]]
 
         keys = pd.Series(self._artist_keys(frame), dtype=object)
         total = self._like_total or 1.0
@@ -452,17 +465,36 @@ class HybridScorer:
             pd.Series(_id_keys(frame), dtype=object).map(self.artist_weight).astype(float).fillna(0.0).to_numpy(),
         )
         direct = 1.0 - np.exp(-4.0 * liked / total * spread)
-        via = keys.map(self.artist_cooc).astype(float).to_numpy()
+        no_artist = keys.isna().to_numpy()
+        direct[no_artist] = np.nan
+        via = keys.map(self.artist_cooc).astype(float).to_numpy(copy=True)
+        via[no_artist] = np.nan
+        return pd.DataFrame(
+            {"cooc": cooc, "factor": factor, "artist_direct": direct, "artist_cooc": via,
+             "content": self._content_scores(frame)[0], "shared_playlists": shared, "corpus_playlists": corpus_pop},
+            index=frame.index,
+        )
+
+    def score_parts(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Per track: `collab`, `artist`, `content` (NaN where a part knows nothing), `hybrid`,
+        `shared_playlists` (corpus playlists shared with liked tracks)."""
+        ev = self.evidence(frame)
+        return self.parts_from_evidence(ev)
+
+    def parts_from_evidence(self, ev: pd.DataFrame) -> pd.DataFrame:
+        """The hand-weighted hybrid's parts from `evidence()`: collab = the mean of co-occurrence and
+        factor cosine (co-occurrence alone where a track has no factors); artist = 0.6 direct + 0.4
+        via co-occurrence (direct alone where the corpus never saw the artist)."""
+        cooc, factor = ev["cooc"].to_numpy(), ev["factor"].to_numpy()
+        collab = np.where(np.isnan(factor), cooc, 0.5 * cooc + 0.5 * factor)
+        direct, via = ev["artist_direct"].to_numpy(), ev["artist_cooc"].to_numpy()
         artist = np.where(np.isnan(via), direct, 0.6 * direct + 0.4 * via)
-        artist[keys.isna().to_numpy()] = np.nan
-
-        content = self._content_scores(frame)[0]
-
+        content = ev["content"].to_numpy()
         hybrid = self.combine(collab, artist, content)
         return pd.DataFrame(
             {"collab": collab, "artist": artist, "content": content, "hybrid": np.clip(hybrid, 0.0, 1.0),
-             "shared_playlists": shared},
-            index=frame.index,
+             "shared_playlists": ev["shared_playlists"].to_numpy()},
+            index=ev.index,
         )
 
     def combine(self, collab: np.ndarray, artist: np.ndarray, content: np.ndarray) -> np.ndarray:
@@ -499,7 +531,7 @@ class HybridScorer:
         if len(L) == 0 or n == 0:
             return out, nearest
         X = content_matrix(frame)
-        D = getattr(self, "dislikes_content", np.zeros((0, X.shape[1])))
+        D = self.dislikes_content
         for s in range(0, n, chunk):
             x = X[s : s + chunk]
             sim, ok = _kernel(x, L)
@@ -543,3 +575,146 @@ class HybridScorer:
                 }
             )
         return out
+
+
+# -- retrieval over the corpus ------------------------------------------------------------------------
+def corpus_top(scorer: HybridScorer, kind: str, k: int, exclude: set[str]) -> list[str]:
+    """The `k` corpus tracks the scorer rates highest by one kind of evidence, skipping `exclude`
+    (tracks the listener knows) and the user's own playlists' extra tracks:
+    `cooc` (co-occurrence with the likes), `factor` (factor cosine with the profile), `artist` (by a
+    liked artist, the most liked artists first, then co-occurrence)."""
+    corpus = scorer.corpus
+    if corpus is None or scorer.cooc is None or k <= 0:
+        return []
+    if kind == "cooc":
+        score = np.asarray(scorer.cooc, dtype=float)
+    elif kind == "factor":
+        if scorer.profile is None:
+            return []
+        score = np.full(len(corpus.track_ids), -1.0)
+        has = scorer.factor_row >= 0
+        score[has] = scorer.item_factors[scorer.factor_row[has]] @ scorer.profile
+    elif kind == "artist":
+        if corpus.track_artists is None or not scorer.artist_weight:
+            return []
+        liked = pd.Series(corpus.track_artists, dtype=object).map(scorer.artist_weight).astype(float)
+        score = liked.fillna(0.0).to_numpy() + 1e-3 * np.asarray(scorer.cooc, dtype=float)
+        score[liked.isna().to_numpy()] = 0.0
+    else:
+        raise ValueError(f"unknown corpus retriever {kind!r}")
+    return top_ids(score, corpus.track_ids, k, exclude)
+
+
+def top_ids(score: np.ndarray, ids: np.ndarray, k: int, exclude: set[str]) -> list[str]:
+    """Ids of the `k` highest positive scores (ties by position), skipping `exclude` and `own:` ids."""
+    order = np.argsort(-np.nan_to_num(score, nan=-1.0), kind="stable")
+    out: list[str] = []
+    for j in order:
+        if score[j] <= 0 or len(out) >= k:
+            break
+        tid = str(ids[j])
+        if tid not in exclude and not tid.startswith("own:"):
+            out.append(tid)
+    return out
+
+
+# -- fitted once, saved with the run ---------------------------------------------------------------------
+COLLAB_ARRAYS = "collab.npz"
+COLLAB_STATE = "collab.json"
+_ARRAY_FIELDS = ("item_factors", "profile", "cooc", "shared", "pop", "factor_row", "likes_content", "dislikes_content")
+
+
+def fingerprint(store, profile_frame: pd.DataFrame) -> dict[str, Any]:
+    """What a fitted scorer depends on: the imported corpus, the own playlists and the likes. A saved
+    scorer whose fingerprint differs from the store's is stale and is fitted again."""
+    import hashlib
+
+    labels = pd.to_numeric(profile_frame.get("label", pd.Series(1, index=profile_frame.index)), errors="coerce")
+    likes = profile_frame[labels == 1]
+    weights = pd.to_numeric(likes.get("weight", pd.Series(1.0, index=likes.index)), errors="coerce").fillna(1.0)
+    h = hashlib.sha1()
+    for tid, wt in sorted(zip(likes["track_id"].astype(str), weights.round(6))):
+        h.update(f"{tid}:{wt}\n".encode())
+    own = hashlib.sha1()
+    for pid, (_, items) in sorted(_own_playlists(store).items()):
+        own.update(f"{pid}:{','.join(items)}\n".encode())
+    return {"corpus": store.corpus_stats(), "likes": h.hexdigest(), "own_playlists": own.hexdigest()}
+
+
+def save_scorer(scorer: HybridScorer, folder, fingerprint: dict[str, Any]) -> None:
+    """Write what recommending needs of a fitted scorer (not the corpus matrix: only the rows of
+    playlists that hold a like, which the reasons name) to `folder`."""
+    import json
+
+    arrays: dict[str, np.ndarray] = {f: getattr(scorer, f) for f in _ARRAY_FIELDS if getattr(scorer, f, None) is not None}
+    arrays["likes_ids"] = np.asarray(scorer.likes_ids, dtype=str)
+    arrays["likes_names"] = np.asarray(scorer.likes_names, dtype=str)
+    state: dict[str, Any] = {
+        "fingerprint": fingerprint, "weights": scorer.weights, "artist_weight": scorer.artist_weight,
+        "artist_cooc": {k: float(v) for k, v in scorer.artist_cooc.items()}, "id_to_artist": scorer.id_to_artist,
+        "like_total": scorer._like_total, "n_liked_artists": scorer._n_liked_artists, "corpus": None,
+    }
+    corpus = scorer.corpus
+    if corpus is not None:
+        X = corpus.matrix.tocsr()
+        liked_rows = np.flatnonzero(scorer._u > 0)
+        XL = X[liked_rows]
+        arrays.update({
+            "track_ids": np.asarray(corpus.track_ids, dtype=str), "liked_rows": liked_rows,
+            "liked_indptr": XL.indptr, "liked_indices": XL.indices, "u_liked": scorer._u[liked_rows],
+            "liked_playlist_ids": np.asarray([corpus.playlist_ids[r] for r in liked_rows], dtype=str),
+        })
+        if corpus.track_artists is not None:
+            arrays["track_artists"] = np.asarray([a if isinstance(a, str) else "" for a in corpus.track_artists], dtype=str)
+        state["corpus"] = {"n_playlists": int(X.shape[0]), "playlist_names": corpus.playlist_names}
+    np.savez(Path(folder) / COLLAB_ARRAYS, **arrays)
+    (Path(folder) / COLLAB_STATE).write_text(json.dumps(state), encoding="utf-8")
+
+
+def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | None = None) -> tuple[HybridScorer, dict]:
+    """The scorer `save_scorer` wrote, and the fingerprint it was fitted for."""
+    import json
+
+    import scipy.sparse as sp
+
+    state = json.loads((Path(folder) / COLLAB_STATE).read_text(encoding="utf-8"))
+    with np.load(Path(folder) / COLLAB_ARRAYS, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    self = HybridScorer()
+    for f in _ARRAY_FIELDS:
+        if f in arrays:
+            setattr(self, f, arrays[f])
+    self.likes_ids = arrays["likes_ids"].astype(object)
+    self.likes_names = arrays["likes_names"].astype(object)
+    self.weights = dict(state["weights"])
+    self.artist_weight = dict(state["artist_weight"])
+    self.artist_cooc = dict(state["artist_cooc"])
+    self.id_to_artist = dict(state["id_to_artist"])
+    self._like_total = float(state["like_total"])
+    self._n_liked_artists = int(state["n_liked_artists"])
+    info = state["corpus"]
+    if info is not None:
+        track_ids = arrays["track_ids"].astype(object)
+        rows = arrays["liked_rows"]
+        n_pl = int(info["n_playlists"])
+        # Only the playlists that hold a like are kept: the other rows are empty here.
+        counts = np.zeros(n_pl, dtype=np.int64)
+        counts[rows] = np.diff(arrays["liked_indptr"])
+        indptr = np.concatenate([[0], np.cumsum(counts)])
+        m = sp.csr_matrix((np.ones(len(arrays["liked_indices"]), dtype=np.float32), arrays["liked_indices"], indptr),
+                          shape=(n_pl, len(track_ids)))
+        playlist_ids = [""] * n_pl
+        for r, p in zip(rows, arrays["liked_playlist_ids"]):
+            playlist_ids[int(r)] = str(p)
+        artists = None
+        if "track_artists" in arrays:
+            artists = np.array([a or None for a in arrays["track_artists"].tolist()], dtype=object)
+        self.corpus = CorpusData(m, track_ids, playlist_ids, artists, playlist_names=dict(info["playlist_names"]),
+                                 names_from=names_from)
+        self.col_of = {t: i for i, t in enumerate(track_ids)}
+        u = np.zeros(n_pl)
+        u[rows] = arrays["u_liked"]
+        self._u = u
+        if "factor_row" not in arrays:
+            self.factor_row = np.full(len(track_ids), -1, dtype=np.int64)
+    return self, state["fingerprint"]

@@ -273,12 +273,13 @@ class CorpusMixin:
             out.update({r[0]: r[1] for r in self.conn.execute(q, chunk)})
         return out
 
-    def corpus_tracks_frame(self, track_ids: Sequence[str] | None = None, columns: Sequence[str] | None = None):
+    def corpus_tracks_frame(self, track_ids: Sequence[str] | None = None, columns: Sequence[str] | None = None,
+                            *, with_features: bool = False):
         """Metadata and features the corpus holds for tracks (all when track_ids is None).
 
         `columns` (default: all of CORPUS_META + CORPUS_FEATURES) limits what is read: for the whole
         MPD (2.24 million tracks) all columns took 2 GB at peak, only artist_name 0.6 GB
-        (benchmarks/corpus_import.py).
+        (benchmarks/corpus_import.py). `with_features`: only tracks with audio features.
         """
         import pandas as pd
 
@@ -288,6 +289,8 @@ class CorpusMixin:
             raise ValueError(f"unknown corpus track columns: {sorted(unknown)}")
         cols = ("track_id",) + tuple(c for c in wanted if c != "track_id")
         sel = f"SELECT {', '.join(cols)} FROM corpus_tracks WHERE {_DONE}"
+        if with_features:  # the tracks a taste model can score (CSV corpora carry audio features)
+            sel += " AND danceability IS NOT NULL"
         cur = self.conn.cursor()
         cur.row_factory = None
         if track_ids is None:

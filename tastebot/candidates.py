@@ -1,0 +1,249 @@
+"""Candidate gathering: every retriever that can propose a track the listener has not heard, each
+tagged by name so the reasons and `--json` can say where a pick came from.
+
+Retrievers (docs/recommend.md): `corpus:cooc` (corpus tracks sharing playlists with the likes),
+`corpus:factors` (nearest to the likes' profile in the corpus's factor space), `corpus:artist` (other
+tracks of liked artists), `taste` (the taste model over every corpus track with audio features),
+`search:artist|genre|year` (Spotify search, 10 a page), `album:liked-artist|followed-artist`; or, with
+`--from-playlist`, only `playlist:<id>`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from tastebot.errors import RateLimited, SpotifyError
+from tastebot.known import Known
+from tastebot.models.collab import corpus_top
+from tastebot.vocab import AUDIO_FEATURES
+
+SEARCH_PAGE = 10
+TASTE_BATCH = 8192
+CORPUS_RETRIEVERS = (("cooc", "corpus:cooc"), ("factor", "corpus:factors"), ("artist", "corpus:artist"))
+
+
+class CandidatePool:
+    """Candidate tracks by id with their tags; Spotify objects are written to the library store so
+    the feature providers and `tracks_frame` can work on them."""
+
+    def __init__(self) -> None:
+        self.info: dict[str, dict[str, Any]] = {}
+        self.spotify_objects: list[tuple[dict, dict | None]] = []
+
+    def add_spotify(self, track: dict | None, tag: str, album: dict | None = None) -> None:
+        if not isinstance(track, dict) or not track.get("id") or track.get("is_local"):
+            return
+        if track.get("type") not in (None, "track"):
+            return
+        tid = track["id"]
+        artists = [a for a in track.get("artists") or [] if isinstance(a, dict)]
+        entry = self.info.get(tid)
+        if entry is None:
+            entry = self.info[tid] = {
+                "name": track.get("name"),
+                "artist_name": artists[0].get("name") if artists else None,
+                "primary_artist_id": artists[0].get("id") if artists else None,
+                "isrc": (track.get("external_ids") or {}).get("isrc"),
+                "tags": [],
+            }
+            self.spotify_objects.append((track, album))
+        elif entry.get("corpus_only"):  # Spotify's own object is the better record
+            entry["corpus_only"] = False
+            self.spotify_objects.append((track, album))
+        if tag not in entry["tags"]:
+            entry["tags"].append(tag)
+
+    def add_corpus(self, meta: dict, tag: str = "corpus") -> None:
+        tid = meta["track_id"]
+        entry = self.info.get(tid)
+        if entry is None:
+            entry = self.info[tid] = {
+                "name": meta.get("name"), "artist_name": meta.get("artist_name"),
+                "primary_artist_id": meta.get("artist_id"), "isrc": None, "tags": [], "corpus_only": True,
+            }
+        if tag not in entry["tags"]:
+            entry["tags"].append(tag)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(t for e in self.info.values() for t in e["tags"])
+        return {"total": len(self.info), **dict(sorted(c.items()))}
+
+
+def _safe(source: str, fn: Callable[[], None], sources: dict[str, str], warnings: list[str]) -> None:
+    """Run one candidate source; a refusal skips it with its reason (rate limits stop the run)."""
+    try:
+        fn()
+        sources.setdefault(source, "used")
+    except RateLimited:
+        raise
+    except SpotifyError as exc:
+        sources[source] = f"skipped: {exc.message}"
+        warnings.append(f"{source} skipped: {exc.message}")
+
+
+def gather_from_playlists(client, refs: Sequence[str], pool: CandidatePool) -> None:
+    from tastebot.spotify import parse_playlist_ref, playlist_item_track
+
+    for ref in refs:
+        pid = parse_playlist_ref(ref)
+        for page in client.playlist_items_pages(pid):
+            for item in page.get("items") or []:
+                pool.add_spotify(playlist_item_track(item), f"playlist:{pid}")
+
+
+def gather_search(client, likes: pd.DataFrame, pool: CandidatePool, opts, sources, warnings) -> None:
+    queries: list[tuple[str, str]] = []
+
+    def top_artist_queries() -> None:
+        artists = client.top_artists("medium_term")
+        for a in artists[: opts.max_artists]:
+            if a.get("name"):
+                queries.append((f'artist:"{a["name"]}"', "search:artist"))
+
+    _safe("top artists", top_artist_queries, sources, warnings)
+    genres = Counter()
+    for g in likes.get("genres", pd.Series(dtype=object)).fillna(""):
+        genres.update(x for x in str(g).split("|") if x)
+    for g, _ in genres.most_common(3):
+        queries.append((f'genre:"{g}"', "search:genre"))
+    years = pd.to_numeric(likes.get("release_year", pd.Series(dtype=float)), errors="coerce").dropna().astype(int)
+    for y, _ in Counter(years).most_common(3):
+        queries.append((f"year:{y}", "search:year"))
+
+    def run_queries() -> None:
+        for q, tag in queries:
+            for page in range(opts.search_pages):
+                answer = client.search(q, type="track", limit=SEARCH_PAGE, offset=page * SEARCH_PAGE)
+                items = ((answer or {}).get("tracks") or {}).get("items") or []
+                for t in items:
+                    pool.add_spotify(t, tag)
+                if len(items) < SEARCH_PAGE:
+                    break
+
+    _safe("search", run_queries, sources, warnings)
+
+
+def gather_albums(client, likes: pd.DataFrame, pool: CandidatePool, opts, sources, warnings) -> None:
+    liked = (
+        likes.assign(w=pd.to_numeric(likes.get("weight", 1.0), errors="coerce").fillna(1.0))
+        .groupby("primary_artist_id")["w"].sum().sort_values(ascending=False)
+    )
+    artists = [(a, "album:liked-artist") for a in liked.index[: opts.max_artists] if isinstance(a, str) and a]
+
+    def followed() -> None:
+        for a in client.followed_artists()[: opts.max_artists]:
+            if a.get("id"):
+                artists.append((a["id"], "album:followed-artist"))
+
+    _safe("followed artists", followed, sources, warnings)
+
+    def albums() -> None:
+        seen: set[str] = set()
+        for aid, tag in artists:
+            for alb in client.artist_albums(aid, max_items=opts.albums_per_artist):
+                if not alb.get("id") or alb["id"] in seen:
+                    continue
+                seen.add(alb["id"])
+                for t in client.album_tracks(alb["id"]):
+                    pool.add_spotify(t, tag, album=alb)
+
+    _safe("artist albums", albums, sources, warnings)
+
+
+def gather_corpus(store, scorer, known: Known, pool: CandidatePool, per_source: int) -> dict[str, int]:
+    """The corpus retrievers: the top `per_source` unknown corpus tracks by co-occurrence with the
+    likes, by factor nearness to the likes' profile, and by the artists the listener likes."""
+    found = {}
+    for kind, tag in CORPUS_RETRIEVERS:
+        ids = corpus_top(scorer, kind, per_source, known.track_ids)
+        _add_corpus_ids(store, pool, ids, tag)
+        found[tag] = len(ids)
+    return found
+
+
+def gather_taste(store, model, known: Known, pool: CandidatePool, per_source: int, batch: int = TASTE_BATCH) -> int:
+    """The taste model over every corpus track whose audio features are known, in batches: its top
+    `per_source` unknown tracks join the pool, whatever the corpus's co-occurrence says of them."""
+    tracks = store.corpus_tracks_frame(with_features=True)
+    tracks = tracks[~tracks["track_id"].isin(known.track_ids)].reset_index(drop=True)
+    if not len(tracks) or per_source <= 0:
+        return 0
+    scores = np.concatenate([np.asarray(model.predict(tracks.iloc[s : s + batch]), dtype=float)
+                             for s in range(0, len(tracks), batch)])
+    top = np.argsort(-scores, kind="stable")[:per_source]
+    for rec in tracks.iloc[top].to_dict("records"):
+        pool.add_corpus(rec, "taste")
+    return len(top)
+
+
+def _add_corpus_ids(store, pool: CandidatePool, ids: Sequence[str], tag: str) -> None:
+    new = [t for t in ids if t not in pool.info]
+    meta = store.corpus_tracks_frame(new, columns=["name", "artist_name", "artist_id"]) if new else pd.DataFrame()
+    by_id = {r["track_id"]: r for r in meta.to_dict("records")} if len(meta) else {}
+    for tid in ids:
+        pool.add_corpus(by_id.get(tid) or {"track_id": tid}, tag)
+
+
+def store_corpus_tracks(store, pool: CandidatePool) -> None:
+    """Write corpus-only candidates to the library as minimal track objects (id, name, artist,
+    album, duration), so the feature providers can fill them."""
+    objs = []
+    for tid, e in pool.info.items():
+        if not e.get("corpus_only"):
+            continue
+        obj: dict[str, Any] = {"id": tid, "type": "track", "name": e.get("name")}
+        if e.get("primary_artist_id"):
+            obj["artists"] = [{"id": e["primary_artist_id"], "name": e.get("artist_name")}]
+        objs.append(obj)
+    if objs:
+        store.upsert_tracks(objs)
+
+
+# -- the frame of candidates ---------------------------------------------------------------------------
+def candidate_frame(store, pool: CandidatePool) -> pd.DataFrame:
+    ids = list(pool.info)
+    frame = store.tracks_frame(ids) if ids else pd.DataFrame(columns=["track_id"])
+    have = set(frame["track_id"]) if len(frame) else set()
+    missing = [t for t in ids if t not in have]
+    if missing:
+        extra = pd.DataFrame({"track_id": missing})
+        frame = pd.concat([frame, extra], ignore_index=True) if len(frame) else extra
+    # Features and metadata a corpus import carried, where the providers gave none.
+    cf = store.corpus_tracks_frame(ids)
+    if len(cf):
+        cf = cf.set_index("track_id")
+        idx = frame["track_id"]
+        for col in AUDIO_FEATURES + ("duration_ms", "release_year", "popularity"):
+            fill = pd.to_numeric(idx.map(cf[col]), errors="coerce")
+            if col not in frame.columns:
+                frame[col] = np.nan
+            cur = pd.to_numeric(frame[col], errors="coerce")
+            was_empty = cur.isna() & fill.notna()
+            frame[col] = cur.where(cur.notna(), fill)
+            if col == AUDIO_FEATURES[0] and "feature_provider" in frame.columns:
+                frame.loc[was_empty.to_numpy(), "feature_provider"] = "corpus"
+    info = pool.info
+    frame["name"] = [
+        n if isinstance(n, str) and n else info[t].get("name")
+        for t, n in zip(frame["track_id"], frame["name"] if "name" in frame.columns else [None] * len(frame))
+    ]
+    frame["artist_name"] = [info[t].get("artist_name") for t in frame["track_id"]]
+    for col in ("primary_artist_id", "isrc", "artist_ids", "album_id"):
+        if col not in frame.columns:
+            frame[col] = None
+    frame["primary_artist_id"] = [
+        a if isinstance(a, str) and a else info[t].get("primary_artist_id")
+        for t, a in zip(frame["track_id"], frame["primary_artist_id"])
+    ]
+    frame["artist_ids"] = [
+        a if isinstance(a, str) and a else (p or "") for a, p in zip(frame["artist_ids"], frame["primary_artist_id"])
+    ]
+    frame["isrc"] = [i if isinstance(i, str) and i else info[t].get("isrc") for t, i in zip(frame["track_id"], frame["isrc"])]
+    frame["sources"] = [",".join(info[t]["tags"]) for t in frame["track_id"]]
+    return frame
+
+
