@@ -1,0 +1,104 @@
+"""The learned ranking (tastebot.ranking) and the collaborative scorer saved with a run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tastebot.models.collab import CorpusData, HybridScorer, corpus_top, load_scorer, save_scorer
+from tastebot.ranking import EVIDENCE, Ranker, balanced_weights, evidence_frame, no_collab_evidence
+
+
+def _evidence(rng, n: int, collab: bool) -> pd.DataFrame:
+    ev = pd.DataFrame({c: rng.random(n) for c in EVIDENCE})
+    if not collab:
+        for c in ("cooc", "factor", "artist_cooc", "artist_direct"):
+            ev[c] = np.nan
+        ev["shared"] = 0.0
+    return ev
+
+
+def _trained(seed: int = 0) -> tuple[Ranker, np.random.Generator]:
+    rng = np.random.default_rng(seed)
+    ev = pd.concat([_evidence(rng, 600, True), _evidence(rng, 400, False)], ignore_index=True)
+    # likes: co-occurrence where it is known, the taste model everywhere
+    logit = 3 * ev["mlp"] + 4 * ev["cooc"].fillna(0.3) - 3.5
+    y = (rng.random(len(ev)) < 1 / (1 + np.exp(-logit))).astype(int)
+    return Ranker.fit(ev, y, balanced_weights(y, np.full(len(y), "unheard")), seed=seed), rng
+
+
+def test_candidates_without_collaborative_evidence_follow_the_taste_model():
+    ranker, rng = _trained()
+    ev = pd.concat([_evidence(rng, 50, True), _evidence(rng, 50, False)], ignore_index=True)
+    scores = ranker.score(ev)
+    alone = no_collab_evidence(ev)
+    assert alone.sum() == 50
+    order = np.argsort(-scores[alone])
+    assert np.all(np.diff(ev["mlp"].to_numpy()[alone][order]) <= 0)  # the MLP's order exactly
+    # ...while among candidates with evidence co-occurrence counts: the learned part is used
+    with_ev = ~alone
+    corr = np.corrcoef(scores[with_ev], ev["cooc"].to_numpy()[with_ev])[0, 1]
+    assert corr > 0.3
+
+
+def test_more_evidence_never_lowers_a_candidate():
+    ranker, rng = _trained(1)
+    ev = _evidence(rng, 200, True)
+    base = ranker.score(ev)
+    for col in ("mlp", "cooc", "factor", "artist_direct", "content"):
+        more = ev.copy()
+        more[col] = np.minimum(more[col] + 0.2, 1.0)
+        assert np.all(ranker.score(more) >= base - 1e-6), col
+
+
+def test_ranker_saves_and_loads_the_same_scores(tmp_path):
+    ranker, rng = _trained(2)
+    ev = _evidence(rng, 100, True)
+    ranker.save(tmp_path)
+    again = Ranker.load(tmp_path)
+    assert np.array_equal(ranker.score(ev), again.score(ev))
+    assert Ranker.load(tmp_path / "nothing-here") is None
+
+
+def test_balanced_weights_give_likes_and_each_kind_of_non_like_their_share():
+    y = np.array([1, 1, 0, 0, 0, 0, 0, 0])
+    kind = np.array(["like", "like", "dislike", "unheard", "unheard", "unheard", "unheard", "unheard"])
+    w = balanced_weights(y, kind)
+    assert np.isclose(w[y == 1].sum(), w[y == 0].sum())
+    assert np.isclose(w[kind == "dislike"].sum(), w[kind == "unheard"].sum())
+
+
+def _world():
+    pairs = [(f"p{i}", f"t{(i * 7 + j) % 60}") for i in range(50) for j in range(8)]
+    corpus = CorpusData.from_pairs(pairs, {f"t{i}": f"artist {i % 9}" for i in range(60)})
+    likes = pd.DataFrame({"track_id": ["t1", "t2", "t3", "t8"], "label": 1,
+                          "artist_name": ["artist 1", "artist 2", "artist 3", "artist 8"],
+                          "danceability": [.5, .6, .7, .2], "energy": [.1, .2, .3, .4], "tempo": [100, 120, 90, 80]})
+    cands = pd.DataFrame({"track_id": [f"t{i}" for i in range(60)] + ["unknown"],
+                          "artist_name": [f"artist {i % 9}" for i in range(60)] + ["nobody"],
+                          "danceability": np.linspace(0, 1, 61), "energy": .3, "tempo": 100})
+    return corpus, likes, cands
+
+
+def test_a_saved_scorer_scores_and_explains_as_the_fitted_one(tmp_path):
+    corpus, likes, cands = _world()
+    scorer = HybridScorer.fit(corpus, likes)
+    save_scorer(scorer, tmp_path, {"likes": "abc"})
+    loaded, fingerprint = load_scorer(tmp_path)
+    assert fingerprint == {"likes": "abc"}
+    a, b = scorer.evidence(cands), loaded.evidence(cands)
+    assert np.allclose(a.fillna(-1).to_numpy(), b.fillna(-1).to_numpy())
+    assert scorer.explain(cands.iloc[:5]) == loaded.explain(cands.iloc[:5])
+    for kind in ("cooc", "factor", "artist"):
+        assert corpus_top(scorer, kind, 10, set()) == corpus_top(loaded, kind, 10, set())
+
+
+def test_evidence_knows_what_it_does_not_know():
+    corpus, likes, cands = _world()
+    ev = evidence_frame(HybridScorer.fit(corpus, likes).evidence(cands), None)
+    unknown = ev.iloc[-1]  # not in the corpus, an artist nobody likes
+    assert np.isnan(unknown["cooc"]) and np.isnan(unknown["factor"]) and unknown["artist_direct"] == 0.0
+    assert no_collab_evidence(ev)[-1] and not no_collab_evidence(ev)[1]
+    # the retrievers never return what the listener knows
+    known = {"t0", "t4", "t5"}
+    assert not set(corpus_top(HybridScorer.fit(corpus, likes), "cooc", 20, known)) & known
