@@ -102,6 +102,12 @@ def content_matrix(frame: pd.DataFrame) -> np.ndarray:
 def _kernel(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian-kernel similarity of each row of x to each row of ref, over the features both have
     (at least 3); and whether each row of x had enough features for any reference."""
+    d2, ok = _sq_dist(x, ref)
+    return np.exp(-d2 / (2.0 * KERNEL_WIDTH**2)), ok
+
+
+def _sq_dist(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean squared standardised distance over the features both rows have (inf below 3 shared)."""
     mc = (~np.isnan(x)).astype(np.float32)
     xf = np.nan_to_num(x).astype(np.float32)
     mr = (~np.isnan(ref)).astype(np.float32)
@@ -109,7 +115,7 @@ def _kernel(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     d2 = (xf * xf) @ mr.T + mc @ (rf * rf).T - 2.0 * (xf @ rf.T)
     cnt = mc @ mr.T
     d2 = np.where(cnt >= 3, np.maximum(d2, 0.0) / np.maximum(cnt, 1.0), np.inf)
-    return np.exp(-d2 / (2.0 * KERNEL_WIDTH**2)), np.any(cnt >= 3, axis=1)
+    return d2, np.any(cnt >= 3, axis=1)
 
 
 def _unit_rows(m: np.ndarray) -> np.ndarray:
@@ -534,9 +540,11 @@ class HybridScorer:
         D = self.dislikes_content
         for s in range(0, n, chunk):
             x = X[s : s + chunk]
-            sim, ok = _kernel(x, L)
+            d2, ok = _sq_dist(x, L)
             k = min(K_NEAREST, len(L))
-            val = (-np.partition(-sim, k - 1, axis=1)[:, :k]).mean(axis=1)
+            # The k nearest first, the kernel on those alone: exp of every pair was most of the time.
+            near = np.partition(d2, k - 1, axis=1)[:, :k]
+            val = np.exp(-near / (2.0 * KERNEL_WIDTH**2)).mean(axis=1)
             if CONTRAST and len(D) >= K_NEAREST:  # pragma: no cover - measured in benchmarks only
                 dsim, _ = _kernel(x, D)
                 kd = min(K_NEAREST, len(D))
@@ -545,6 +553,7 @@ class HybridScorer:
             val[~ok] = np.nan
             out[s : s + chunk] = val
             if want_nearest:
+                sim = np.exp(-d2 / (2.0 * KERNEL_WIDTH**2))
                 idx = np.argsort(-sim, axis=1)[:, :3]
                 for r, row in enumerate(idx):
                     nearest[s + r] = [int(j) for j in row if sim[r, j] > 0]
