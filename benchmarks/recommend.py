@@ -116,6 +116,7 @@ def run_case(songs, world, args) -> dict:
     k = knowledge(songs, world)
     cands = peer_candidates(songs, world, k)
     scores, settings = score_peers(k, world.kind, cands, world.seed, say=say)
+    future_rate = (sum(1 for t in k.items[cands] if t in world.future) / len(cands)) if world.kind == "persona" else None
     metrics, dropped = {}, {}
     for name, order in product["picks"].items():
         if world.kind == "persona":
@@ -131,6 +132,7 @@ def run_case(songs, world, args) -> dict:
     return {"case": world.name, "seed": world.seed, "kind": world.kind, "info": world.info,
             "likes": len(world.likes), "dislikes": len(world.dislikes),
             "future_likes": len(world.future), "test_songs": len(world.test_tracks), "peer_candidates": int(len(cands)),
+            "future_share_of_candidates": future_rate,
             "metrics": metrics, "dropped_test_songs": dropped, "peer_settings": settings, "product": product["facts"],
             "seconds": {"product": round(t1 - t0, 1), "peers": round(time.perf_counter() - t1, 1)}}
 
@@ -174,6 +176,14 @@ def report(results: dict) -> dict:
         for key in metrics:
             print(f"\n{key} per case (columns: " + ", ".join(f"{SHORT[m]} = {m}" for m in rows[0]["metrics"]) + ")")
             print(table(rows, key))
+        if kind == "personas":
+            print("\nfuture likes per case (share of the unheard tracks = random's expected precision; how many "
+                  "co-occur in a corpus playlist with a like; future-like playlists sharing a track with the likes):")
+            for r in rows:
+                i = r["info"]
+                print(f"  {r['case']} s{r['seed']}: {r['future_likes']} ({r['future_share_of_candidates']:.3f}); "
+                      f"{i['future_likes_cooccurring_with_a_like']} co-occur; {i['future_playlists_sharing_a_like']} "
+                      f"of {i['future_playlists']} playlists share a like; dislikes from {i['dislike_subgenre']}")
         if kind == "labels":
             print("\ntest songs the product left out (ranked last): " + "; ".join(
                 f"{r['case']} s{r['seed']}: " + ", ".join(f"{SHORT[v]} {n}" for v, n in r["dropped_test_songs"].items())

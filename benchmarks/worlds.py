@@ -217,13 +217,20 @@ def persona_world(songs: Songs, index: int, seed: int) -> World:
     future -= {t for t in future if _song_keys(songs, [t]) & keys}
     own = {p: (str(pl.loc[p, "name"]) if not _disliky(pl.loc[p, "name"]) else "Mine", songs.members[p]) for p in own_ids}
     own[dislike_pl] = ("Not for me", dislikes)
+    liked = set(likes)
+    shared = [p for p in rest if liked & set(songs.members[p])]
+    reach = {t for p in pl.index if p not in own and liked & set(songs.members[p]) for t in songs.members[p]}
     corpus = [p for p in pl.index if p not in own]
     cat = build_catalog(songs, own, likes, corpus, sorted(future), rng)
     return World(kind="persona", name=f"{'+'.join(subs)}", seed=seed, catalog=cat, likes=likes, dislikes=dislikes,
                  dislike_playlist=dislike_pl, own_playlists={p: v[1] for p, v in own.items()},
                  corpus_playlists=corpus, future=future,
                  info={"subgenres": subs, "own": len(own_ids), "future_playlists": len(rest),
-                       "dislike_subgenre": str(pl.loc[dislike_pl, "subgenre"])})
+                       "dislike_subgenre": str(pl.loc[dislike_pl, "subgenre"]),
+                       # how much a collaborative method can see: future-like playlists sharing a track
+                       # with the likes, and future likes in a corpus playlist that holds a like
+                       "future_playlists_sharing_a_like": len(shared),
+                       "future_likes_cooccurring_with_a_like": len(reach & future)})
 
 
 def _disliky(name) -> bool:
@@ -250,6 +257,18 @@ def _test_part(songs: Songs, ids: list[str], artists: set[str], cap: int, rng) -
     return out[:cap]
 
 
+def _one_per_song(songs: Songs, ids: list[str]) -> list[str]:
+    from tastebot.recommend import song_key
+
+    seen, out = set(), []
+    for t in ids:
+        key = song_key(songs.tracks.at[t, "track_name"], songs.tracks.at[t, "track_artist"]) or t
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
 def label_world(songs: Songs, index: int, seed: int, test_size: int = 400) -> World:
     rng = np.random.default_rng([seed, index, 22])
     pl = songs.playlists
@@ -274,6 +293,9 @@ def label_world(songs: Songs, index: int, seed: int, test_size: int = 400) -> Wo
     pos = _test_part(songs, like_pool, like_test_artists, test_size // 2, rng)
     neg = _test_part(songs, bad_pool, bad_test_artists - like_test_artists, test_size // 2, rng)
     test = [str(t) for t in rng.permutation(pos + neg)]
+    test = _one_per_song(songs, test)  # the same song twice (two ids) is one test song
+    pos = [t for t in pos if t in set(test)]
+    neg = [t for t in neg if t in set(test)]
     labels = {t: 1 for t in pos} | {t: 0 for t in neg}
     dislike_pl = "0BenchDislikes" + "".join(rng.choice(list("0123456789abcdefghij"), size=8))
     own = {p: (str(pl.loc[p, "name"]) if not _disliky(pl.loc[p, "name"]) else "Mine",
