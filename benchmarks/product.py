@@ -54,8 +54,12 @@ def _prepare(world, settings, home: Path, *, ensemble: int, epochs: int, seed: i
     trained = train.train_from_store(settings, epochs=epochs, seed=seed, ensemble=ensemble)
     timer["train"] = round(time.perf_counter() - t, 1)
     m = trained.metrics
+    with open_store(settings) as store:  # sampled negatives count as heard: recommend never returns them
+        weak = store.signal_track_ids(strength="weak")
+    target = world.future if world.kind == "persona" else set(world.test_tracks)
     return {"labels": harvest.get("labels", {}), "blend_weight": (m.get("blend") or {}).get("weight"),
-            "mlp_roc_auc": ((m.get("scores") or {}).get("mlp") or {}).get("roc_auc")}
+            "mlp_roc_auc": ((m.get("scores") or {}).get("mlp") or {}).get("roc_auc"),
+            "sampled_negatives_among_" + ("future_likes" if world.kind == "persona" else "test_songs"): len(weak & target)}
 
 
 def _test_playlist(client, world) -> str:
