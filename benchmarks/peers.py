@@ -21,7 +21,6 @@ from typing import Callable
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 FEATURES = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",

@@ -10,7 +10,6 @@ call `tastebot.recommend.recommend` once per blend setting from the same trained
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -18,10 +17,6 @@ from pathlib import Path
 from typing import Any
 
 BLENDS: dict[str, float | None] = {"tastebot": None, "tastebot --blend 0": 0.0, "tastebot --blend 1": 1.0}
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
 
 
 def _login(settings) -> None:
