@@ -207,7 +207,7 @@ def persona_world(songs: Songs, index: int, seed: int) -> World:
     taste = list(rng.permutation(taste))
     n_own = max(1, int(round(0.3 * len(taste))))
     own_ids, rest = taste[:n_own], taste[n_own:]
-    far = _far_playlists(songs, set(pl.loc[own_ids, "genre"]), rng)
+    far = _far_playlists(songs, set(pl.loc[taste, "genre"]), rng)
     dislike_pl = str(far[int(rng.integers(len(far)))])
     likes = list(dict.fromkeys(t for p in own_ids for t in songs.members[p]))
     dislikes = [t for t in songs.members[dislike_pl] if t not in set(likes)]
