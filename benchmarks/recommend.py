@@ -1,339 +1,256 @@
-"""Benchmark: do tastebot's recommendations find what a listener would also like?
+"""Benchmark of what ships: tastebot's own `recommend()` end to end, against peers, on real playlists.
 
-Personas from ../shared/data/tidytuesday_spotify_songs.csv (471 real playlists): a persona picks a few
-playlists of one genre; half of their tracks are its likes (and its "own playlists" in the corpus),
-the other half is held out as what the listener would also like. Every other playlist is the
-co-occurrence corpus. Every track of the file that the persona does not like is a candidate.
-Precision at 10, 30 and 100 = share of the top-K that the held-out half confirms.
+Worlds are built from `../shared/data/tidytuesday_spotify_songs.csv` (28,356 real tracks in 471 real
+genre playlists; read in place, never copied; the benchmark skips when it is absent) by
+benchmarks/worlds.py. For every case the product runs as a user runs it (benchmarks/product.py): the
+sandbox starts in-process with the world's catalogue (development app profile), tastebot logs in
+(token file in a temporary home), imports the other users' playlists as the corpus, harvests (the
+dislike playlist named), trains once (`train_from_store`, --ensemble/--epochs), and recommends three
+times from that home: the default (blend weight from training), `--blend 0` and `--blend 1`. Product
+defaults everywhere except n.
 
-tastebot = the product's code paths: `HybridScorer` (collab + artist + content kNN), the MLP through
-`tastebot.train.train_on_frame` when it exists (with sampled weak negatives, as the harvest does on a
-development app), and `tastebot.models.blend.blend` with w fitted by `fit_blend_weight` on a
-validation part of the likes. Peers on the same data: random, popularity, playlist co-occurrence kNN,
-implicit ALS, implicit BM25 item-kNN, and a random forest on features with sampled negatives.
+Protocols (issue 11, item 4):
+- personas: the listener owns 30 % of the playlists of one or two subgenres (also saved and top
+  tracks); the tracks of the other playlists of those subgenres are the hidden future likes; a
+  playlist of a subgenre of another genre is the own dislike playlist "Not for me". Recommend n=100;
+  precision at 10, 30, 100 against the future likes.
+- labels: likes from one or two subgenres, an own dislike playlist from another genre's subgenre or a
+  random mix of other genres, and a playlist of test songs (at most two per artist) by artists
+  that appear nowhere in the listener's library, created by the listener after training and ranked
+  with `RecommendOptions(from_playlists=(it,), n=its size)`. ROC-AUC of the returned order against
+  the labels; test songs the product leaves out (never-heard filter, max-per-artist) rank last and
+  are counted.
 
-Then the scoring time for 100,000 candidates and the peak memory (ru_maxrss) of the process.
+Peers (benchmarks/peers.py) see the same knowledge: random, popularity, co-occurrence item kNN,
+implicit ALS and BM25 (corpus + own playlists), random forest and HistGradientBoosting on features
+with sampled negatives, each tuned on a validation part of the listener's own data. Peers score
+every catalogue track the listener does not know (one id per song), or the test songs.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/recommend.py [--personas 12] [--no-mlp]
+Output: per-case tables, mean +- std per method (stdout), progress (stderr), every number in --json.
+
+    OPENBLAS_NUM_THREADS=1 TF_CPP_MIN_LOG_LEVEL=3 TF_ENABLE_ONEDNN_OPTS=0 \\
+        .venv/bin/python benchmarks/recommend.py --json bench-recommend.json
+    # smoke run: --quick (2 personas, 1 seed, 2 label cases, ensemble 1, 10 epochs)
+
+--personas and --label-cases are per seed: the default (4 personas, 3 label cases, 3 seeds) runs
+12 personas and 9 label cases.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import resource
 import sys
 import time
-import warnings
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import scipy.sparse as sp  # noqa: E402
 
-from tastebot.models.blend import blend, fit_blend_weight, fit_blend_weight_ap  # noqa: E402
-from tastebot.models.collab import CorpusData, HybridScorer  # noqa: E402
-from tastebot.recommend import shortlist_blend  # noqa: E402
+from worlds import DATA  # noqa: E402
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "tidytuesday_spotify_songs.csv"
 KS = (10, 30, 100)
-FEATURES = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-            "instrumentalness", "liveness", "valence", "tempo", "duration_ms", "release_year"]
+SHORT = {"tastebot": "tastebot", "tastebot --blend 0": "blend 0", "tastebot --blend 1": "blend 1",
+         "random": "random", "popularity": "popular", "co-occurrence kNN": "cooc kNN", "implicit ALS": "ALS",
+         "implicit BM25": "BM25", "random forest": "forest", "hist. gradient boosting": "HGB"}
 
 
-def load() -> tuple[pd.DataFrame, pd.DataFrame]:
-    raw = pd.read_csv(DATA)
-    raw["release_year"] = pd.to_numeric(raw["track_album_release_date"].astype(str).str[:4], errors="coerce")
-    pairs = raw[["playlist_id", "track_id", "playlist_genre"]].drop_duplicates(["playlist_id", "track_id"])
-    tracks = raw.drop_duplicates("track_id").set_index("track_id")
-    tracks = tracks.assign(
-        name=tracks["track_name"], artist_name=tracks["track_artist"],
-        primary_artist_id=tracks["track_artist"].astype(str), artist_ids=tracks["track_artist"].astype(str),
-        album_id=tracks["track_album_id"], isrc=None, explicit=np.nan, popularity=np.nan,
-        track_number=np.nan, album_type=None, time_signature=np.nan, feature_provider="import", genres="",
-    )
-    return pairs, tracks
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
-def make_personas(pairs: pd.DataFrame, n: int, seed: int) -> list[dict]:
-    rng = np.random.default_rng(seed)
-    sizes = pairs.groupby("playlist_id").size()
-    genre_of = pairs.drop_duplicates("playlist_id").set_index("playlist_id")["playlist_genre"]
-    ok = sizes[(sizes >= 30)].index
-    genres = sorted(genre_of[ok].unique())
-    out = []
-    for i in range(n):
-        g = genres[i % len(genres)]
-        pool = [p for p in ok if genre_of[p] == g]
-        chosen = list(rng.choice(pool, size=min(3, len(pool)), replace=False))
-        tracks = pairs[pairs["playlist_id"].isin(chosen)]
-        own: dict[str, list[str]] = {}
-        likes, held = set(), set()
-        for p, grp in tracks.groupby("playlist_id"):
-            ids = grp["track_id"].to_numpy()
-            mask = rng.random(len(ids)) < 0.5
-            own[p] = list(ids[mask])
-            likes |= set(ids[mask])
-        held = set(tracks["track_id"]) - likes
-        # a third of the other playlists stay outside the corpus: their tracks are candidates the corpus
-        # never saw, as most search and album candidates are in the product (otherwise "unknown to the
-        # corpus" would single out the held-out tracks)
-        others = [p for p in sizes.index if p not in chosen]
-        unseen = set(rng.choice(others, size=len(others) // 3, replace=False))
-        out.append({"name": f"{g}-{i}", "playlists": chosen, "likes": sorted(likes), "held": held, "own": own,
-                    "unseen": unseen})
+# -- metrics -------------------------------------------------------------------------------------------
+def precisions(order: list[str], future: set[str]) -> dict[str, float]:
+    return {f"P@{k}": sum(1 for t in order[:k] if t in future) / k for k in KS}
+
+
+def order_auc(order: list[str], labels: dict[str, int]) -> tuple[float, int]:
+    """ROC-AUC of a ranked list (rank -> score) against labels; labelled tracks missing from the
+    list rank last (tied). Returns (auc, how many were missing)."""
+    from sklearn.metrics import roc_auc_score
+
+    pos = {t: len(order) - i for i, t in enumerate(order)}
+    ids = list(labels)
+    scores = [pos.get(t, -1) for t in ids]
+    return float(roc_auc_score([labels[t] for t in ids], scores)), sum(1 for t in ids if t not in pos)
+
+
+def top_ids(items: np.ndarray, cands: np.ndarray, scores: np.ndarray, k: int = max(KS)) -> list[str]:
+    return [str(t) for t in items[cands[np.argsort(-scores, kind="stable")[:k]]]]
+
+
+# -- one case ------------------------------------------------------------------------------------------
+def peer_candidates(songs, world, k) -> np.ndarray:
+    """Every catalogue track the listener does not know, one id per song (as never-heard does)."""
+    from tastebot.recommend import song_key
+
+    if world.kind == "labels":
+        return np.array([k.index[t] for t in world.test_tracks])
+    known = set(world.likes) | set(world.dislikes)
+    t = songs.tracks
+    keys = [song_key(n, a) for n, a in zip(t["track_name"], t["track_artist"])]
+    known_keys = {key for tid, key in zip(t.index, keys) if tid in known}
+    seen, out = set(), []
+    for i, (tid, key) in enumerate(zip(t.index, keys)):
+        if tid in known or key in known_keys or (key is not None and key in seen):
+            continue
+        seen.add(key)
+        out.append(i)
+    return np.array(out)
+
+
+def run_case(songs, world, args) -> dict:
+    from peers import knowledge, score_peers
+    from product import run_product
+
+    t0 = time.perf_counter()
+    product = run_product(world, ensemble=args.ensemble, epochs=args.epochs, seed=world.seed)
+    t1 = time.perf_counter()
+    k = knowledge(songs, world)
+    cands = peer_candidates(songs, world, k)
+    scores, settings = score_peers(k, world.kind, cands, world.seed, say=say)
+    future_rate = (sum(1 for t in k.items[cands] if t in world.future) / len(cands)) if world.kind == "persona" else None
+    metrics, dropped = {}, {}
+    for name, order in product["picks"].items():
+        if world.kind == "persona":
+            metrics[name] = precisions(order, world.future)
+        else:
+            auc, dropped[name] = order_auc(order, world.test_labels)
+            metrics[name] = {"ROC-AUC": auc}
+    for name, s in scores.items():
+        if world.kind == "persona":
+            metrics[name] = precisions(top_ids(k.items, cands, s), world.future)
+        else:
+            metrics[name] = {"ROC-AUC": order_auc(top_ids(k.items, cands, s, len(cands)), world.test_labels)[0]}
+    return {"case": world.name, "seed": world.seed, "kind": world.kind, "info": world.info,
+            "likes": len(world.likes), "dislikes": len(world.dislikes),
+            "future_likes": len(world.future), "test_songs": len(world.test_tracks), "peer_candidates": int(len(cands)),
+            "future_share_of_candidates": future_rate,
+            "metrics": metrics, "dropped_test_songs": dropped, "peer_settings": settings, "product": product["facts"],
+            "seconds": {"product": round(t1 - t0, 1), "peers": round(time.perf_counter() - t1, 1)}}
+
+
+# -- report --------------------------------------------------------------------------------------------
+def table(rows: list[dict], metric: str) -> str:
+    methods = list(rows[0]["metrics"])
+    head = f"{'case':<42}{'seed':>5}" + "".join(f"{SHORT.get(m, m)[:9]:>10}" for m in methods)
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r['case'][:41]:<42}{r['seed']:>5}" + "".join(f"{r['metrics'][m][metric]:>10.3f}" for m in methods))
+    return "\n".join(lines)
+
+
+def summary(rows: list[dict], metrics: list[str]) -> dict[str, dict[str, list[float]]]:
+    out: dict[str, dict[str, list[float]]] = {}
+    for m in rows[0]["metrics"]:
+        out[m] = {}
+        for key in metrics:
+            vals = [r["metrics"][m][key] for r in rows]
+            out[m][key] = [float(np.mean(vals)), float(np.std(vals)), len(vals)]
     return out
 
 
-def corpus_for(pairs: pd.DataFrame, tracks: pd.DataFrame, persona: dict) -> CorpusData:
-    other = pairs[~pairs["playlist_id"].isin(persona["playlists"]) & ~pairs["playlist_id"].isin(persona["unseen"])]
-    pl_pairs = list(zip(other["playlist_id"], other["track_id"]))
-    pl_pairs += [(f"own:{p}", t) for p, items in persona["own"].items() for t in items]
-    artists = tracks["artist_name"].to_dict()
-    return CorpusData.from_pairs(pl_pairs, artists)
+def summary_table(summ: dict, metrics: list[str]) -> str:
+    head = f"{'method':<26}" + "".join(f"{k + ' mean +- std':>22}" for k in metrics)
+    lines = [head, "-" * len(head)]
+    for m, by in summ.items():
+        lines.append(f"{m:<26}" + "".join(f"{by[k][0]:>14.3f} +- {by[k][1]:.3f}" for k in metrics))
+    return "\n".join(lines)
 
 
-def precision(order_ids: np.ndarray, held: set) -> dict[int, float]:
-    return {k: float(np.mean([t in held for t in order_ids[:k]])) for k in KS}
+def report(results: dict) -> dict:
+    out = {}
+    for kind, metrics, title in (("personas", [f"P@{k}" for k in KS], "Personas by subgenre"),
+                                 ("labels", ["ROC-AUC"], "Labels: test songs by new artists")):
+        rows = results.get(kind) or []
+        if not rows:
+            continue
+        print(f"\n== {title}: {len(rows)} cases ==")
+        for key in metrics:
+            print(f"\n{key} per case (columns: " + ", ".join(f"{SHORT[m]} = {m}" for m in rows[0]["metrics"]) + ")")
+            print(table(rows, key))
+        if kind == "personas":
+            print("\nfuture likes per case (share of the unheard tracks = random's expected precision; how many "
+                  "co-occur in a corpus playlist with a like; future-like playlists sharing a track with the likes):")
+            for r in rows:
+                i = r["info"]
+                print(f"  {r['case']} s{r['seed']}: {r['future_likes']} ({r['future_share_of_candidates']:.3f}); "
+                      f"{i['future_likes_cooccurring_with_a_like']} co-occur; {i['future_playlists_sharing_a_like']} "
+                      f"of {i['future_playlists']} playlists share a like; dislikes from {i['dislike_subgenre']}")
+        if kind == "labels":
+            print("\ntest songs the product left out (ranked last): " + "; ".join(
+                f"{r['case']} s{r['seed']}: " + ", ".join(f"{SHORT[v]} {n}" for v, n in r["dropped_test_songs"].items())
+                for r in rows))
+        summ = summary(rows, metrics)
+        out[kind] = summ
+        print(f"\n{title}: mean +- std over {len(rows)} cases")
+        print(summary_table(summ, metrics))
+    return out
 
 
-def top_ids(scores: np.ndarray, ids: np.ndarray, k: int = max(KS)) -> np.ndarray:
-    order = np.lexsort((np.arange(len(scores)), -np.nan_to_num(scores, nan=-1e9)))
-    return ids[order[:k]]
-
-
-def sampled_negatives(rng, candidates: np.ndarray, n: int) -> np.ndarray:
-    return rng.choice(candidates, size=min(n, len(candidates)), replace=False)
-
-
-def train_on_frame_or_none():
-    try:
-        from tastebot.train import train_on_frame  # noqa: F401
-    except ImportError:
-        return None
-    return train_on_frame
-
-
-# --------------------------------------------------------------------------------------------- peers
-def peer_cooc(corpus: CorpusData, like_ids, cand_ids):
-    X = corpus.matrix.tocsc().astype(np.float32)
-    col = {t: i for i, t in enumerate(corpus.track_ids)}
-    pop = np.asarray(X.sum(axis=0)).ravel()
-    lk = [col[t] for t in like_ids if t in col]
-    v = np.zeros(X.shape[1], dtype=np.float32)
-    v[lk] = 1.0 / np.sqrt(np.maximum(pop[lk], 1))
-    s = (X.T @ (X @ v)) / np.sqrt(np.maximum(pop, 1))
-    return np.array([s[col[t]] if t in col else 0.0 for t in cand_ids])
-
-
-def peer_implicit(kind: str, corpus: CorpusData, like_ids, cand_ids, seed: int):
-    from implicit.als import AlternatingLeastSquares
-    from implicit.nearest_neighbours import BM25Recommender
-
-    X = corpus.matrix.tocsr().astype(np.float32)
-    col = {t: i for i, t in enumerate(corpus.track_ids)}
-    if kind == "als":
-        model = AlternatingLeastSquares(factors=64, regularization=0.05, iterations=15, random_state=seed)
-        model.fit((X * 20.0).tocsr(), show_progress=False)
-    else:
-        model = BM25Recommender(K=100)
-        model.fit(X, show_progress=False)
-    user = np.zeros(X.shape[1], dtype=np.float32)
-    user[[col[t] for t in like_ids if t in col]] = 1.0
-    user_items = sp.csr_matrix(user)
-    ids, scores = model.recommend(0, user_items, N=min(2000, X.shape[1] - 1), filter_already_liked_items=True,
-                                  recalculate_user=True)
-    s = np.zeros(X.shape[1])
-    s[ids] = scores - (scores.min() - 1.0 if len(scores) else 0.0)
-    return np.array([s[col[t]] if t in col else 0.0 for t in cand_ids])
-
-
-def peer_forest(train_frame: pd.DataFrame, cand: pd.DataFrame, seed: int):
-    from sklearn.ensemble import RandomForestClassifier
-
-    Xtr = train_frame[FEATURES].to_numpy(dtype=float)
-    med = np.nanmedian(Xtr, axis=0)
-    fill = lambda a: np.where(np.isnan(a), med, a)  # noqa: E731
-    rf = RandomForestClassifier(n_estimators=300, min_samples_leaf=2, random_state=seed, n_jobs=1,
-                                class_weight="balanced")
-    rf.fit(fill(Xtr), train_frame["label"].to_numpy())
-    return rf.predict_proba(fill(cand[FEATURES].to_numpy(dtype=float)))[:, 1]
-
-
-# --------------------------------------------------------------------------------------------- tastebot
-def tastebot_scores(corpus, tracks, persona, cand, rng, seed, train_fn, epochs, ensemble, neg_ratio=3):
-    """Scores of the product pipeline: (variants {name: scores}, labelled frame, {variant: w})."""
-    likes = tracks.loc[persona["likes"]].reset_index()
-    likes = likes.assign(label=1, strength="explicit", weight=1.0, sources="playlist", last_signal_at="")
-    pool = np.setdiff1d(tracks.index.to_numpy(), likes["track_id"].to_numpy())
-    neg_ids = sampled_negatives(rng, pool, neg_ratio * len(likes))
-    negs = tracks.loc[neg_ids].reset_index().assign(label=0, strength="weak", weight=0.3, sources="sampled",
-                                                    last_signal_at="")
-    frame = pd.concat([likes, negs], ignore_index=True)
-    scorer = HybridScorer.fit(corpus, frame)
-    hybrid = scorer.score(cand)
-    out = {"tastebot hybrid only (w=0)": hybrid}
-    weights = {"tastebot hybrid only (w=0)": 0.0}
-    if train_fn is None:
-        return out, frame, weights
-    # The product's path: train_on_frame fits the MLP and, on its validation part (a stratified random
-    # fifth of the non-test rows, judged by average precision), the blend weight against a HybridScorer
-    # fitted without the user's own playlists (at recommend time no candidate is in them, so
-    # validation must not be either).
-    no_own = _without_own(corpus)
-    res = train_fn(frame, epochs=epochs, seed=seed, ensemble=ensemble,
-                   hybrid_fit=lambda prof: HybridScorer.fit(no_own, prof))
-    model = getattr(res, "model", res)
-    mlp = np.asarray(model.predict(cand), dtype=float)
-    w_train = float(getattr(model, "blend_weight", 0.5))
-    out["tastebot (w from train)"] = shortlist_blend(mlp, hybrid, w_train, max(KS))
-    weights["tastebot (w from train)"] = w_train
-    out["tastebot (w from train, blend over all)"] = blend(mlp, hybrid, w_train)
-    weights["tastebot (w from train, blend over all)"] = w_train
-    # A validation that looks like recommending: a fifth of the likes held out at random (their
-    # artists may be liked too, as candidates' artists are) against fresh unknown tracks.
-    val = rng.random(len(likes)) < 0.2
-    fresh = sampled_negatives(rng, np.setdiff1d(pool, neg_ids), neg_ratio * int(val.sum()))
-    val_frame = pd.concat([likes[val], tracks.loc[fresh].reset_index().assign(label=0)], ignore_index=True)
-    val_scorer = HybridScorer.fit(no_own, likes[~val])
-    w_retr, _ = fit_blend_weight(val_frame["label"].to_numpy(), model.predict(val_frame), val_scorer.score(val_frame))
-    out["tastebot (w on recommend-like validation)"] = shortlist_blend(mlp, hybrid, w_retr, max(KS))
-    weights["tastebot (w on recommend-like validation)"] = w_retr
-    # The same validation judged like a recommendation list: many unknown tracks per held-out like,
-    # and w chosen by average precision (the top of the list), not by ROC-AUC (the whole order).
-    fresh20 = sampled_negatives(rng, np.setdiff1d(pool, np.concatenate([neg_ids, fresh])), 20 * int(val.sum()))
-    val20 = pd.concat([likes[val], tracks.loc[fresh20].reset_index().assign(label=0)], ignore_index=True)
-    w_ap, _ = fit_blend_weight_ap(val20["label"].to_numpy(), model.predict(val20), val_scorer.score(val20))
-    out["tastebot (w by avg precision, recommend-like val.)"] = shortlist_blend(mlp, hybrid, w_ap, max(KS))
-    weights["tastebot (w by avg precision, recommend-like val.)"] = w_ap
-    out["MLP alone (w=1)"] = mlp
-    weights["MLP alone (w=1)"] = 1.0
-    return out, frame, weights
-
-
-def _without_own(corpus: CorpusData) -> CorpusData:
-    keep = np.array([not str(p).startswith("own:") for p in corpus.playlist_ids])
-    return CorpusData(corpus.matrix[keep], corpus.track_ids, [p for p, k in zip(corpus.playlist_ids, keep) if k],
-                      corpus.track_artists)
-
-
-def run(n_personas: int, seed: int, use_mlp: bool, epochs: int, ensemble: int) -> dict:
-    pairs, tracks = load()
-    personas = make_personas(pairs, n_personas, seed)
-    train_fn = train_on_frame_or_none() if use_mlp else None
-    all_ids = tracks.index.to_numpy()
-    results: dict[str, list[dict[int, float]]] = {}
-    weights: dict[str, list[float]] = {}
-    for pi, persona in enumerate(personas):
-        rng = np.random.default_rng(seed + pi)
-        corpus = corpus_for(pairs, tracks, persona)
-        cand_ids = np.setdiff1d(all_ids, persona["likes"])
-        cand = tracks.loc[cand_ids].reset_index()
-        t0 = time.perf_counter()
-        variants, frame, ws = tastebot_scores(corpus, tracks, persona, cand, rng, seed, train_fn, epochs, ensemble)
-        for k, v in ws.items():
-            weights.setdefault(k, []).append(v)
-        scores = {
-            **variants,
-            "random": rng.random(len(cand)),
-            "popularity": cand["track_popularity"].to_numpy(dtype=float),
-            "co-occurrence kNN": peer_cooc(corpus, persona["likes"], cand_ids),
-            "implicit ALS": peer_implicit("als", corpus, persona["likes"], cand_ids, seed),
-            "implicit BM25": peer_implicit("bm25", corpus, persona["likes"], cand_ids, seed),
-            "random forest": peer_forest(frame, cand, seed),
-        }
-        for name, s in scores.items():
-            results.setdefault(name, []).append(precision(top_ids(s, cand_ids), persona["held"]))
-        main = TASTEBOT if TASTEBOT in results else "tastebot hybrid only (w=0)"
-        print(f"  persona {persona['name']:<10} likes {len(persona['likes']):>4} held {len(persona['held']):>4} "
-              + " ".join(f"{k.split('(')[-1].rstrip(')')}={v:.2f}" for k, v in ws.items())
-              + f"  {main} P@30 {results[main][-1][30]:.3f}"
-              f"  best peer P@30 {max(results[p][-1][30] for p in PEERS):.3f}  ({time.perf_counter() - t0:.0f}s)",
-              file=sys.stderr, flush=True)
-    return {"personas": personas, "results": results, "weights": weights}
-
-
-TASTEBOT = "tastebot (w from train)"
-PEERS = ("random", "popularity", "co-occurrence kNN", "implicit ALS", "implicit BM25", "random forest")
-
-
-def scoring_time(use_mlp: bool, epochs: int, ensemble: int, n: int = 100_000) -> dict:
-    pairs, tracks = load()
-    persona = make_personas(pairs, 1, 1)[0]
-    corpus = corpus_for(pairs, tracks, persona)
-    rng = np.random.default_rng(0)
-    base = tracks.reset_index().sample(n, replace=True, random_state=0).reset_index(drop=True)
-    # half of them unknown to the corpus (fresh ids), with jittered features
-    fresh = rng.random(n) < 0.5
-    base.loc[fresh, "track_id"] = [f"x{i:021d}" for i in range(int(fresh.sum()))]
-    for f in ("danceability", "energy", "valence"):
-        base[f] = np.clip(base[f] + rng.normal(0, 0.05, n), 0, 1)
-    likes = tracks.loc[persona["likes"]].reset_index().assign(label=1, weight=1.0)
-    negs = tracks.sample(3 * len(likes), random_state=1).reset_index().assign(label=0, weight=0.3, strength="weak")
-    labelled = pd.concat([likes.assign(strength="explicit"), negs], ignore_index=True)
-    scorer = HybridScorer.fit(corpus, labelled)
-    train_fn = train_on_frame_or_none() if use_mlp else None
-    model = None
-    if train_fn is not None:
-        res = train_fn(labelled, epochs=epochs, seed=0, ensemble=ensemble)
-        model = getattr(res, "model", res)
-    t0 = time.perf_counter()
-    hybrid = scorer.score(base)
-    t_h = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    mlp = model.predict(base) if model is not None else None
-    t_m = time.perf_counter() - t1
-    final = shortlist_blend(mlp, hybrid, 0.5, 30)
-    total = time.perf_counter() - t0
-    assert len(final) == n
-    return {"hybrid_s": t_h, "mlp_s": t_m if model is not None else None, "total_s": total}
-
-
-def main() -> None:
-    warnings.filterwarnings("ignore")
+# -- main ----------------------------------------------------------------------------------------------
+def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--personas", type=int, default=12)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--personas", type=int, default=4, help="personas per seed (default 4)")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 (default 3)")
+    ap.add_argument("--label-cases", type=int, default=3, help="label cases per seed (default 3)")
+    ap.add_argument("--ensemble", type=int, default=3, help="networks per model (default 3, the product's)")
     ap.add_argument("--epochs", type=int, default=30)
-    ap.add_argument("--ensemble", type=int, default=1, help="networks per model (the product trains 3; 1 keeps the run short)")
-    ap.add_argument("--no-mlp", action="store_true", help="hybrid only (skip the MLP even when train exists)")
-    args = ap.parse_args()
+    ap.add_argument("--protocol", choices=("personas", "labels", "both"), default="both")
+    ap.add_argument("--quick", action="store_true", help="2 personas, 1 seed, 2 label cases, ensemble 1, 10 epochs")
+    ap.add_argument("--json", type=Path, default=None, help="write every number here (rewritten after each case)")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.personas, args.seeds, args.label_cases, args.ensemble, args.epochs = 2, 1, 2, 1, 10
+    return args
+
+
+def main(argv=None) -> int:
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    args = parse_args(argv)
     if not DATA.is_file():
-        sys.exit(f"skipped: {DATA} is absent (it is developer material beside the checkout)")
-    use_mlp = not args.no_mlp
-    if use_mlp and train_on_frame_or_none() is None:
-        print("note: tastebot.train.train_on_frame is not available: tastebot = the hybrid score alone", file=sys.stderr)
-    t0 = time.perf_counter()
-    out = run(args.personas, args.seed, use_mlp, args.epochs, args.ensemble)
-    res = out["results"]
-    print(f"\nPrecision of the top-K confirmed by held-out tracks, mean over {args.personas} personas "
-          f"({time.perf_counter() - t0:.0f} s)")
-    print(f"{'recommender':<44}" + "".join(f"{'P@' + str(k):>9}" for k in KS) + f"{'worst ratio@30':>16}")
-    best_per_persona = [max(res[p][i][30] for p in PEERS) for i in range(len(out["personas"]))]
-    for name, rows in res.items():
-        means = [np.mean([r[k] for r in rows]) for k in KS]
-        ratio = min((r[30] / b if b > 0 else 1.0) for r, b in zip(rows, best_per_persona))
-        print(f"{name:<44}" + "".join(f"{m:>9.3f}" for m in means) + f"{ratio:>16.2f}")
-    print()
-    for name in [n for n in res if n.startswith("tastebot")]:
-        tb = {k: np.mean([r[k] for r in res[name]]) for k in KS}
-        beats = all(tb[k] > np.mean([r[k] for r in res[p]]) for p in PEERS for k in KS)
-        worst = min((r[30] / b if b > 0 else 1.0) for r, b in zip(res[name], best_per_persona))
-        ws = out["weights"].get(name, [])
-        print(f"bar for {name}: beats every peer on average at 10/30/100: {'yes' if beats else 'NO'}; worst persona "
-              f"P@30 / best peer P@30 = {worst:.2f}" + (f"; w per persona: {', '.join(f'{w:.2f}' for w in ws)}" if ws else ""))
-    st = scoring_time(use_mlp, args.epochs, args.ensemble)
-    print(f"scoring 100,000 candidates: hybrid {st['hybrid_s']:.2f} s"
-          + (f", MLP {st['mlp_s']:.2f} s" if st["mlp_s"] is not None else "")
-          + f", total {st['total_s']:.2f} s (target < 2 s)")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory (max RSS): {peak:.0f} MB (target < 1536 MB)")
+        print(f"skipped: {DATA} is absent (developer material beside the checkout, not part of the project)")
+        return 0
+    from worlds import label_world, load_songs, persona_world
+
+    started = time.perf_counter()
+    songs = load_songs()
+    plan = []
+    if args.protocol in ("personas", "both"):
+        plan += [("personas", persona_world, i, s) for s in range(args.seeds) for i in range(args.personas)]
+    if args.protocol in ("labels", "both"):
+        plan += [("labels", label_world, i, s) for s in range(args.seeds) for i in range(args.label_cases)]
+    results: dict = {"command": " ".join(sys.argv), "args": {k: str(v) for k, v in vars(args).items()},
+                     "personas": [], "labels": []}
+    for n, (kind, build, i, seed) in enumerate(plan, start=1):
+        world = build(songs, i, seed)
+        say(f"[{n}/{len(plan)}] {kind} {world.name} (seed {seed}): {len(world.likes)} likes, "
+            f"{len(world.dislikes)} dislikes, {len(world.future) or len(world.test_tracks)} "
+            f"{'future likes' if kind == 'personas' else 'test songs'}")
+        row = run_case(songs, world, args)
+        results[kind].append(row)
+        key = "P@30" if kind == "personas" else "ROC-AUC"
+        say(f"  {key}: " + ", ".join(f"{SHORT[m]} {v[key]:.3f}" for m, v in row["metrics"].items())
+            + f"  ({row['seconds']['product']:.0f} s product, {row['seconds']['peers']:.0f} s peers)")
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1, default=str))
+    results["summary"] = report(results)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    print(f"\n{len(plan)} cases in {results['seconds']:.0f} s (ensemble {args.ensemble}, {args.epochs} epochs)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+        print(f"every number: {args.json}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
