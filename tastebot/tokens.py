@@ -168,8 +168,15 @@ class TokenStore(CacheHandler):
         try:
             self.path.unlink()
             return True
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return False
+        except OSError as exc:
+            from tastebot.errors import StoreError
+
+            raise StoreError(
+                f"Cannot remove the token file {self.path}: {exc.strerror}. The token is still there.",
+                hint=f"Make {self.path.parent} writable and run the command again, or delete the file yourself.",
+            ) from None
 
     # -- the keyring -------------------------------------------------------------------------
     def _keyring(self, fn_name: str, *args: Any) -> Any:
