@@ -76,3 +76,26 @@ def test_logout_on_a_read_only_home_says_the_token_is_still_there(sandbox, home,
     assert "token is still there" in result.text, result
     assert "unexpected" not in result.text
     assert token_file.exists()
+
+
+# -- 4. a malformed playlist id is bad input; a well-formed unknown one stays a warning --------------
+
+@pytest.mark.parametrize("option", ["--dislike-playlist", "--like-playlist"])
+@pytest.mark.parametrize("ref", ["spotify:playlist:short", "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5",
+                                 "37i9dQZF1DXcBWIGoYBM5Mx"])
+def test_malformed_playlist_id_is_bad_input(logged_in, option, ref):
+    logged_in.reset_stats()
+    result = run("harvest", "--sampled-negatives", "never", option, ref)
+    assert result.code == 2, result
+    no_traceback(result)
+    assert "Not a Spotify playlist" in result.text, result
+    assert logged_in.stats()["total"] == 0  # refused before any request
+
+
+def test_well_formed_unknown_playlist_is_a_warning(logged_in):
+    unknown = "0000000000000000000000"
+    result = run("harvest", "--sampled-negatives", "never", "--dislike-playlist", f"spotify:playlist:{unknown}",
+                 "--json")
+    assert result.code == 0, result
+    sources = json.loads(result.out)["sources"]
+    assert any(unknown in s["name"] + s["detail"] and s["status"] == "skipped" for s in sources), sources
