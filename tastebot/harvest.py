@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from tastebot.errors import InputError, SpotifyError, TastebotError
+from tastebot.wording import plural
 from tastebot.spotify import (
     EndpointUnavailable,
     PlaylistNotFound,
@@ -268,7 +269,13 @@ class Harvester:
         malformed = getattr(self.store, "malformed_skipped", 0)
         if malformed:
             s.library["malformed_skipped"] = malformed
-            self.reporter.notice(f"Skipped {malformed} track(s) whose data from Spotify was malformed (wrong field types).")
+            self.reporter.notice(f"Skipped {plural(malformed, 'track')} whose data from Spotify was malformed "
+                                 "(wrong field types).")
+        implausible = getattr(self.store, "implausible_skipped", 0)
+        if implausible:
+            s.library["implausible_durations_skipped"] = implausible
+            self.reporter.notice(f"Skipped {plural(implausible, 'duration')} from Spotify outside 1 ms to 6 hours; "
+                                 "those tracks are kept without a duration.")
         s.feature_providers = getattr(self, "_feature_report", {})
         s.requests = self.client.request_count
         rb = self.reccobeats if self.reccobeats is not None else getattr(self, "_chain_reccobeats", None)
