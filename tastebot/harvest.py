@@ -21,6 +21,7 @@ import math
 import random
 import re
 import string
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -86,10 +87,12 @@ class HarvestOptions:
     like_playlists: tuple[str, ...] = ()
     dislike_playlists: tuple[str, ...] = ()
     sampled_negatives: str = "auto"
+    seed: int = 0                   # the draw of sampled negatives: same library + same seed = same sample
 
     def as_dict(self) -> dict[str, Any]:
         return {"full": self.full, "like_playlists": list(self.like_playlists),
-                "dislike_playlists": list(self.dislike_playlists), "sampled_negatives": self.sampled_negatives}
+                "dislike_playlists": list(self.dislike_playlists), "sampled_negatives": self.sampled_negatives,
+                "seed": self.seed}
 
 
 @dataclass
@@ -185,7 +188,9 @@ class Harvester:
         # Parse every playlist reference before the first request: bad input stops at once.
         self.like_ids = parse_playlist_refs(self.options.like_playlists)
         self.dislike_ids = parse_playlist_refs(self.options.dislike_playlists)
-        self.rng = random.Random(rng_seed)
+        if rng_seed is not None:  # the older spelling of options.seed
+            self.options = dataclasses.replace(self.options, seed=rng_seed)
+        self.rng = random.Random(self.options.seed)
         self.results: list[SourceResult] = []
         self.user_id = ""
         self.app_kind = ""
@@ -640,18 +645,35 @@ class Harvester:
                              "(tried again when your likes grow, or with --full)")
             return
         self.reporter.start("sampled_negatives", "Sampled negatives", want)
-        excluded = _Exclusions(self.store)
-        got_far = self._sample_search(result, int(round(want * FAR_SHARE)), excluded, far=True)
-        remaining = want - got_far
-        got_corpus = self._sample_corpus(result, int(round(remaining * CORPUS_SHARE)), excluded)
-        got_random = self._sample_search(result, want - got_far - got_corpus, excluded, far=False)
-        total = got_far + got_corpus + got_random
-        self.store.set_state("sampled.last", json.dumps({"target": target, "short": total < want}))
-        result.new = total
-        result.detail = (f"{total} new weak negatives ({got_random} random by search, {got_corpus} from the corpus, "
-                         f"{got_far} far from your likes); {len(have) + total} in all")
+        # The draw is seeded and replayed from its start every time: earlier samples are drawn again
+        # (not excluded, not written twice), so the same library and seed give the same sample, and
+        # a run interrupted half-way and resumed ends where an uninterrupted one does.
+        seed = self.options.seed
+        draw = _Draw(have, target)
+        excluded = _Exclusions(self.store, with_sampled=False)
+        try:
+            self.rng = random.Random(f"sampled:{seed}:far")
+            got_far = self._sample_search(result, int(round(target * FAR_SHARE)), excluded, draw, far=True)
+            self.rng = random.Random(f"sampled:{seed}:corpus")
+            got_corpus = self._sample_corpus(result, int(round((target - got_far) * CORPUS_SHARE)), excluded, draw)
+            self.rng = random.Random(f"sampled:{seed}:random")
+            self._sample_search(result, target - got_far - got_corpus, excluded, draw, far=False)
+        except SpotifyError as exc:
+            # Sampling is optional: the likes, dislikes and features matter more. Keep what was drawn.
+            result.new = draw.new
+            result.status = "skipped"
+            result.detail = (f"search answered an error ({exc.message}); sampling stopped after {draw.new} new weak "
+                             f"negatives (seed {seed}); the next harvest tries again")
+            self.reporter.notice(f"Sampled negatives skipped: {exc.message} The harvest goes on without them.")
+            return
+        self.store.set_state("sampled.last", json.dumps({"target": target, "short": draw.size < target}))
+        result.new = draw.new
+        result.detail = (f"{plural(draw.new, 'new weak negative')} ({draw.by_kind['random']} random by search, "
+                         f"{draw.by_kind['corpus']} from the corpus, {draw.by_kind['far']} far from your likes); "
+                         f"{draw.size} in all; seed {seed}")
 
-    def _sample_search(self, result: SourceResult, want: int, excluded: "_Exclusions", *, far: bool) -> int:
+    def _sample_search(self, result: SourceResult, want: int, excluded: "_Exclusions", draw: "_Draw", *,
+                       far: bool) -> int:
         if want <= 0:
             return 0
         limit = 50 if self.app_kind == "extended" else 10
@@ -685,15 +707,23 @@ class Harvester:
                 raise
             paging = answer.get("tracks") or {}
             totals[q] = int(paging.get("total") or 0)
-            picks = [t for t in paging.get("items") or [] if isinstance(t, dict) and excluded.accept(t)]
-            picks = picks[: want - got]
-            empty_in_a_row = 0 if picks else empty_in_a_row + 1
-            if picks:
+            picked, new = 0, []
+            for t in paging.get("items") or []:
+                if got >= want or draw.full():
+                    break
+                if isinstance(t, dict) and excluded.accept(t):
+                    picked += 1
+                    got += 1
+                    if draw.take([t["id"]], "far" if far else "random"):
+                        new.append(t)
+            empty_in_a_row = 0 if picked else empty_in_a_row + 1
+            if new:
                 with self.store.transaction():
-                    self.store.upsert_tracks(picks)
-                    self.store.add_signals([self._signal(t["id"], source, now_iso()) for t in picks])
-                got += len(picks)
-                self.reporter.advance("sampled_negatives", len(picks))
+                    self.store.upsert_tracks(new)
+                    self.store.add_signals([self._signal(t["id"], source, now_iso()) for t in new])
+                self.reporter.advance("sampled_negatives", len(new))
+            if draw.full():
+                break
         return got
 
     def _random_query(self) -> str:
@@ -723,8 +753,8 @@ class Harvester:
             queries += [f'genre:"{g}"' for g in self.rng.sample(SEARCH_GENRES, 4)]
         return queries
 
-    def _sample_corpus(self, result: SourceResult, want: int, excluded: "_Exclusions") -> int:
-        if want <= 0 or not hasattr(self.store, "corpus_track_ids"):
+    def _sample_corpus(self, result: SourceResult, want: int, excluded: "_Exclusions", draw: "_Draw") -> int:
+        if want <= 0 or draw.full() or not hasattr(self.store, "corpus_track_ids"):
             return 0
         try:
             pool = [t for t in self.store.corpus_track_ids() if excluded.accept_id(t)]
@@ -737,9 +767,17 @@ class Harvester:
         tracks, features = [], {}
         from tastebot.store.library import FEATURE_COLUMNS
 
-        for rec in frame.to_dict("records"):
+        by_id = {rec["track_id"]: rec for rec in frame.to_dict("records")}
+        drawn = []
+        for tid in picks:  # in the order drawn, whatever order the store answers in
+            rec = by_id.get(tid)
+            if rec is None or draw.full():
+                continue
             obj = _corpus_track(rec)
             if not excluded.accept(obj):
+                continue
+            drawn.append(obj)
+            if not draw.take([obj["id"]], "corpus"):
                 continue
             tracks.append(obj)
             feats = {c: rec.get(c) for c in FEATURE_COLUMNS if rec.get(c) is not None}
@@ -750,7 +788,7 @@ class Harvester:
             self.store.upsert_features(features, "import")
             self.store.add_signals([self._signal(t["id"], "sampled_random", now_iso()) for t in tracks])
         self.reporter.advance("sampled_negatives", len(tracks))
-        return len(tracks)
+        return len(drawn)
 
     # -- artist genres (extended-quota apps) -----------------------------------------------------------
     def _genres(self, result: SourceResult) -> None:
@@ -798,14 +836,41 @@ class Harvester:
         del before
 
 
+class _Draw:
+    """The sampled negatives of one seeded draw: those held from earlier runs are drawn again and
+    counted, never written twice; the draw is full when held + drawn reach the target."""
+
+    def __init__(self, have: set[str], target: int):
+        self.have, self.target = set(have), target
+        self.drawn: set[str] = set()
+        self.new = 0
+        self.by_kind = {"far": 0, "corpus": 0, "random": 0}
+
+    @property
+    def size(self) -> int:
+        return len(self.have | self.drawn)
+
+    def full(self) -> bool:
+        return self.size >= self.target
+
+    def take(self, track_ids: Sequence[str], kind: str) -> set[str]:
+        """Record drawn ids; return those not held yet (to be written)."""
+        fresh = {t for t in track_ids if t not in self.have and t not in self.drawn}
+        self.drawn.update(track_ids)
+        self.new += len(fresh)
+        self.by_kind[kind] += len(fresh)
+        return fresh
+
+
 class _Exclusions:
     """What a sampled negative must not be: anything the listener knows (id, ISRC, title+artist),
-    any track by an artist of a known track, anything already sampled."""
+    any track by an artist of a known track, anything already drawn in this run. With
+    with_sampled=False, earlier sampled negatives are not "known" (a replayed draw finds them again)."""
 
-    def __init__(self, store):
-        self.ids = store.known_track_ids()
-        self.isrcs = store.known_isrcs()
-        self.keys = store.known_title_artist_keys()
+    def __init__(self, store, *, with_sampled: bool = True):
+        self.ids = store.known_track_ids(with_sampled=with_sampled)
+        self.isrcs = store.known_isrcs(with_sampled=with_sampled)
+        self.keys = store.known_title_artist_keys(with_sampled=with_sampled)
         # Artists of liked songs: their other tracks may well be liked too, so never negatives.
         liked = store.labelled_tracks()
         self.artists = {a for ids in liked.loc[liked["label"] == 1, "artist_ids"] for a in str(ids).split(",") if a}

@@ -99,3 +99,54 @@ def test_well_formed_unknown_playlist_is_a_warning(logged_in):
     assert result.code == 0, result
     sources = json.loads(result.out)["sources"]
     assert any(unknown in s["name"] + s["detail"] and s["status"] == "skipped" for s in sources), sources
+
+
+# -- 7 and 9. sampled negatives are a seeded draw: same library + same seed = same sample ------------
+
+def _harvest_into(sb, home_dir: Path, seed: int, reporter=None) -> tuple[dict, set[str]]:
+    from tastebot.harvest import Harvester, HarvestOptions
+    from tastebot.spotify import SpotifyClient
+    from tastebot.store import open_store
+
+    settings = sandbox_settings(sb, home=str(home_dir), insecure_storage=True)
+    if not settings.token_file.exists():
+        login_to(sb, settings=settings)
+    client = SpotifyClient(settings)
+    client.policy.backoff_base = 0.01
+    with open_store(settings) as store:
+        try:
+            summary = Harvester(settings, client, store, HarvestOptions(sampled_negatives="always", seed=seed),
+                                reporter=reporter).run().as_dict()
+        except KeyboardInterrupt:
+            summary = {}
+        weak = store.signal_track_ids(strength="weak")
+    return summary, weak
+
+
+def test_sampled_negatives_are_repeatable_also_after_an_interrupted_run(sandbox, tmp_path):
+    from tastebot.harvest import Reporter
+
+    first, weak_a = _harvest_into(sandbox, tmp_path / "a", seed=3)
+    _, weak_b = _harvest_into(sandbox, tmp_path / "b", seed=3)
+    assert len(weak_a) > 20
+    assert weak_a == weak_b
+    src = next(s for s in first["sources"] if s["name"] == "sampled_negatives")
+    assert "seed 3" in src["detail"], src
+    assert first["options"]["seed"] == 3
+
+    class StopMidway(Reporter):
+        drawn = 0
+
+        def advance(self, source, n=1, total=None):
+            if source == "sampled_negatives":
+                self.drawn += n
+                if self.drawn >= 5:
+                    raise KeyboardInterrupt
+
+    _, partial = _harvest_into(sandbox, tmp_path / "c", seed=3, reporter=StopMidway())
+    assert 0 < len(partial) < len(weak_a)
+    _, resumed = _harvest_into(sandbox, tmp_path / "c", seed=3)
+    assert resumed == weak_a
+
+    _, other_seed = _harvest_into(sandbox, tmp_path / "d", seed=4)
+    assert other_seed != weak_a

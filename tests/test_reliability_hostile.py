@@ -310,6 +310,30 @@ def test_implausible_durations_are_not_stored_and_are_counted(hostile, home):
             assert value is None or math.isnan(value), (k, value)
 
 
+def test_search_error_skips_sampled_negatives_and_the_harvest_finishes(hostile, home):
+    """Sampled negatives are optional: a search that answers 422 skips them with a warning, exit 0."""
+    rng = random.Random(6)
+    items = []
+    for i in range(12):
+        tid = "".join(rng.choice(BASE62) for _ in range(22))
+        items.append({"added_at": "2026-01-01T00:00:00Z", "track": {
+            "id": tid, "name": f"song {i}", "type": "track", "uri": f"spotify:track:{tid}", "duration_ms": 200_000,
+            "artists": [{"id": "A" * 22, "name": "a"}], "album": {"id": "B" * 22, "name": "alb",
+                                                                    "release_date": "2020", "album_type": "album"},
+            "explicit": False, "is_local": False}})
+    _route(hostile, {"/v1/me": Reply.json({"id": "hostile-user", "display_name": "me"}),
+                     "/v1/me/tracks": Reply.json(_saved_page(items)),
+                     "/v1/search": Reply.json({"error": {"status": 422, "message": "Unprocessable"}}, status=422)})
+    code, out, err = harvest("--sampled-negatives", "always", "--json")
+    assert code == 0, err[-1500:]
+    assert_clean_ending(code, err)
+    summary = json.loads(out)
+    src = next(s for s in summary["sources"] if s["name"] == "sampled_negatives")
+    assert src["status"] == "skipped" and "search answered an error" in src["detail"], src
+    assert "Sampled negatives skipped" in " ".join(err.split())
+    assert summary["labels"]["likes"] == 12
+
+
 # -- answers that break the spec ------------------------------------------------------------------
 
 GOOD_ME = Reply.json({"id": "hostile-user", "display_name": "Me"})

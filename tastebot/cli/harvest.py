@@ -102,12 +102,14 @@ def _render_summary(summary: dict) -> None:
 @click.option("--sampled-negatives", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Add random tracks you show no sign of knowing as weak dislikes: auto = only when explicit "
                    "dislikes are few.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the sampled negatives' draw: the same library and seed give the same sample.")
 @click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Longest rate-limit wait to sit out; a longer one stops the harvest with progress saved "
                    "(exit 75). [env: TASTEBOT_MAX_WAIT; default 60]")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.pass_context
-def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, max_wait, as_json) -> None:
+def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, seed, max_wait, as_json) -> None:
     """Collect your likes and dislikes, with metadata and audio features, into the local store.
 
     \b
@@ -136,6 +138,7 @@ def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, max
         like_playlists=tuple(settings.like_playlists) + tuple(like_playlists),
         dislike_playlists=tuple(settings.dislike_playlists) + tuple(dislike_playlists),
         sampled_negatives=sampled_negatives,
+        seed=seed,
     )
     with home_lock(settings), console.progress() as progress:
         reporter = _RichReporter(progress)

@@ -715,26 +715,29 @@ class LibraryMixin:
         return [dict(r) for r in self.conn.execute("SELECT * FROM harvest_runs ORDER BY id")]
 
     # -- what the listener knows (the never-heard filter) -----------------------------------------
-    def _known_track_sql(self) -> str:
+    def _known_track_sql(self, with_sampled: bool = True) -> str:
+        signals = "SELECT track_id FROM signals" + (
+            "" if with_sampled else " WHERE source NOT IN ('sampled_random', 'sampled_far')")
         return (
-            "SELECT track_id FROM signals UNION SELECT track_id FROM plays"
+            f"{signals} UNION SELECT track_id FROM plays"
             " UNION SELECT track_id FROM playlist_items WHERE track_id IS NOT NULL"
         )
 
-    def known_track_ids(self) -> set[str]:
-        """Ids the listener has met: any signal (like, dislike, sampled), a play, or a playlist item
-        tastebot read (own, like/dislike lists, tastebot's own playlists)."""
-        return {r[0] for r in self.conn.execute(self._known_track_sql())}
+    def known_track_ids(self, *, with_sampled: bool = True) -> set[str]:
+        """Ids the listener has met: any signal (like, dislike, sampled unless with_sampled=False), a
+        play, or a playlist item tastebot read (own, like/dislike lists, tastebot's own playlists)."""
+        return {r[0] for r in self.conn.execute(self._known_track_sql(with_sampled))}
 
-    def known_isrcs(self) -> set[str]:
-        sql = f"SELECT DISTINCT isrc FROM tracks WHERE isrc IS NOT NULL AND id IN ({self._known_track_sql()})"
+    def known_isrcs(self, *, with_sampled: bool = True) -> set[str]:
+        sql = (f"SELECT DISTINCT isrc FROM tracks WHERE isrc IS NOT NULL"
+               f" AND id IN ({self._known_track_sql(with_sampled)})")
         return {r[0] for r in self.conn.execute(sql)}
 
-    def known_title_artist_keys(self) -> set[str]:
+    def known_title_artist_keys(self, *, with_sampled: bool = True) -> set[str]:
         """Normalised 'title|primary artist' of known tracks (see `title_artist_key`)."""
         sql = (
             "SELECT DISTINCT title_artist_key FROM tracks WHERE title_artist_key IS NOT NULL"
-            f" AND id IN ({self._known_track_sql()})"
+            f" AND id IN ({self._known_track_sql(with_sampled)})"
         )
         return {r[0] for r in self.conn.execute(sql)}
 
