@@ -63,6 +63,26 @@ SOURCES: dict[str, Source] = {
 }
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 
+# What a person reads for a source's internal name (tables, summaries).
+SOURCE_LABELS: dict[str, str] = {
+    **{name: s.label for name, s in SOURCES.items()},
+    "playlists": "your playlists",
+    "sampled_negatives": "sampled negatives",
+    "genres": "artist genres",
+}
+
+
+def source_label(name: str) -> str:
+    """`feedback_saved` -> "saved from a tastebot playlist"; `features:reccobeats` -> "audio features: ..."."""
+    if name in SOURCE_LABELS:
+        return SOURCE_LABELS[name]
+    if name.startswith("features:"):
+        from tastebot.features_sources import PROVIDER_LABELS
+
+        provider = name.split(":", 1)[1]
+        return f"audio features: {PROVIDER_LABELS.get(provider, provider)}"
+    return name.replace("_", " ")
+
 # Own playlists with these names are dislike lists.
 DISLIKE_NAME = re.compile(r"\b(dislike[sd]?|not for me|don'?t like|never again|nope)\b|👎", re.IGNORECASE)
 

@@ -82,11 +82,14 @@ def resolve_run(settings, run: str | None = None) -> tuple[str, Path, dict[str, 
     run_id = run or latest_run_id(settings)
     if run_id is None:
         raise ModelError("No trained model: run `tastebot train` first.")
+    # A run the user named that is not there is bad input (exit 2); LATEST naming nothing is a
+    # damaged models folder (ModelError, exit 74).
+    problem = ModelError if run is None else InputError
     if "/" in run_id or "\\" in run_id or run_id.startswith(".") or not run_id.strip():
-        raise ModelError(f"{run_id!r} is not a model run id; `tastebot models` lists them.")
+        raise problem(f"{run_id!r} is not a model run id; `tastebot models` lists them.")
     run_dir = Path(settings.models_dir) / run_id
     if not run_dir.is_dir():
-        raise ModelError(f"No model run {run_id!r} in {settings.models_dir}; `tastebot models` lists them.")
+        raise problem(f"No model run {run_id!r} in {settings.models_dir}; `tastebot models` lists them.")
     path = run_dir / "metrics.json"
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))

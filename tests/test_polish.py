@@ -150,3 +150,71 @@ def test_sampled_negatives_are_repeatable_also_after_an_interrupted_run(sandbox,
 
     _, other_seed = _harvest_into(sandbox, tmp_path / "d", seed=4)
     assert other_seed != weak_a
+
+
+# -- 10, 11, 15. models shows whole run ids; results on stdout, messages on stderr ----------------
+
+def _fake_run(home: Path, run_id: str = "20260101T000000Z-seed0") -> Path:
+    models = home / "models"
+    run_dir = models / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "metrics.json").write_text(json.dumps({
+        "mode": "holdout", "created_at": "2026-01-01T00:00:00+00:00", "data": {"likes": 50, "dislikes": 70},
+        "scores": {"mlp": {"roc_auc": 0.8}, "random_forest": {"roc_auc": 0.75}}, "blend": {"weight": 0.6}}))
+    (models / "LATEST").write_text(run_id + "\n")
+    return run_dir
+
+
+@pytest.mark.parametrize("columns", ["80", "60"])
+def test_models_never_cuts_the_run_id_and_prints_on_stdout(home, columns):
+    run_id = "20261201T084327Z-seed12345"
+    _fake_run(home, run_id)
+    result = run("models", env=cli_env(COLUMNS=columns))
+    assert result.code == 0, result
+    assert run_id in result.out, result  # whole, on stdout, whatever the width
+    if columns == "80":
+        assert "0.800" in result.out and "…" not in result.out, result.out
+    assert "latest" in result.err  # the legend is a message
+
+
+def test_status_prints_its_table_on_stdout(logged_in):
+    result = run("status", env=cli_env())
+    assert result.code == 0, result
+    assert "Logged in as" in result.out and len(result.out) > 0
+    assert "Logged in as" not in result.err
+
+
+def test_harvest_prints_its_summary_on_stdout_and_json_alone(logged_in):
+    result = run("harvest", "--sampled-negatives", "never")
+    assert result.code == 0, result
+    assert "Harvest sources" in result.out and "Harvest sources" not in result.err
+    assert "Harvest done" in result.err
+    result = run("harvest", "--sampled-negatives", "never", "--json")
+    assert result.code == 0, result
+    json.loads(result.out)  # stdout holds the JSON document and nothing else
+    assert "Harvest sources" in result.err
+
+
+def test_train_summary_goes_to_stdout(home, capsys):
+    from tastebot.cli.train import _render
+
+    metrics = {"mode": "holdout", "data": {"tracks": 120, "artists": 40, "by_kind": {"like": 50, "dislike": 70}},
+               "split": {"test": 30, "test_artists": 10, "test_likes": 12, "test_dislikes": 18},
+               "scores": {"mlp": {"roc_auc": 0.8}, "random_forest": {"roc_auc": 0.7}}, "blend": {"weight": 0.6}}
+    _render(metrics, home / "models" / "x")
+    captured = capsys.readouterr()
+    assert "Held-out test" in captured.out and "ROC-AUC 0.800" in captured.out
+    assert "Model saved" in captured.err and "Held-out test" not in captured.err
+
+
+def test_report_prints_the_page_on_stdout_and_an_unknown_run_is_bad_input(home):
+    _fake_run(home)
+    result = run("report")
+    assert result.code == 0, result
+    page = Path(result.out.strip())
+    assert page.name == "report.html" and page.is_file(), result
+    for ref in ("nope", "20990101T000000Z-seed0", "../etc"):
+        result = run("report", "--run", ref)
+        assert result.code == 2, result
+        no_traceback(result)
+        assert "tastebot models" in result.text

@@ -61,9 +61,10 @@ class _RichReporter:
             self.progress.remove_task(task)
 
 
-def _render_summary(summary: dict) -> None:
+def _render_summary(summary: dict, as_json: bool = False) -> None:
     from tastebot import console
     from tastebot.features_sources import PROVIDER_LABELS
+    from tastebot.harvest import source_label
 
     rows = []
     for s in summary["sources"]:
@@ -71,24 +72,28 @@ def _render_summary(summary: dict) -> None:
         if name.startswith("playlist:"):
             _, role, pl_name = name.split(":", 2)
             name = f"playlist “{pl_name}” ({role})"
+        else:
+            name = source_label(name)
         rows.append((name, s["status"], s["detail"], s["requests"]))
+    shown = console.results(as_json)
     console.table(["source", "status", "what happened", ("requests", {"justify": "right"})], rows,
-                  title="Harvest sources")
+                  title="Harvest sources", console=shown)
     labels = summary.get("labels") or {}
     console.table(
         ["likes", "explicit dislikes", "weak (sampled) dislikes"],
         [(labels.get("likes", 0), labels.get("dislikes_explicit", 0), labels.get("dislikes_weak", 0))],
-        title="Labelled songs (latest signal wins)",
+        title="Labelled songs (latest signal wins)", console=shown,
     )
     by_source = summary.get("signals_by_source") or {}
     console.table(["signal source", "likes", "dislikes"],
-                  [(k, v.get("like", 0), v.get("dislike", 0)) for k, v in sorted(by_source.items())],
-                  title="Signals by source")
+                  [(source_label(k), v.get("like", 0), v.get("dislike", 0)) for k, v in sorted(by_source.items())],
+                  title="Signals by source", console=shown)
     feats = summary.get("features") or {}
     console.table(["audio features from", "labelled tracks"],
-                  [(PROVIDER_LABELS.get(k, k), v) for k, v in sorted(feats.items())], title="Features by provider")
+                  [(PROVIDER_LABELS.get(k, k), v) for k, v in sorted(feats.items())], title="Features by provider",
+                  console=shown)
     req = summary.get("requests") or {}
-    console.info(f"Requests: {req.get('spotify', 0)} to Spotify, {req.get('reccobeats', 0)} to ReccoBeats. "
+    shown.print(f"Requests: {req.get('spotify', 0)} to Spotify, {req.get('reccobeats', 0)} to ReccoBeats. "
                  f"App: {summary.get('app_kind')}.")
 
 
@@ -144,7 +149,7 @@ def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, see
         reporter = _RichReporter(progress)
         client = SpotifyClient(settings, countdown=reporter.countdown)
         summary = run_harvest(settings, options, client=client, reporter=reporter).as_dict()
-    _render_summary(summary)
+    _render_summary(summary, as_json)
     if as_json:
         console.print_json(summary)
     console.success("Harvest done.")
