@@ -218,3 +218,34 @@ def test_report_prints_the_page_on_stdout_and_an_unknown_run_is_bad_input(home):
         assert result.code == 2, result
         no_traceback(result)
         assert "tastebot models" in result.text
+
+
+# -- 12. the right advice ------------------------------------------------------------------------------
+
+def test_train_no_harvest_on_an_empty_store_says_harvest(home):
+    from tastebot.settings import load_settings
+    from tastebot.store import open_store
+
+    with open_store(load_settings()):
+        pass  # an empty store: created, never harvested
+    result = run("train", "--no-harvest")
+    assert result.code == 3, result
+    no_traceback(result)
+    assert "tastebot harvest" in result.text and "--sampled-negatives" not in result.text, result
+
+
+def test_ctrl_c_says_progress_is_saved_and_where(make_logged_in, home):
+    import signal
+    import time
+
+    from login_helpers import start_cli
+
+    make_logged_in(latency_ms=400)
+    proc = start_cli(["harvest", "--sampled-negatives", "never"])
+    time.sleep(3)  # past the start-up imports, inside the harvest (each request takes 0.4 s)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    text = " ".join(err.split())
+    assert "Traceback" not in err
+    assert "saved in" in text and str(home) in "".join(err.split()), text

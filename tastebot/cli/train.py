@@ -64,6 +64,21 @@ def _harvest_if_stale(settings, max_age: float) -> None:
         console.warn(f"The harvest failed ({exc.message}); training on the {labelled} labelled tracks already stored.")
 
 
+def _refuse_an_empty_store(settings) -> None:
+    """--no-harvest on a store without a single like or dislike: the advice is to harvest."""
+    from tastebot.errors import NotEnoughData
+
+    if not settings.store_path.exists():
+        return  # train_from_store says "Nothing harvested yet: run `tastebot harvest` first."
+    from tastebot.store import open_store
+
+    with open_store(settings) as store:
+        counts = store.label_counts()
+    if not any(v for v in counts.values() if isinstance(v, (int, float))):
+        raise NotEnoughData("The store holds no likes or dislikes yet: run `tastebot harvest` first "
+                            "(or `tastebot train` without --no-harvest, which harvests for you).")
+
+
 def _render(metrics: dict, run_dir, as_json: bool = False) -> None:
     from tastebot import console
     from tastebot.train import SCORE_NAMES, summary_rows
@@ -127,6 +142,8 @@ def train(ctx: click.Context, epochs: int, seed: int, ensemble: int, max_age: st
     with home_lock(settings):
         if not no_harvest:
             _harvest_if_stale(settings, max_age_s)
+        else:
+            _refuse_an_empty_store(settings)
         with console.progress(transient=True) as progress:
             task = progress.add_task("Training", total=None)
 
