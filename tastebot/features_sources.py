@@ -87,12 +87,15 @@ class FeatureChain:
         self.skipped: dict[str, str] = {}
         self.report = FeatureReport()
 
-    def skip(self, provider: str, reason: str) -> None:
+    def skip(self, provider: str, reason: str, *, expected: bool = False) -> None:
+        """Mark a provider skipped. `expected` ones (what this kind of app never has) go in the
+        report only: no notice on every harvest and every recommend."""
         if provider not in self.skipped:
             self.skipped[provider] = reason
             rep = self.report.providers.setdefault(provider, ProviderReport())
             rep.status, rep.reason = "skipped", reason
-            self.notice(f"{PROVIDER_LABELS[provider]} skipped: {reason}")
+            if not expected:
+                self.notice(f"{PROVIDER_LABELS[provider]} skipped: {reason}")
 
     def fill(self, track_ids: Iterable[str] | None = None, *, full: bool = False) -> FeatureReport:
         """Ask the providers, in order, about the tracks (all library tracks when None) that have no
@@ -109,7 +112,7 @@ class FeatureChain:
             self.skip("spotify", "no Spotify client")
             return
         if self.client.app_kind() != "extended":
-            self.skip("spotify", "development-mode apps cannot read /audio-features (403 since 2024)")
+            self.skip("spotify", "development-mode apps cannot read /audio-features (403 since 2024)", expected=True)
             return
         from tastebot.spotify import BATCH_AUDIO_FEATURES
 

@@ -249,3 +249,34 @@ def test_ctrl_c_says_progress_is_saved_and_where(make_logged_in, home):
     text = " ".join(err.split())
     assert "Traceback" not in err
     assert "saved in" in text and str(home) in "".join(err.split()), text
+
+
+# -- 14. a quiet install: the licence as an SPDX expression ------------------------------------------
+
+def test_pyproject_licence_is_an_spdx_string():
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    # A table ({text = "MIT"}) makes setuptools >= 77 warn four times per install.
+    assert data["project"]["license"] == "MIT"
+    assert any(r.replace(" ", "").startswith("setuptools>=77") for r in data["build-system"]["requires"])
+
+
+def test_no_audio_features_notice_for_a_development_app(logged_in):
+    from tastebot.features_sources import FeatureChain
+    from tastebot.settings import load_settings
+    from tastebot.spotify import SpotifyClient
+    from tastebot.store import open_store
+
+    result = run("harvest", "--sampled-negatives", "never", "--json")
+    assert result.code == 0, result
+    assert "/audio-features skipped" not in result.err  # known for this kind of app: no notice
+    sources = {s["name"]: s for s in json.loads(result.out)["sources"]}
+    assert sources["features:spotify"]["status"] == "skipped"  # still listed, with its reason, in the summary
+    notices: list[str] = []
+    settings = load_settings()
+    with open_store(settings) as store:
+        chain = FeatureChain(settings, store, SpotifyClient(settings), notice=notices.append)
+        report = chain.fill()
+    assert notices == [] and report.providers["spotify"].status == "skipped"
