@@ -280,3 +280,20 @@ def test_no_audio_features_notice_for_a_development_app(logged_in):
         chain = FeatureChain(settings, store, SpotifyClient(settings), notice=notices.append)
         report = chain.fill()
     assert notices == [] and report.providers["spotify"].status == "skipped"
+
+
+# -- 15. TASTEBOT_HOME pointing at a file is named as TASTEBOT_HOME ---------------------------------
+
+@pytest.mark.parametrize("command", [["status"], ["models"], ["corpus", "status"], ["harvest"]])
+def test_tastebot_home_pointing_at_a_file_names_the_variable(tmp_path, monkeypatch, command):
+    target = tmp_path / "a-file"
+    target.write_text("keep me", encoding="utf-8")
+    monkeypatch.setenv("TASTEBOT_HOME", str(target))
+    result = run(*command)
+    assert result.code == 2, result
+    no_traceback(result)
+    assert "TASTEBOT_HOME points at a file" in result.text and "--home" not in result.text, result
+    assert str(target) in "".join(result.err.split())
+    assert target.read_text(encoding="utf-8") == "keep me"
+    result = run("--home", str(target), *command)
+    assert result.code == 2 and "--home" in result.text, result

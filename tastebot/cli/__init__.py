@@ -60,7 +60,7 @@ class LazyGroup(click.Group):
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=str),
-    envvar="TASTEBOT_HOME",
+    # TASTEBOT_HOME is read by load_settings (with ./.env), so a bad value is reported under its own name.
     help="Folder for all of tastebot's state (store, models, reports). [env: TASTEBOT_HOME]",
 )
 @click.pass_context
