@@ -243,7 +243,6 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
 
     rows: dict[str, dict[str, float]] = {}
     n_rows = 0
-    n_values = 0
     try:
         for record in reader:
             line = reader.line_num
@@ -273,7 +272,6 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
                 values[feature] = x
             if values:
                 rows.setdefault(tid, {}).update(values)  # a later row for the same id adds to / overrides it
-                n_values += len(values)
     except csv.Error as exc:
         raise InputError(f"{path}: line {reader.line_num}: {exc}.") from None
     if not rows:
@@ -284,7 +282,8 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
     in_library = len(set(rows) & {r for r in _library_ids(store, rows)})
     return ImportResult(
         path=str(path), rows=n_rows, tracks=len(rows), columns=[feature_cols[i] for i in sorted(feature_cols)],
-        ignored_columns=ignored, in_library=in_library, values=n_values,
+        # Values stored, one per track and feature: a track named on many rows counts once.
+        ignored_columns=ignored, in_library=in_library, values=sum(len(v) for v in rows.values()),
     )
 
 

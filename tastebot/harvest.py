@@ -387,7 +387,7 @@ class Harvester:
             # A complete pass in one run: tracks no longer saved lose their "saved" signal.
             gone = self.store.remove_signals("saved", "", keep=seen)
             if gone:
-                result.detail = f"{gone} no longer saved"
+                result.detail = f"{plural(gone, 'track')} no longer saved"
         result.detail = result.detail or f"{total_now} saved, {result.new} new"
 
     def _load_pending(self) -> dict[str, int] | None:
@@ -413,7 +413,7 @@ class Harvester:
             self.store.add_signals([self._signal(t["id"], source, now) for t in tracks], keep_first_time=True)
         result.items = len(tracks)
         result.new = len({t["id"] for t in tracks} - known)
-        result.detail = f"{len(tracks)} tracks, {result.new} new"
+        result.detail = f"{plural(len(tracks), 'track')}, {result.new} new"
         self.reporter.advance(source, len(tracks), len(tracks))
 
     def _recently_played(self, result: SourceResult) -> None:
@@ -447,7 +447,7 @@ class Harvester:
                 break
             after = _ms(newest)
         result.new = result.items
-        result.detail = f"{result.items} new plays" if after is not None or result.items else "no new plays"
+        result.detail = f"{plural(result.items, 'new play')}" if after is not None or result.items else "no new plays"
 
     # -- playlists ----------------------------------------------------------------------------------
     def _playlists(self) -> None:
@@ -492,7 +492,8 @@ class Harvester:
                 plan.append((pid, "like", None))
         own = [x for x in plan if x[1] == "own"]
         listed.detail = (
-            f"{len(listing)} in your library: {len(own)} own, {sum(1 for x in plan if x[1] == 'dislike')} dislike lists, "
+            f"{len(listing)} in your library: {len(own)} own, "
+            f"{plural(sum(1 for x in plan if x[1] == 'dislike'), 'dislike list')}, "
             f"{followed} followed (not used; add one with --like-playlist)"
         )
         for pid, role, obj in plan:
@@ -517,7 +518,7 @@ class Harvester:
             self._fetch_removed_tracks(pid, role, created)
             with self.store.transaction():
                 changed = self._playlist_signals(pid, role, created)
-            result.detail = f"unchanged (snapshot), {len(self.store.playlist_track_ids(pid))} tracks" + (
+            result.detail = f"unchanged (snapshot), {plural(len(self.store.playlist_track_ids(pid)), 'track')}" + (
                 "; role changed, signals updated" if changed else "")
             return
         offset = 0
@@ -563,7 +564,7 @@ class Harvester:
         with self.store.transaction():
             self.store.finish_playlist(pid, snapshot, total)
             self._playlist_signals(pid, role, created)
-        result.detail = f"{label}: read {result.items} items of {total}"
+        result.detail = f"{label}: read {result.items} of {plural(total, 'item')}"
 
     def _fetch_removed_tracks(self, pid: str, role: str, created: dict[str, set[str]], end: int | None = None) -> None:
         """Tracks the user removed from a tastebot playlist were never read from it: fetch their
@@ -632,7 +633,7 @@ class Harvester:
             # A track unsaved since no longer counts as feedback.
             self.store.remove_signals("feedback_saved", keep=saved_at)
         result.items = len(saved_at)
-        result.detail = f"{len(saved_at)} tracks from tastebot playlists you saved"
+        result.detail = f"{plural(len(saved_at), 'track')} from tastebot playlists you saved"
 
     # -- sampled negatives ---------------------------------------------------------------------------
     def _sampled(self, result: SourceResult) -> None:
@@ -642,7 +643,7 @@ class Harvester:
             if have:
                 with self.store.transaction():
                     n = self.store.remove_signals("sampled_random") + self.store.remove_signals("sampled_far")
-                result.detail = f"--sampled-negatives never: {n} earlier sampled negatives removed"
+                result.detail = f"--sampled-negatives never: {plural(n, 'earlier sampled negative')} removed"
             else:
                 result.detail = "--sampled-negatives never"
             result.status = "skipped"
@@ -650,7 +651,8 @@ class Harvester:
         counts = self.store.label_counts()
         likes, explicit = counts["likes"], counts["dislikes_explicit"]
         if mode == "auto" and likes and explicit >= AUTO_ENOUGH_DISLIKES * likes:
-            result.status, result.detail = "skipped", f"{explicit} explicit dislikes are enough for {likes} likes"
+            result.status, result.detail = "skipped", (f"{plural(explicit, 'explicit dislike')} for "
+                                                       f"{plural(likes, 'like')}: enough without sampling")
             return
         target = min(MAX_SAMPLED, math.ceil(NEGATIVE_RATIO * likes) - (explicit if mode == "auto" else 0))
         want = max(0, target - len(have))
@@ -832,7 +834,7 @@ class Harvester:
                 self.store.mark_artists_without_genres(chunk)
             result.items += len(artists)
             self.reporter.advance("genres", len(chunk), len(todo))
-        result.detail = f"{result.items} artists read"
+        result.detail = f"{plural(result.items, 'artist')} read"
 
     # -- audio features ------------------------------------------------------------------------------
     def _features(self) -> None:
@@ -850,7 +852,7 @@ class Harvester:
         for provider, rep in report.providers.items():
             res = SourceResult(f"features:{provider}", status="skipped" if rep.status == "skipped" else "used",
                                items=rep.asked, new=rep.found, requests=rep.requests)
-            res.detail = rep.reason or f"asked about {rep.asked} tracks, {rep.found} found"
+            res.detail = rep.reason or f"asked about {plural(rep.asked, 'track')}, {rep.found} found"
             self.results.append(res)
             self.reporter.finish(res.name, res.detail)
         del before

@@ -297,3 +297,53 @@ def test_tastebot_home_pointing_at_a_file_names_the_variable(tmp_path, monkeypat
     assert target.read_text(encoding="utf-8") == "keep me"
     result = run("--home", str(target), *command)
     assert result.code == 2 and "--home" in result.text, result
+
+
+# -- 16. wording ---------------------------------------------------------------------------------------
+
+def test_plural_and_count_words():
+    from tastebot.wording import counts, plural
+
+    assert plural(1, "dislike list") == "1 dislike list" and plural(2, "dislike list") == "2 dislike lists"
+    assert plural(1, "track") == "1 track" and plural(0, "track") == "0 tracks" and plural(1200, "track") == "1,200 tracks"
+    text = counts({"likes": 215, "dislikes_explicit": 1, "dislikes_weak": 97})
+    assert text == "215 likes, 1 explicit dislike, 97 sampled (weak) dislikes"
+
+
+def test_harvest_words_counts_and_labels_for_people(logged_in):
+    import re
+
+    result = run("harvest", "--sampled-negatives", "always", "--json")
+    assert result.code == 0, result
+    for s in json.loads(result.out)["sources"]:
+        assert not re.search(r"(?<![\d,])1 (tracks|dislike lists|items|new plays|artists)\b", s["detail"]), s
+        assert "(s)" not in s["detail"], s
+    table = run("harvest", "--sampled-negatives", "always").out
+    for raw in ("feedback_saved", "sampled_random", "sampled_far", "top_short_term", "dislikes_explicit",
+                "sampled_negatives", "features:spotify", "features:reccobeats"):
+        assert raw not in table, (raw, table)
+    assert "saved from a tastebot" in table  # (the cell wraps at 80 columns)
+
+
+def test_features_import_counts_distinct_tracks_not_rows(home, tmp_path):
+    a, b = "4uLU6hMCjMI75M1A2tKUQC", "7ouMYWpwJ422jRcDASZB7P"
+    path = tmp_path / "f.csv"
+    # The same track on many rows (one per playlist it is in, as in public datasets).
+    path.write_text("track_id,energy,tempo\n" + f"{a},0.5,120\n" * 50 + f"{b},0.7,99\n", encoding="utf-8")
+    result = run("features", "import", str(path), "--json")
+    assert result.code == 0, result
+    data = json.loads(result.out)
+    assert data["tracks"] == 2 and data["rows"] == 51 and data["values"] == 4
+    result = run("features", "import", str(path))
+    assert "Imported audio features of 2 tracks" in result.text and "from 51 rows" in result.text, result
+    assert "values" not in result.text.split("named a track")[0], result
+
+
+def test_sandbox_playlists_are_not_given_open_spotify_links(sandbox):
+    from tastebot.playlist import playlist_url
+    from tastebot.settings import load_settings
+
+    answer = {"id": "P" * 22, "external_urls": {"spotify": "https://open.spotify.com/playlist/" + "P" * 22}}
+    url = playlist_url(answer, "P" * 22, load_settings(spotify_url=sandbox.url))
+    assert url == f"{sandbox.url}/v1/playlists/{'P' * 22}"
+    assert playlist_url(answer, "P" * 22, load_settings()) == "https://open.spotify.com/playlist/" + "P" * 22

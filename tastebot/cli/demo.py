@@ -59,21 +59,24 @@ def demo(ctx, profile, demo_home, seed, n_tracks, epochs, n, as_json) -> None:
 
 def _render(result) -> None:
     from tastebot import console
+    from tastebot.harvest import source_label
     from tastebot.train import SCORE_NAMES, summary_rows
+    from tastebot.wording import counts, plural
 
     err = console.err
     err.rule("[bold]tastebot demo: summary")
     h = result.harvest
     labels = h.get("labels", {})
-    err.print(f"Profile: [bold]{result.profile}[/] app. Data: "
-              + ", ".join(f"{v} {console.escape(str(k))}" for k, v in labels.items())
-              + f"; corpus of {result.corpus.get('playlists', '?')} playlists.")
+    n_corpus = result.corpus.get("playlists")
+    err.print(f"Profile: [bold]{result.profile}[/] app. Data: {console.escape(counts(labels))}; corpus of "
+              + (plural(int(n_corpus), "playlist") if isinstance(n_corpus, int) else "? playlists") + ".")
     skipped = [s for s in h.get("sources", []) if s.get("status") != "used"]
     for s in skipped:
-        err.print(f"  [dim]skipped {console.escape(s['name'])}: {console.escape(s.get('detail', ''))}[/]")
+        err.print(f"  [dim]skipped {console.escape(source_label(s['name']))}: {console.escape(s.get('detail', ''))}[/]")
     rows = summary_rows(result.metrics)
     if rows:
-        console.table(["model"] + list(SCORE_NAMES), rows, title="Held-out taste (never seen in training)")
+        console.table(["model"] + [s.replace("_", "-").upper() if s.endswith("auc") else s for s in SCORE_NAMES], rows,
+                      title="Held-out taste (never seen in training)")
     blend = result.metrics.get("blend", {})
     if blend:
         err.print(f"Blend weight of the MLP: {blend.get('weight', blend.get('w', '?'))}")

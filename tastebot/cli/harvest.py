@@ -188,10 +188,15 @@ def import_features(ctx, csv_file, as_json) -> None:
         result = import_features_csv(store, csv_file)
     if as_json:
         console.print_json(result.as_dict())
+    from tastebot.wording import plural
+
     console.success(
-        f"Imported {result.values} values for {result.tracks} tracks ({', '.join(result.columns)}); "
-        f"{result.in_library} of them are in your library."
+        f"Imported audio features of {plural(result.tracks, 'track')} ({', '.join(result.columns)}) from "
+        f"{plural(result.rows, 'row')}; {result.in_library:,} of them are in your library."
     )
+    if result.rows > result.tracks:
+        console.info(f"[dim]{plural(result.rows - result.tracks, 'row')} named a track an earlier row named; "
+                     "the later values count.[/]")
     if result.ignored_columns:
         shown = ", ".join(result.ignored_columns[:8]) + (" ..." if len(result.ignored_columns) > 8 else "")
         console.info(f"[dim]Ignored columns: {console.escape(shown)}[/]")

@@ -86,7 +86,9 @@ def _render(metrics: dict, run_dir, as_json: bool = False) -> None:
     shown = console.results(as_json)
 
     data, split, blend = metrics.get("data", {}), metrics.get("split", {}), metrics.get("blend", {})
-    kinds = ", ".join(f"{v} {k.replace('_', ' ')}s" for k, v in data.get("by_kind", {}).items())
+    from tastebot.wording import counts
+
+    kinds = counts(data.get("by_kind", {}))
     shown.print(f"Learned from {data.get('tracks')} tracks by {data.get('artists')} artists ({kinds}).")
     if metrics.get("mode") == "cross-validation":
         console.warn("Too little data for a held-out test: " + console.escape(metrics.get("mode_reason", "")) + ".")
