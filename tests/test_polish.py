@@ -347,3 +347,29 @@ def test_sandbox_playlists_are_not_given_open_spotify_links(sandbox):
     url = playlist_url(answer, "P" * 22, load_settings(spotify_url=sandbox.url))
     assert url == f"{sandbox.url}/v1/playlists/{'P' * 22}"
     assert playlist_url(answer, "P" * 22, load_settings()) == "https://open.spotify.com/playlist/" + "P" * 22
+
+
+# -- 17. the README says where the command is and how the sandbox approves by itself ---------------
+
+def test_readme_says_where_tastebot_is_and_documents_auto_approve():
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    flat = " ".join(text.split())
+    assert ".venv/bin/tastebot" in flat and "source .venv/bin/activate" in flat
+    assert "auto_approve=1" in flat
+    assert "or newer, or 3.10" not in flat and "Python 3.10 or newer" in flat
+
+
+def test_auto_approve_as_the_readme_says_completes_a_login(sandbox, home):
+    """`curl -sL "URL&auto_approve=1"`: a plain GET that follows redirects, no JSON Accept header."""
+    import requests
+
+    from login_helpers import free_port, read_url_line, start_cli
+
+    env = cli_env(TASTEBOT_SPOTIFY_URL=sandbox.url, TASTEBOT_CLIENT_ID=CLIENT_ID, TASTEBOT_INSECURE_STORAGE="1")
+    proc = start_cli(["login", "--no-browser", "--redirect-uri", f"http://127.0.0.1:{free_port()}/callback"], env=env)
+    url = read_url_line(proc)
+    answer = requests.get(url + "&auto_approve=1", timeout=10, allow_redirects=True)
+    assert answer.status_code == 200
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Logged in as" in err
