@@ -373,3 +373,104 @@ def test_auto_approve_as_the_readme_says_completes_a_login(sandbox, home):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Logged in as" in err
+
+
+# -- 18. report plots a reader can read (each PNG was also looked at, rendered from `tastebot demo`) --
+
+def _frame_with_features(n: int = 60):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(18)
+    frame = pd.DataFrame({
+        "track_id": [f"t{i}" for i in range(n)], "label": [i % 2 for i in range(n)],
+        "danceability": rng.random(n), "energy": rng.random(n), "key": rng.integers(0, 12, n).astype(float),
+        "loudness": -rng.random(n) * 20, "mode": rng.integers(0, 2, n).astype(float), "speechiness": rng.random(n),
+        "acousticness": rng.random(n), "instrumentalness": rng.random(n), "liveness": rng.random(n),
+        "valence": rng.random(n), "tempo": 60 + rng.random(n) * 120, "time_signature": np.nan,
+    })
+    return frame
+
+
+def _texts(fig) -> list[str]:
+    out = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        out.append(ax.get_title())
+        out += [t.get_text() for t in ax.get_xticklabels()]
+        legend = ax.get_legend()
+        if legend:
+            out += [t.get_text() for t in legend.get_texts()]
+    for legend in fig.legends:
+        out += [t.get_text() for t in legend.get_texts()]
+    return out
+
+
+def _no_overlap(fig) -> None:
+    """The figure title touches no panel title."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    sup = fig._suptitle.get_window_extent(renderer)
+    for ax in fig.axes:
+        if ax.get_visible() and ax.get_title():
+            assert not sup.overlaps(ax.title.get_window_extent(renderer)), ax.get_title()
+    for legend in fig.legends:
+        box = legend.get_window_extent(renderer)
+        for ax in fig.axes:
+            if ax.get_visible() and ax.get_title():
+                assert not box.overlaps(ax.title.get_window_extent(renderer)), ax.get_title()
+
+
+def test_distributions_draw_mode_as_bars_and_leave_out_empty_features():
+    from tastebot.report import feature_summary, plot_feature_distributions, plot_feature_means
+
+    frame = _frame_with_features()
+    fig = plot_feature_distributions(frame)
+    titles = [ax.get_title().strip() for ax in fig.axes if ax.get_visible()]
+    assert "time signature" not in titles and "time_signature" not in titles  # no empty panel...
+    assert "no values for: time signature" in fig._suptitle.get_text()  # ...but said
+    mode = next(ax for ax in fig.axes if ax.get_title().strip() == "mode")
+    assert [t.get_text() for t in mode.get_xticklabels()] == ["minor", "major"]
+    assert len(mode.patches) == 4  # two bars per class, not a 0..1 histogram
+    assert mode.get_legend() is None and fig.legends  # one legend for the figure, not one per panel
+    _no_overlap(fig)
+    means = plot_feature_means(feature_summary(frame))
+    assert all("time" not in ax.get_title() for ax in means.axes if ax.get_visible())
+    _no_overlap(means)
+
+
+def test_recommendation_scores_axis_fits_the_scores():
+    from tastebot.report import plot_recommendation_scores
+
+    entries = [{"score": 0.8 + 0.2 * i / 29, "mlp": 0.3 + 0.02 * i, "hybrid": 0.7 + 0.01 * i} for i in range(30)]
+    fig = plot_recommendation_scores(entries)
+    lo, hi = fig.axes[0].get_xlim()
+    assert 0.75 <= lo < 0.8 and hi <= 1.0, (lo, hi)
+
+
+def test_training_curves_and_tables_speak_plainly(home):
+    from tastebot.report import plot_training_curves, write_report
+    from tastebot.settings import load_settings
+
+    history = [{"stage": "final", "best_epoch": 2, "epochs_run": 3, "train_rows": 80, "validation_rows": 20,
+                "epochs": [{"epoch": e, "loss": 1 / e, "val_loss": 1.2 / e, "auc": 0.6 + e / 20, "val_auc": 0.6 + e / 30}
+                           for e in (1, 2, 3)]},
+               {"stage": "final refit", "best_epoch": 2, "epochs_run": 2, "train_rows": 100, "validation_rows": 0,
+                "epochs": [{"epoch": e, "loss": 1 / e, "auc": 0.6 + e / 20} for e in (1, 2)]}]
+    texts = " ".join(_texts(plot_training_curves(history)))
+    assert "#" not in texts and "refit on all data" in texts and "first fit" in texts, texts
+
+    run_dir = _fake_run(home)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics.update(history=history, blend={"weight": 0.3, "reason": "fitted",
+                                           "details": {"ap_mlp": 0.8, "ap_hybrid": 0.9, "ap_blend": 0.91}},
+                   data={"tracks": 100, "likes": 50, "dislikes": 50,
+                         "by_kind": {"explicit_like": 50, "explicit_dislike": 20, "weak_dislike": 30},
+                         "by_source": {"feedback_saved": {"likes": 3, "dislikes": 0}}})
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    page = write_report(load_settings()).html_path.read_text(encoding="utf-8")
+    for raw in ("ap mlp", "ap_mlp", "final #", "refit #", "feedback_saved", "weak dislikes", "explicit likes"):
+        assert raw not in page, raw
+    assert "average precision, MLP alone" in page and "saved from a tastebot playlist" in page
+    assert "sampled (weak) dislikes" in page
