@@ -474,3 +474,28 @@ def test_training_curves_and_tables_speak_plainly(home):
         assert raw not in page, raw
     assert "average precision, MLP alone" in page and "saved from a tastebot playlist" in page
     assert "sampled (weak) dislikes" in page
+
+
+def test_demo_summary_is_a_result_on_stdout(capsys, tmp_path):
+    from types import SimpleNamespace
+
+    from tastebot.cli.demo import _render
+
+    result = SimpleNamespace(
+        profile="development", corpus={"playlists": 1},
+        harvest={"labels": {"likes": 1, "dislikes_explicit": 1, "dislikes_weak": 2},
+                 "sources": [{"name": "feedback_saved", "status": "skipped", "detail": "none yet"}]},
+        metrics={"scores": {"mlp": {"roc_auc": 0.8}}, "blend": {"weight": 0.5}},
+        recommendations=[{"rank": 1, "name": "Song", "artist": "A", "score": 0.9, "why": "because"}],
+        hidden={"confirmed": 1, "recommended": 1, "lift": 2.0, "unheard_tracks": 10, "random_expected": 0.5},
+        playlist={"url": "http://127.0.0.1:1/v1/playlists/" + "P" * 22}, seconds={"train": 1.0},
+        kept_home=False, home=tmp_path)
+    _render(result)
+    captured = capsys.readouterr()
+    text = " ".join(captured.out.split())
+    assert "tastebot demo: summary" in text and "Hidden future likes confirm" in text and captured.err == ""
+    assert "1 like, 1 explicit dislike, 2 sampled (weak) dislikes; corpus of 1 playlist." in text, text
+    assert "skipped saved from a tastebot playlist" in text and "ROC-AUC" in text
+    _render(result, as_json=True)  # stdout carries the JSON then: the summary moves to stderr
+    captured = capsys.readouterr()
+    assert captured.out == "" and "tastebot demo: summary" in captured.err

@@ -52,18 +52,18 @@ def demo(ctx, profile, demo_home, seed, n_tracks, epochs, n, as_json) -> None:
     finally:
         if steps.status is not None:
             steps.status.stop()
-    _render(result)
+    _render(result, as_json)
     if as_json:
         console.print_json(result.as_dict())
 
 
-def _render(result) -> None:
+def _render(result, as_json: bool = False) -> None:
     from tastebot import console
     from tastebot.harvest import source_label
     from tastebot.train import SCORE_NAMES, summary_rows
     from tastebot.wording import counts, plural
 
-    err = console.err
+    err = console.results(as_json)  # the summary is the demo's result: stdout, unless stdout carries --json
     err.rule("[bold]tastebot demo: summary")
     h = result.harvest
     labels = h.get("labels", {})
@@ -76,7 +76,7 @@ def _render(result) -> None:
     rows = summary_rows(result.metrics)
     if rows:
         console.table(["model"] + [s.replace("_", "-").upper() if s.endswith("auc") else s for s in SCORE_NAMES], rows,
-                      title="Held-out taste (never seen in training)")
+                      title="Held-out taste (never seen in training)", console=err)
     blend = result.metrics.get("blend", {})
     if blend:
         err.print(f"Blend weight of the MLP: {blend.get('weight', blend.get('w', '?'))}")
@@ -84,7 +84,7 @@ def _render(result) -> None:
     console.table(
         ["#", "title", "artist", "score", "why"],
         [[r["rank"], r["name"], r["artist"], f"{r['score']:.3f}", r["why"]] for r in recs],
-        title=f"Top {len(recs)} of {len(result.recommendations)} recommendations",
+        title=f"Top {len(recs)} of {len(result.recommendations)} recommendations", console=err,
     )
     hid = result.hidden
     if hid:
