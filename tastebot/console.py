@@ -28,7 +28,7 @@ from rich.table import Table
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
-__all__ = ["err", "out", "escape", "info", "warn", "error", "success", "print_json", "table", "progress"]
+__all__ = ["err", "out", "escape", "info", "warn", "error", "success", "print_json", "table", "progress", "results"]
 
 _warned: set[str] = set()
 # Control characters (ESC sequences above all) from outside text must not reach a terminal.
@@ -39,6 +39,12 @@ def escape(text: str) -> str:
     """Outside text made safe to print: rich markup escaped, control characters shown as \\xNN."""
     return _escape_markup(str(text).translate(_CONTROL))
 
+
+
+def results(as_json: bool = False) -> Console:
+    """Where a command's human-readable results go: stdout, so `tastebot status | less` works; on
+    stderr when stdout carries --json (stdout then holds one JSON document and nothing else)."""
+    return err if as_json else out
 
 
 def info(message: str) -> None:
@@ -92,9 +98,11 @@ def table(
     *,
     title: str | None = None,
     console: Console | None = None,
+    **table_options: Any,
 ) -> Table:
-    """Render a table; cells are escaped (they are usually names from Spotify)."""
-    t = Table(title=title, header_style="bold")
+    """Render a table; cells are escaped (they are usually names from Spotify). table_options go to
+    rich's Table (e.g. box)."""
+    t = Table(title=title, header_style="bold", **table_options)
     for col in columns:
         if isinstance(col, tuple):
             t.add_column(col[0], **col[1])

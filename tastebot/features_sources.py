@@ -87,12 +87,15 @@ class FeatureChain:
         self.skipped: dict[str, str] = {}
         self.report = FeatureReport()
 
-    def skip(self, provider: str, reason: str) -> None:
+    def skip(self, provider: str, reason: str, *, expected: bool = False) -> None:
+        """Mark a provider skipped. `expected` ones (what this kind of app never has) go in the
+        report only: no notice on every harvest and every recommend."""
         if provider not in self.skipped:
             self.skipped[provider] = reason
             rep = self.report.providers.setdefault(provider, ProviderReport())
             rep.status, rep.reason = "skipped", reason
-            self.notice(f"{PROVIDER_LABELS[provider]} skipped: {reason}")
+            if not expected:
+                self.notice(f"{PROVIDER_LABELS[provider]} skipped: {reason}")
 
     def fill(self, track_ids: Iterable[str] | None = None, *, full: bool = False) -> FeatureReport:
         """Ask the providers, in order, about the tracks (all library tracks when None) that have no
@@ -109,7 +112,7 @@ class FeatureChain:
             self.skip("spotify", "no Spotify client")
             return
         if self.client.app_kind() != "extended":
-            self.skip("spotify", "development-mode apps cannot read /audio-features (403 since 2024)")
+            self.skip("spotify", "development-mode apps cannot read /audio-features (403 since 2024)", expected=True)
             return
         from tastebot.spotify import BATCH_AUDIO_FEATURES
 
@@ -240,7 +243,6 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
 
     rows: dict[str, dict[str, float]] = {}
     n_rows = 0
-    n_values = 0
     try:
         for record in reader:
             line = reader.line_num
@@ -270,7 +272,6 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
                 values[feature] = x
             if values:
                 rows.setdefault(tid, {}).update(values)  # a later row for the same id adds to / overrides it
-                n_values += len(values)
     except csv.Error as exc:
         raise InputError(f"{path}: line {reader.line_num}: {exc}.") from None
     if not rows:
@@ -281,7 +282,8 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
     in_library = len(set(rows) & {r for r in _library_ids(store, rows)})
     return ImportResult(
         path=str(path), rows=n_rows, tracks=len(rows), columns=[feature_cols[i] for i in sorted(feature_cols)],
-        ignored_columns=ignored, in_library=in_library, values=n_values,
+        # Values stored, one per track and feature: a track named on many rows counts once.
+        ignored_columns=ignored, in_library=in_library, values=sum(len(v) for v in rows.values()),
     )
 
 

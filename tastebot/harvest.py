@@ -21,11 +21,13 @@ import math
 import random
 import re
 import string
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from tastebot.errors import InputError, SpotifyError, TastebotError
+from tastebot.wording import plural
 from tastebot.spotify import (
     EndpointUnavailable,
     PlaylistNotFound,
@@ -61,6 +63,26 @@ SOURCES: dict[str, Source] = {
 }
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 
+# What a person reads for a source's internal name (tables, summaries).
+SOURCE_LABELS: dict[str, str] = {
+    **{name: s.label for name, s in SOURCES.items()},
+    "playlists": "your playlists",
+    "sampled_negatives": "sampled negatives",
+    "genres": "artist genres",
+}
+
+
+def source_label(name: str) -> str:
+    """`feedback_saved` -> "saved from a tastebot playlist"; `features:reccobeats` -> "audio features: ..."."""
+    if name in SOURCE_LABELS:
+        return SOURCE_LABELS[name]
+    if name.startswith("features:"):
+        from tastebot.features_sources import PROVIDER_LABELS
+
+        provider = name.split(":", 1)[1]
+        return f"audio features: {PROVIDER_LABELS.get(provider, provider)}"
+    return name.replace("_", " ")
+
 # Own playlists with these names are dislike lists.
 DISLIKE_NAME = re.compile(r"\b(dislike[sd]?|not for me|don'?t like|never again|nope)\b|👎", re.IGNORECASE)
 
@@ -85,10 +107,12 @@ class HarvestOptions:
     like_playlists: tuple[str, ...] = ()
     dislike_playlists: tuple[str, ...] = ()
     sampled_negatives: str = "auto"
+    seed: int = 0                   # the draw of sampled negatives: same library + same seed = same sample
 
     def as_dict(self) -> dict[str, Any]:
         return {"full": self.full, "like_playlists": list(self.like_playlists),
-                "dislike_playlists": list(self.dislike_playlists), "sampled_negatives": self.sampled_negatives}
+                "dislike_playlists": list(self.dislike_playlists), "sampled_negatives": self.sampled_negatives,
+                "seed": self.seed}
 
 
 @dataclass
@@ -184,7 +208,9 @@ class Harvester:
         # Parse every playlist reference before the first request: bad input stops at once.
         self.like_ids = parse_playlist_refs(self.options.like_playlists)
         self.dislike_ids = parse_playlist_refs(self.options.dislike_playlists)
-        self.rng = random.Random(rng_seed)
+        if rng_seed is not None:  # the older spelling of options.seed
+            self.options = dataclasses.replace(self.options, seed=rng_seed)
+        self.rng = random.Random(self.options.seed)
         self.results: list[SourceResult] = []
         self.user_id = ""
         self.app_kind = ""
@@ -268,7 +294,13 @@ class Harvester:
         malformed = getattr(self.store, "malformed_skipped", 0)
         if malformed:
             s.library["malformed_skipped"] = malformed
-            self.reporter.notice(f"Skipped {malformed} track(s) whose data from Spotify was malformed (wrong field types).")
+            self.reporter.notice(f"Skipped {plural(malformed, 'track')} whose data from Spotify was malformed "
+                                 "(wrong field types).")
+        implausible = getattr(self.store, "implausible_skipped", 0)
+        if implausible:
+            s.library["implausible_durations_skipped"] = implausible
+            self.reporter.notice(f"Skipped {plural(implausible, 'duration')} from Spotify outside 1 ms to 6 hours; "
+                                 "those tracks are kept without a duration.")
         s.feature_providers = getattr(self, "_feature_report", {})
         s.requests = self.client.request_count
         rb = self.reccobeats if self.reccobeats is not None else getattr(self, "_chain_reccobeats", None)
@@ -355,7 +387,7 @@ class Harvester:
             # A complete pass in one run: tracks no longer saved lose their "saved" signal.
             gone = self.store.remove_signals("saved", "", keep=seen)
             if gone:
-                result.detail = f"{gone} no longer saved"
+                result.detail = f"{plural(gone, 'track')} no longer saved"
         result.detail = result.detail or f"{total_now} saved, {result.new} new"
 
     def _load_pending(self) -> dict[str, int] | None:
@@ -381,7 +413,7 @@ class Harvester:
             self.store.add_signals([self._signal(t["id"], source, now) for t in tracks], keep_first_time=True)
         result.items = len(tracks)
         result.new = len({t["id"] for t in tracks} - known)
-        result.detail = f"{len(tracks)} tracks, {result.new} new"
+        result.detail = f"{plural(len(tracks), 'track')}, {result.new} new"
         self.reporter.advance(source, len(tracks), len(tracks))
 
     def _recently_played(self, result: SourceResult) -> None:
@@ -415,7 +447,7 @@ class Harvester:
                 break
             after = _ms(newest)
         result.new = result.items
-        result.detail = f"{result.items} new plays" if after is not None or result.items else "no new plays"
+        result.detail = f"{plural(result.items, 'new play')}" if after is not None or result.items else "no new plays"
 
     # -- playlists ----------------------------------------------------------------------------------
     def _playlists(self) -> None:
@@ -460,7 +492,8 @@ class Harvester:
                 plan.append((pid, "like", None))
         own = [x for x in plan if x[1] == "own"]
         listed.detail = (
-            f"{len(listing)} in your library: {len(own)} own, {sum(1 for x in plan if x[1] == 'dislike')} dislike lists, "
+            f"{len(listing)} in your library: {len(own)} own, "
+            f"{plural(sum(1 for x in plan if x[1] == 'dislike'), 'dislike list')}, "
             f"{followed} followed (not used; add one with --like-playlist)"
         )
         for pid, role, obj in plan:
@@ -485,7 +518,7 @@ class Harvester:
             self._fetch_removed_tracks(pid, role, created)
             with self.store.transaction():
                 changed = self._playlist_signals(pid, role, created)
-            result.detail = f"unchanged (snapshot), {len(self.store.playlist_track_ids(pid))} tracks" + (
+            result.detail = f"unchanged (snapshot), {plural(len(self.store.playlist_track_ids(pid)), 'track')}" + (
                 "; role changed, signals updated" if changed else "")
             return
         offset = 0
@@ -531,7 +564,7 @@ class Harvester:
         with self.store.transaction():
             self.store.finish_playlist(pid, snapshot, total)
             self._playlist_signals(pid, role, created)
-        result.detail = f"{label}: read {result.items} items of {total}"
+        result.detail = f"{label}: read {result.items} of {plural(total, 'item')}"
 
     def _fetch_removed_tracks(self, pid: str, role: str, created: dict[str, set[str]], end: int | None = None) -> None:
         """Tracks the user removed from a tastebot playlist were never read from it: fetch their
@@ -600,7 +633,7 @@ class Harvester:
             # A track unsaved since no longer counts as feedback.
             self.store.remove_signals("feedback_saved", keep=saved_at)
         result.items = len(saved_at)
-        result.detail = f"{len(saved_at)} tracks from tastebot playlists you saved"
+        result.detail = f"{plural(len(saved_at), 'track')} from tastebot playlists you saved"
 
     # -- sampled negatives ---------------------------------------------------------------------------
     def _sampled(self, result: SourceResult) -> None:
@@ -610,7 +643,7 @@ class Harvester:
             if have:
                 with self.store.transaction():
                     n = self.store.remove_signals("sampled_random") + self.store.remove_signals("sampled_far")
-                result.detail = f"--sampled-negatives never: {n} earlier sampled negatives removed"
+                result.detail = f"--sampled-negatives never: {plural(n, 'earlier sampled negative')} removed"
             else:
                 result.detail = "--sampled-negatives never"
             result.status = "skipped"
@@ -618,7 +651,8 @@ class Harvester:
         counts = self.store.label_counts()
         likes, explicit = counts["likes"], counts["dislikes_explicit"]
         if mode == "auto" and likes and explicit >= AUTO_ENOUGH_DISLIKES * likes:
-            result.status, result.detail = "skipped", f"{explicit} explicit dislikes are enough for {likes} likes"
+            result.status, result.detail = "skipped", (f"{plural(explicit, 'explicit dislike')} for "
+                                                       f"{plural(likes, 'like')}: enough without sampling")
             return
         target = min(MAX_SAMPLED, math.ceil(NEGATIVE_RATIO * likes) - (explicit if mode == "auto" else 0))
         want = max(0, target - len(have))
@@ -633,18 +667,35 @@ class Harvester:
                              "(tried again when your likes grow, or with --full)")
             return
         self.reporter.start("sampled_negatives", "Sampled negatives", want)
-        excluded = _Exclusions(self.store)
-        got_far = self._sample_search(result, int(round(want * FAR_SHARE)), excluded, far=True)
-        remaining = want - got_far
-        got_corpus = self._sample_corpus(result, int(round(remaining * CORPUS_SHARE)), excluded)
-        got_random = self._sample_search(result, want - got_far - got_corpus, excluded, far=False)
-        total = got_far + got_corpus + got_random
-        self.store.set_state("sampled.last", json.dumps({"target": target, "short": total < want}))
-        result.new = total
-        result.detail = (f"{total} new weak negatives ({got_random} random by search, {got_corpus} from the corpus, "
-                         f"{got_far} far from your likes); {len(have) + total} in all")
+        # The draw is seeded and replayed from its start every time: earlier samples are drawn again
+        # (not excluded, not written twice), so the same library and seed give the same sample, and
+        # a run interrupted half-way and resumed ends where an uninterrupted one does.
+        seed = self.options.seed
+        draw = _Draw(have, target)
+        excluded = _Exclusions(self.store, with_sampled=False)
+        try:
+            self.rng = random.Random(f"sampled:{seed}:far")
+            got_far = self._sample_search(result, int(round(target * FAR_SHARE)), excluded, draw, far=True)
+            self.rng = random.Random(f"sampled:{seed}:corpus")
+            got_corpus = self._sample_corpus(result, int(round((target - got_far) * CORPUS_SHARE)), excluded, draw)
+            self.rng = random.Random(f"sampled:{seed}:random")
+            self._sample_search(result, target - got_far - got_corpus, excluded, draw, far=False)
+        except SpotifyError as exc:
+            # Sampling is optional: the likes, dislikes and features matter more. Keep what was drawn.
+            result.new = draw.new
+            result.status = "skipped"
+            result.detail = (f"search answered an error ({exc.message}); sampling stopped after {draw.new} new weak "
+                             f"negatives (seed {seed}); the next harvest tries again")
+            self.reporter.notice(f"Sampled negatives skipped: {exc.message} The harvest goes on without them.")
+            return
+        self.store.set_state("sampled.last", json.dumps({"target": target, "short": draw.size < target}))
+        result.new = draw.new
+        result.detail = (f"{plural(draw.new, 'new weak negative')} ({draw.by_kind['random']} random by search, "
+                         f"{draw.by_kind['corpus']} from the corpus, {draw.by_kind['far']} far from your likes); "
+                         f"{draw.size} in all; seed {seed}")
 
-    def _sample_search(self, result: SourceResult, want: int, excluded: "_Exclusions", *, far: bool) -> int:
+    def _sample_search(self, result: SourceResult, want: int, excluded: "_Exclusions", draw: "_Draw", *,
+                       far: bool) -> int:
         if want <= 0:
             return 0
         limit = 50 if self.app_kind == "extended" else 10
@@ -678,15 +729,23 @@ class Harvester:
                 raise
             paging = answer.get("tracks") or {}
             totals[q] = int(paging.get("total") or 0)
-            picks = [t for t in paging.get("items") or [] if isinstance(t, dict) and excluded.accept(t)]
-            picks = picks[: want - got]
-            empty_in_a_row = 0 if picks else empty_in_a_row + 1
-            if picks:
+            picked, new = 0, []
+            for t in paging.get("items") or []:
+                if got >= want or draw.full():
+                    break
+                if isinstance(t, dict) and excluded.accept(t):
+                    picked += 1
+                    got += 1
+                    if draw.take([t["id"]], "far" if far else "random"):
+                        new.append(t)
+            empty_in_a_row = 0 if picked else empty_in_a_row + 1
+            if new:
                 with self.store.transaction():
-                    self.store.upsert_tracks(picks)
-                    self.store.add_signals([self._signal(t["id"], source, now_iso()) for t in picks])
-                got += len(picks)
-                self.reporter.advance("sampled_negatives", len(picks))
+                    self.store.upsert_tracks(new)
+                    self.store.add_signals([self._signal(t["id"], source, now_iso()) for t in new])
+                self.reporter.advance("sampled_negatives", len(new))
+            if draw.full():
+                break
         return got
 
     def _random_query(self) -> str:
@@ -716,8 +775,8 @@ class Harvester:
             queries += [f'genre:"{g}"' for g in self.rng.sample(SEARCH_GENRES, 4)]
         return queries
 
-    def _sample_corpus(self, result: SourceResult, want: int, excluded: "_Exclusions") -> int:
-        if want <= 0 or not hasattr(self.store, "corpus_track_ids"):
+    def _sample_corpus(self, result: SourceResult, want: int, excluded: "_Exclusions", draw: "_Draw") -> int:
+        if want <= 0 or draw.full() or not hasattr(self.store, "corpus_track_ids"):
             return 0
         try:
             pool = [t for t in self.store.corpus_track_ids() if excluded.accept_id(t)]
@@ -730,9 +789,17 @@ class Harvester:
         tracks, features = [], {}
         from tastebot.store.library import FEATURE_COLUMNS
 
-        for rec in frame.to_dict("records"):
+        by_id = {rec["track_id"]: rec for rec in frame.to_dict("records")}
+        drawn = []
+        for tid in picks:  # in the order drawn, whatever order the store answers in
+            rec = by_id.get(tid)
+            if rec is None or draw.full():
+                continue
             obj = _corpus_track(rec)
             if not excluded.accept(obj):
+                continue
+            drawn.append(obj)
+            if not draw.take([obj["id"]], "corpus"):
                 continue
             tracks.append(obj)
             feats = {c: rec.get(c) for c in FEATURE_COLUMNS if rec.get(c) is not None}
@@ -743,7 +810,7 @@ class Harvester:
             self.store.upsert_features(features, "import")
             self.store.add_signals([self._signal(t["id"], "sampled_random", now_iso()) for t in tracks])
         self.reporter.advance("sampled_negatives", len(tracks))
-        return len(tracks)
+        return len(drawn)
 
     # -- artist genres (extended-quota apps) -----------------------------------------------------------
     def _genres(self, result: SourceResult) -> None:
@@ -767,7 +834,7 @@ class Harvester:
                 self.store.mark_artists_without_genres(chunk)
             result.items += len(artists)
             self.reporter.advance("genres", len(chunk), len(todo))
-        result.detail = f"{result.items} artists read"
+        result.detail = f"{plural(result.items, 'artist')} read"
 
     # -- audio features ------------------------------------------------------------------------------
     def _features(self) -> None:
@@ -785,20 +852,47 @@ class Harvester:
         for provider, rep in report.providers.items():
             res = SourceResult(f"features:{provider}", status="skipped" if rep.status == "skipped" else "used",
                                items=rep.asked, new=rep.found, requests=rep.requests)
-            res.detail = rep.reason or f"asked about {rep.asked} tracks, {rep.found} found"
+            res.detail = rep.reason or f"asked about {plural(rep.asked, 'track')}, {rep.found} found"
             self.results.append(res)
             self.reporter.finish(res.name, res.detail)
         del before
 
 
+class _Draw:
+    """The sampled negatives of one seeded draw: those held from earlier runs are drawn again and
+    counted, never written twice; the draw is full when held + drawn reach the target."""
+
+    def __init__(self, have: set[str], target: int):
+        self.have, self.target = set(have), target
+        self.drawn: set[str] = set()
+        self.new = 0
+        self.by_kind = {"far": 0, "corpus": 0, "random": 0}
+
+    @property
+    def size(self) -> int:
+        return len(self.have | self.drawn)
+
+    def full(self) -> bool:
+        return self.size >= self.target
+
+    def take(self, track_ids: Sequence[str], kind: str) -> set[str]:
+        """Record drawn ids; return those not held yet (to be written)."""
+        fresh = {t for t in track_ids if t not in self.have and t not in self.drawn}
+        self.drawn.update(track_ids)
+        self.new += len(fresh)
+        self.by_kind[kind] += len(fresh)
+        return fresh
+
+
 class _Exclusions:
     """What a sampled negative must not be: anything the listener knows (id, ISRC, title+artist),
-    any track by an artist of a known track, anything already sampled."""
+    any track by an artist of a known track, anything already drawn in this run. With
+    with_sampled=False, earlier sampled negatives are not "known" (a replayed draw finds them again)."""
 
-    def __init__(self, store):
-        self.ids = store.known_track_ids()
-        self.isrcs = store.known_isrcs()
-        self.keys = store.known_title_artist_keys()
+    def __init__(self, store, *, with_sampled: bool = True):
+        self.ids = store.known_track_ids(with_sampled=with_sampled)
+        self.isrcs = store.known_isrcs(with_sampled=with_sampled)
+        self.keys = store.known_title_artist_keys(with_sampled=with_sampled)
         # Artists of liked songs: their other tracks may well be liked too, so never negatives.
         liked = store.labelled_tracks()
         self.artists = {a for ids in liked.loc[liked["label"] == 1, "artist_ids"] for a in str(ids).split(",") if a}

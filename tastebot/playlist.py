@@ -49,7 +49,12 @@ class PlaylistResult:
         return dict(self.__dict__)
 
 
-def playlist_url(playlist: dict | None, spotify_id: str) -> str:
+def playlist_url(playlist: dict | None, spotify_id: str, settings=None) -> str:
+    """Where the playlist can be found. Against the sandbox (or any other API base) it is the
+    playlist's address there: an open.spotify.com link would point at the real Spotify, where
+    no such playlist exists."""
+    if settings is not None and getattr(settings, "is_sandbox", False):
+        return f"{str(settings.spotify_url).rstrip('/')}/v1/playlists/{spotify_id}"
     url = ((playlist or {}).get("external_urls") or {}).get("spotify")
     return url or f"https://open.spotify.com/playlist/{spotify_id}"
 
@@ -90,7 +95,7 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
         if found is not None:
             resumed = True
             spotify_id = found["id"]
-            store.mark_playlist_created(row, spotify_id, playlist_url(found, spotify_id))
+            store.mark_playlist_created(row, spotify_id, playlist_url(found, spotify_id, getattr(client, "settings", None)))
         else:
             answer, sent = _write_or_read_back(
                 client,
@@ -99,7 +104,7 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
             )
             requests += sent
             spotify_id = answer["id"]
-            store.mark_playlist_created(row, spotify_id, playlist_url(answer, spotify_id))
+            store.mark_playlist_created(row, spotify_id, playlist_url(answer, spotify_id, getattr(client, "settings", None)))
             if on_request:
                 on_request("create", 1)
     planned = store.planned_tracks(row)

@@ -28,13 +28,27 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from tastebot.errors import InputError, ModelError, StoreError, TastebotError
+from tastebot.wording import COUNT_WORDS
 
 AUDIO_FEATURES = (
     "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
     "instrumentalness", "liveness", "valence", "tempo", "time_signature",
 )
-# Features with a handful of integer values get one histogram bin per value.
+# Features with a handful of integer values: drawn as bars per value (share of tracks), not as a histogram.
 DISCRETE_FEATURES = {"key": (0, 11), "mode": (0, 1), "time_signature": (1, 7)}
+MEAN_TITLES = {"mode": "mode: share in major", "key": "key: mean pitch class (C=0, B=11)",
+               "loudness": "loudness (dB)", "tempo": "tempo (beats per minute)", "time_signature": "beats per bar"}
+FEATURE_UNITS = {"loudness": "dB", "tempo": "beats per minute"}
+KEY_NAMES = ("C", "C♯", "D", "E♭", "E", "F", "F♯", "G", "A♭", "A", "B♭", "B")
+# What a person reads for the internal names in metrics.json (tables of the page).
+MEASURE_LABELS = {
+    "ap_mlp": "average precision, MLP alone",
+    "ap_hybrid": "average precision, hybrid score alone",
+    "ap_blend": "average precision, the blend",
+    "auc_mlp": "ROC-AUC, MLP alone",
+    "auc_hybrid": "ROC-AUC, hybrid score alone",
+    "auc_blend": "ROC-AUC, the blend",
+}
 BASELINE_LABELS = {
     "mlp": "MLP (tastebot)",
     "logistic_regression": "logistic regression",
@@ -82,11 +96,14 @@ def resolve_run(settings, run: str | None = None) -> tuple[str, Path, dict[str, 
     run_id = run or latest_run_id(settings)
     if run_id is None:
         raise ModelError("No trained model: run `tastebot train` first.")
+    # A run the user named that is not there is bad input (exit 2); LATEST naming nothing is a
+    # damaged models folder (ModelError, exit 74).
+    problem = ModelError if run is None else InputError
     if "/" in run_id or "\\" in run_id or run_id.startswith(".") or not run_id.strip():
-        raise ModelError(f"{run_id!r} is not a model run id; `tastebot models` lists them.")
+        raise problem(f"{run_id!r} is not a model run id; `tastebot models` lists them.")
     run_dir = Path(settings.models_dir) / run_id
     if not run_dir.is_dir():
-        raise ModelError(f"No model run {run_id!r} in {settings.models_dir}; `tastebot models` lists them.")
+        raise problem(f"No model run {run_id!r} in {settings.models_dir}; `tastebot models` lists them.")
     path = run_dir / "metrics.json"
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))
@@ -268,21 +285,54 @@ def _grid(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def _small_multiples(rows: int, cols: int):
-    # Fixed margins: constrained layout costs seconds on a grid of a dozen panels.
-    fig = _figure(3.0 * cols, 2.4 * rows + 0.5, layout=None)
-    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.08, top=1 - 0.5 / (2.4 * rows + 0.5),
-                        hspace=0.55, wspace=0.28)
+def _small_multiples(rows: int, cols: int, top: float = 1.3):
+    # Fixed margins: constrained layout costs seconds on a grid of a dozen panels. 1.3 inch on top
+    # hold the figure title and the shared legend, clear of the first row's panel titles.
+    height = 2.6 * rows + top
+    fig = _figure(3.0 * cols, height, layout=None)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.35 / height + 0.02, top=1 - top / height,
+                        hspace=0.75, wspace=0.3)
     return fig
+
+
+def _like_dislike_legend(fig) -> None:
+    """One legend for every panel, under the figure title (panel legends hid the bars)."""
+    from matplotlib.patches import Patch
+
+    fig.legend(handles=[Patch(color=LIKE_COLOUR, alpha=0.75, label="liked tracks"),
+                        Patch(color=DISLIKE_COLOUR, alpha=0.75, label="disliked tracks")],
+               loc="upper center", bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_figheight()), ncol=2, frameon=False,
+               fontsize=9)
+
+
+def _with_values(summary_or_features, has) -> tuple[list, list]:
+    """(the items with values, the names of those without): empty panels are left out, and named."""
+    kept, empty = [], []
+    for item in summary_or_features:
+        (kept if has(item) else empty).append(item)
+    return kept, empty
+
+
+def _discrete_ticks(col: str, values) -> list[str]:
+    if col == "mode":
+        return ["minor" if v == 0 else "major" if v == 1 else str(v) for v in values]
+    if col == "key":
+        return [KEY_NAMES[v] if 0 <= v < 12 else str(v) for v in values]
+    if col == "time_signature":
+        return [f"{v}/4" for v in values]
+    return [str(v) for v in values]
 
 
 def plot_feature_means(summary: Sequence[dict[str, Any]]):
     """One small panel per feature (their scales differ): liked vs disliked mean with its standard error."""
+    summary, empty = _with_values(summary, lambda r: r["liked_mean"] is not None or r["disliked_mean"] is not None)
+    if not summary:
+        summary = empty[:1]
     rows, cols = _grid(len(summary))
-    fig = _small_multiples(rows, cols)
+    fig = _small_multiples(rows, cols, top=0.8)
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax, row in zip(axes.flat, summary):
-        ax.set_title(row["feature"], fontsize=10)
+        ax.set_title(MEAN_TITLES.get(row["feature"], row["feature"].replace("_", " ")), fontsize=10)
         means = [row["liked_mean"], row["disliked_mean"]]
         if all(m is None for m in means):
             ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes, color="grey")
@@ -293,10 +343,16 @@ def plot_feature_means(summary: Sequence[dict[str, Any]]):
                yerr=[row["liked_se"] or 0.0, row["disliked_se"] or 0.0],
                color=[LIKE_COLOUR, DISLIKE_COLOUR], capsize=4)
         ax.set_xticks([0, 1], [f"liked\n(n={row['liked_n']})", f"disliked\n(n={row['disliked_n']})"], fontsize=8)
+        for x, m in ((0, means[0]), (1, means[1])):
+            if m is None:
+                ax.text(x, 0, "no values", ha="center", va="bottom", fontsize=8, color="grey")
         ax.tick_params(axis="y", labelsize=8)
     for ax in list(axes.flat)[len(summary):]:
         ax.set_visible(False)
-    fig.suptitle("Mean of each audio feature, liked vs disliked (bars: ±1 standard error)")
+    title = "Mean of each audio feature, liked vs disliked (error bars: ±1 standard error)"
+    if empty and len(empty) < len(AUDIO_FEATURES):
+        title += "\nno values for: " + ", ".join(r["feature"].replace("_", " ") for r in empty)
+    fig.suptitle(title, fontsize=11, y=1 - 0.08 / fig.get_figheight())
     return fig
 
 
@@ -304,12 +360,17 @@ def plot_feature_distributions(frame):
     """Small multiples: each feature's distribution among liked and among disliked tracks."""
     import numpy as np
 
-    rows, cols = _grid(len(AUDIO_FEATURES))
+    shown, empty = _with_values(AUDIO_FEATURES, lambda c: len(_values(frame, c, 1)) + len(_values(frame, c, 0)) > 0)
+    if not shown:
+        shown = empty[:1]
+    rows, cols = _grid(len(shown))
     fig = _small_multiples(rows, cols)
     axes = fig.subplots(rows, cols, squeeze=False)
-    for ax, col in zip(axes.flat, AUDIO_FEATURES):
-        ax.set_title(col, fontsize=10)
+    for ax, col in zip(axes.flat, shown):
         liked, disliked = _values(frame, col, 1), _values(frame, col, 0)
+        ax.set_title(f"{col.replace('_', ' ')}\n", fontsize=10)
+        ax.text(0.5, 1.03, f"tracks with a value: {len(liked)} liked, {len(disliked)} disliked", fontsize=7.5,
+                color="#555555", ha="center", va="bottom", transform=ax.transAxes)
         both = np.concatenate([liked, disliked])
         if len(both) == 0:
             ax.text(0.5, 0.5, "no values", ha="center", va="center", transform=ax.transAxes, color="grey")
@@ -317,22 +378,50 @@ def plot_feature_distributions(frame):
             ax.set_yticks([])
             continue
         if col in DISCRETE_FEATURES:
-            lo = min(DISCRETE_FEATURES[col][0], int(both.min()))
-            hi = max(DISCRETE_FEATURES[col][1], int(both.max()))
-            bins = np.arange(lo - 0.5, hi + 1.5, 1.0)
+            # A few whole values (mode is 0 or 1): side-by-side bars of the share of each class.
+            values = sorted({int(round(x)) for x in both})
+            if col != "mode":
+                lo, hi = DISCRETE_FEATURES[col]
+                values = sorted(set(values) | (set(range(lo, hi + 1)) if col == "key" else set()))
+            x = np.arange(len(values))
+            for offset, v, colour in ((-0.2, liked, LIKE_COLOUR), (0.2, disliked, DISLIKE_COLOUR)):
+                if len(v):
+                    share = [float(np.mean(np.round(v) == value)) for value in values]
+                    ax.bar(x + offset, share, width=0.4, color=colour, alpha=0.75)
+            ax.set_xticks(x, _discrete_ticks(col, values), fontsize=7 if col == "key" else 8)
+            ax.set_ylabel("share of tracks", fontsize=8)
         else:
             lo, hi = float(both.min()), float(both.max())
             bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 21)
-        for v, colour, name in ((liked, LIKE_COLOUR, "liked"), (disliked, DISLIKE_COLOUR, "disliked")):
-            if len(v):
-                # Densities, so a class with fewer tracks is still comparable in shape.
-                ax.hist(v, bins=bins, density=True, alpha=0.55, color=colour, label=f"{name} (n={len(v)})")
+            for v, colour in ((liked, LIKE_COLOUR), (disliked, DISLIKE_COLOUR)):
+                if len(v):
+                    # Densities, so a class with fewer tracks is still comparable in shape.
+                    ax.hist(v, bins=bins, density=True, alpha=0.55, color=colour)
+            ax.set_ylabel("density", fontsize=8)
+            if col in FEATURE_UNITS:
+                ax.set_xlabel(FEATURE_UNITS[col], fontsize=8)
         ax.tick_params(labelsize=8)
-        ax.legend(fontsize=7, frameon=False)
-    for ax in list(axes.flat)[len(AUDIO_FEATURES):]:
+    for ax in list(axes.flat)[len(shown):]:
         ax.set_visible(False)
-    fig.suptitle("Distribution of each audio feature (density), liked vs disliked")
+    title = "Distribution of each audio feature, liked vs disliked"
+    if empty and len(empty) < len(AUDIO_FEATURES):
+        title += "\nno values for: " + ", ".join(c.replace("_", " ") for c in empty)
+    fig.suptitle(title, fontsize=11, y=1 - 0.08 / fig.get_figheight())
+    _like_dislike_legend(fig)
     return fig
+
+
+def _stage_label(net: dict[str, Any], i: int, history: Sequence[dict[str, Any]]) -> str:
+    """"final" -> "first fit", "final refit" -> "refit on all data"; "fold 2 refit" -> "fold 2, refit"."""
+    stage = str(net.get("stage") or "network").strip()
+    refit = stage.endswith(" refit") or stage == "refit"
+    base = stage.removesuffix("refit").strip()
+    if base in ("", "final"):
+        label = "refit on all data (no validation)" if refit else "first fit, with a validation part"
+    else:
+        label = f"{base}, refit on all data" if refit else base
+    same = [k for k, h in enumerate(history) if str(h.get("stage") or "network").strip() == stage]
+    return label if len(same) < 2 else f"{label} ({same.index(i) + 1})"
 
 
 def plot_training_curves(history: Sequence[dict[str, Any]]):
@@ -345,14 +434,14 @@ def plot_training_curves(history: Sequence[dict[str, Any]]):
         if not epochs:
             continue
         colour = palette[i % len(palette)]
-        label = f"{net.get('stage', 'network')} #{net.get('network', i)}"
+        label = _stage_label(net, i, history)
         x = [e.get("epoch", k + 1) for k, e in enumerate(epochs)]
         for ax, key in ((ax_loss, "loss"), (ax_auc, "auc")):
             for prefix, style in (("", "-"), ("val_", "--")):
                 y = [_finite(e.get(prefix + key)) for e in epochs]
                 if any(v is not None for v in y):
                     ax.plot(x, [float("nan") if v is None else v for v in y], style, color=colour,
-                            label=f"{label} {'validation' if prefix else 'training'}")
+                            label=f"{label}: {'validation' if prefix else 'training'}")
         best = net.get("best_epoch")
         if isinstance(best, (int, float)) and 1 <= best <= len(epochs):
             v = _finite(epochs[int(best) - 1].get("val_auc"))
@@ -409,21 +498,49 @@ def plot_pr(curves: dict[str, Any], scores: dict[str, Any], prevalence: float | 
     )
 
 
+def _fitted_range(values) -> tuple[float, float]:
+    """An axis range around the values (within 0..1), not all of 0..1 when they crowd one end."""
+    lo, hi = float(min(values)), float(max(values))
+    pad = max((hi - lo) * 0.05, 0.01)
+    return max(0.0, lo - pad), min(1.0, hi + pad)
+
+
 def plot_recommendation_scores(entries: Sequence[dict[str, Any]], score_label: str = "final (blend)"):
+    """Left: the score each recommendation was ranked by; right: its two parts. Each axis spans the
+    scores there are (the final scores often sit between 0.8 and 1), not all of 0..1."""
     import numpy as np
 
-    fig = _figure(7, 4)
-    ax = fig.subplots()
-    bins = np.linspace(0, 1, 21)
-    for key, colour, label in (("score", "#1f77b4", score_label), ("mlp", "#ff7f0e", "MLP part"),
-                               ("hybrid", "#2ca02c", "hybrid part")):
-        v = [e[key] for e in entries if e.get(key) is not None]
-        if v:
-            ax.hist(np.clip(v, 0, 1), bins=bins, alpha=0.5 if key != "score" else 0.8, color=colour,
-                    label=f"{label} (n={len(v)})", histtype="stepfilled" if key == "score" else "step", lw=2)
-    ax.set(title="Scores of the last recommendations", xlabel="score (0..1)", ylabel="tracks", xlim=(0, 1))
-    ax.legend(fontsize=8, frameon=False)
-    ax.grid(alpha=0.3)
+    def column(key):
+        return np.clip([float(e[key]) for e in entries if _finite(e.get(key)) is not None], 0, 1)
+
+    final = column("score")
+    parts = [(key, colour, label, column(key)) for key, colour, label in
+             (("mlp", "#ff7f0e", "MLP (taste model)"), ("hybrid", "#2ca02c", "hybrid collaborative score"))]
+    parts = [p for p in parts if len(p[3])]
+    fig = _figure(11, 4)
+    ax_final, ax_parts = fig.subplots(1, 2)
+    if len(final):
+        lo, hi = _fitted_range(final)
+        ax_final.hist(final, bins=np.linspace(lo, hi, 16), color="#1f77b4", alpha=0.85)
+        ax_final.set_xlim(lo, hi)
+    ax_final.set(title=f"The score they were ranked by: {score_label} (n={len(final)})",
+                 xlabel="score (higher ranks first)", ylabel="recommended tracks")
+    if parts:
+        lo, hi = _fitted_range(np.concatenate([v for *_, v in parts]))
+        for key, colour, label, v in parts:
+            ax_parts.hist(v, bins=np.linspace(lo, hi, 16), color=colour, alpha=0.9, histtype="step", lw=2,
+                          label=label)
+        ax_parts.set_xlim(lo, hi)
+        ax_parts.legend(fontsize=8, frameon=False)
+    else:
+        ax_parts.text(0.5, 0.5, "not recorded", ha="center", va="center", transform=ax_parts.transAxes, color="grey")
+    ax_parts.set(title="Its two parts, each from 0 to 1", xlabel="score", ylabel="recommended tracks")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (ax_final, ax_parts):
+        ax.grid(alpha=0.3)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    fig.suptitle("Scores of the last recommendations")
     return fig
 
 
@@ -439,7 +556,8 @@ def plot_provenance(features: dict[str, Any]):
     present = {str(k): int(v) for k, v in (features.get("non_missing") or {}).items() if _finite(v) is not None}
     cols = list(present)
     total = int(features.get("tracks") or 0)
-    ax_f.barh(cols, [present[c] for c in cols], color="#2ca02c")
+    names = {"duration_ms": "duration", "time_signature": "beats per bar (time signature)"}
+    ax_f.barh([names.get(c, c.replace("_", " ")) for c in cols], [present[c] for c in cols], color="#2ca02c")
     if total:
         ax_f.axvline(total, ls=":", color="grey")
     ax_f.invert_yaxis()
@@ -576,10 +694,11 @@ def write_report(
                     "validation AUC.</p>")
         part.append(save("training_curves.png", plot_training_curves([h for h in history if isinstance(h, dict)]),
                          "Loss and AUC per epoch, training and validation"))
+        fits = [h for h in history if isinstance(h, dict)]
         part.append(_table(
-            ["network", "stage", "epochs run", "epoch kept", "training rows", "validation rows"],
-            [[h.get("network"), h.get("stage"), h.get("epochs_run"), h.get("best_epoch"), h.get("train_rows"),
-              h.get("validation_rows")] for h in history if isinstance(h, dict)], numeric_from=2))
+            ["fit", "epochs run", "epoch kept", "training rows", "validation rows"],
+            [[_stage_label(h, i, fits), h.get("epochs_run"), h.get("best_epoch"), h.get("train_rows"),
+              h.get("validation_rows")] for i, h in enumerate(fits)], numeric_from=1))
     else:
         part.append(missing("this run recorded no training history"))
     sections.append("".join(part))
@@ -593,7 +712,8 @@ def write_report(
                     f'{_e(_fmt(100 * (1 - w), 0))} %. Why: {_e(blend.get("reason") or "not recorded")}.</p>')
         details = blend.get("details") or {}
         if isinstance(details, dict) and details:
-            part.append(_table(["validation measure", "value"], [[k.replace("_", " "), _fmt(v)] for k, v in details.items()]))
+            part.append(_table(["measured on the validation part", "value"],
+                               [[MEASURE_LABELS.get(k, k.replace("_", " ")), _fmt(v)] for k, v in details.items()]))
     else:
         part.append(missing("this run recorded no blend weight"))
     sections.append("".join(part))
@@ -612,7 +732,7 @@ def write_report(
         part.append(save("feature_means.png", plot_feature_means(summary), "Liked vs disliked mean of each audio feature"))
         part.append(_table(
             ["feature", "liked mean", "disliked mean", "difference", "liked tracks with it", "disliked tracks with it"],
-            [[r["feature"], _fmt(r["liked_mean"]), _fmt(r["disliked_mean"]),
+            [[r["feature"].replace("_", " "), _fmt(r["liked_mean"]), _fmt(r["disliked_mean"]),
               _fmt(r["liked_mean"] - r["disliked_mean"]) if r["liked_mean"] is not None and r["disliked_mean"] is not None else "—",
               r["liked_n"], r["disliked_n"]] for r in summary]))
         part.append(save("feature_distributions.png", plot_feature_distributions(frame),
@@ -658,21 +778,28 @@ def write_report(
     sections.append("".join(part))
 
     # -- the data
+    from tastebot.harvest import source_label
+
     by_source = data.get("by_source") or {}
     part = ["<h2>What the model learnt from</h2>"]
     counts = [[k, data.get(k)] for k in ("tracks", "likes", "dislikes", "artists") if data.get(k) is not None]
-    counts += [[k.replace("_", " "), v] for k, v in (data.get("by_kind") or {}).items()]
+    for k, v in (data.get("by_kind") or {}).items():
+        label = COUNT_WORDS.get(k, k.replace("_", " ")) + "s"
+        if label not in {row[0] for row in counts}:  # "explicit likes" are the likes when no like is weak
+            counts.append([label, v])
     part.append(_table(["", "tracks"], counts) if counts else missing("this run recorded no data counts"))
     if isinstance(by_source, dict) and by_source:
         part.append(_table(["signal source", "likes", "dislikes"],
-                           [[k, (v or {}).get("likes", 0), (v or {}).get("dislikes", 0)] for k, v in by_source.items()
+                           [[source_label(k), (v or {}).get("likes", 0), (v or {}).get("dislikes", 0)]
+                            for k, v in by_source.items()
                             if isinstance(v, dict)]))
     sections.append("".join(part))
 
     created = metrics.get("created_at") or "?"
     header = (
         f"<h1>tastebot model report</h1><p class=\"sub\">Model <code>{_e(run_id)}</code>, trained {_e(created)} "
-        f"({_e(metrics.get('mode') or '?')}: {_e(metrics.get('mode_reason') or '')}). Report written "
+        f"({_e({'holdout': 'held-out test', 'cross-validation': 'cross-validation'}.get(metrics.get('mode'), metrics.get('mode') or '?'))}: "
+        f"{_e(metrics.get('mode_reason') or '')}). Report written "
         f"{_e(datetime.now(timezone.utc).isoformat(timespec='seconds'))}.</p>"
     )
     if report.missing:

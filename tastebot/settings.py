@@ -222,11 +222,15 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
     # The home must be known before its own .env and config can be read.
     home_layers = lookup([env, cwd_env])
     if overrides.get("home") is not None:
-        home = Path(overrides["home"]).expanduser()
+        home, origin = Path(overrides["home"]).expanduser(), "--home"
     elif "home" in home_layers:
-        home = Path(home_layers["home"][1]).expanduser()
+        home, origin = Path(home_layers["home"][1]).expanduser(), home_layers["home"][0]
     else:
-        home = default_home()
+        home, origin = default_home(), "the default home"
+    if home.exists() and not home.is_dir():
+        # Name where the value came from: the user may never have typed --home.
+        raise ConfigError(f"{origin} points at a file, not a folder: {home}. "
+                          "tastebot keeps its state in a folder; give another path.")
 
     values: dict[str, Any] = {"home": home}
     for fname, raw in _read_config(home).items():

@@ -71,7 +71,8 @@ class EndpointUnavailable(SpotifyError):
     """The endpoint is gone or refused for this kind of app (403/404 on the whole endpoint)."""
 
 
-_PLAYLIST_ID = re.compile(r"^[0-9A-Za-z]{10,40}$")
+# Spotify ids are 22 base62 characters; anything else is a typo, not a playlist to look for.
+_PLAYLIST_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 _PLAYLIST_URI = re.compile(r"^spotify:(?:user:[^:]+:)?playlist:([0-9A-Za-z]+)$")
 _PLAYLIST_URL = re.compile(
     r"^(?:https?://)?open\.spotify\.com/(?:intl-[A-Za-z-]+/)?(?:user/[^/]+/)?playlist/([0-9A-Za-z]+)/?(?:[?#].*)?$"
@@ -82,13 +83,18 @@ def parse_playlist_ref(text: str) -> str:
     """The playlist id in `spotify:playlist:ID`, `https://open.spotify.com/playlist/ID?si=..` or a bare
     id. Anything else is an InputError naming what was given."""
     raw = (text or "").strip()
+    shown = raw if len(raw) <= 60 else raw[:57] + "..."
     for pattern in (_PLAYLIST_URI, _PLAYLIST_URL):
         m = pattern.match(raw)
         if m:
+            if not _PLAYLIST_ID.match(m.group(1)):
+                raise InputError(
+                    f"Not a Spotify playlist: {shown!r}: the id {m.group(1)!r} has {len(m.group(1))} characters; "
+                    "a playlist id has 22 letters and digits."
+                )
             return m.group(1)
     if _PLAYLIST_ID.match(raw):
         return raw
-    shown = raw if len(raw) <= 60 else raw[:57] + "..."
     raise InputError(
         f"Not a Spotify playlist: {shown!r}. Give a playlist URI (spotify:playlist:ID), "
         "a link (https://open.spotify.com/playlist/ID) or the bare ID."

@@ -137,13 +137,26 @@ class TokenStore(CacheHandler):
             return f"the system keyring (service {KEYRING_SERVICE!r})"
         return f"{self.path} (readable only by you)"
 
+    @property
+    def _fallback_noted(self) -> Path:
+        """Marker in the home: this home was told once that the keyring is not used (no secret in it)."""
+        return self.settings.home / ".keyring-fallback-noted"
+
     def _fallback_warning(self, reason: str) -> None:
+        # Once per home, not on every command: after the first time the marker keeps it quiet.
+        if self._fallback_noted.exists():
+            return
         self._warn(
             f"{console.escape(reason)}: the Spotify token is kept in {console.escape(str(self.path))} "
-            "(mode 0600) instead of the system keyring. Pass --insecure-storage to choose the file "
-            "and silence this.",
+            "(mode 0600) instead of the system keyring. To choose the file and silence this, log in with "
+            "`tastebot login --insecure-storage` (or set TASTEBOT_INSECURE_STORAGE=1). Said once for this home.",
             once_key="tastebot-keyring-fallback",
         )
+        try:
+            self._fallback_noted.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._fallback_noted.write_text(reason + "\n", encoding="utf-8")
+        except OSError:
+            pass  # a read-only home: the warning simply comes again next time
 
     # -- the file ----------------------------------------------------------------------------
     def _read_file(self) -> dict | None:
@@ -168,8 +181,15 @@ class TokenStore(CacheHandler):
         try:
             self.path.unlink()
             return True
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return False
+        except OSError as exc:
+            from tastebot.errors import StoreError
+
+            raise StoreError(
+                f"Cannot remove the token file {self.path}: {exc.strerror}. The token is still there.",
+                hint=f"Make {self.path.parent} writable and run the command again, or delete the file yourself.",
+            ) from None
 
     # -- the keyring -------------------------------------------------------------------------
     def _keyring(self, fn_name: str, *args: Any) -> Any:
@@ -230,4 +250,8 @@ class TokenStore(CacheHandler):
             pass
         if self._delete_file():
             removed.append(FILE)
+        try:
+            self._fallback_noted.unlink()  # a new login into this home is told again
+        except OSError:
+            pass
         return removed

@@ -285,7 +285,7 @@ def test_full_drops_tracks_no_longer_saved_incremental_keeps_them(logged_in):
     with store() as s:
         assert gone not in s.signal_track_ids("saved")
         assert s.signal_track_ids("saved") == {t for t, _ in st.saved}
-    assert "1 no longer saved" in next(x for x in summary["sources"] if x["name"] == "saved")["detail"]
+    assert "1 track no longer saved" in next(x for x in summary["sources"] if x["name"] == "saved")["detail"]
 
 
 def test_run_harvest_library_entry_point(logged_in):

@@ -161,8 +161,10 @@ def test_readme_flow_against_the_sandbox(make_sandbox, home, tmp_path):
     assert "extended" in (outputs["tastebot status"].stdout + outputs["tastebot status"].stderr).lower()
     # the playlist exists in the sandbox with 30 tracks (the default -n), and its URL was printed
     created = outputs["tastebot recommend --create-playlist"]
-    url = re.search(r"open\.spotify\.com/playlist/(\w+)", created.stdout + created.stderr)
+    # ... as its address in the sandbox: an open.spotify.com link would point at the real Spotify
+    url = re.search(r"/v1/playlists/(\w+)", created.stdout + created.stderr)
     assert url, created.stderr[-2000:]
+    assert "open.spotify.com" not in created.stdout + created.stderr
     assert len(sb.state.playlists[url.group(1)].entries) == 30
     ranked = json.loads(outputs["tastebot recommend --from-playlist spotify:playlist:PLAYLIST_ID --json"].stdout)
     ranked_ids = [r["track_id"] for r in ranked["recommendations"]]

@@ -187,7 +187,9 @@ def test_unknown_like_playlist_is_skipped_with_its_reason(filled_home, world):
 
 def test_report_of_an_unknown_run_id(filled_home):
     result = run("report", "--run", "20990101T000000Z-seed0")
-    assert_refused(result, 74, "No model run '20990101T000000Z-seed0'")
+    assert_refused(result, 2, "No model run '20990101T000000Z-seed0'")
+    result = run("report", "--run", "nope")
+    assert_refused(result, 2, "No model run 'nope'")
 
 
 # -- the store ------------------------------------------------------------------------------------

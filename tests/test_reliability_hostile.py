@@ -282,6 +282,58 @@ def test_unicode_and_markup_in_names_are_stored_as_given(hostile, home):
     assert list(frame["name"]) == [name]
 
 
+def test_implausible_durations_are_not_stored_and_are_counted(hostile, home):
+    """Spec-valid but absurd: a track of 0 ms, of minus 5 s, of three days. Only 1 ms to 6 h is stored."""
+    rng = random.Random(16)
+    durations = {"zero": 0, "negative": -5000, "days": 3 * 24 * 3600 * 1000, "song": 201_000, "long-mix": 5 * 3600_000}
+    ids = {k: "".join(rng.choice(BASE62) for _ in range(22)) for k in durations}
+    items = [{"added_at": "2026-01-01T00:00:00Z", "track": {
+        "id": ids[k], "name": k, "type": "track", "uri": f"spotify:track:{ids[k]}", "duration_ms": d,
+        "artists": [{"id": "A" * 22, "name": "a"}], "album": {"id": "B" * 22, "name": "alb", "release_date": "2020",
+                                                                "album_type": "album"},
+        "explicit": False, "is_local": False}} for k, d in durations.items()]
+    _route(hostile, {"/v1/me": Reply.json({"id": "hostile-user", "display_name": "me"}),
+                     "/v1/me/tracks": Reply.json(_saved_page(items))})
+    code, out, err = harvest("--json")
+    assert_clean_ending(code, err)
+    assert code == 0, err[-1500:]
+    assert json.loads(out)["library"]["implausible_durations_skipped"] == 3
+    assert "outside 1 ms to 6 hours" in " ".join(err.split())
+    with open_store(load_settings()) as s:
+        frame = s.tracks_frame(list(ids.values())).set_index("track_id")
+    assert set(frame.index) == set(ids.values())  # the likes are kept
+    for k, tid in ids.items():
+        value = frame.loc[tid, "duration_ms"]
+        if k in ("song", "long-mix"):
+            assert value == durations[k]
+        else:
+            assert value is None or math.isnan(value), (k, value)
+
+
+def test_search_error_skips_sampled_negatives_and_the_harvest_finishes(hostile, home):
+    """Sampled negatives are optional: a search that answers 422 skips them with a warning, exit 0."""
+    rng = random.Random(6)
+    items = []
+    for i in range(12):
+        tid = "".join(rng.choice(BASE62) for _ in range(22))
+        items.append({"added_at": "2026-01-01T00:00:00Z", "track": {
+            "id": tid, "name": f"song {i}", "type": "track", "uri": f"spotify:track:{tid}", "duration_ms": 200_000,
+            "artists": [{"id": "A" * 22, "name": "a"}], "album": {"id": "B" * 22, "name": "alb",
+                                                                    "release_date": "2020", "album_type": "album"},
+            "explicit": False, "is_local": False}})
+    _route(hostile, {"/v1/me": Reply.json({"id": "hostile-user", "display_name": "me"}),
+                     "/v1/me/tracks": Reply.json(_saved_page(items)),
+                     "/v1/search": Reply.json({"error": {"status": 422, "message": "Unprocessable"}}, status=422)})
+    code, out, err = harvest("--sampled-negatives", "always", "--json")
+    assert code == 0, err[-1500:]
+    assert_clean_ending(code, err)
+    summary = json.loads(out)
+    src = next(s for s in summary["sources"] if s["name"] == "sampled_negatives")
+    assert src["status"] == "skipped" and "search answered an error" in src["detail"], src
+    assert "Sampled negatives skipped" in " ".join(err.split())
+    assert summary["labels"]["likes"] == 12
+
+
 # -- answers that break the spec ------------------------------------------------------------------
 
 GOOD_ME = Reply.json({"id": "hostile-user", "display_name": "Me"})

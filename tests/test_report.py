@@ -261,7 +261,7 @@ def test_cli_json_open_and_errors(trained, tmp_path):
     assert not (tmp_path / "empty" / "reports").exists()
 
     res = run_cli(["--home", str(settings.home), "report", "--run", "20990101T000000Z-seed0"], timeout=60)
-    assert res.returncode == 74 and "No model run" in res.stderr and "Traceback" not in res.stderr
+    assert res.returncode == 2 and "No model run" in res.stderr and "Traceback" not in res.stderr
     (tmp_path / "afile").write_text("x")
     res = run_cli(["--home", str(settings.home), "report", "--out", str(tmp_path / "afile")], timeout=60)
     assert res.returncode == 2 and "is a file" in res.stderr

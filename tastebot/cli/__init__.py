@@ -60,7 +60,7 @@ class LazyGroup(click.Group):
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=str),
-    envvar="TASTEBOT_HOME",
+    # TASTEBOT_HOME is read by load_settings (with ./.env), so a bad value is reported under its own name.
     help="Folder for all of tastebot's state (store, models, reports). [env: TASTEBOT_HOME]",
 )
 @click.pass_context
@@ -81,13 +81,25 @@ def cli(ctx: click.Context, home: str | None) -> None:
     ctx.obj["home"] = home
 
 
+_current_home: list[str] = []  # the home the running command uses, for the Ctrl-C message
+
+
 def settings_from(ctx: click.Context, **overrides: Any):
     """Settings for a command: the group's --home plus the command's own options."""
     from tastebot.settings import load_settings
 
     root = ctx.find_root()
     home = (root.obj or {}).get("home")
-    return load_settings(home=home, **overrides)
+    settings = load_settings(home=home, **overrides)
+    _current_home[:] = [str(settings.home)]
+    return settings
+
+
+def _interrupted_message() -> str:
+    if _current_home:
+        return (f"Interrupted. Everything done before Ctrl-C is saved in {_current_home[0]}; "
+                "run the command again to go on from there.")
+    return "Interrupted before anything was changed."
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         console.error(exc.message, exc.hint)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        console.err.print("Aborted.")
+        console.err.print(console.escape(_interrupted_message()))
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -108,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        console.err.print("Interrupted.")
+        console.err.print(console.escape(_interrupted_message()))
         sys.exit(130)
     except Exception as exc:  # a bug: say so in one line; the traceback only on request
         if os.environ.get("TASTEBOT_DEBUG"):

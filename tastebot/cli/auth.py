@@ -121,7 +121,7 @@ def _render_status(report: dict) -> None:
     grid.add_column()
     for label, value in rows:
         grid.add_row(label, console.escape(str(value)))
-    console.err.print(grid)
+    console.results().print(grid)
     if report.get("missing_scopes"):
         console.warn(console.escape("this login lacks the scopes " + ", ".join(report["missing_scopes"]) +
                                     ": run `tastebot login` again to grant them."))

@@ -52,28 +52,31 @@ def demo(ctx, profile, demo_home, seed, n_tracks, epochs, n, as_json) -> None:
     finally:
         if steps.status is not None:
             steps.status.stop()
-    _render(result)
+    _render(result, as_json)
     if as_json:
         console.print_json(result.as_dict())
 
 
-def _render(result) -> None:
+def _render(result, as_json: bool = False) -> None:
     from tastebot import console
+    from tastebot.harvest import source_label
     from tastebot.train import SCORE_NAMES, summary_rows
+    from tastebot.wording import counts, plural
 
-    err = console.err
+    err = console.results(as_json)  # the summary is the demo's result: stdout, unless stdout carries --json
     err.rule("[bold]tastebot demo: summary")
     h = result.harvest
     labels = h.get("labels", {})
-    err.print(f"Profile: [bold]{result.profile}[/] app. Data: "
-              + ", ".join(f"{v} {console.escape(str(k))}" for k, v in labels.items())
-              + f"; corpus of {result.corpus.get('playlists', '?')} playlists.")
+    n_corpus = result.corpus.get("playlists")
+    err.print(f"Profile: [bold]{result.profile}[/] app. Data: {console.escape(counts(labels))}; corpus of "
+              + (plural(int(n_corpus), "playlist") if isinstance(n_corpus, int) else "? playlists") + ".")
     skipped = [s for s in h.get("sources", []) if s.get("status") != "used"]
     for s in skipped:
-        err.print(f"  [dim]skipped {console.escape(s['name'])}: {console.escape(s.get('detail', ''))}[/]")
+        err.print(f"  [dim]skipped {console.escape(source_label(s['name']))}: {console.escape(s.get('detail', ''))}[/]")
     rows = summary_rows(result.metrics)
     if rows:
-        console.table(["model"] + list(SCORE_NAMES), rows, title="Held-out taste (never seen in training)")
+        console.table(["model"] + [s.replace("_", "-").upper() if s.endswith("auc") else s for s in SCORE_NAMES], rows,
+                      title="Held-out taste (never seen in training)", console=err)
     blend = result.metrics.get("blend", {})
     if blend:
         err.print(f"Blend weight of the MLP: {blend.get('weight', blend.get('w', '?'))}")
@@ -81,7 +84,7 @@ def _render(result) -> None:
     console.table(
         ["#", "title", "artist", "score", "why"],
         [[r["rank"], r["name"], r["artist"], f"{r['score']:.3f}", r["why"]] for r in recs],
-        title=f"Top {len(recs)} of {len(result.recommendations)} recommendations",
+        title=f"Top {len(recs)} of {len(result.recommendations)} recommendations", console=err,
     )
     hid = result.hidden
     if hid:

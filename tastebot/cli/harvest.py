@@ -61,9 +61,10 @@ class _RichReporter:
             self.progress.remove_task(task)
 
 
-def _render_summary(summary: dict) -> None:
+def _render_summary(summary: dict, as_json: bool = False) -> None:
     from tastebot import console
     from tastebot.features_sources import PROVIDER_LABELS
+    from tastebot.harvest import source_label
 
     rows = []
     for s in summary["sources"]:
@@ -71,24 +72,28 @@ def _render_summary(summary: dict) -> None:
         if name.startswith("playlist:"):
             _, role, pl_name = name.split(":", 2)
             name = f"playlist “{pl_name}” ({role})"
+        else:
+            name = source_label(name)
         rows.append((name, s["status"], s["detail"], s["requests"]))
+    shown = console.results(as_json)
     console.table(["source", "status", "what happened", ("requests", {"justify": "right"})], rows,
-                  title="Harvest sources")
+                  title="Harvest sources", console=shown)
     labels = summary.get("labels") or {}
     console.table(
         ["likes", "explicit dislikes", "weak (sampled) dislikes"],
         [(labels.get("likes", 0), labels.get("dislikes_explicit", 0), labels.get("dislikes_weak", 0))],
-        title="Labelled songs (latest signal wins)",
+        title="Labelled songs (latest signal wins)", console=shown,
     )
     by_source = summary.get("signals_by_source") or {}
     console.table(["signal source", "likes", "dislikes"],
-                  [(k, v.get("like", 0), v.get("dislike", 0)) for k, v in sorted(by_source.items())],
-                  title="Signals by source")
+                  [(source_label(k), v.get("like", 0), v.get("dislike", 0)) for k, v in sorted(by_source.items())],
+                  title="Signals by source", console=shown)
     feats = summary.get("features") or {}
     console.table(["audio features from", "labelled tracks"],
-                  [(PROVIDER_LABELS.get(k, k), v) for k, v in sorted(feats.items())], title="Features by provider")
+                  [(PROVIDER_LABELS.get(k, k), v) for k, v in sorted(feats.items())], title="Features by provider",
+                  console=shown)
     req = summary.get("requests") or {}
-    console.info(f"Requests: {req.get('spotify', 0)} to Spotify, {req.get('reccobeats', 0)} to ReccoBeats. "
+    shown.print(f"Requests: {req.get('spotify', 0)} to Spotify, {req.get('reccobeats', 0)} to ReccoBeats. "
                  f"App: {summary.get('app_kind')}.")
 
 
@@ -102,12 +107,14 @@ def _render_summary(summary: dict) -> None:
 @click.option("--sampled-negatives", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Add random tracks you show no sign of knowing as weak dislikes: auto = only when explicit "
                    "dislikes are few.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the sampled negatives' draw: the same library and seed give the same sample.")
 @click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Longest rate-limit wait to sit out; a longer one stops the harvest with progress saved "
                    "(exit 75). [env: TASTEBOT_MAX_WAIT; default 60]")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.pass_context
-def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, max_wait, as_json) -> None:
+def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, seed, max_wait, as_json) -> None:
     """Collect your likes and dislikes, with metadata and audio features, into the local store.
 
     \b
@@ -136,12 +143,13 @@ def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, max
         like_playlists=tuple(settings.like_playlists) + tuple(like_playlists),
         dislike_playlists=tuple(settings.dislike_playlists) + tuple(dislike_playlists),
         sampled_negatives=sampled_negatives,
+        seed=seed,
     )
     with home_lock(settings), console.progress() as progress:
         reporter = _RichReporter(progress)
         client = SpotifyClient(settings, countdown=reporter.countdown)
         summary = run_harvest(settings, options, client=client, reporter=reporter).as_dict()
-    _render_summary(summary)
+    _render_summary(summary, as_json)
     if as_json:
         console.print_json(summary)
     console.success("Harvest done.")
@@ -180,10 +188,15 @@ def import_features(ctx, csv_file, as_json) -> None:
         result = import_features_csv(store, csv_file)
     if as_json:
         console.print_json(result.as_dict())
+    from tastebot.wording import plural
+
     console.success(
-        f"Imported {result.values} values for {result.tracks} tracks ({', '.join(result.columns)}); "
-        f"{result.in_library} of them are in your library."
+        f"Imported audio features of {plural(result.tracks, 'track')} ({', '.join(result.columns)}) from "
+        f"{plural(result.rows, 'row')}; {result.in_library:,} of them are in your library."
     )
+    if result.rows > result.tracks:
+        console.info(f"[dim]{plural(result.rows - result.tracks, 'row')} named a track an earlier row named; "
+                     "the later values count.[/]")
     if result.ignored_columns:
         shown = ", ".join(result.ignored_columns[:8]) + (" ..." if len(result.ignored_columns) > 8 else "")
         console.info(f"[dim]Ignored columns: {console.escape(shown)}[/]")

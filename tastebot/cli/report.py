@@ -28,8 +28,9 @@ def report(ctx, run_id, out_dir, open_browser, as_json) -> None:
     your Spotify login, and writes only the report folder.
 
     \b
-    Exit codes: 0 written, 2 bad input (--out is a file), 74 no trained
-    model (run `tastebot train`) or the report cannot be written.
+    Exit codes: 0 written, 2 bad input (--out is a file, --run names no
+    run), 74 no trained model (run `tastebot train`) or the report cannot
+    be written.
     """
     from tastebot import console
     from tastebot.report import write_report
@@ -43,8 +44,9 @@ def report(ctx, run_id, out_dir, open_browser, as_json) -> None:
         result = write_report(settings, run=run_id, out_dir=out_dir, progress=say)
     for text in result.missing:
         console.info(f"[dim]not in the report: {console.escape(text)}[/]")
-    console.success(f"Report on model {console.escape(result.run_id)} ({len(result.plots)} plots): "
-                    f"{console.escape(str(result.html_path))}")
+    console.success(f"Report on model {console.escape(result.run_id)} ({len(result.plots)} plots) written to:")
+    if not as_json:
+        click.echo(str(result.html_path))  # the result, alone on stdout: `xdg-open "$(tastebot report)"`
     if open_browser:
         import webbrowser
 

@@ -64,13 +64,32 @@ def _harvest_if_stale(settings, max_age: float) -> None:
         console.warn(f"The harvest failed ({exc.message}); training on the {labelled} labelled tracks already stored.")
 
 
-def _render(metrics: dict, run_dir) -> None:
+def _refuse_an_empty_store(settings) -> None:
+    """--no-harvest on a store without a single like or dislike: the advice is to harvest."""
+    from tastebot.errors import NotEnoughData
+
+    if not settings.store_path.exists():
+        return  # train_from_store says "Nothing harvested yet: run `tastebot harvest` first."
+    from tastebot.store import open_store
+
+    with open_store(settings) as store:
+        counts = store.label_counts()
+    if not any(v for v in counts.values() if isinstance(v, (int, float))):
+        raise NotEnoughData("The store holds no likes or dislikes yet: run `tastebot harvest` first "
+                            "(or `tastebot train` without --no-harvest, which harvests for you).")
+
+
+def _render(metrics: dict, run_dir, as_json: bool = False) -> None:
     from tastebot import console
     from tastebot.train import SCORE_NAMES, summary_rows
 
+    shown = console.results(as_json)
+
     data, split, blend = metrics.get("data", {}), metrics.get("split", {}), metrics.get("blend", {})
-    kinds = ", ".join(f"{v} {k.replace('_', ' ')}s" for k, v in data.get("by_kind", {}).items())
-    console.info(f"Learned from {data.get('tracks')} tracks by {data.get('artists')} artists ({kinds}).")
+    from tastebot.wording import counts
+
+    kinds = counts(data.get("by_kind", {}))
+    shown.print(f"Learned from {data.get('tracks')} tracks by {data.get('artists')} artists ({kinds}).")
     if metrics.get("mode") == "cross-validation":
         console.warn("Too little data for a held-out test: " + console.escape(metrics.get("mode_reason", "")) + ".")
         title = f"Cross-validated taste scores ({split.get('folds')} folds grouped by artist)"
@@ -78,14 +97,14 @@ def _render(metrics: dict, run_dir) -> None:
         title = (f"Held-out test: {split.get('test')} tracks by {split.get('test_artists')} artists the model never saw "
                  f"({split.get('test_likes')} likes, {split.get('test_dislikes')} dislikes)")
     console.table(["model"] + [s.replace("_", "-").upper() if s.endswith("auc") else s for s in SCORE_NAMES],
-                  summary_rows(metrics), title=title)
+                  summary_rows(metrics), title=title, console=shown)
     scores = metrics.get("scores", {})
     mlp_auc = (scores.get("mlp") or {}).get("roc_auc")
     rf_auc = (scores.get("random_forest") or {}).get("roc_auc")
     if isinstance(mlp_auc, float) and isinstance(rf_auc, float) and mlp_auc == mlp_auc and rf_auc == rf_auc:
         verdict = "at least as good as" if mlp_auc >= rf_auc else "below"
-        console.info(f"The MLP ranks {verdict} the random forest on this data (ROC-AUC {mlp_auc:.3f} vs {rf_auc:.3f}).")
-    console.info(f"Blend weight of the MLP against the hybrid score: {blend.get('weight', 1.0):.2f} "
+        shown.print(f"The MLP ranks {verdict} the random forest on this data (ROC-AUC {mlp_auc:.3f} vs {rf_auc:.3f}).")
+    shown.print(f"Blend weight of the MLP against the hybrid score: {blend.get('weight', 1.0):.2f} "
                  f"({console.escape(str(blend.get('reason', '')))}).")
     console.success(f"Model saved in {console.escape(str(run_dir))} "
                     f"({metrics.get('timing', {}).get('train_seconds', 0):.0f} s).")
@@ -125,6 +144,8 @@ def train(ctx: click.Context, epochs: int, seed: int, ensemble: int, max_age: st
     with home_lock(settings):
         if not no_harvest:
             _harvest_if_stale(settings, max_age_s)
+        else:
+            _refuse_an_empty_store(settings)
         with console.progress(transient=True) as progress:
             task = progress.add_task("Training", total=None)
 
@@ -132,7 +153,7 @@ def train(ctx: click.Context, epochs: int, seed: int, ensemble: int, max_age: st
                 progress.update(task, description=what, completed=done, total=total)
 
             result = train_from_store(settings, epochs=epochs, seed=seed, ensemble=ensemble, progress=on_progress)
-    _render(result.metrics, result.run_dir)
+    _render(result.metrics, result.run_dir, as_json)
     if as_json:
         console.print_json(summary_for_json(result.metrics, result.run_dir))
 
@@ -157,10 +178,26 @@ def models(ctx: click.Context, as_json: bool) -> None:
     def f(v):
         return "—" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
+    # The run id is what `report --run` needs: never cut it (it also says when the run was made, so
+    # no separate "created" column competes for the width). Other columns wrap instead.
+    from rich import box
+
+    run_width = max(len(r["run_id"]) for r in runs)
+    num = {"justify": "right", "no_wrap": True}
     console.table(
-        ["", "run", "created", "evaluation", "likes", "dislikes", "MLP ROC-AUC", "forest ROC-AUC", "blend w"],
-        [["*" if r.get("latest") else "", r["run_id"], r.get("created_at") or "", r.get("mode") or r.get("error", "damaged"),
-          f(r.get("likes")), f(r.get("dislikes")), f(r.get("mlp_roc_auc")), f(r.get("random_forest_roc_auc")),
-          f(r.get("blend_weight"))] for r in runs],
-        title=f"Models in {settings.models_dir}",
+        ["", ("run id", {"no_wrap": True, "min_width": run_width}), ("tested\non", {"no_wrap": True}),
+         ("likes", num), ("dis-\nlikes", num), ("MLP\nAUC", num), ("forest\nAUC", num), ("blend\nw", num)],
+        [["*" if r.get("latest") else "", r["run_id"], "damaged" if r.get("error") else
+          _MODE_LABELS.get(r.get("mode"), r.get("mode")) or "?", f(r.get("likes")), f(r.get("dislikes")), f(r.get("mlp_roc_auc")),
+          f(r.get("random_forest_roc_auc")), f(r.get("blend_weight"))] for r in runs],
+        title=f"Models in {settings.models_dir}", console=console.results(), box=box.SIMPLE_HEAD,
+        pad_edge=False, show_edge=False,
     )
+    for r in runs:
+        if r.get("error"):
+            console.warn(f"run {console.escape(r['run_id'])} is damaged: {console.escape(r['error'])}")
+    console.info("[dim]* the latest, used by `tastebot recommend`; AUC is ROC-AUC on tracks the model never saw; "
+                 "`tastebot report --run RUN_ID` reports on any run.[/]")
+
+
+_MODE_LABELS = {"holdout": "held-out", "cross-validation": "cross-val"}

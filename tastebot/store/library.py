@@ -30,6 +30,9 @@ PROVIDER_RANK = {"spotify": 1, "reccobeats": 2, "import": 3}
 
 IDENTITY_COLUMNS = ("track_id", "name", "primary_artist_id", "artist_ids", "album_id", "isrc")
 LABEL_COLUMNS = ("label", "strength", "weight", "sources", "last_signal_at")
+# A plausible track lasts from 1 ms to 6 hours; other durations are stored as unknown (and counted).
+MIN_DURATION_MS = 1
+MAX_DURATION_MS = 6 * 3600 * 1000
 METADATA_COLUMNS = ("duration_ms", "explicit", "popularity", "track_number", "release_year", "album_type")
 TAIL_COLUMNS = ("feature_provider", "genres")
 TRACK_FRAME_COLUMNS = IDENTITY_COLUMNS + METADATA_COLUMNS + FEATURE_COLUMNS + TAIL_COLUMNS
@@ -333,6 +336,11 @@ class LibraryMixin:
                 ext = track.get("external_ids") if isinstance(track.get("external_ids"), Mapping) else {}
                 isrc = (ext.get("isrc") or "").strip().upper() or None
                 explicit = track.get("explicit")
+                duration_ms = _int_or_none(track.get("duration_ms"))
+                if duration_ms is not None and not MIN_DURATION_MS <= duration_ms <= MAX_DURATION_MS:
+                    # 0, negative or days long: a broken answer, not a song. Kept without a duration.
+                    self.implausible_skipped = getattr(self, "implausible_skipped", 0) + 1
+                    duration_ms = None
                 conn.execute(
                     """
                     INSERT INTO tracks (id, name, primary_artist_id, artist_ids, album_id, isrc, song_key,
@@ -356,7 +364,7 @@ class LibraryMixin:
                     (
                         track_id, track.get("name"), primary, artist_ids, album_id, isrc, _song_key(track_id, isrc),
                         title_artist_key(track.get("name"), primary_name),
-                        _int_or_none(track.get("duration_ms")),
+                        duration_ms,
                         None if explicit is None else int(bool(explicit)),
                         _int_or_none(track.get("popularity")),
                         _int_or_none(track.get("track_number")),
@@ -707,26 +715,29 @@ class LibraryMixin:
         return [dict(r) for r in self.conn.execute("SELECT * FROM harvest_runs ORDER BY id")]
 
     # -- what the listener knows (the never-heard filter) -----------------------------------------
-    def _known_track_sql(self) -> str:
+    def _known_track_sql(self, with_sampled: bool = True) -> str:
+        signals = "SELECT track_id FROM signals" + (
+            "" if with_sampled else " WHERE source NOT IN ('sampled_random', 'sampled_far')")
         return (
-            "SELECT track_id FROM signals UNION SELECT track_id FROM plays"
+            f"{signals} UNION SELECT track_id FROM plays"
             " UNION SELECT track_id FROM playlist_items WHERE track_id IS NOT NULL"
         )
 
-    def known_track_ids(self) -> set[str]:
-        """Ids the listener has met: any signal (like, dislike, sampled), a play, or a playlist item
-        tastebot read (own, like/dislike lists, tastebot's own playlists)."""
-        return {r[0] for r in self.conn.execute(self._known_track_sql())}
+    def known_track_ids(self, *, with_sampled: bool = True) -> set[str]:
+        """Ids the listener has met: any signal (like, dislike, sampled unless with_sampled=False), a
+        play, or a playlist item tastebot read (own, like/dislike lists, tastebot's own playlists)."""
+        return {r[0] for r in self.conn.execute(self._known_track_sql(with_sampled))}
 
-    def known_isrcs(self) -> set[str]:
-        sql = f"SELECT DISTINCT isrc FROM tracks WHERE isrc IS NOT NULL AND id IN ({self._known_track_sql()})"
+    def known_isrcs(self, *, with_sampled: bool = True) -> set[str]:
+        sql = (f"SELECT DISTINCT isrc FROM tracks WHERE isrc IS NOT NULL"
+               f" AND id IN ({self._known_track_sql(with_sampled)})")
         return {r[0] for r in self.conn.execute(sql)}
 
-    def known_title_artist_keys(self) -> set[str]:
+    def known_title_artist_keys(self, *, with_sampled: bool = True) -> set[str]:
         """Normalised 'title|primary artist' of known tracks (see `title_artist_key`)."""
         sql = (
             "SELECT DISTINCT title_artist_key FROM tracks WHERE title_artist_key IS NOT NULL"
-            f" AND id IN ({self._known_track_sql()})"
+            f" AND id IN ({self._known_track_sql(with_sampled)})"
         )
         return {r[0] for r in self.conn.execute(sql)}
 
@@ -928,7 +939,7 @@ def _int_or_none(value: Any) -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         return None
 
 
