@@ -89,7 +89,7 @@ def top_ids(items: np.ndarray, cands: np.ndarray, scores: np.ndarray, k: int = m
 # -- one case ------------------------------------------------------------------------------------------
 def peer_candidates(songs, world, k) -> np.ndarray:
     """Every catalogue track the listener does not know, one id per song (as never-heard does)."""
-    from tastebot.recommend import song_key
+    from tastebot.known import song_key
 
     if world.kind == "labels":
         return np.array([k.index[t] for t in world.test_tracks])

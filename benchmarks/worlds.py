@@ -179,7 +179,7 @@ def build_catalog(songs: Songs, own: dict[str, tuple[str, list[str]]], saved: li
 
 
 def _song_keys(songs: Songs, ids) -> set:
-    from tastebot.recommend import song_key
+    from tastebot.known import song_key
 
     t = songs.tracks.loc[list(ids)]
     return {song_key(n, a) for n, a in zip(t["track_name"], t["track_artist"])} - {None}
@@ -258,7 +258,7 @@ def _test_part(songs: Songs, ids: list[str], artists: set[str], cap: int, rng) -
 
 
 def _one_per_song(songs: Songs, ids: list[str]) -> list[str]:
-    from tastebot.recommend import song_key
+    from tastebot.known import song_key
 
     seen, out = set(), []
     for t in ids:

@@ -34,9 +34,11 @@ class Known:
 
     @classmethod
     def from_store(cls, store) -> "Known":
-        ids = set(store.known_track_ids()) | set(store.output_track_ids())
-        isrcs = {i.upper() for i in store.known_isrcs() if i}
-        keys = set(store.known_title_artist_keys())
+        # Sampled negatives are guesses about tracks the listener never met: they stay recommendable
+        # (the taste model learnt them as weak dislikes, so they rank low unless the evidence says else).
+        ids = set(store.known_track_ids(with_sampled=False)) | set(store.output_track_ids())
+        isrcs = {i.upper() for i in store.known_isrcs(with_sampled=False) if i}
+        keys = set(store.known_title_artist_keys(with_sampled=False))
         artist_ids = set(store.known_artist_ids())
         # tastebot's own earlier playlists: their tracks' songs and artists count as known too
         extra = sorted(set(store.output_track_ids()))

@@ -814,6 +814,37 @@ def _unheard_factory(store) -> Callable[[Sequence[str] | None], pd.DataFrame]:
     return tracks
 
 
+# Unheard corpus tracks (with audio features) learnt as weak negatives, per like, at most this many:
+# the taste model then tells likes from what is merely out there, not only from the dislikes (on
+# benchmarks/recommend.py's persona protocol this is what scoring every unheard track needs).
+CORPUS_NEGATIVES_PER_LIKE = 1.0
+MAX_CORPUS_NEGATIVES = 3000
+CORPUS_NEGATIVE_WEIGHT = 0.3  # as the harvest's sampled random negatives (harvest.SOURCES)
+
+
+def corpus_negatives(store, labelled: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """A seeded draw of corpus tracks with features that the listener does not know, labelled as weak
+    dislikes (rows in the labelled frame's columns). They live only in the training frame: they are
+    not signals, so they stay recommendable."""
+    from tastebot.store.library import LABELLED_FRAME_COLUMNS
+
+    likes = int((pd.to_numeric(labelled["label"], errors="coerce") == 1).sum()) if len(labelled) else 0
+    n = min(int(likes * CORPUS_NEGATIVES_PER_LIKE), MAX_CORPUS_NEGATIVES)
+    pool = store.corpus_tracks_frame(with_features=True) if n else pd.DataFrame()
+    if not len(pool):
+        return pd.DataFrame(columns=list(LABELLED_FRAME_COLUMNS))
+    known = store.known_track_ids() | set(labelled["track_id"].astype(str))
+    pool = pool[~pool["track_id"].isin(known)]
+    pool = pool.iloc[np.sort(np.random.default_rng(seed).choice(len(pool), size=min(n, len(pool)), replace=False))]
+    out = pool.rename(columns={"artist_id": "primary_artist_id"}).assign(
+        artist_ids=lambda f: f["primary_artist_id"], label=0, strength="weak", weight=CORPUS_NEGATIVE_WEIGHT,
+        sources="corpus_sampled", last_signal_at=None, feature_provider="corpus")
+    for col in LABELLED_FRAME_COLUMNS:
+        if col not in out.columns:
+            out[col] = None
+    return out[list(LABELLED_FRAME_COLUMNS)].reset_index(drop=True)
+
+
 def store_age_seconds(store) -> float | None:
     """Seconds since the last harvest that finished (done or interrupted with progress saved), or
     None when the store was never harvested."""
@@ -837,8 +868,10 @@ def train_from_store(
     seed: int = 0,
     ensemble: int = DEFAULT_ENSEMBLE,
     progress: ProgressFn | None = None,
+    use_corpus_negatives: bool = True,
 ) -> TrainResult:
-    """Train on the store's labelled tracks and save the run. The caller holds the home lock."""
+    """Train on the store's labelled tracks (and, with `use_corpus_negatives`, unheard corpus tracks as
+    weak negatives) and save the run. The caller holds the home lock."""
     from tastebot.models.collab import HybridScorer
     from tastebot.models.collab import fingerprint as collab_fingerprint
     from tastebot.store import open_store
@@ -847,12 +880,15 @@ def train_from_store(
         raise NotEnoughData("Nothing harvested yet: run `tastebot harvest` first.")
     store = open_store(settings)
     try:
-        frame = store.labelled_tracks()
+        labelled = store.labelled_tracks()
+        extra = corpus_negatives(store, labelled, seed) if use_corpus_negatives else labelled.iloc[0:0]
+        frame = pd.concat([labelled, extra], ignore_index=True) if len(extra) else labelled
         result = train_on_frame(frame, epochs=epochs, seed=seed, ensemble=ensemble, progress=progress,
                                 hybrid_fit=_hybrid_factory(store), unheard_tracks=_unheard_factory(store))
         # Everything collaborative is fitted once here, on every like, and saved with the run.
-        result.collab = HybridScorer.fit(store, frame, seed=seed)
-        result.collab_fingerprint = collab_fingerprint(store, frame)
+        result.collab = HybridScorer.fit(store, labelled, seed=seed)
+        result.collab_fingerprint = collab_fingerprint(store, labelled)
+        result.metrics["data"]["corpus_negatives"] = int(len(extra))
     finally:
         store.close()
     save_run(settings, result)

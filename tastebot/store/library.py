@@ -742,9 +742,9 @@ class LibraryMixin:
         return {r[0] for r in self.conn.execute(sql)}
 
     def known_artist_ids(self) -> set[str]:
-        """Every artist credited on a known track."""
+        """Every artist credited on a known track (sampled negatives are not known)."""
         out: set[str] = set()
-        sql = f"SELECT artist_ids FROM tracks WHERE artist_ids IS NOT NULL AND id IN ({self._known_track_sql()})"
+        sql = f"SELECT artist_ids FROM tracks WHERE artist_ids IS NOT NULL AND id IN ({self._known_track_sql(False)})"
         for r in self.conn.execute(sql):
             out.update(a for a in r[0].split(",") if a)
         return out
