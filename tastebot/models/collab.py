@@ -75,6 +75,19 @@ def _normalise_artist(name: str) -> str | None:
     return s or None
 
 
+def normalise_artists(names) -> np.ndarray:
+    """`normalise_artist` over many names at once (pandas' vectorised string methods: a whole-MPD
+    corpus has two million names); an object array with None where there is no name."""
+    s = pd.Series(names, dtype=object)
+    text = s.map(lambda v: v if isinstance(v, str) else None if v is None or (isinstance(v, float) and math.isnan(v))
+                 else str(v)).astype("string")
+    out = (text.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii").str.lower()
+           .str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip().str.replace(r"^the ", "", regex=True))
+    arr = out.astype(object).to_numpy(copy=True)
+    arr[pd.isna(arr) | (arr == "")] = None
+    return arr
+
+
 def content_matrix(frame: pd.DataFrame) -> np.ndarray:
     """Standardised content features (rows: tracks, columns: CONTENT_COLUMNS), NaN where unknown."""
     n = len(frame)
@@ -107,15 +120,39 @@ def _kernel(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _sq_dist(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean squared standardised distance over the features both rows have (inf below 3 shared)."""
+    """Mean squared standardised distance over the features both rows have (inf below 3 shared), and
+    whether each row of x had enough features for any reference. Rows of x are taken by their pattern
+    of known features (few patterns in practice): where the references know all of a pattern's
+    features, the distance is one matrix product; rows with under 3 features are left at inf."""
+    d2 = np.full((len(x), len(ref)), np.inf, dtype=np.float32)
+    known = ~np.isnan(x)
+    rows_ok = known.sum(axis=1) >= 3
+    ref_known = ~np.isnan(ref)
+    # One integer per pattern of known features (14 columns: bits of an int64).
+    codes = known[rows_ok].astype(np.int64) @ (np.int64(1) << np.arange(x.shape[1], dtype=np.int64))
+    ok_rows = np.flatnonzero(rows_ok)
+    for code in np.unique(codes):
+        rows = ok_rows[codes == code]
+        cols = known[rows[0]]
+        if ref_known[:, cols].all():  # the common case: every reference has these features
+            xs = x[np.ix_(rows, np.flatnonzero(cols))].astype(np.float32)
+            rs = ref[:, cols].astype(np.float32)
+            block = (xs * xs).sum(axis=1)[:, None] + (rs * rs).sum(axis=1)[None, :] - 2.0 * (xs @ rs.T)
+            np.maximum(block, 0.0, out=block)
+            d2[rows] = block / float(cols.sum())
+        else:
+            d2[rows] = _sq_dist_masked(x[rows], ref)
+    return d2, np.isfinite(d2).any(axis=1) if len(ref) else np.zeros(len(x), dtype=bool)
+
+
+def _sq_dist_masked(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
     mc = (~np.isnan(x)).astype(np.float32)
     xf = np.nan_to_num(x).astype(np.float32)
     mr = (~np.isnan(ref)).astype(np.float32)
     rf = np.nan_to_num(ref).astype(np.float32)
     d2 = (xf * xf) @ mr.T + mc @ (rf * rf).T - 2.0 * (xf @ rf.T)
     cnt = mc @ mr.T
-    d2 = np.where(cnt >= 3, np.maximum(d2, 0.0) / np.maximum(cnt, 1.0), np.inf)
-    return d2, np.any(cnt >= 3, axis=1)
+    return np.where(cnt >= 3, np.maximum(d2, 0.0) / np.maximum(cnt, 1.0), np.inf)
 
 
 def _unit_rows(m: np.ndarray) -> np.ndarray:
@@ -188,7 +225,7 @@ class CorpusData:
             track_ids = all_ids
             playlist_ids = list(playlist_ids) + [f"own:{k}" for k in own]
             artist_of.update(_library_artist_names(store, extra))
-        keys = np.array([normalise_artist(artist_of.get(t)) for t in track_ids], dtype=object)
+        keys = normalise_artists([artist_of.get(t) for t in track_ids])
         return cls(m, track_ids, playlist_ids, keys, playlist_names=own_names, names_from=store.corpus_playlist_names)
 
 
@@ -346,7 +383,7 @@ class HybridScorer:
         keys = pd.Series([None] * n, dtype=object, index=range(n))
         if "artist_name" in frame.columns:
             codes, uniq = pd.factorize(frame["artist_name"].reset_index(drop=True))
-            norm = np.array([normalise_artist(u) for u in uniq] + [None], dtype=object)
+            norm = np.append(normalise_artists(list(uniq)), None).astype(object)
             keys = pd.Series(norm[codes], dtype=object)
         aids = frame["primary_artist_id"].reset_index(drop=True).astype(object) if "primary_artist_id" in frame.columns else None
         if aids is not None and keys.isna().any():
