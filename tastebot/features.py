@@ -64,6 +64,13 @@ NUMERIC_TRANSFORMS: dict[str, str] = {
     "track_number": "log1p",
     "release_year": "identity",
 }
+# Metadata only some candidate sources carry: library and search tracks have explicit, track number and
+# album type; corpus tracks (CSV, MPD) have none of them but may have popularity, which a development
+# app never sees; genres come only to extended apps. As inputs they let the taste model tell where a
+# track came from (a liked library track vs an unheard corpus one) instead of what it sounds like, so
+# the model tastebot trains reads the sound, the duration and the year alone.
+SOURCE_DEPENDENT = ("explicit", "popularity", "track_number", "album_type", "genres")
+SOURCE_DEPENDENT_REASON = "only some candidate sources carry it (features.SOURCE_DEPENDENT)"
 # Values outside these ranges are errors in the source (key -1 is Spotify's "no key detected").
 VALID_RANGES: dict[str, tuple[float, float]] = {
     "danceability": (0, 1), "energy": (0, 1), "key": (0, 11), "loudness": (-80, 10), "mode": (0, 1),
@@ -156,13 +163,19 @@ class FeatureSpec:
 
     # -- fitting ---------------------------------------------------------------------------
     @classmethod
-    def fit(cls, frame: pd.DataFrame) -> "FeatureSpec":
+    def fit(cls, frame: pd.DataFrame, *, portable: bool = True) -> "FeatureSpec":
         """Learn the transforms from `frame` (the training part). Raises NotEnoughData when no
-        track has any usable feature at all."""
+        track has any usable feature at all. `portable` (what tastebot trains with) leaves out
+        SOURCE_DEPENDENT columns: only some candidate sources carry them."""
         if len(frame) == 0:
             raise NotEnoughData("No labelled tracks to learn from: run `tastebot harvest` first.")
         spec = cls()
+        skip = set(SOURCE_DEPENDENT) if portable else set()
+        for column in sorted(skip):
+            spec.unused[column] = SOURCE_DEPENDENT_REASON
         for column, how in NUMERIC_TRANSFORMS.items():
+            if column in skip:
+                continue
             raw = _numeric(frame, column)
             present = ~np.isnan(raw)
             if not present.any():
@@ -182,14 +195,16 @@ class FeatureSpec:
                 spec.unused[column] = "the same value for every track"
                 continue
             spec.numeric.append(NumericColumn(column, how, means, stds, mask=bool((~present).any()), edges=edges))
-        kinds = _album_types(frame)
+        kinds = _album_types(frame) if "album_type" not in skip else []
         seen = {k for k in kinds if k is not None}
-        if seen:
+        if "album_type" in skip:
+            pass
+        elif seen:
             spec.album_types = [t for t in ALBUM_TYPES if t in seen] + (["other"] if seen - set(ALBUM_TYPES) else [])
             spec.album_type_mask = any(k is None for k in kinds)
         else:
             spec.unused["album_type"] = "no track has it"
-        genre_lists = _genre_lists(frame)
+        genre_lists = _genre_lists(frame) if "genres" not in skip else []
         counts: dict[str, int] = {}
         for gl in genre_lists:
             for g in set(gl):
@@ -200,7 +215,7 @@ class FeatureSpec:
         spec.genres = common[:MAX_GENRES]
         if spec.genres:
             spec.genre_mask = any(not gl for gl in genre_lists)
-        else:
+        elif "genres" not in skip:
             spec.unused["genres"] = "no genre is common enough" if counts else "no track has genres"
         if not spec.numeric and not spec.album_types and not spec.genres:
             raise NotEnoughData(

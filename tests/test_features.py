@@ -45,7 +45,7 @@ def test_missing_features_become_value_plus_mask_and_no_track_is_dropped():
     f = frame()
     f.loc[:9, list(AUDIO_FEATURES)] = np.nan  # ten tracks without audio features
     f.loc[:9, "feature_provider"] = None
-    spec = FeatureSpec.fit(f)
+    spec = FeatureSpec.fit(f, portable=False)
     x = spec.transform(f)
     assert x.shape == (len(f), spec.n_features)
     assert np.isfinite(x).all()
@@ -63,7 +63,7 @@ def test_missing_features_become_value_plus_mask_and_no_track_is_dropped():
 
 def test_key_is_a_cycle_and_invalid_key_is_missing():
     f = frame(key=np.array([0, 11, 6, -1] * 15, dtype=float))
-    spec = FeatureSpec.fit(f)
+    spec = FeatureSpec.fit(f, portable=False)
     x = spec.transform(f)
     key = next(c for c in spec.numeric if c.column == "key")
     # Undo the standardising to see the points on the circle.
@@ -79,7 +79,7 @@ def test_key_is_a_cycle_and_invalid_key_is_missing():
 
 def test_duration_is_log_scaled_and_outliers_are_clipped():
     f = frame()
-    spec = FeatureSpec.fit(f)
+    spec = FeatureSpec.fit(f, portable=False)
     probe = f.iloc[:2].copy()
     probe["duration_ms"] = [60_000.0, 3.0e7]  # one minute, and a 8-hour recording
     x = spec.transform(probe)
@@ -92,7 +92,7 @@ def test_duration_is_log_scaled_and_outliers_are_clipped():
 def test_spec_learns_only_from_the_frame_it_is_fitted_on():
     train, other = frame(seed=1), frame(seed=2)
     other["tempo"] = other["tempo"] + 50
-    spec = FeatureSpec.fit(train)
+    spec = FeatureSpec.fit(train, portable=False)
     tempo = next(c for c in spec.numeric if c.column == "tempo")
     assert tempo.means[0] == pytest.approx(train["tempo"].mean())
     # Scoring other rows uses the training statistics, so their tempo shows up as high.
@@ -101,7 +101,7 @@ def test_spec_learns_only_from_the_frame_it_is_fitted_on():
 
 def test_json_round_trip_transforms_identically_even_with_columns_absent():
     f = frame()
-    spec = FeatureSpec.fit(f)
+    spec = FeatureSpec.fit(f, portable=False)
     again = FeatureSpec.from_dict(json.loads(json.dumps(spec.to_dict())))
     assert again.feature_names == spec.feature_names
     assert np.array_equal(again.transform(f), spec.transform(f))
@@ -117,7 +117,7 @@ def test_json_round_trip_transforms_identically_even_with_columns_absent():
 
 def test_album_type_one_hot_with_unseen_types_as_other_only_when_seen():
     f = frame(album_type=np.array(["album", "single", "appears_on"] * 20))
-    spec = FeatureSpec.fit(f)
+    spec = FeatureSpec.fit(f, portable=False)
     assert spec.album_types == ["album", "single", "other"]
     x = spec.transform(pd.DataFrame({"album_type": ["compilation", "single", None]}))
     assert column(spec, x, "album_type=other").tolist() == [1.0, 0.0, 0.0]
@@ -126,7 +126,7 @@ def test_album_type_one_hot_with_unseen_types_as_other_only_when_seen():
 
 def test_common_genres_are_multi_hot():
     f = frame()
-    spec = FeatureSpec.fit(f)
+    spec = FeatureSpec.fit(f, portable=False)
     assert {"pop", "dance pop", "rock", "r&b", "neo soul"} <= set(spec.genres)
     x = spec.transform(pd.DataFrame({"genres": ["Rock|shoegaze", None]}))
     assert column(spec, x, "genre=rock").tolist() == [1.0, 0.0]
@@ -135,7 +135,7 @@ def test_common_genres_are_multi_hot():
 
 def test_piecewise_linear_bins_rise_with_the_value():
     f = frame(n=200)
-    spec = FeatureSpec.fit(f)
+    spec = FeatureSpec.fit(f, portable=False)
     probe = pd.DataFrame({"valence": np.linspace(0, 1, 11)})
     x = spec.transform(probe)
     bins = [n for n in spec.feature_names if n.startswith("valence_bin")]
@@ -146,7 +146,7 @@ def test_piecewise_linear_bins_rise_with_the_value():
 def test_no_features_at_all_is_not_enough_data():
     f = pd.DataFrame({"track_id": ["a", "b", "c"], "label": [1, 0, 1]})
     with pytest.raises(NotEnoughData, match="has any feature"):
-        FeatureSpec.fit(f)
+        FeatureSpec.fit(f, portable=False)
     with pytest.raises(NotEnoughData):
         FeatureSpec.fit(frame().iloc[:0])
 
@@ -154,7 +154,7 @@ def test_no_features_at_all_is_not_enough_data():
 def test_a_foreign_or_damaged_spec_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match="format"):
         FeatureSpec.from_dict({"format": "something-else/9"})
-    bad = FeatureSpec.fit(frame()).to_dict()
+    bad = FeatureSpec.fit(frame(), portable=False).to_dict()
     bad["feature_names"] = bad["feature_names"][:-1]
     with pytest.raises(ModelError, match="does not match"):
         FeatureSpec.from_dict(bad)
@@ -165,7 +165,24 @@ def test_a_foreign_or_damaged_spec_is_a_model_error(tmp_path):
 
 def test_out_of_range_values_are_missing_not_extreme():
     f = frame(tempo=np.array([120.0, -5.0, 1e9] + [100.0] * 57))
-    spec = FeatureSpec.fit(f)
+    spec = FeatureSpec.fit(f, portable=False)
     x = spec.transform(f)
     assert column(spec, x, "tempo_missing")[:3].tolist() == [0.0, 1.0, 1.0]
     assert not math.isnan(float(x.sum()))
+
+
+def test_the_model_tastebot_trains_reads_only_what_every_candidate_source_gives():
+    """Library tracks carry explicit/track number/album type, corpus tracks popularity: as inputs they
+    would tell the source, not the taste."""
+    from tastebot.features import SOURCE_DEPENDENT
+
+    spec = FeatureSpec.fit(frame())
+    names = " ".join(spec.feature_names)
+    for col in SOURCE_DEPENDENT:
+        assert col in spec.unused
+        assert col.split("_")[0] not in names.replace("duration", "")
+    assert any(n.startswith("danceability") for n in spec.feature_names)
+    # a track from a source lacking that metadata gets exactly the inputs of one that has it
+    f = frame().iloc[:5].copy()
+    stripped = f.drop(columns=list(SOURCE_DEPENDENT))
+    assert (spec.transform(f) == spec.transform(stripped)).all()
