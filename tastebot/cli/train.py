@@ -104,8 +104,19 @@ def _render(metrics: dict, run_dir, as_json: bool = False) -> None:
     if isinstance(mlp_auc, float) and isinstance(rf_auc, float) and mlp_auc == mlp_auc and rf_auc == rf_auc:
         verdict = "at least as good as" if mlp_auc >= rf_auc else "below"
         shown.print(f"The MLP ranks {verdict} the random forest on this data (ROC-AUC {mlp_auc:.3f} vs {rf_auc:.3f}).")
-    shown.print(f"Blend weight of the MLP against the hybrid score: {blend.get('weight', 1.0):.2f} "
-                 f"({console.escape(str(blend.get('reason', '')))}).")
+    ranking = metrics.get("ranking", {})
+    if ranking.get("used"):
+        checks = ranking.get("checks") or []
+        shown.print(f"Learned ranking: trained on {ranking.get('likes')} held-out likes among {ranking.get('unheard')} "
+                    f"unheard tracks and {ranking.get('dislikes')} held-out dislikes.")
+        if checks:
+            console.table(["held-out half", "likes", "ranking AP", "taste model AP", "hybrid AP"],
+                          [(c["part"] + 1, c["likes"], f"{c['ap_ranking']:.3f}", f"{c['ap_mlp']:.3f}",
+                            f"{c['ap_hybrid']:.3f}") for c in checks],
+                          title="Each half (split by artist) ranked by a ranking fitted on the other (average precision)", console=shown)
+    else:
+        shown.print(f"No learned ranking ({console.escape(str(ranking.get('reason', '')))}); recommend uses the blend "
+                    f"weight {blend.get('weight', 1.0):.2f} of the MLP against the hybrid score.")
     console.success(f"Model saved in {console.escape(str(run_dir))} "
                     f"({metrics.get('timing', {}).get('train_seconds', 0):.0f} s).")
 
