@@ -3,8 +3,8 @@
 Evidence per candidate (`EVIDENCE`): the taste model's probability (`mlp`), the corpus's direct
 co-occurrence with the likes (`cooc`), the factor cosine with the likes' profile (`factor`), artist
 affinity (`artist_direct`, `artist_cooc`), sound next to the nearest likes (`content`), and how much
-evidence there was (`shared`: corpus playlists shared with likes, `corpus`: corpus playlists holding
-the track, its popularity there). A missing piece stays NaN: the model learns what "unknown" means.
+evidence there was (`shared`: corpus playlists shared with likes). A missing piece counts as 0 (see
+`evidence_frame`).
 
 The model is a histogram gradient-boosted classifier, small and regularised, with every piece of
 evidence constrained to count upwards (more co-occurrence, a higher taste probability never lower a
@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-EVIDENCE = ("mlp", "cooc", "factor", "artist_direct", "artist_cooc", "content", "shared", "corpus")
-# +1: the score may only grow with this piece; 0: free (popularity can cut either way).
-MONOTONE = {"mlp": 1, "cooc": 1, "factor": 1, "artist_direct": 1, "artist_cooc": 1, "content": 1, "shared": 1, "corpus": 0}
+EVIDENCE = ("mlp", "cooc", "factor", "artist_direct", "artist_cooc", "content", "shared")
+# +1: the score may only grow with this piece.
+MONOTONE = {c: 1 for c in EVIDENCE}
 COLLAB_EVIDENCE = ("cooc", "factor", "artist_cooc")
 RANKER_FILE = "ranker.pkl"
 RANKER_INFO = "ranker.json"
@@ -41,24 +41,32 @@ PARAMS = {"max_iter": 60, "learning_rate": 0.1, "max_leaf_nodes": 8, "min_sample
 
 
 def evidence_frame(ev: pd.DataFrame, mlp: np.ndarray | None) -> pd.DataFrame:
-    """The ranker's inputs (columns EVIDENCE) from a scorer's `evidence()` and the MLP's scores."""
-    return pd.DataFrame({
-        "mlp": np.full(len(ev), np.nan) if mlp is None else np.asarray(mlp, dtype=float),
+    """The ranker's inputs (columns EVIDENCE) from a scorer's `evidence()` and the MLP's scores.
+
+    Unknown evidence is 0, the least there can be: "not in the corpus" must not become a signal of
+    its own. Where the listener's likes come from (the library) differs from where unheard tracks
+    come from (the corpus, search), so a learnt "unknown" would tell the source, not the taste (with
+    NaN kept, the ranking learnt "not in the corpus means liked" and lost all precision on the
+    persona benchmark). The column `no_collab` keeps which candidates had no collaborative evidence."""
+    out = pd.DataFrame({
+        "mlp": np.zeros(len(ev)) if mlp is None else np.asarray(mlp, dtype=float),
         "cooc": ev["cooc"].to_numpy(), "factor": ev["factor"].to_numpy(),
         "artist_direct": ev["artist_direct"].to_numpy(), "artist_cooc": ev["artist_cooc"].to_numpy(),
         "content": ev["content"].to_numpy(), "shared": np.log1p(ev["shared_playlists"].to_numpy(dtype=float)),
-        "corpus": np.log1p(ev["corpus_playlists"].to_numpy(dtype=float)),
     })
-
-
-def no_collab_evidence(ev: pd.DataFrame) -> np.ndarray:
-    """Candidates about which nothing but the taste model (and sound) speaks: not in the corpus and
-    by no artist the listener likes."""
     none = np.ones(len(ev), dtype=bool)
     for c in COLLAB_EVIDENCE:
         none &= ev[c].isna().to_numpy()
     none &= ~(ev["artist_direct"].fillna(0.0).to_numpy() > 0)
-    return none
+    out = out.fillna(0.0)
+    out["no_collab"] = none
+    return out
+
+
+def no_collab_evidence(ev: pd.DataFrame) -> np.ndarray:
+    """Candidates about which nothing but the taste model (and sound) speaks: not in the corpus and
+    by no artist the listener likes (from `evidence_frame`)."""
+    return ev["no_collab"].to_numpy(dtype=bool)
 
 
 @dataclass

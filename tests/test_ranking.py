@@ -11,10 +11,12 @@ from tastebot.ranking import EVIDENCE, Ranker, balanced_weights, evidence_frame,
 
 def _evidence(rng, n: int, collab: bool) -> pd.DataFrame:
     ev = pd.DataFrame({c: rng.random(n) for c in EVIDENCE})
+    ev["no_collab"] = False
     if not collab:
         for c in ("cooc", "factor", "artist_cooc", "artist_direct"):
-            ev[c] = np.nan
+            ev[c] = 0.0
         ev["shared"] = 0.0
+        ev["no_collab"] = True
     return ev
 
 
@@ -22,7 +24,7 @@ def _trained(seed: int = 0) -> tuple[Ranker, np.random.Generator]:
     rng = np.random.default_rng(seed)
     ev = pd.concat([_evidence(rng, 600, True), _evidence(rng, 400, False)], ignore_index=True)
     # likes: co-occurrence where it is known, the taste model everywhere
-    logit = 3 * ev["mlp"] + 4 * ev["cooc"].fillna(0.3) - 3.5
+    logit = 3 * ev["mlp"] + 4 * np.where(ev["no_collab"], 0.3, ev["cooc"]) - 3.5
     y = (rng.random(len(ev)) < 1 / (1 + np.exp(-logit))).astype(int)
     return Ranker.fit(ev, y, balanced_weights(y, np.full(len(y), "unheard")), seed=seed), rng
 
@@ -97,7 +99,7 @@ def test_evidence_knows_what_it_does_not_know():
     corpus, likes, cands = _world()
     ev = evidence_frame(HybridScorer.fit(corpus, likes).evidence(cands), None)
     unknown = ev.iloc[-1]  # not in the corpus, an artist nobody likes
-    assert np.isnan(unknown["cooc"]) and np.isnan(unknown["factor"]) and unknown["artist_direct"] == 0.0
+    assert unknown["cooc"] == 0.0 and unknown["factor"] == 0.0 and unknown["artist_direct"] == 0.0  # unknown = 0
     assert no_collab_evidence(ev)[-1] and not no_collab_evidence(ev)[1]
     # the retrievers never return what the listener knows
     known = {"t0", "t4", "t5"}
