@@ -826,8 +826,8 @@ def _unheard_factory(store) -> Callable[[Sequence[str] | None], pd.DataFrame]:
 # Unheard corpus tracks (with audio features) learnt as weak negatives, per like, at most this many:
 # the taste model then tells likes from what is merely out there, not only from the dislikes (on
 # benchmarks/recommend.py's persona protocol this is what scoring every unheard track needs).
-CORPUS_NEGATIVES_PER_LIKE = 1.0
-MAX_CORPUS_NEGATIVES = 3000
+CORPUS_NEGATIVES_PER_LIKE = 3.0
+MAX_CORPUS_NEGATIVES = 5000
 CORPUS_NEGATIVE_WEIGHT = 0.3  # as the harvest's sampled random negatives (harvest.SOURCES)
 
 
