@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import Result, invoke
 from login_helpers import CLIENT_ID, cli_env, login_to, sandbox_settings
 
 from tastebot.cli import COMMANDS
@@ -40,16 +41,6 @@ NO_DAC = [SETPRIV or "setpriv", "--bounding-set=-dac_override,-dac_read_search",
 
 # -- running the CLI ---------------------------------------------------------------------------
 
-class Result:
-    def __init__(self, code: int, out: str, err: str):
-        self.code, self.out, self.err = code, out, err
-        self.text = " ".join(err.split())
-        self.flat = "".join(err.split())  # rich wraps long lines, even inside a path: compare without spaces
-
-    def __repr__(self) -> str:
-        return f"Result(code={self.code}, err={self.err[-800:]!r})"
-
-
 def run(*args: str, pre: list[str] | None = None, preexec=None, env: dict | None = None, timeout: float = 120,
         subprocess_: bool = False) -> Result:
     """The CLI's entry point, in this process (fast) or, when the OS must be limited, in a subprocess."""
@@ -57,19 +48,7 @@ def run(*args: str, pre: list[str] | None = None, preexec=None, env: dict | None
         proc = subprocess.run([*(pre or []), sys.executable, "-m", "tastebot", *args], capture_output=True, text=True,
                               env=env or cli_env(), preexec_fn=preexec, timeout=timeout)
         return Result(proc.returncode, proc.stdout, proc.stderr)
-    import contextlib
-    import io
-
-    from tastebot.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return Result(code, out.getvalue(), err.getvalue())
+    return invoke(args)
 
 
 def assert_refused(result: Result, code: int, *words: str) -> None:
