@@ -1,7 +1,7 @@
 """Bad input through the CLI: each case gets its one-line message, its documented exit code, no
 traceback, and whatever was stored before is still there afterwards.
 
-One harvested store (sandbox library + its corpus) is built once per module and copied into each
+One harvested store (sandbox library + its corpus) is built once per worker and copied into each
 test's home, so most cases cost one CLI call. Cases that need the OS to say no (disk full, read-only
 home, unreadable store) run `python -m tastebot` in a subprocess with the limit applied.
 """
@@ -73,9 +73,9 @@ def has_command(name: str) -> bool:
     return True
 
 
-# -- one harvested world per module ------------------------------------------------------------
+# -- one harvested world per worker ------------------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def world(tmp_path_factory):
     """A sandbox and a template home: logged in (token in the 0600 file), harvested, corpus imported."""
     from tastebot.corpus import import_corpus

@@ -130,7 +130,7 @@ class SchemaStrategies:
         return st.tuples(st.fixed_dictionaries(fixed, optional=optional), unknown).map(lambda t: {**t[1], **t[0]})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def schemas():
     if not SPEC.is_file():
         pytest.skip(f"the OpenAPI description is absent ({SPEC}); it is developer and CI material")
@@ -141,7 +141,7 @@ def schemas():
 
 # -- running a harvest against the hostile server -------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def server():
     with HostileServer() as hs:
         yield hs

@@ -23,12 +23,12 @@ from tastebot.sandbox.catalog import (
 from tastebot.vocab import AUDIO_FEATURES
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def small():
     return generate_catalog(seed=7, n_tracks=600)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def large():
     return generate_catalog(seed=1, n_tracks=2000)
 
