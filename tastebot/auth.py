@@ -36,6 +36,7 @@ from tastebot import console
 from tastebot.errors import AuthError, ConfigError, LoginExpired, NotLoggedIn, RateLimited, SpotifyError
 from tastebot.settings import SCOPES, Settings
 from tastebot.tokens import FILE, TokenStore, write_private_file
+from tastebot.vocab import now_iso
 
 __all__ = [
     "SCOPES",
@@ -93,10 +94,6 @@ def update_state(settings: Settings, **changes: Any) -> dict[str, Any]:
             data[key] = value
     _write_state(settings, data)
     return data
-
-
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def _iso_from_epoch(seconds: float | None) -> str | None:
@@ -410,7 +407,7 @@ def probe_app_kind(sp) -> str | None:
 
 
 def remember_app_kind(settings: Settings, kind: str) -> None:
-    update_state(settings, app_kind=kind, app_kind_checked_at=_now_iso())
+    update_state(settings, app_kind=kind, app_kind_checked_at=now_iso())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -674,10 +671,10 @@ def login(
         "display_name": me.get("display_name") or None,
         "token_storage": store.kind,
         "insecure_storage": True if settings.insecure_storage else None,
-        "logged_in_at": _now_iso(),
+        "logged_in_at": now_iso(),
         "scopes": sorted((token.get("scope") or "").split()),
         "app_kind": app_kind,
-        "app_kind_checked_at": _now_iso() if app_kind else None,
+        "app_kind_checked_at": now_iso() if app_kind else None,
         "redirect_uri": target.uri,
     }
     update_state(settings, **facts)

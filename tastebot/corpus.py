@@ -28,7 +28,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from tastebot.errors import InputError, TastebotError
-from tastebot.store.corpus import CORPUS_FEATURES
+from tastebot.vocab import AUDIO_FEATURES
 
 BATCH_PLAYLISTS = 500
 CACHE_TRACKS = 250_000  # per generation of _KnownTracks
@@ -272,7 +272,7 @@ def _csv_playlists(path: Path, summary: ImportSummary, chunk_rows: int = 50_000)
                 raise InputError(f"{path}: a corpus CSV needs the columns playlist_id and track_id.")
             at = {c: i for i, c in enumerate(cols)}
             meta_at = {k: next((at[a] for a in aliases if a in at), None) for k, aliases in _CSV_ALIASES.items()}
-            feat_at = {f: at[f] for f in CORPUS_FEATURES if f in at}
+            feat_at = {f: at[f] for f in AUDIO_FEATURES if f in at}
             p_at, t_at = at["playlist_id"], at["track_id"]
             pname_at, genre_at = at.get("playlist_name"), at.get("playlist_genre")
             width = len(cols)
@@ -430,7 +430,7 @@ class _KnownTracks:
 
 
 def _has_features(meta: dict) -> bool:
-    return any(meta.get(f) is not None for f in CORPUS_FEATURES)
+    return any(meta.get(f) is not None for f in AUDIO_FEATURES)
 
 
 def _write_batch(store, run: int, kind: str, batch: list[Playlist], summary: ImportSummary, on_playlists,

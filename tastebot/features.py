@@ -34,30 +34,22 @@ import numpy as np
 import pandas as pd
 
 from tastebot.errors import ModelError, NotEnoughData
+from tastebot.vocab import AUDIO_FEATURES, FEATURE_RANGES
 
 FORMAT = "tastebot-preprocessing/1"
 
-AUDIO_FEATURES = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
-)
 METADATA_FEATURES = ("duration_ms", "explicit", "popularity", "track_number", "release_year")
 
 # column -> transform applied before standardising. "cycle12" expands to sin and cos columns.
+# Audio features first, in vocab order (the order of the model's inputs); "identity" unless named.
 NUMERIC_TRANSFORMS: dict[str, str] = {
-    "danceability": "identity",
-    "energy": "identity",
+    **dict.fromkeys(AUDIO_FEATURES, "identity"),
     "key": "cycle12",
-    "loudness": "identity",
-    "mode": "identity",
     # Mostly near 0 with a long tail: the square root spreads the informative low end.
     "speechiness": "sqrt",
     "acousticness": "sqrt",
     "instrumentalness": "sqrt",
     "liveness": "sqrt",
-    "valence": "identity",
-    "tempo": "identity",
-    "time_signature": "identity",
     "duration_ms": "log_seconds",
     "explicit": "identity",
     "popularity": "identity",
@@ -71,11 +63,12 @@ NUMERIC_TRANSFORMS: dict[str, str] = {
 # the model tastebot trains reads the sound, the duration and the year alone.
 SOURCE_DEPENDENT = ("explicit", "popularity", "track_number", "album_type", "genres")
 SOURCE_DEPENDENT_REASON = "only some candidate sources carry it (features.SOURCE_DEPENDENT)"
-# Values outside these ranges are errors in the source (key -1 is Spotify's "no key detected").
+# Values outside these ranges are errors in the source and become unknown. The audio features take
+# vocab's accepted ranges except where the model is stricter (key -1 is Spotify's "no key detected",
+# tempo 0 and time_signature 0 mean "not detected") or more lenient (loudness, time_signature).
 VALID_RANGES: dict[str, tuple[float, float]] = {
-    "danceability": (0, 1), "energy": (0, 1), "key": (0, 11), "loudness": (-80, 10), "mode": (0, 1),
-    "speechiness": (0, 1), "acousticness": (0, 1), "instrumentalness": (0, 1), "liveness": (0, 1),
-    "valence": (0, 1), "tempo": (1, 300), "time_signature": (1, 12), "duration_ms": (1000, 3.6e7),
+    **FEATURE_RANGES,
+    "key": (0, 11), "loudness": (-80, 10), "tempo": (1, 300), "time_signature": (1, 12), "duration_ms": (1000, 3.6e7),
     "explicit": (0, 1), "popularity": (0, 100), "track_number": (1, 10000), "release_year": (1900, 2100),
 }
 ALBUM_TYPES = ("album", "single", "compilation")

@@ -25,23 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from tastebot.errors import FeatureProviderError, InputError
-from tastebot.store.library import FEATURE_COLUMNS
-
-PROVIDERS = ("spotify", "reccobeats", "import", "metadata")
-PROVIDER_LABELS = {
-    "spotify": "Spotify /audio-features",
-    "reccobeats": "ReccoBeats",
-    "import": "imported CSV",
-    "metadata": "metadata only",
-}
-
-# Accepted value ranges (Spotify's documented ranges, widened where real tracks go beyond them).
-FEATURE_RANGES: dict[str, tuple[float, float]] = {
-    "danceability": (0.0, 1.0), "energy": (0.0, 1.0), "key": (-1, 11), "loudness": (-60.0, 5.0),
-    "mode": (0, 1), "speechiness": (0.0, 1.0), "acousticness": (0.0, 1.0), "instrumentalness": (0.0, 1.0),
-    "liveness": (0.0, 1.0), "valence": (0.0, 1.0), "tempo": (0.0, 300.0), "time_signature": (0, 7),
-}
-INTEGER_FEATURES = {"key", "mode", "time_signature"}
+from tastebot.vocab import AUDIO_FEATURES, FEATURE_RANGES, INTEGER_FEATURES, PROVIDER_LABELS, PROVIDERS
 
 
 @dataclass
@@ -230,15 +214,15 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
     id_col = next((names.index(c) for c in ID_COLUMNS if c in names), None)
     if id_col is None:
         raise InputError(f"{path}: no track id column: the header needs 'track_id' or 'id' (found: {', '.join(names[:8])}).")
-    feature_cols = {names.index(f): f for f in FEATURE_COLUMNS if f in names}
+    feature_cols = {names.index(f): f for f in AUDIO_FEATURES if f in names}
     ignored = [n for i, n in enumerate(names) if i != id_col and i not in feature_cols]
     for name in ignored:
-        close = difflib.get_close_matches(name, FEATURE_COLUMNS, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(name, AUDIO_FEATURES, n=1, cutoff=0.8)
         if close:
             raise InputError(f"{path}: unknown column {name!r}: did you mean {close[0]!r}?")
     if not feature_cols:
         raise InputError(
-            f"{path}: no audio-feature columns; expected any of: {', '.join(FEATURE_COLUMNS)}."
+            f"{path}: no audio-feature columns; expected any of: {', '.join(AUDIO_FEATURES)}."
         )
 
     rows: dict[str, dict[str, float]] = {}

@@ -35,7 +35,7 @@ from tastebot.spotify import (
     parse_playlist_ref,
     playlist_item_track,
 )
-from tastebot.store.library import iso_time, now_iso
+from tastebot.vocab import iso_time, now_iso
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def source_label(name: str) -> str:
     if name in SOURCE_LABELS:
         return SOURCE_LABELS[name]
     if name.startswith("features:"):
-        from tastebot.features_sources import PROVIDER_LABELS
+        from tastebot.vocab import PROVIDER_LABELS
 
         provider = name.split(":", 1)[1]
         return f"audio features: {PROVIDER_LABELS.get(provider, provider)}"
@@ -405,7 +405,7 @@ class Harvester:
         source = f"top_{time_range}"
         self.reporter.start(source, f"Top tracks ({time_range.replace('_', ' ')})")
         tracks = [t for t in self.client.top_tracks(time_range) if t.get("id") and not t.get("is_local")]
-        now = now_iso()
+        now = now_iso(sortable=True)
         with self.store.transaction():
             known = self.store.signal_track_ids(source)
             self.store.upsert_tracks(tracks)
@@ -616,7 +616,7 @@ class Harvester:
         if role == "created":
             removed = added_by_us - present
             have = self.store.signal_track_ids("feedback_removed", context=pid)
-            now = now_iso()
+            now = now_iso(sortable=True)
             self.store.add_signals([self._signal(t, "feedback_removed", now, pid) for t in sorted(removed - have)])
             changed += self.store.remove_signals("feedback_removed", pid, keep=removed)
         return changed > 0
@@ -742,7 +742,7 @@ class Harvester:
             if new:
                 with self.store.transaction():
                     self.store.upsert_tracks(new)
-                    self.store.add_signals([self._signal(t["id"], source, now_iso()) for t in new])
+                    self.store.add_signals([self._signal(t["id"], source, now_iso(sortable=True)) for t in new])
                 self.reporter.advance("sampled_negatives", len(new))
             if draw.full():
                 break
@@ -787,7 +787,7 @@ class Harvester:
         picks = self.rng.sample(pool, min(want, len(pool)))
         frame = self.store.corpus_tracks_frame(picks)
         tracks, features = [], {}
-        from tastebot.store.library import FEATURE_COLUMNS
+        from tastebot.vocab import AUDIO_FEATURES
 
         by_id = {rec["track_id"]: rec for rec in frame.to_dict("records")}
         drawn = []
@@ -802,13 +802,13 @@ class Harvester:
             if not draw.take([obj["id"]], "corpus"):
                 continue
             tracks.append(obj)
-            feats = {c: rec.get(c) for c in FEATURE_COLUMNS if rec.get(c) is not None}
+            feats = {c: rec.get(c) for c in AUDIO_FEATURES if rec.get(c) is not None}
             if feats:
                 features[obj["id"]] = feats
         with self.store.transaction():
             self.store.upsert_tracks(tracks)
             self.store.upsert_features(features, "import")
-            self.store.add_signals([self._signal(t["id"], "sampled_random", now_iso()) for t in tracks])
+            self.store.add_signals([self._signal(t["id"], "sampled_random", now_iso(sortable=True)) for t in tracks])
         self.reporter.advance("sampled_negatives", len(tracks))
         return len(drawn)
 
@@ -838,7 +838,8 @@ class Harvester:
 
     # -- audio features ------------------------------------------------------------------------------
     def _features(self) -> None:
-        from tastebot.features_sources import FeatureChain, PROVIDER_LABELS
+        from tastebot.features_sources import FeatureChain
+        from tastebot.vocab import PROVIDER_LABELS
 
         chain = FeatureChain(self.settings, self.store, self.client, reccobeats=self.reccobeats,
                              progress=lambda p, done, total: self.reporter.advance(f"features:{p}", 0, total),

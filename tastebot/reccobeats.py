@@ -21,12 +21,9 @@ import requests
 from tastebot.errors import FeatureProviderError
 from tastebot.settings import Settings
 from tastebot.spotify import RetryPolicy, _retry_after
+from tastebot.vocab import AUDIO_FEATURES
 
 BATCH = 40
-FEATURES = (
-    "acousticness", "danceability", "energy", "instrumentalness", "key", "liveness", "loudness", "mode",
-    "speechiness", "tempo", "valence", "time_signature",
-)
 
 
 def spotify_id_from_href(href: Any) -> str | None:
@@ -123,7 +120,7 @@ class ReccoBeatsClient:
             if sid not in wanted or sid in out:
                 continue
             values: dict[str, float] = {}
-            for name in FEATURES:
+            for name in AUDIO_FEATURES:
                 v = entry.get(name)
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                     continue

@@ -28,12 +28,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from tastebot.errors import InputError, ModelError, StoreError, TastebotError
+from tastebot.vocab import AUDIO_FEATURES, PROVIDER_LABELS as _CHAIN_LABELS
 from tastebot.wording import COUNT_WORDS
 
-AUDIO_FEATURES = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
-)
 # Features with a handful of integer values: drawn as bars per value (share of tracks), not as a histogram.
 DISCRETE_FEATURES = {"key": (0, 11), "mode": (0, 1), "time_signature": (1, 7)}
 MEAN_TITLES = {"mode": "mode: share in major", "key": "key: mean pitch class (C=0, B=11)",
@@ -55,13 +52,7 @@ BASELINE_LABELS = {
     "random_forest": "random forest",
     "majority": "majority class",
 }
-PROVIDER_LABELS = {
-    "spotify": "Spotify /audio-features",
-    "reccobeats": "ReccoBeats",
-    "import": "imported CSV",
-    "metadata": "metadata only",
-    "none": "no audio features",
-}
+PROVIDER_LABELS = {**_CHAIN_LABELS, "none": "no audio features"}
 LIKE_COLOUR, DISLIKE_COLOUR = "#1db954", "#d9534f"
 MODEL_COLOURS = {"mlp": "#1f77b4", "logistic_regression": "#ff7f0e", "random_forest": "#2ca02c"}
 HTML_NAME = "report.html"

@@ -1,9 +1,70 @@
-"""Names shared across tastebot: one home for each."""
+"""The words every stage shares: audio-feature names and ranges, feature providers, time stamps.
+
+One home for each: a module that needs the feature list imports it from here and never spells it out
+(tests/test_vocab.py fails on a stray copy). Imports nothing from tastebot, so any module may use it.
+"""
 
 from __future__ import annotations
 
-# Spotify's twelve audio features, in Spotify's order.
-AUDIO_FEATURES: tuple[str, ...] = (
+from datetime import datetime, timezone
+from typing import Any
+
+# Spotify's twelve audio features, in the order of the store's columns and the model's inputs.
+AUDIO_FEATURES = (
     "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
     "instrumentalness", "liveness", "valence", "tempo", "time_signature",
 )
+# Features that only take whole values.
+INTEGER_FEATURES = frozenset({"key", "mode", "time_signature"})
+# Decimals Spotify reports the other features with.
+SPOTIFY_DECIMALS = {"danceability": 3, "energy": 3, "loudness": 3, "speechiness": 4, "acousticness": 6,
+                    "instrumentalness": 6, "liveness": 4, "valence": 3, "tempo": 3}
+# Accepted value ranges: Spotify's documented ranges, widened where real tracks go beyond them
+# (loudness above 0 dB, key -1 for "no key detected", time_signature 0 and 1 in real data).
+FEATURE_RANGES: dict[str, tuple[float, float]] = {
+    "danceability": (0.0, 1.0), "energy": (0.0, 1.0), "key": (-1, 11), "loudness": (-60.0, 5.0),
+    "mode": (0, 1), "speechiness": (0.0, 1.0), "acousticness": (0.0, 1.0), "instrumentalness": (0.0, 1.0),
+    "liveness": (0.0, 1.0), "valence": (0.0, 1.0), "tempo": (0.0, 300.0), "time_signature": (0, 7),
+}
+
+# Where a track's audio features came from, in the order the feature chain asks them.
+PROVIDERS = ("spotify", "reccobeats", "import", "metadata")
+PROVIDER_LABELS = {
+    "spotify": "Spotify /audio-features",
+    "reccobeats": "ReccoBeats",
+    "import": "imported CSV",
+    "metadata": "metadata only",
+}
+
+
+def iso_time(value: Any) -> str | None:
+    """A time as UTC ISO 8601 with milliseconds and Z, which sorts as text; None if unreadable.
+
+    Accepts ISO text (with or without zone; none means UTC), a datetime, or epoch milliseconds."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        dt = datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+    elif isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    else:
+        try:
+            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def now_iso(*, sortable: bool = False) -> str:
+    """Now, UTC, as ISO 8601.
+
+    Default: whole seconds with "+00:00" ("2026-12-01T08:37:56+00:00"), the stamp of runs, imports,
+    migrations, output playlists and login state. `sortable=True`: the `iso_time` form
+    ("2026-12-01T08:37:56.123Z"), for times stored beside Spotify's and compared with them as text
+    (signals, playlist snapshots). Both forms are already in users' stores, so both stay."""
+    now = datetime.now(timezone.utc)
+    if sortable:
+        return iso_time(now)  # type: ignore[return-value]
+    return now.isoformat(timespec="seconds")

@@ -6,9 +6,12 @@ port; tests talk to it over HTTP through spotipy, never through mocks of our own
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -26,6 +29,19 @@ _ISOLATE = [
     "SPOTIPY_REDIRECT_URI", "TASTEBOT_REDIRECT_URI", "TASTEBOT_RECCOBEATS_URL", "TASTEBOT_INSECURE_STORAGE",
     "TASTEBOT_MAX_WAIT", "TASTEBOT_DISLIKE_PLAYLISTS", "TASTEBOT_LIKE_PLAYLISTS", "TASTEBOT_DEBUG",
 ]
+
+
+# Long tests start first: `make test` (-n 2 --dist loadgroup) hands tests out in collection order, so
+# a long test collected last would run alone at the end while the other worker idles. Long = marked
+# slow, or one of these (in files another developer owns, not marked there).
+_LONG = ("tests/test_recommend_e2e.py::test_login_to_playlist",)
+
+
+def pytest_collection_modifyitems(config, items):
+    def long(item) -> bool:
+        return item.get_closest_marker("slow") is not None or item.nodeid.startswith(_LONG)
+
+    items.sort(key=lambda item: not long(item))  # stable: otherwise collection order
 
 
 @pytest.fixture(autouse=True)
@@ -128,5 +144,88 @@ def make_logged_in(make_sandbox, home, tmp_path, monkeypatch):
 
     def factory(**sandbox_kwargs):
         return _log_in(make_sandbox(**sandbox_kwargs), tmp_path, monkeypatch)
+
+    return factory
+
+
+# -- one trained home for the whole run ------------------------------------------------------------
+
+def _build_trained_home(root: Path) -> dict:
+    """Login, harvest and a 3-epoch, one-network training run in root/home, against a development
+    sandbox (seed 7, 600 tracks) that is stopped afterwards. Returns what the users check against."""
+    from login_helpers import issued_tokens, login_to, sandbox_settings
+
+    from tastebot.harvest import Harvester, HarvestOptions
+    from tastebot.sandbox import Sandbox
+    from tastebot.spotify import SpotifyClient
+    from tastebot.store import open_store
+    from tastebot.train import train_from_store
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHON_KEYRING_BACKEND", "memory_keyring.MemoryKeyring")
+        mp.setenv("MEMORY_KEYRING_FILE", str(root / "keyring.json"))
+        with Sandbox(profile="development", seed=7, n_tracks=600) as sb:
+            settings = sandbox_settings(sb, home=str(root / "home"))
+            login_to(sb, settings=settings)
+            with open_store(settings) as store:
+                Harvester(settings, SpotifyClient(settings), store, HarvestOptions(), rng_seed=1).run()
+            result = train_from_store(settings, epochs=3, ensemble=1)
+            tokens = sorted(issued_tokens(sb))
+    return {"home": str(root / "home"), "run_id": result.run_id, "tokens": tokens}
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory):
+    """A home with a harvested store and a trained model run, built once per test run (across xdist
+    workers too: the first builds it under a file lock, the others read it). Read-only: a test that
+    changes anything copies it first (`copy_trained_home`).
+
+    .home (Path), .settings (for that home), .run_id, .metrics (the run's metrics.json), .frame (the store's
+    labelled tracks), .tokens (every token the sandbox issued while building it)."""
+    from filelock import FileLock
+
+    from tastebot.settings import load_settings
+    from tastebot.store import open_store
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / "trained-home"
+    with FileLock(str(shared / "trained-home.lock")):
+        done = root / "built.json"
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            done.write_text(json.dumps(_build_trained_home(root)))
+        info = json.loads(done.read_text())
+    settings = load_settings(home=info["home"])
+    with open_store(settings, readonly=True) as store:
+        frame = store.labelled_tracks()
+    metrics = json.loads((settings.models_dir / info["run_id"] / "metrics.json").read_text())
+    assert info["tokens"], "the sandbox handed out no token: a no-token check would prove nothing"
+    return SimpleNamespace(home=Path(info["home"]), settings=settings, run_id=info["run_id"], metrics=metrics,
+                           frame=frame, tokens=set(info["tokens"]))
+
+
+def copy_trained_home(trained, dest: Path, *, store: bool = True):
+    """Settings for a copy of the trained home at dest: its model runs and LATEST, and its store
+    unless store=False. The credentials are not copied (the sandbox that issued them is gone)."""
+    from tastebot.settings import load_settings
+
+    dest.mkdir(parents=True)
+    shutil.copytree(trained.home / "models", dest / "models")
+    if store:
+        shutil.copy2(trained.home / "tastebot.db", dest / "tastebot.db")
+    return load_settings(home=str(dest))
+
+
+@pytest.fixture
+def copy_trained(trained_home, tmp_path):
+    """copy_trained(dest=None, store=True) -> settings for a private copy of the trained home."""
+    made = []
+
+    def factory(dest: Path | None = None, *, store: bool = True):
+        dest = dest or tmp_path / f"trained-copy-{len(made)}"
+        made.append(dest)
+        return copy_trained_home(trained_home, dest, store=store)
 
     return factory

@@ -8,7 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from login_helpers import CLIENT_ID, cli_env, login_to, run_cli, sandbox_settings
+from cli_runner import invoke
+from login_helpers import CLIENT_ID, login_to, sandbox_settings
 
 
 def _api(settings):
@@ -89,7 +90,7 @@ def test_invalid_grant_means_login_again_exit_4(logged_in, home):
         api_auth_manager(settings).get_access_token()
     assert info.value.exit_code == 4 and "tastebot login" in str(info.value)
 
-    r = run_cli(["status"])
+    r = invoke(["status"])
     assert r.returncode == 4
     assert "expired or was revoked" in r.stderr and "tastebot login" in r.stderr
     assert "Traceback" not in r.stderr
@@ -116,9 +117,9 @@ def test_no_login_is_exit_4_with_the_hint(sandbox, home):
         _api(settings).current_user_saved_tracks()
     assert info.value.exit_code == 4 and "run `tastebot login`" in str(info.value)
 
-    r = run_cli(["status"], env=cli_env(TASTEBOT_SPOTIFY_URL=sandbox.url))
+    r = invoke(["status"], env={"TASTEBOT_SPOTIFY_URL": sandbox.url})
     assert r.returncode == 4 and "tastebot login" in r.stderr
-    j = run_cli(["status", "--json"], env=cli_env(TASTEBOT_SPOTIFY_URL=sandbox.url))
+    j = invoke(["status", "--json"], env={"TASTEBOT_SPOTIFY_URL": sandbox.url})
     assert j.returncode == 4 and json.loads(j.stdout)["logged_in"] is False
 
 
@@ -135,7 +136,7 @@ def test_a_login_for_another_spotify_is_not_used(make_sandbox, home):
 def test_status_reports_everything_and_remembers_the_app_kind(logged_in, home):
     from tastebot.settings import SCOPES
 
-    r = run_cli(["status", "--json"])
+    r = invoke(["status", "--json"])
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["logged_in"] and report["verified"]
@@ -152,32 +153,32 @@ def test_status_reports_everything_and_remembers_the_app_kind(logged_in, home):
     assert 180 <= (refresh - first).days <= 184
 
     probes = _count(logged_in, "audio-features")
-    assert run_cli(["status", "--json"]).returncode == 0
+    assert invoke(["status", "--json"]).returncode == 0
     assert _count(logged_in, "audio-features") == probes  # remembered, not probed again
-    assert json.loads(run_cli(["status", "--json", "--recheck"]).stdout)["app_kind"] == "development"
+    assert json.loads(invoke(["status", "--json", "--recheck"]).stdout)["app_kind"] == "development"
     assert _count(logged_in, "audio-features") == probes + 1
 
-    human = run_cli(["status"])
+    human = invoke(["status"])
     assert human.returncode == 0  # the status table is the result: on stdout (`tastebot status | less`)
     assert "development mode" in human.stdout and logged_in.state.listener_id in human.stdout
 
 
 def test_status_knows_an_extended_quota_app(make_logged_in, home):
     sb = make_logged_in(profile="extended")
-    r = run_cli(["status", "--json", "--recheck"])
+    r = invoke(["status", "--json", "--recheck"])
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["app_kind"] == "extended"
 
 
 def test_logout_cli(logged_in, home, tmp_path):
-    r = run_cli(["logout", "--json"])
+    r = invoke(["logout", "--json"])
     assert r.returncode == 0
     out = json.loads(r.stdout)
     assert out["was_logged_in"] and out["removed_from"] == ["keyring"]
     assert "spotify.com/account/apps" in r.stderr
     assert not [k for k in json.loads((tmp_path / "keyring.json").read_text()) if k.startswith("tastebot\0")]
-    assert run_cli(["status"]).returncode == 4
-    again = run_cli(["logout"])
+    assert invoke(["status"]).returncode == 4
+    again = invoke(["logout"])
     assert again.returncode == 0 and "Nobody was logged in" in again.stderr
 
 
@@ -204,10 +205,10 @@ def test_status_names_scopes_an_older_login_lacks(logged_in, home):
     token = store.get_cached_token()
     token["scope"] = "user-library-read user-top-read"
     store.save_token_to_cache(token)
-    r = run_cli(["status", "--json"])
+    r = invoke(["status", "--json"])
     report = json.loads(r.stdout)
     assert "playlist-modify-private" in report["missing_scopes"] and "user-top-read" not in report["missing_scopes"]
-    human = run_cli(["status"])
+    human = invoke(["status"])
     assert "lacks the scopes" in human.stderr
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import random
 import string
-import subprocess
-import sys
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_runner import invoke
 
 from tastebot import corpus as corpus_mod
 from tastebot.corpus import import_corpus, iter_mpd_playlists
@@ -204,19 +203,17 @@ def test_missing_path_is_an_input_error(store, tmp_path):
 
 def test_cli_import_and_bad_file(tmp_path, mpd_dir, home):
     d, datas = mpd_dir
-    env_run = lambda *args: subprocess.run([sys.executable, "-m", "tastebot", *args], capture_output=True, text=True,  # noqa: E731
-                                           timeout=120)
-    ok = env_run("corpus", "import", str(d), "--json")
+    ok = invoke(["corpus", "import", str(d), "--json"])
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
     assert data["playlists"] == 100 and data["corpus"]["pairs"] == len(_expected_pairs(datas))
     bad = tmp_path / "broken.json"
     bad.write_text('{"playlists": [', encoding="utf-8")
-    res = env_run("corpus", "import", str(bad))
+    res = invoke(["corpus", "import", str(bad)])
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     assert "broken.json" in res.stderr
-    status = env_run("corpus", "status", "--json")
+    status = invoke(["corpus", "status", "--json"])
     assert json.loads(status.stdout)["playlists"] == 100
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 from urllib.parse import urlparse
 
 import pytest
+from cli_runner import invoke
 
 from tastebot.demo import future_like_hits
 from tastebot.sandbox.catalog import generate_catalog
@@ -42,12 +40,8 @@ def test_future_like_hits_counts_isrc_twins_and_random_rate():
 def test_demo_runs_the_whole_job_and_beats_random(tmp_path):
     profile = "development"
     keep = tmp_path / "demo-home"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    res = subprocess.run(
-        [sys.executable, "-m", "tastebot", "demo", "--profile", profile, "--tracks", "1000", "--epochs", "8",
-         "-n", "20", "--seed", "1", "--home", str(keep), "--json"],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
+    res = invoke(["demo", "--profile", profile, "--tracks", "1000", "--epochs", "8", "-n", "20", "--seed", "1",
+                  "--home", str(keep), "--json"])
     assert res.returncode == 0, res.stderr[-2000:]
     assert "Traceback" not in res.stderr
     summary = json.loads(res.stdout)

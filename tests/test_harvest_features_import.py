@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from login_helpers import run_cli
+from cli_runner import invoke
 
 from tastebot.errors import InputError
 from tastebot.features_sources import import_features_csv
@@ -95,13 +95,13 @@ def test_not_utf8(tmp_path, store):
 
 def test_cli_import_json_and_exit_codes(tmp_path, home):
     good = write(tmp_path, f"track_id,energy\n{A},0.5\n{B},0.6\n")
-    result = run_cli(["features", "import", str(good), "--json"])
+    result = invoke(["features", "import", str(good), "--json"])
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["tracks"] == 2
     bad = write(tmp_path, f"track_id,energy\n{A},x\n", name="bad.csv")
-    result = run_cli(["features", "import", str(bad)])
+    result = invoke(["features", "import", str(bad)])
     assert result.returncode == 2 and "line 2" in result.stderr and "Traceback" not in result.stderr
-    missing = run_cli(["features", "import", str(tmp_path / "nope.csv")])
+    missing = invoke(["features", "import", str(tmp_path / "nope.csv")])
     assert missing.returncode == 2 and "no such file" in missing.stderr
 
 

@@ -1,6 +1,7 @@
 """A harvest never loses or corrupts data: killed with SIGKILL at random moments, failing under 5xx
 faults and a rate limit, or stopped by a long Retry-After, the next run ends with the same store as
-an uninterrupted one. The CLI runs in a subprocess against the sandbox."""
+an uninterrupted one. The runs that are killed are real `tastebot` processes; the others run the CLI
+in this process (cli_runner.invoke), against the same sandbox."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import time
 
 import pytest
 from store_helpers import HARVEST, dump_and_check, remove_store
-from login_helpers import issued_tokens, leaks, run_cli, start_cli
+from cli_runner import invoke
+from login_helpers import issued_tokens, leaks, start_cli
 
 from tastebot.harvest import Harvester, HarvestOptions, Reporter
 from tastebot.settings import load_settings
@@ -56,7 +58,7 @@ def fast_rate_window(monkeypatch):
 
 def test_sigkill_at_random_points_then_resume_gives_the_same_store(make_logged_in, home):
     sb = make_logged_in(n_tracks=2000, latency_ms=60)
-    done = run_cli(HARVEST)
+    done = invoke(HARVEST)
     assert done.returncode == 0, done.stderr
     reference = dump_and_check()
     remove_store(home)
@@ -80,7 +82,7 @@ def test_sigkill_at_random_points_then_resume_gives_the_same_store(make_logged_i
             runs = recorded_runs()
             interrupted += bool(runs) and runs[-1]["status"] == "running"
     assert kills >= 2 and interrupted >= 1
-    final = run_cli(HARVEST)
+    final = invoke(HARVEST)
     assert final.returncode == 0, final.stderr
     assert dump_and_check() == reference
     with open_store(load_settings()) as s:
@@ -130,12 +132,12 @@ def test_interrupted_saved_tracks_pass_resumes_after_new_additions(make_logged_i
 
 def test_faults_and_rate_limit_end_with_the_same_store(make_logged_in, home, fast_rate_window):
     sb = make_logged_in(n_tracks=600)
-    assert run_cli(HARVEST).returncode == 0
+    assert invoke(HARVEST).returncode == 0
     reference = dump_and_check()
     remove_store(home)
     sb.configure(fault_rate=0.2, rate_limit=12, retry_after=1)
     sb.reset_stats()
-    result = run_cli(HARVEST + ["--max-wait", "10"])
+    result = invoke(HARVEST + ["--max-wait", "10"])
     assert result.returncode == 0, result.stderr
     assert dump_and_check() == reference
     statuses = [st for per in sb.stats()["requests"].values() for st in per]
@@ -144,11 +146,11 @@ def test_faults_and_rate_limit_end_with_the_same_store(make_logged_in, home, fas
 
 def test_long_retry_after_stops_with_75_and_progress_saved(make_logged_in, home):
     sb = make_logged_in(n_tracks=600)
-    assert run_cli(HARVEST).returncode == 0
+    assert invoke(HARVEST).returncode == 0
     reference = dump_and_check()
     remove_store(home)
     sb.configure(rate_limit=6, retry_after=900)
-    result = run_cli(HARVEST + ["--max-wait", "5"])
+    result = invoke(HARVEST + ["--max-wait", "5"])
     assert result.returncode == 75, result.stderr
     assert "run the command again after" in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
@@ -156,13 +158,13 @@ def test_long_retry_after_stops_with_75_and_progress_saved(make_logged_in, home)
         assert s.signal_track_ids("saved")  # what was read before the limit is kept
         assert s.harvest_runs()[-1]["status"] == "failed"
     sb.configure(rate_limit=None)
-    assert run_cli(HARVEST).returncode == 0
+    assert invoke(HARVEST).returncode == 0
     assert dump_and_check() == reference
 
 
 def test_cli_json_summary_and_no_token_anywhere(logged_in, home):
     sb = logged_in
-    result = run_cli(["harvest", "--json"])
+    result = invoke(["harvest", "--json"])
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["status"] == "done" and summary["app_kind"] == "development"
@@ -175,11 +177,11 @@ def test_cli_json_summary_and_no_token_anywhere(logged_in, home):
 
 
 def test_cli_errors_are_one_line_with_exit_codes(logged_in):
-    bad = run_cli(["harvest", "--dislike-playlist", "https://example.com/not-a-playlist"])
+    bad = invoke(["harvest", "--dislike-playlist", "https://example.com/not-a-playlist"])
     assert bad.returncode == 2 and "Not a Spotify playlist" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_cli_not_logged_in_exits_4(sandbox, monkeypatch):
     monkeypatch.setenv("TASTEBOT_SPOTIFY_URL", sandbox.url)
-    result = run_cli(["harvest"])
+    result = invoke(["harvest"])
     assert result.returncode == 4 and "tastebot login" in result.stderr

@@ -102,9 +102,9 @@ def test_killed_between_requests_then_rerun_finishes_the_same_playlist(logged_in
     assert lists[0]["track_ids"] == (ids[:100] if kill_on == "add" else [])
 
     # The next `tastebot recommend --create-playlist` finishes it: no second playlist, no duplicate.
-    from login_helpers import run_cli
+    from cli_runner import invoke
 
-    res = run_cli(["recommend", "--create-playlist"])
+    res = invoke(["recommend", "--create-playlist"])
     assert res.returncode == 0, res.stderr
     assert "Finished the playlist" in res.stderr
     lists = _tastebot_playlists(sb)
@@ -165,10 +165,11 @@ def test_the_command_killed_between_two_add_requests_then_rerun(logged_in):
     first add-request (requests slowed down so the kill lands before the second), then run again."""
     import time
 
-    from login_helpers import run_cli, start_cli
+    from cli_runner import invoke
+    from login_helpers import start_cli
 
     sb = logged_in
-    res = run_cli(["harvest"], timeout=300)
+    res = invoke(["harvest"])
     assert res.returncode == 0, res.stderr
     sb.configure(latency_ms=150)
     proc = start_cli(["recommend", "-n", "120", "--max-per-artist", "0", "--blend", "0", "--create-playlist",
@@ -191,7 +192,7 @@ def test_the_command_killed_between_two_add_requests_then_rerun(logged_in):
     assert len(lists) == 1
     assert len(lists[0]["track_ids"]) in (0, 100)  # the first add may or may not have been carried out
 
-    res = run_cli(["recommend", "--create-playlist", "--name", "killed"], timeout=300)
+    res = invoke(["recommend", "--create-playlist", "--name", "killed"])
     assert res.returncode == 0, res.stderr
     lists = [p for p in sb.snapshot()["playlists"] if p["name"] == "killed"]
     assert len(lists) == 1

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -48,11 +49,22 @@ def _env(**extra) -> dict[str, str]:
     return env
 
 
-def _run(command: str, env: dict, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+def _run(command: str, env: dict, cwd: Path, timeout: float = 600):
+    """A README command line, as written. `tastebot login` runs as its own process (it opens the
+    $BROWSER, which Python's webbrowser module reads once per process); the others run the CLI in this
+    process (cli_runner.invoke) with the same environment and working folder."""
     argv = shlex.split(command)
     assert argv[0] == "tastebot", command
-    res = subprocess.run([sys.executable, "-m", "tastebot", *argv[1:]], capture_output=True, text=True,
-                         env=env, cwd=cwd, timeout=timeout)
+    if argv[1] == "login":
+        res = subprocess.run([sys.executable, "-m", "tastebot", *argv[1:]], capture_output=True, text=True,
+                             env=env, cwd=cwd, timeout=timeout)
+    else:
+        here = os.getcwd()
+        os.chdir(cwd)
+        try:
+            res = invoke(argv[1:], env=env)
+        finally:
+            os.chdir(here)
     assert "Traceback" not in res.stderr, f"{command}\n{res.stderr[-3000:]}"
     return res
 

@@ -1,7 +1,7 @@
 """Bad input through the CLI: each case gets its one-line message, its documented exit code, no
 traceback, and whatever was stored before is still there afterwards.
 
-One harvested store (sandbox library + its corpus) is built once per module and copied into each
+One harvested store (sandbox library + its corpus) is built once per worker and copied into each
 test's home, so most cases cost one CLI call. Cases that need the OS to say no (disk full, read-only
 home, unreadable store) run `python -m tastebot` in a subprocess with the limit applied.
 """
@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import Result, invoke
 from login_helpers import CLIENT_ID, cli_env, login_to, sandbox_settings
 
 from tastebot.cli import COMMANDS
@@ -40,16 +41,6 @@ NO_DAC = [SETPRIV or "setpriv", "--bounding-set=-dac_override,-dac_read_search",
 
 # -- running the CLI ---------------------------------------------------------------------------
 
-class Result:
-    def __init__(self, code: int, out: str, err: str):
-        self.code, self.out, self.err = code, out, err
-        self.text = " ".join(err.split())
-        self.flat = "".join(err.split())  # rich wraps long lines, even inside a path: compare without spaces
-
-    def __repr__(self) -> str:
-        return f"Result(code={self.code}, err={self.err[-800:]!r})"
-
-
 def run(*args: str, pre: list[str] | None = None, preexec=None, env: dict | None = None, timeout: float = 120,
         subprocess_: bool = False) -> Result:
     """The CLI's entry point, in this process (fast) or, when the OS must be limited, in a subprocess."""
@@ -57,19 +48,7 @@ def run(*args: str, pre: list[str] | None = None, preexec=None, env: dict | None
         proc = subprocess.run([*(pre or []), sys.executable, "-m", "tastebot", *args], capture_output=True, text=True,
                               env=env or cli_env(), preexec_fn=preexec, timeout=timeout)
         return Result(proc.returncode, proc.stdout, proc.stderr)
-    import contextlib
-    import io
-
-    from tastebot.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return Result(code, out.getvalue(), err.getvalue())
+    return invoke(args)
 
 
 def assert_refused(result: Result, code: int, *words: str) -> None:
@@ -94,9 +73,9 @@ def has_command(name: str) -> bool:
     return True
 
 
-# -- one harvested world per module ------------------------------------------------------------
+# -- one harvested world per worker ------------------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def world(tmp_path_factory):
     """A sandbox and a template home: logged in (token in the 0600 file), harvested, corpus imported."""
     from tastebot.corpus import import_corpus

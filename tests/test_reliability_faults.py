@@ -13,6 +13,7 @@ import time
 
 import pytest
 from store_helpers import HARVEST, dump_and_check, remove_store
+from cli_runner import invoke
 from login_helpers import login_to, run_cli, start_cli
 
 from tastebot.settings import load_settings
@@ -39,7 +40,7 @@ def statuses(sb) -> dict[str, int]:
 def reference(make_logged_in, home):
     """A sandbox with a login and the store a fault-free harvest gives; the store is then removed."""
     sb = make_logged_in(n_tracks=600)
-    done = run_cli(HARVEST)
+    done = invoke(HARVEST)
     assert done.returncode == 0, done.stderr
     ref = dump_and_check()
     remove_store(home)
@@ -50,7 +51,7 @@ def reference(make_logged_in, home):
 def test_dropped_connections_and_latency_spikes_give_the_same_store(reference):
     sb, ref = reference
     sb.configure(drop_rate=0.12, fault_rate=0.08, latency_ms=25)
-    result = run_cli(HARVEST)
+    result = invoke(HARVEST)
     assert result.returncode == 0, result.stderr
     assert dump_and_check() == ref
     seen = statuses(sb)
@@ -76,14 +77,14 @@ def test_a_5xx_burst_mid_harvest_then_recovery(reference):
         assert "kept failing" in message or "try again" in message.lower(), message
     assert statuses(sb).get("503", 0) + statuses(sb).get("500", 0) + statuses(sb).get("502", 0) > 0
     dump_and_check()
-    again = run_cli(HARVEST)
+    again = invoke(HARVEST)
     assert again.returncode == 0, again.stderr
     assert dump_and_check() == ref
 
 
 def test_access_token_expiring_mid_harvest_is_renewed(make_logged_in, home):
     sb = make_logged_in(n_tracks=600)
-    assert run_cli(HARVEST).returncode == 0
+    assert invoke(HARVEST).returncode == 0
     ref = dump_and_check()
     remove_store(home)
     # Tokens issued from now on live 2 s; the harvest takes longer than that.
@@ -91,7 +92,7 @@ def test_access_token_expiring_mid_harvest_is_renewed(make_logged_in, home):
     sb.configure(token_ttl=2, latency_ms=300)
     sb.expire_access_tokens()
     sb.reset_stats()
-    result = run_cli(HARVEST)
+    result = invoke(HARVEST)
     assert result.returncode == 0, result.stderr
     assert dump_and_check() == ref
     assert sb.count("POST /api/token") >= 2, sb.stats()
@@ -99,7 +100,7 @@ def test_access_token_expiring_mid_harvest_is_renewed(make_logged_in, home):
 
 def test_invalid_grant_mid_harvest_stops_with_4_and_keeps_progress(make_logged_in, home, tmp_path, monkeypatch):
     sb = make_logged_in(n_tracks=2000)
-    assert run_cli(HARVEST).returncode == 0
+    assert invoke(HARVEST).returncode == 0
     ref = dump_and_check()
     remove_store(home)
     sb.configure(latency_ms=150)
@@ -120,7 +121,7 @@ def test_invalid_grant_mid_harvest_stops_with_4_and_keeps_progress(make_logged_i
         assert s.harvest_runs()[-1]["status"] == "failed"
     sb.configure(latency_ms=0)
     login_to(sb)
-    again = run_cli(HARVEST)
+    again = invoke(HARVEST)
     assert again.returncode == 0, again.stderr
     assert dump_and_check() == ref
 
@@ -132,9 +133,9 @@ def test_hours_long_retry_after_while_writing_a_playlist(make_logged_in, home, t
     from tastebot.sandbox.catalog import export_corpus_csv
 
     sb = make_logged_in(n_tracks=600)
-    assert run_cli(HARVEST).returncode == 0
+    assert invoke(HARVEST).returncode == 0
     export_corpus_csv(sb.catalog, tmp_path / "corpus.csv")
-    assert run_cli(["corpus", "import", str(tmp_path / "corpus.csv")]).returncode == 0
+    assert invoke(["corpus", "import", str(tmp_path / "corpus.csv")]).returncode == 0
     before = sb.snapshot()
     # Let reads through, then refuse everything for 3 hours: the limit hits during the writes.
     sb.reset_stats()
@@ -149,8 +150,8 @@ def test_hours_long_retry_after_while_writing_a_playlist(make_logged_in, home, t
 
     watcher = threading.Thread(target=limit_when_writing, daemon=True)
     watcher.start()
-    result = run_cli(["recommend", "-n", "150", "--max-per-artist", "0", "--create-playlist", "--name", "soak",
-                      "--no-search", "--max-wait", "5"], timeout=180)
+    result = invoke(["recommend", "-n", "150", "--max-per-artist", "0", "--create-playlist", "--name", "soak",
+                      "--no-search", "--max-wait", "5"])
     stop.set()
     if result.returncode == 0:
         pytest.skip("the playlist was written before the limit could hit (machine too fast for this test)")
@@ -158,7 +159,7 @@ def test_hours_long_retry_after_while_writing_a_playlist(make_logged_in, home, t
     message = one_line_error(result.stderr)
     assert "3 h" in message or "hour" in message or "10800" in message or "after" in message, message
     sb.configure(rate_limit=None, retry_after=1)
-    again = run_cli(["recommend", "--create-playlist", "--name", "soak", "--no-search"], timeout=180)
+    again = invoke(["recommend", "--create-playlist", "--name", "soak", "--no-search"])
     assert again.returncode == 0, again.stderr
     after = sb.snapshot()
     mine = [p for p in _playlists(after) if p.get("name") == "soak"]
@@ -203,13 +204,14 @@ def test_two_harvests_at_once_one_waits_and_the_store_is_whole(reference, home):
 def test_a_command_refuses_clearly_when_the_home_stays_busy(reference, home, tmp_path):
     """A command that cannot get the home within its wait says who holds it and exits 75; nothing changes."""
     sb, ref = reference
-    assert run_cli(HARVEST).returncode == 0
+    assert invoke(HARVEST).returncode == 0
     before = dump_and_check()
     from tastebot.lock import home_lock
 
     csv_file = tmp_path / "c.csv"
     csv_file.write_text("playlist_id,track_id\nP1,4uLU6hMCjMI75M1A2tKUQC\n", encoding="utf-8")
     with home_lock(load_settings()):
+        # A real process: in this one the lock is already held (the wait would not be tested).
         busy = run_cli(["corpus", "import", str(csv_file)], timeout=60)
     assert busy.returncode == 75, busy.stderr
     message = one_line_error(busy.stderr)

@@ -10,8 +10,6 @@ wrong track.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import math
 import random
@@ -22,6 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from cli_runner import invoke
 from hostile_server import HostileServer, Reply
 
 from tastebot.settings import load_settings
@@ -131,7 +130,7 @@ class SchemaStrategies:
         return st.tuples(st.fixed_dictionaries(fixed, optional=optional), unknown).map(lambda t: {**t[1], **t[0]})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def schemas():
     if not SPEC.is_file():
         pytest.skip(f"the OpenAPI description is absent ({SPEC}); it is developer and CI material")
@@ -142,7 +141,7 @@ def schemas():
 
 # -- running a harvest against the hostile server -------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def server():
     with HostileServer() as hs:
         yield hs
@@ -182,16 +181,7 @@ def hostile(server, home, monkeypatch):
 
 
 def harvest(*extra: str) -> tuple[int, str, str]:
-    from tastebot.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(["harvest", "--sampled-negatives", "never", *extra])
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
+    return invoke(["harvest", "--sampled-negatives", "never", *extra]).astuple()
 
 
 def clear_store(home: Path) -> None:

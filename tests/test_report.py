@@ -1,4 +1,5 @@
-"""`tastebot report` on a real trained run: a tiny model trained on a store harvested from the sandbox.
+"""`tastebot report` on a real trained run: the run's one trained home (conftest.trained_home: a tiny
+model trained on a store harvested from the sandbox), copied where a test changes it.
 
 Every plot file exists, is a valid PNG that decodes, and is the very image embedded in the page; every
 file the page references exists; the numbers on the page are the store's and metrics.json's; data
@@ -10,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +18,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from login_helpers import cli_env, issued_tokens, leaks, login_to, run_cli, sandbox_settings
+from cli_runner import invoke
+from login_helpers import cli_env, leaks
 
-# One worker builds the trained home once for the whole module (make test runs --dist loadgroup).
+# One worker runs these, so the other never waits on the trained home being built (--dist loadgroup).
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -28,56 +29,14 @@ EXPECTED_PLOTS = {"feature_means", "feature_distributions", "training_curves", "
 HOSTILE = '<script>alert("x")</script>'
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """Login, harvest and a 3-epoch, one-network training run in a home of its own, shared by the module
-    (TensorFlow training is the slow part; the report itself never loads the network)."""
-    pytest.importorskip("tastebot.train", reason="training (tastebot.train, issue 5) is not in this tree yet")
-    from tastebot.harvest import Harvester, HarvestOptions
-    from tastebot.sandbox import Sandbox
-    from tastebot.spotify import SpotifyClient
-    from tastebot.store import open_store
-    from tastebot.train import train_from_store
-
-    root = tmp_path_factory.mktemp("report")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYTHON_KEYRING_BACKEND", "memory_keyring.MemoryKeyring")
-        mp.setenv("MEMORY_KEYRING_FILE", str(root / "keyring.json"))
-        sb = Sandbox(profile="development", seed=7, n_tracks=600)
-        sb.start()
-        try:
-            settings = sandbox_settings(sb, home=str(root / "home"))
-            login_to(sb, settings=settings)
-            with open_store(settings) as store:
-                Harvester(settings, SpotifyClient(settings), store, HarvestOptions(), rng_seed=1).run()
-                frame = store.labelled_tracks()
-            result = train_from_store(settings, epochs=3, ensemble=1)
-            tokens = issued_tokens(sb)
-        finally:
-            sb.stop()
-    assert tokens, "the sandbox handed out no token: the no-token check below would prove nothing"
-    return SimpleNamespace(settings=settings, frame=frame, metrics=result.metrics, run_id=result.run_id, tokens=tokens)
-
-
-@pytest.fixture(scope="module")
-def rendered(trained, tmp_path_factory):
-    """The report of the trained run, rendered once for the tests that only read it."""
+@pytest.fixture(scope="session")
+def rendered(trained_home, tmp_path_factory):
+    """The report of the trained run, rendered once for the tests that only read it (session scope: a
+    worker may run other modules' tests between these, which would tear a module fixture down)."""
     from tastebot.report import write_report
 
     out = tmp_path_factory.mktemp("rendered") / "r"
-    return write_report(trained.settings, out_dir=out)
-
-
-def copy_home(trained, dest: Path, *, store: bool = True):
-    """A copy of the trained home (model run and LATEST; the store only when asked)."""
-    from tastebot.settings import load_settings
-
-    src = trained.settings.home
-    dest.mkdir(parents=True)
-    shutil.copytree(src / "models", dest / "models")
-    if store:
-        shutil.copy2(src / "tastebot.db", dest / "tastebot.db")
-    return load_settings(home=str(dest))
+    return write_report(trained_home.settings, out_dir=out)
 
 
 def embedded_images(page: str) -> dict[str, bytes]:
@@ -98,10 +57,10 @@ def check_png(path: Path) -> None:
     assert pixels[..., :3].std() > 0.01, f"{path.name} is blank"
 
 
-def test_every_plot_is_a_valid_png_embedded_in_the_page(trained, rendered):
+def test_every_plot_is_a_valid_png_embedded_in_the_page(trained_home, rendered):
     rep = rendered
     out = rep.out_dir
-    assert rep.run_id == trained.run_id and rep.html_path == out / "report.html"
+    assert rep.run_id == trained_home.run_id and rep.html_path == out / "report.html"
     assert set(rep.plots) == EXPECTED_PLOTS
     for name, path in rep.plots.items():
         assert path == out / f"{name}.png" and path.is_file()
@@ -121,13 +80,13 @@ def test_every_plot_is_a_valid_png_embedded_in_the_page(trained, rendered):
     assert rep.missing == ["no recommendations yet: run `tastebot recommend --create-playlist`"]
 
 
-def test_the_page_shows_the_store_and_metrics_numbers(trained, rendered):
+def test_the_page_shows_the_store_and_metrics_numbers(trained_home, rendered):
     import numpy as np
 
     from tastebot.report import PROVIDER_LABELS
 
     page = rendered.html_path.read_text(encoding="utf-8")
-    frame = trained.frame
+    frame = trained_home.frame
     n_like, n_dis = int((frame["label"] == 1).sum()), int((frame["label"] == 0).sum())
     assert n_like > 0 and n_dis > 0
     assert f"<b>{n_like}</b> liked and <b>{n_dis}</b> disliked" in page
@@ -138,7 +97,7 @@ def test_the_page_shows_the_store_and_metrics_numbers(trained, rendered):
                f"<td class=\"num\">{disliked.mean():.3f}</td><td class=\"num\">{liked.mean() - disliked.mean():.3f}</td>"
                f"<td class=\"num\">{len(liked)}</td><td class=\"num\">{len(disliked)}</td></tr>")
         assert row in page, f"the {feature} row of the means table is not the store's"
-    m = trained.metrics
+    m = trained_home.metrics
     assert f"w = {m['blend']['weight']:.2f}" in page
     mlp = m["scores"]["mlp"]
     assert f"<td>MLP (tastebot)</td><td class=\"num\">{mlp['accuracy']:.3f}</td>" in page
@@ -148,19 +107,19 @@ def test_the_page_shows_the_store_and_metrics_numbers(trained, rendered):
         assert f"<tr><td>{label}</td><td class=\"num\">{count}</td></tr>" in page, provider
 
 
-def test_no_token_anywhere_in_the_report(trained, rendered):
+def test_no_token_anywhere_in_the_report(trained_home, rendered):
     files = {str(p): p.read_bytes() for p in rendered.out_dir.iterdir()}
     assert len(files) == len(EXPECTED_PLOTS) + 1
-    assert leaks(trained.tokens, files) == []
+    assert leaks(trained_home.tokens, files) == []
     assert rendered.html_path.stat().st_size > 10_000
 
 
-def test_data_strings_are_escaped_and_missing_pieces_said(trained, tmp_path):
+def test_data_strings_are_escaped_and_missing_pieces_said(trained_home, copy_trained, tmp_path):
     """A hostile metrics.json and no store: the page escapes every string and says what is missing."""
     from tastebot.report import write_report
 
-    settings = copy_home(trained, tmp_path / "h", store=False)
-    mpath = settings.models_dir / trained.run_id / "metrics.json"
+    settings = copy_trained(tmp_path / "h", store=False)
+    mpath = settings.models_dir / trained_home.run_id / "metrics.json"
     m = json.loads(mpath.read_text())
     m["mode_reason"] = HOSTILE
     m["blend"]["reason"] = HOSTILE
@@ -170,7 +129,7 @@ def test_data_strings_are_escaped_and_missing_pieces_said(trained, tmp_path):
     mpath.write_text(json.dumps(m))
 
     rep = write_report(settings)
-    assert rep.out_dir == settings.reports_dir / trained.run_id
+    assert rep.out_dir == settings.reports_dir / trained_home.run_id
     page = rep.html_path.read_text(encoding="utf-8")
     assert "<script" not in page
     assert page.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") >= 3
@@ -181,7 +140,7 @@ def test_data_strings_are_escaped_and_missing_pieces_said(trained, tmp_path):
     assert len(rep.missing) == 3
 
 
-def test_scores_of_the_last_recommendations(trained, tmp_path):
+def test_scores_of_the_last_recommendations(trained_home, copy_trained, tmp_path):
     """A playlist recorded with its recommendations' scores (`recommendation_record`): the report plots
     their distribution and lists the best of them (names escaped)."""
     from tastebot import playlist
@@ -189,12 +148,12 @@ def test_scores_of_the_last_recommendations(trained, tmp_path):
     from tastebot.report import write_report
     from tastebot.store import open_store
 
-    settings = copy_home(trained, tmp_path / "h")
-    ids = trained.frame["track_id"].tolist()[:12]
+    settings = copy_trained(tmp_path / "h")
+    ids = trained_home.frame["track_id"].tolist()[:12]
     recs = [SimpleNamespace(track_id=t, name=f"song {i}" if i else HOSTILE, artist="someone",
                             score=round(0.95 - 0.05 * i, 4), mlp=round(0.9 - 0.04 * i, 4), hybrid=round(0.5 + 0.01 * i, 4))
             for i, t in enumerate(ids)]
-    result = SimpleNamespace(model_run=trained.run_id, blend_weight=0.4, blend_from="test", recommendations=recs)
+    result = SimpleNamespace(model_run=trained_home.run_id, blend_weight=0.4, blend_from="test", recommendations=recs)
     with open_store(settings) as store:
         playlist.plan(store, ids, name="tastebot test", description="test", public=False,
                       details={"n": 12, **recommendation_record(result)})
@@ -211,7 +170,7 @@ def test_scores_of_the_last_recommendations(trained, tmp_path):
     assert top == [f"{r.score:.3f}" for r in recs[:10]]
 
 
-def test_a_playlist_without_recorded_scores_is_scored_by_the_model(trained, tmp_path):
+def test_a_playlist_without_recorded_scores_is_scored_by_the_model(trained_home, copy_trained, tmp_path):
     """An earlier tastebot playlist whose record carries no scores: its tracks are scored now by the
     run's MLP, and the page says that is what the plot shows."""
     from tastebot import playlist
@@ -219,8 +178,8 @@ def test_a_playlist_without_recorded_scores_is_scored_by_the_model(trained, tmp_
     from tastebot.store import open_store
     from tastebot.train import load_model
 
-    settings = copy_home(trained, tmp_path / "h")
-    ids = trained.frame["track_id"].tolist()[-8:]
+    settings = copy_trained(tmp_path / "h")
+    ids = trained_home.frame["track_id"].tolist()[-8:]
     with open_store(settings) as store:
         row = playlist.plan(store, ids, name="tastebot old", description="old", public=False)
         store.mark_playlist_created(row, "0123456789abcdefghijkl", None)
@@ -236,8 +195,8 @@ def test_a_playlist_without_recorded_scores_is_scored_by_the_model(trained, tmp_
     assert shown == [f"{p:.3f}" for p in expected]
 
 
-def test_cli_json_open_and_errors(trained, tmp_path):
-    settings = copy_home(trained, tmp_path / "h")
+def test_cli_json_open_and_errors(trained_home, copy_trained, tmp_path):
+    settings = copy_trained(tmp_path / "h")
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser.py"
     browser.write_text(f"import sys, pathlib\npathlib.Path({str(opened)!r}).write_text(sys.argv[1])\n")
@@ -251,17 +210,17 @@ def test_cli_json_open_and_errors(trained, tmp_path):
     assert "TF-IMPORTED=False" in res.stderr
     data = json.loads(res.stdout)
     html_path = Path(data["html"])
-    assert html_path == settings.reports_dir / trained.run_id / "report.html" and html_path.is_file()
+    assert html_path == settings.reports_dir / trained_home.run_id / "report.html" and html_path.is_file()
     assert set(data["plots"]) == EXPECTED_PLOTS and all(Path(p).is_file() for p in data["plots"].values())
     assert opened.read_text() == html_path.resolve().as_uri()
 
-    res = run_cli(["--home", str(tmp_path / "empty"), "report"], timeout=60)
+    res = invoke(["--home", str(tmp_path / "empty"), "report"])
     assert res.returncode == 74
     assert "No trained model: run `tastebot train`" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "empty" / "reports").exists()
 
-    res = run_cli(["--home", str(settings.home), "report", "--run", "20990101T000000Z-seed0"], timeout=60)
+    res = invoke(["--home", str(settings.home), "report", "--run", "20990101T000000Z-seed0"])
     assert res.returncode == 2 and "No model run" in res.stderr and "Traceback" not in res.stderr
     (tmp_path / "afile").write_text("x")
-    res = run_cli(["--home", str(settings.home), "report", "--out", str(tmp_path / "afile")], timeout=60)
+    res = invoke(["--home", str(settings.home), "report", "--out", str(tmp_path / "afile")])
     assert res.returncode == 2 and "is a file" in res.stderr

@@ -17,17 +17,18 @@ import pytest
 
 from tastebot.errors import InputError
 from tastebot.sandbox.catalog import (
-    DISLIKE_PLAYLIST_NAME, FEATURE_NAMES, FORMAT, GENRES, export_corpus_csv, generate_catalog, load_catalog,
+    DISLIKE_PLAYLIST_NAME, FORMAT, GENRES, export_corpus_csv, generate_catalog, load_catalog,
     validate_catalog,
 )
+from tastebot.vocab import AUDIO_FEATURES
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def small():
     return generate_catalog(seed=7, n_tracks=600)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def large():
     return generate_catalog(seed=1, n_tracks=2000)
 
@@ -79,7 +80,7 @@ def test_generated_structure_is_realistic(large):
     # Missing features: whole tracks and single keys.
     feats = c["audio_features"]
     assert 0.01 * 2000 < 2000 - len(feats) < 0.06 * 2000
-    assert any(len(v) < len(FEATURE_NAMES) for v in feats.values())
+    assert any(len(v) < len(AUDIO_FEATURES) for v in feats.values())
     # The same recording under two ids with one ISRC, a reissue named like Spotify names them.
     by_isrc: dict[str, list[dict]] = {}
     for t in c["tracks"]:
@@ -146,7 +147,7 @@ def _taste_frame(catalog):
             continue
         f = catalog["audio_features"].get(t["id"], {})
         genres = artists[t["artist_ids"][0]]["genres"]
-        rows.append([f.get(k, np.nan) for k in FEATURE_NAMES] + [t["popularity"]] + [float(g in genres) for g in GENRES])
+        rows.append([f.get(k, np.nan) for k in AUDIO_FEATURES] + [t["popularity"]] + [float(g in genres) for g in GENRES])
         labels.append(int(t["id"] in likes))
     x = np.array(rows, dtype=float)
     x = np.where(np.isnan(x), np.nanmedian(x, axis=0), x)
@@ -179,7 +180,7 @@ def test_feature_distributions_match_the_real_data(shared_dir, large):
     tracks = pd.DataFrame(large["tracks"]).set_index("id")
     generated["popularity"] = tracks["popularity"]
     generated["duration_ms"] = tracks["duration_ms"]
-    for column in [k for k in FEATURE_NAMES if k != "time_signature"] + ["popularity", "duration_ms"]:
+    for column in [k for k in AUDIO_FEATURES if k != "time_signature"] + ["popularity", "duration_ms"]:
         sd = real[column].std()
         assert abs(generated[column].mean() - real[column].mean()) < 0.25 * sd, column
         assert 0.6 < generated[column].std() / sd < 1.5, column
@@ -348,13 +349,13 @@ def test_export_corpus_csv_writes_other_users_playlists(tmp_path, small):
         table = list(csv.DictReader(fh))
     assert len(table) == rows
     assert list(table[0])[:3] == ["playlist_id", "track_id", "playlist_name"]
-    assert set(FEATURE_NAMES) <= set(table[0])
+    assert set(AUDIO_FEATURES) <= set(table[0])
     assert [(r["playlist_id"], r["track_id"]) for r in table] == [(p["id"], t) for p in others for t in p["track_ids"]]
     assert not {r["playlist_id"] for r in table} & {p["id"] for p in small["playlists"] if p["owner_id"] == me}
     features = small["audio_features"]
     for r in table[:200]:
         known = features.get(r["track_id"], {})
-        for name in FEATURE_NAMES:
+        for name in AUDIO_FEATURES:
             assert (r[name] == "") == (name not in known)
             if name in known:
                 assert float(r[name]) == pytest.approx(known[name])

@@ -79,7 +79,7 @@ def _patched(spec: dict, profile: str) -> dict:
     return spec
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def shared_spec():
     shared = Path(__file__).resolve().parent.parent.parent / "shared"
     if not (shared / SPEC_FILE).is_file():

@@ -11,12 +11,11 @@ import pytest
 
 from tastebot.store import Store
 from tastebot.store.library import (
-    FEATURE_COLUMNS,
     LABELLED_FRAME_COLUMNS,
     TRACK_FRAME_COLUMNS,
-    iso_time,
     title_artist_key,
 )
+from tastebot.vocab import AUDIO_FEATURES, iso_time
 
 ARCH_TRACK_COLUMNS = [
     "track_id", "name", "primary_artist_id", "artist_ids", "album_id", "isrc",
@@ -97,7 +96,7 @@ def test_labelled_tracks_values(store):
     assert t2["label"] == 0 and t2["artist_ids"] == "ar2,ar1" and t2["primary_artist_id"] == "ar2"
     assert pd.isna(t2["feature_provider"]) and math.isnan(t2["danceability"]) and t2["genres"] == ""
     assert frame["label"].dtype == "int64" and frame["explicit"].dtype == "int64"
-    for c in FEATURE_COLUMNS + ("duration_ms", "popularity", "release_year", "weight"):
+    for c in AUDIO_FEATURES + ("duration_ms", "popularity", "release_year", "weight"):
         assert frame[c].dtype == "float64", c
 
 

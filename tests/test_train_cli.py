@@ -6,25 +6,17 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_runner import invoke
 
 pytestmark = pytest.mark.slow
 
 
-def _cli(args, capsys):
-    from tastebot.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
-
-
-def test_train_harvests_an_empty_store_then_trains_saves_and_lists(logged_in, capsys):
+def test_train_harvests_an_empty_store_then_trains_saves_and_lists(logged_in):
     from tastebot.cli.train import _harvest_if_stale
     from tastebot.settings import load_settings
     from tastebot.train import load_model
 
-    code, out, err = _cli(["train", "--epochs", "3", "--ensemble", "1", "--json"], capsys)
+    code, out, err = invoke(["train", "--epochs", "3", "--ensemble", "1", "--json"]).astuple()
     assert code == 0, err
     assert "Harvesting first" in err and "the store is empty" in err
     summary = json.loads(out)
@@ -44,6 +36,6 @@ def test_train_harvests_an_empty_store_then_trains_saves_and_lists(logged_in, ca
     _harvest_if_stale(settings, max_age=3600)
     assert logged_in.stats() == before
 
-    code, out, _ = _cli(["models", "--json"], capsys)
+    code, out, _ = invoke(["models", "--json"]).astuple()
     runs = json.loads(out)
     assert code == 0 and [r["run_id"] for r in runs] == [summary["run_id"]] and runs[0]["latest"]

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from cli_runner import invoke
 
 from tastebot import train as T
 from tastebot.errors import ModelError, NotEnoughData
@@ -110,22 +111,13 @@ def test_help_never_imports_tensorflow():
     assert "--no-harvest" in out.stdout and "--max-age" in out.stdout
 
 
-def _cli(args, capsys):
-    from tastebot.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    captured = capsys.readouterr()
-    return exc.value.code, captured.out, captured.err
-
-
-def test_train_without_a_store_is_exit_3_with_advice(capsys):
-    code, out, err = _cli(["train", "--no-harvest"], capsys)
+def test_train_without_a_store_is_exit_3_with_advice():
+    code, out, err = invoke(["train", "--no-harvest"]).astuple()
     assert code == 3 and "tastebot harvest" in err and "Traceback" not in err
 
 
-def test_bad_max_age_is_exit_2(capsys):
-    code, _, err = _cli(["train", "--max-age", "soon"], capsys)
+def test_bad_max_age_is_exit_2():
+    code, _, err = invoke(["train", "--max-age", "soon"]).astuple()
     assert code == 2 and "30m, 12h or 1d" in err
 
 
@@ -135,11 +127,11 @@ def test_parse_age():
     assert parse_age("90") == 90 and parse_age("30m") == 1800 and parse_age("1d") == 86400 and parse_age("1.5h") == 5400
 
 
-def test_models_lists_runs_and_skips_half_written_ones(capsys, home):
+def test_models_lists_runs_and_skips_half_written_ones(home):
     from tastebot.settings import load_settings
 
     settings = load_settings()
-    code, out, err = _cli(["models", "--json"], capsys)
+    code, out, err = invoke(["models", "--json"]).astuple()
     assert code == 0 and json.loads(out) == []
     run = settings.models_dir / "20260101T000000Z-seed0"
     run.mkdir(parents=True)
@@ -148,11 +140,11 @@ def test_models_lists_runs_and_skips_half_written_ones(capsys, home):
     (settings.models_dir / ".tmp-20260102T000000Z-seed0-123").mkdir()  # a run cut off while saving
     (settings.models_dir / "20260103T000000Z-seed0").mkdir()  # damaged: no metrics
     (settings.models_dir / "LATEST").write_text("20260101T000000Z-seed0\n")
-    code, out, err = _cli(["models", "--json"], capsys)
+    code, out, err = invoke(["models", "--json"]).astuple()
     runs = json.loads(out)
     assert [r["run_id"] for r in runs] == ["20260103T000000Z-seed0", "20260101T000000Z-seed0"]
     assert "error" in runs[0] and runs[1]["latest"] and runs[1]["mlp_roc_auc"] == 0.8
-    code, out, err = _cli(["models"], capsys)
+    code, out, err = invoke(["models"]).astuple()
     assert code == 0 and "0.800" in out and "Models in" in out and "20260101T000000Z-seed0" in out
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import click
 
 from tastebot.cli import settings_from
+from tastebot.vocab import AUDIO_FEATURES  # no imports beyond the standard library: --help stays fast
 
 
 class _RichReporter:
@@ -63,8 +66,8 @@ class _RichReporter:
 
 def _render_summary(summary: dict, as_json: bool = False) -> None:
     from tastebot import console
-    from tastebot.features_sources import PROVIDER_LABELS
     from tastebot.harvest import source_label
+    from tastebot.vocab import PROVIDER_LABELS
 
     rows = []
     for s in summary["sources"]:
@@ -160,24 +163,22 @@ def features() -> None:
     """Audio features: import a table of them (keyed by Spotify track id)."""
 
 
-@features.command("import")
+_IMPORT_HELP = "\n\n".join([
+    "Import audio features from a CSV keyed by Spotify track id.",
+    "\b\n" + textwrap.fill(
+        f"The header needs `track_id` (or `id`) and any of: {', '.join(AUDIO_FEATURES)}. Other columns "
+        "are ignored; empty cells and NA are unknown. Imported values fill what Spotify and ReccoBeats "
+        "do not give. A bad file changes nothing: the whole import is one transaction.", 78),
+    "\b\nExit codes: 0 imported, 2 bad file (the message names the line), 74 the\n"
+    "store cannot be written, 75 another command holds the home.",
+])
+
+
+@features.command("import", help=_IMPORT_HELP)
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=True, path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.pass_context
 def import_features(ctx, csv_file, as_json) -> None:
-    """Import audio features from a CSV keyed by Spotify track id.
-
-    \b
-    The header needs `track_id` (or `id`) and any of: danceability, energy, key,
-    loudness, mode, speechiness, acousticness, instrumentalness, liveness,
-    valence, tempo, time_signature. Other columns are ignored; empty cells and NA
-    are unknown. Imported values fill what Spotify and ReccoBeats do not give.
-    A bad file changes nothing: the whole import is one transaction.
-
-    \b
-    Exit codes: 0 imported, 2 bad file (the message names the line), 74 the
-    store cannot be written, 75 another command holds the home.
-    """
     from tastebot import console
     from tastebot.features_sources import import_features_csv
     from tastebot.lock import home_lock

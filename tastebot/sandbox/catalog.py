@@ -21,28 +21,13 @@ from typing import Any
 import numpy as np
 
 from tastebot.errors import InputError
+from tastebot.vocab import AUDIO_FEATURES, FEATURE_RANGES, INTEGER_FEATURES, SPOTIFY_DECIMALS
 
 FORMAT = "tastebot-sandbox-catalog/1"
 
-FEATURE_NAMES = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness",
-    "acousticness", "instrumentalness", "liveness", "valence", "tempo", "time_signature",
-)
-# (low, high, must be an integer) per audio feature: Spotify's documented ranges, widened where real
-# tracks go outside them (loudness above 0 dB, time_signature 0 and 1 in real data).
-FEATURE_RANGES: dict[str, tuple[float, float, bool]] = {
-    "danceability": (0.0, 1.0, False),
-    "energy": (0.0, 1.0, False),
-    "key": (-1, 11, True),
-    "loudness": (-60.0, 5.0, False),
-    "mode": (0, 1, True),
-    "speechiness": (0.0, 1.0, False),
-    "acousticness": (0.0, 1.0, False),
-    "instrumentalness": (0.0, 1.0, False),
-    "liveness": (0.0, 1.0, False),
-    "valence": (0.0, 1.0, False),
-    "tempo": (0.0, 300.0, False),
-    "time_signature": (0, 7, True),
+# (low, high, must be an integer) per audio feature, from vocab.
+_RANGES: dict[str, tuple[float, float, bool]] = {
+    name: (*FEATURE_RANGES[name], name in INTEGER_FEATURES) for name in AUDIO_FEATURES
 }
 GENRES = ("pop", "rap", "rock", "latin", "r&b", "edm")
 ALBUM_TYPES = ("album", "single", "compilation")
@@ -250,9 +235,9 @@ def _validate(data: Any) -> None:
             raise _Bad(path, f"unknown track {_show(track_id)}")
         _object(values, path)
         for key, value in values.items():
-            if key not in FEATURE_RANGES:
-                raise _Bad(f"{path}.{key}", f"unknown audio feature (known: {', '.join(FEATURE_NAMES)})")
-            low, high, integral = FEATURE_RANGES[key]
+            if key not in _RANGES:
+                raise _Bad(f"{path}.{key}", f"unknown audio feature (known: {', '.join(AUDIO_FEATURES)})")
+            low, high, integral = _RANGES[key]
             if integral and not _is_int(value):
                 raise _Bad(f"{path}.{key}", f"expected an integer, got {_kind(value)} {_show(value)}")
             if isinstance(value, float) and not math.isfinite(value):
@@ -337,7 +322,7 @@ def export_corpus_csv(catalog: dict, path) -> int:
     with Path(path).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["playlist_id", "track_id", "playlist_name", "track_name", "artist_name", "artist_id",
-                         "album_id", "popularity", "release_date", "duration_ms", *FEATURE_NAMES])
+                         "album_id", "popularity", "release_date", "duration_ms", *AUDIO_FEATURES])
         for playlist in catalog["playlists"]:
             if playlist["owner_id"] == listener_id:
                 continue
@@ -348,7 +333,7 @@ def export_corpus_csv(catalog: dict, path) -> int:
                 writer.writerow([
                     playlist["id"], track_id, playlist["name"], track["name"], artist["name"], artist["id"],
                     track["album_id"], track["popularity"], albums[track["album_id"]]["release_date"],
-                    track["duration_ms"], *("" if values.get(k) is None else values[k] for k in FEATURE_NAMES),
+                    track["duration_ms"], *("" if values.get(k) is None else values[k] for k in AUDIO_FEATURES),
                 ])
                 rows += 1
     return rows
@@ -656,18 +641,14 @@ class _World:
         return out
 
 
-_ROUNDING = {"danceability": 3, "energy": 3, "loudness": 3, "speechiness": 4, "acousticness": 6,
-             "instrumentalness": 6, "liveness": 4, "valence": 3, "tempo": 3}
-
-
 def _feature_columns(values: dict[str, np.ndarray]) -> dict[str, list]:
     """Each audio feature as a list of plain Python numbers, clipped to its range and rounded as
     Spotify reports them."""
     columns: dict[str, list] = {}
-    for name in FEATURE_NAMES:
-        low, high, integral = FEATURE_RANGES[name]
+    for name in AUDIO_FEATURES:
+        low, high, integral = _RANGES[name]
         clipped = np.clip(values[name], low, high)
-        columns[name] = clipped.astype(int).tolist() if integral else np.round(clipped, _ROUNDING[name]).tolist()
+        columns[name] = clipped.astype(int).tolist() if integral else np.round(clipped, SPOTIFY_DECIMALS[name]).tolist()
     return columns
 
 
@@ -712,9 +693,9 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
         r = gaps[i]
         if r < 0.03:
             continue
-        entry = {name: columns[name][i] for name in FEATURE_NAMES}
+        entry = {name: columns[name][i] for name in AUDIO_FEATURES}
         if r < 0.07:
-            for key in rng.choice(FEATURE_NAMES, size=int(rng.integers(1, 4)), replace=False):
+            for key in rng.choice(AUDIO_FEATURES, size=int(rng.integers(1, 4)), replace=False):
                 entry.pop(str(key))
         audio_features[track["id"]] = entry
 
@@ -786,7 +767,7 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
     # The listener: a hidden taste, and what they did because of it.
     taste = draw_taste(rng, GENRES, world.model.subgenres())
     artist_index = np.array([info["artist"] for info in world.track_info])
-    true_features = {name: values[name] for name in (*FEATURE_NAMES, "popularity")}
+    true_features = {name: values[name] for name in (*AUDIO_FEATURES, "popularity")}
     scores = taste.scores(rng, genres, subgenres, artist_index, true_features)
     liked = taste.likes(scores)
     # Reissues share the original's verdict: it is the same recording.

@@ -14,13 +14,14 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from tastebot.sandbox.wire import ApiError, Request, Response
+from tastebot.vocab import AUDIO_FEATURES
 
 if TYPE_CHECKING:
     from tastebot.sandbox.server import Sandbox
 
 MAX_IDS = 40
-FEATURES = ("acousticness", "danceability", "energy", "instrumentalness", "key", "liveness", "loudness", "mode",
-            "speechiness", "tempo", "valence")
+# ReccoBeats answers every audio feature but time_signature, in alphabetical order.
+FEATURES = tuple(sorted(set(AUDIO_FEATURES) - {"time_signature"}))
 _NAMESPACE = uuid.UUID("6f1c1f7e-3d0a-4c53-9a55-2b8e1d3f0a11")
 
 

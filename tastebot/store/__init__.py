@@ -8,7 +8,7 @@ tastebot created and what it added, for idempotent writing and feedback).
 from __future__ import annotations
 
 from tastebot.store import corpus, library, outputs
-from tastebot.store.core import StoreCore, utcnow
+from tastebot.store.core import StoreCore
 
 
 class Store(library.LibraryMixin, corpus.CorpusMixin, outputs.OutputsMixin, StoreCore):
@@ -23,4 +23,4 @@ def open_store(settings, *, readonly: bool = False) -> Store:
     return Store(settings.store_path, readonly=readonly)
 
 
-__all__ = ["Store", "open_store", "utcnow"]
+__all__ = ["Store", "open_store"]

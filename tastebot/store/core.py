@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Sequence
 
 from tastebot.errors import StoreError
-
-
-def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+from tastebot.vocab import now_iso
 
 
 class StoreCore:
@@ -120,7 +116,7 @@ class StoreCore:
                 self.conn.executescript(
                     "BEGIN IMMEDIATE;\n"
                     + script
-                    + f"\nINSERT INTO schema_migrations VALUES ('{area}', {version}, '{utcnow()}');\nCOMMIT;"
+                    + f"\nINSERT INTO schema_migrations VALUES ('{area}', {version}, '{now_iso()}');\nCOMMIT;"
                 )
 
 

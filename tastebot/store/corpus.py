@@ -13,13 +13,10 @@ from typing import Sequence
 
 import numpy as np
 
-from tastebot.store.core import utcnow
+from tastebot.vocab import AUDIO_FEATURES, now_iso
 
-# Audio-feature and metadata columns a corpus track may carry (from CSV imports such as TidyTuesday).
-CORPUS_FEATURES = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
-)
+# Audio-feature (vocab.AUDIO_FEATURES) and metadata columns a corpus track may carry (from CSV imports
+# such as TidyTuesday).
 CORPUS_META = ("name", "artist_name", "artist_id", "album_id", "duration_ms", "popularity", "release_year")
 
 MIGRATIONS: list[str] = [
@@ -60,8 +57,8 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-_FEATURE_SET = frozenset(CORPUS_FEATURES)
-_COLUMNS = frozenset(CORPUS_META + CORPUS_FEATURES)
+_FEATURE_SET = frozenset(AUDIO_FEATURES)
+_COLUMNS = frozenset(CORPUS_META + AUDIO_FEATURES)
 _DONE = "import_id IN (SELECT id FROM corpus_imports WHERE status = 'done')"
 
 
@@ -76,7 +73,7 @@ class CorpusMixin:
         self.corpus_discard_unfinished()
         with self.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO corpus_imports (started_at, paths) VALUES (?, ?)", (utcnow(), "\n".join(paths))
+                "INSERT INTO corpus_imports (started_at, paths) VALUES (?, ?)", (now_iso(), "\n".join(paths))
             )
             return int(cur.lastrowid)
 
@@ -99,19 +96,19 @@ class CorpusMixin:
             conn.execute(
                 "UPDATE corpus_imports SET status = 'done', finished_at = ?, playlists = ?, pairs = ?, new_tracks = ?"
                 " WHERE id = ?",
-                (utcnow(), playlists, pairs, new_tracks, run),
+                (now_iso(), playlists, pairs, new_tracks, run),
             )
         return {"playlists": int(playlists), "pairs": int(pairs), "new_tracks": int(new_tracks)}
 
     def corpus_track_idxs(self, conn, run: int, tracks: dict[str, dict | None]) -> dict[str, int]:
         """Indexes for these track ids (inside the caller's transaction), adding unknown ones.
 
-        `tracks` maps a track id to its metadata/features (any subset of CORPUS_META + CORPUS_FEATURES),
+        `tracks` maps a track id to its metadata/features (any subset of CORPUS_META + AUDIO_FEATURES),
         or to None when the caller knows the track is stored already and wants only its index.
         Metadata of a new track is stored with it; features fill only columns of a stored track that
         are still empty, so a later import can add features.
         """
-        cols = CORPUS_META + CORPUS_FEATURES
+        cols = CORPUS_META + AUDIO_FEATURES
         out: dict[str, int] = {}
         ids = list(tracks)
         for i in range(0, len(ids), 900):
@@ -146,7 +143,7 @@ class CorpusMixin:
             (tid, meta)
             for tid, meta in tracks.items()
             if meta and tid not in fresh and not _FEATURE_SET.isdisjoint(meta)
-            and any(meta.get(c) is not None for c in CORPUS_FEATURES)
+            and any(meta.get(c) is not None for c in AUDIO_FEATURES)
         ]
         if with_features:
             sets = ", ".join(f"{c} = COALESCE({c}, ?)" for c in cols)
@@ -277,13 +274,13 @@ class CorpusMixin:
                             *, with_features: bool = False):
         """Metadata and features the corpus holds for tracks (all when track_ids is None).
 
-        `columns` (default: all of CORPUS_META + CORPUS_FEATURES) limits what is read: for the whole
+        `columns` (default: all of CORPUS_META + AUDIO_FEATURES) limits what is read: for the whole
         MPD (2.24 million tracks) all columns took 2 GB at peak, only artist_name 0.6 GB
         (benchmarks/corpus_import.py). `with_features`: only tracks with audio features.
         """
         import pandas as pd
 
-        wanted = tuple(columns) if columns is not None else CORPUS_META + CORPUS_FEATURES
+        wanted = tuple(columns) if columns is not None else CORPUS_META + AUDIO_FEATURES
         unknown = set(wanted) - _COLUMNS
         if unknown:
             raise ValueError(f"unknown corpus track columns: {sorted(unknown)}")

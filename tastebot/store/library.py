@@ -16,15 +16,10 @@ import math
 import re
 import unicodedata
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from tastebot.store.core import utcnow
+from tastebot.vocab import AUDIO_FEATURES, iso_time, now_iso
 
-FEATURE_COLUMNS = (
-    "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-    "instrumentalness", "liveness", "valence", "tempo", "time_signature",
-)
 # Provider rank: a lower rank may replace a value of a higher one, never the other way round.
 PROVIDER_RANK = {"spotify": 1, "reccobeats": 2, "import": 3}
 
@@ -35,8 +30,8 @@ MIN_DURATION_MS = 1
 MAX_DURATION_MS = 6 * 3600 * 1000
 METADATA_COLUMNS = ("duration_ms", "explicit", "popularity", "track_number", "release_year", "album_type")
 TAIL_COLUMNS = ("feature_provider", "genres")
-TRACK_FRAME_COLUMNS = IDENTITY_COLUMNS + METADATA_COLUMNS + FEATURE_COLUMNS + TAIL_COLUMNS
-LABELLED_FRAME_COLUMNS = IDENTITY_COLUMNS + LABEL_COLUMNS + METADATA_COLUMNS + FEATURE_COLUMNS + TAIL_COLUMNS
+TRACK_FRAME_COLUMNS = IDENTITY_COLUMNS + METADATA_COLUMNS + AUDIO_FEATURES + TAIL_COLUMNS
+LABELLED_FRAME_COLUMNS = IDENTITY_COLUMNS + LABEL_COLUMNS + METADATA_COLUMNS + AUDIO_FEATURES + TAIL_COLUMNS
 
 MIGRATIONS: list[str] = [
     """
@@ -190,28 +185,6 @@ def title_artist_key(title: str | None, artist_name: str | None) -> str | None:
     return f"{t}|{a}"
 
 
-def iso_time(value: Any) -> str | None:
-    """A time as UTC ISO 8601 with milliseconds and Z, which sorts as text; None if unreadable."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, (int, float)):
-        dt = datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
-    elif isinstance(value, datetime):
-        dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    else:
-        try:
-            dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def now_iso() -> str:
-    return iso_time(datetime.now(timezone.utc))  # type: ignore[return-value]
-
-
 def _release_year(date: str | None) -> int | None:
     if not date:
         return None
@@ -311,7 +284,7 @@ class LibraryMixin:
         lacks (popularity, ISRC) never erase what an earlier answer gave. Returns the stored ids.
         """
         stored: list[str] = []
-        now = now_iso()
+        now = now_iso(sortable=True)
         with self._writing() as conn:
             for track in tracks:
                 if not isinstance(track, Mapping):
@@ -417,7 +390,7 @@ class LibraryMixin:
 
     def upsert_artists(self, artists: Iterable[Mapping | None]) -> int:
         """Store full artist objects (with genres where the app is told them)."""
-        now = now_iso()
+        now = now_iso(sortable=True)
         n = 0
         with self._writing() as conn:
             for artist in artists:
@@ -453,7 +426,7 @@ class LibraryMixin:
         from a better-ranked provider is never replaced by a worse one. Returns tracks written."""
         if provider not in PROVIDER_RANK:
             raise ValueError(f"unknown feature provider {provider}")
-        now = now_iso()
+        now = now_iso(sortable=True)
         rank = PROVIDER_RANK[provider]
         params: list[tuple] = []
         written = 0
@@ -461,7 +434,7 @@ class LibraryMixin:
             if not track_id or not isinstance(values, Mapping):
                 continue
             before = len(params)
-            for feature in FEATURE_COLUMNS:
+            for feature in AUDIO_FEATURES:
                 x = _clean_number(values.get(feature))
                 if x is None or (feature == "key" and x < 0):
                     continue
@@ -481,7 +454,7 @@ class LibraryMixin:
 
     def record_feature_attempts(self, track_ids: Iterable[str], provider: str, found: Iterable[str]) -> None:
         found_set = set(found)
-        now = now_iso()
+        now = now_iso(sortable=True)
         with self._writing() as conn:
             conn.executemany(
                 "INSERT INTO feature_attempts (track_id, provider, found, attempted_at) VALUES (?, ?, ?, ?)"
@@ -543,7 +516,7 @@ class LibraryMixin:
         and optionally context. The same (track, source, context) is one signal: reading a page again
         changes nothing. `keep_first_time` keeps the earliest `at` (sources without times of their
         own, like top tracks, are dated when first seen)."""
-        now = now_iso()
+        now = now_iso(sortable=True)
         n = 0
         time_sql = "MIN(signals.at, excluded.at)" if keep_first_time else "excluded.at"
         with self._writing() as conn:
@@ -637,7 +610,7 @@ class LibraryMixin:
                 (playlist["id"], playlist.get("name"), owner.get("id"), role,
                  None if playlist.get("public") is None else int(bool(playlist.get("public"))),
                  None if playlist.get("collaborative") is None else int(bool(playlist.get("collaborative"))),
-                 now_iso()),
+                 now_iso(sortable=True)),
             )
 
     def playlist_row(self, playlist_id: str) -> dict[str, Any] | None:
@@ -677,7 +650,7 @@ class LibraryMixin:
             conn.execute(
                 "UPDATE playlists SET snapshot_id = ?, total = ?, reading_snapshot = NULL, reading_offset = NULL,"
                 " status = 'read', updated_at = ? WHERE id = ?",
-                (snapshot_id, total, now_iso(), playlist_id),
+                (snapshot_id, total, now_iso(sortable=True), playlist_id),
             )
 
     def playlist_track_ids(self, playlist_id: str) -> list[str]:
@@ -700,7 +673,7 @@ class LibraryMixin:
             # A run that never finished was killed: say so instead of leaving it "running".
             conn.execute("UPDATE harvest_runs SET status = 'interrupted' WHERE status = 'running'")
             cur = conn.execute(
-                "INSERT INTO harvest_runs (started_at, status, options) VALUES (?, 'running', ?)", (utcnow(), options)
+                "INSERT INTO harvest_runs (started_at, status, options) VALUES (?, 'running', ?)", (now_iso(), options)
             )
             return int(cur.lastrowid)
 
@@ -708,7 +681,7 @@ class LibraryMixin:
         with self._writing() as conn:
             conn.execute(
                 "UPDATE harvest_runs SET finished_at = ?, status = ?, summary = ?, requests = ? WHERE id = ?",
-                (utcnow(), status, summary, requests, run_id),
+                (now_iso(), status, summary, requests, run_id),
             )
 
     def harvest_runs(self) -> list[dict[str, Any]]:
@@ -907,13 +880,13 @@ class LibraryMixin:
                 "release_year": _nan(r["release_year"]), "album_type": r["album_type"],
             }
             values = f.get("values", {})
-            for c in FEATURE_COLUMNS:
+            for c in AUDIO_FEATURES:
                 rec[c] = values.get(c, np.nan)
             rec["feature_provider"] = f.get("provider")
             rec["genres"] = r["genres"] or ""
             records.append(rec)
         frame = pd.DataFrame.from_records(records, columns=list(TRACK_FRAME_COLUMNS))
-        for c in ("duration_ms", "popularity", "track_number", "release_year") + FEATURE_COLUMNS:
+        for c in ("duration_ms", "popularity", "track_number", "release_year") + AUDIO_FEATURES:
             frame[c] = frame[c].astype("float64")
         frame["explicit"] = frame["explicit"].astype("int64")
         return frame
@@ -950,6 +923,6 @@ def _nan(value: Any) -> float:
 def _dtype(column: str) -> str:
     if column in ("label", "explicit"):
         return "int64"
-    if column in ("weight", "duration_ms", "popularity", "track_number", "release_year") or column in FEATURE_COLUMNS:
+    if column in ("weight", "duration_ms", "popularity", "track_number", "release_year") or column in AUDIO_FEATURES:
         return "float64"
     return "object"

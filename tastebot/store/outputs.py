@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from tastebot.store.core import utcnow
+from tastebot.vocab import now_iso
 
 MIGRATIONS: list[str] = [
     """
@@ -52,7 +52,7 @@ class OutputsMixin:
             cur = conn.execute(
                 "INSERT INTO output_playlists (marker, name, description, public, status, planned_at, details)"
                 " VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                (marker, name, description, int(bool(public)), utcnow(), details),
+                (marker, name, description, int(bool(public)), now_iso(), details),
             )
             row = int(cur.lastrowid)
             conn.executemany(
@@ -87,7 +87,7 @@ class OutputsMixin:
         with self.transaction() as conn:
             conn.execute(
                 "UPDATE output_playlists SET status = 'created', spotify_id = ?, url = ?, created_at = ? WHERE id = ?",
-                (spotify_id, url, utcnow(), row),
+                (spotify_id, url, now_iso(), row),
             )
 
     def mark_tracks_added(self, row: int, positions: Iterable[int], *, request: bool = True) -> None:
@@ -98,7 +98,7 @@ class OutputsMixin:
             if request:
                 n += 1
                 conn.execute("UPDATE output_playlists SET requests = ? WHERE id = ?", (n, row))
-            now = utcnow()
+            now = now_iso()
             conn.executemany(
                 "UPDATE output_playlist_tracks SET added_at = ?, request_no = ? WHERE playlist = ? AND position = ?"
                 " AND added_at IS NULL",
@@ -107,7 +107,7 @@ class OutputsMixin:
 
     def mark_playlist_complete(self, row: int) -> None:
         with self.transaction() as conn:
-            conn.execute("UPDATE output_playlists SET status = 'complete', completed_at = ? WHERE id = ?", (utcnow(), row))
+            conn.execute("UPDATE output_playlists SET status = 'complete', completed_at = ? WHERE id = ?", (now_iso(), row))
 
     def abandon_playlist(self, row: int) -> None:
         """Forget a planned playlist that never reached Spotify (no id)."""
