@@ -64,7 +64,7 @@ class DemoResult:
             "seconds": self.seconds,
             "harvest": self.harvest,
             "corpus": self.corpus,
-            "model": {k: self.metrics.get(k) for k in ("run_id", "scores", "evaluation", "blend") if k in self.metrics},
+            "model": {k: self.metrics.get(k) for k in ("run_id", "scores", "evaluation", "blend", "ranking") if k in self.metrics},
             "recommendations": self.recommendations,
             "playlist": self.playlist,
             "hidden_future_likes": self.hidden,

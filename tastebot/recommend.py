@@ -98,6 +98,8 @@ class Recommendation:
     shared_playlists: int
     shared_playlist_names: list[str]
     why: str
+    taste_only: bool = False  # no collaborative evidence: placed by the taste model alone
+
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -397,14 +399,15 @@ def recommend(
     parts = scorer.parts_from_evidence(raw)
     mlp = np.asarray(model.predict(frame), dtype=float) if model is not None else None
     n = options.n or (len(frame) if options.from_playlists else 30)
-    if mode == "learned":
-        from tastebot.ranking import evidence_frame
+    from tastebot.ranking import evidence_frame
 
-        final = model.ranker.score(evidence_frame(raw, mlp))
+    evidence = evidence_frame(raw, mlp)
+    if mode == "learned":
+        final = model.ranker.score(evidence)
     else:
         final = shortlist_blend(mlp if w and w > 0 else None, parts["hybrid"].to_numpy(), w or 0.0, n)
     picks = select(frame, final, n, max_per_artist=options.cap, diversity=options.diversity)
-    recs = _recommendations(frame, picks, final, parts, mlp, scorer)
+    recs = _recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy())
     counts["after never-heard filter"] = int(len(frame))
     return RecommendResult(
         recommendations=recs, candidates=counts, removed=removed, blend_weight=w, blend_from=blend_from,
@@ -413,7 +416,7 @@ def recommend(
     )
 
 
-def _recommendations(frame, picks, final, parts, mlp, scorer) -> list[Recommendation]:
+def _recommendations(frame, picks, final, parts, mlp, scorer, taste_only) -> list[Recommendation]:
     picked = frame.iloc[picks].reset_index(drop=True)
     reasons = scorer.explain(picked)
     recs = []
@@ -432,7 +435,7 @@ def _recommendations(frame, picks, final, parts, mlp, scorer) -> list[Recommenda
             collab=_num(p["collab"]), artist_affinity=_num(p["artist"]), content=_num(p["content"]),
             sources=srcs, nearest_liked=[r["name"] for r in reason["nearest_liked"]],
             shared_playlists=int(reason["shared_playlists"]), shared_playlist_names=reason["shared_playlist_names"],
-            why=_why({"artist": p["artist"], "sources": srcs}, reason, m),
+            why=_why({"artist": p["artist"], "sources": srcs}, reason, m), taste_only=bool(taste_only[i]),
         ))
     return recs
 

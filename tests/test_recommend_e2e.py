@@ -105,6 +105,19 @@ def test_login_to_playlist(make_logged_in, tmp_path, profile):
     hybrid_ids = {r["track_id"] for r in json.loads(res.stdout)["recommendations"]}
     assert len(future & hybrid_ids) / len(hybrid_ids) >= 2 * base_rate, (len(future & hybrid_ids), base_rate)
 
+    # Where nothing collaborative is known (not in the corpus, no liked artist), the learned ranking
+    # orders candidates exactly as the taste model alone (--blend 1) does.
+    orders = {}
+    for extra in ([], ["--blend", "1"]):
+        res = run_cli(["recommend", "-n", "300", "--max-per-artist", "0", "--json", *extra], timeout=300)
+        assert res.returncode == 0, res.stderr
+        orders[bool(extra)] = json.loads(res.stdout)["recommendations"]
+    alone = {r["track_id"] for r in orders[False] if r["taste_only"]}
+    both = alone & {r["track_id"] for r in orders[True]}
+    assert len(both) >= 5, len(both)
+    assert [r["track_id"] for r in orders[False] if r["track_id"] in both] == \
+        [r["track_id"] for r in orders[True] if r["track_id"] in both]
+
     # the playlist
     res = run_cli(["recommend", "-n", "20", "--create-playlist", "--name", "my tastebot", "--json"], timeout=300)
     assert res.returncode == 0, res.stderr

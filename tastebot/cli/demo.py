@@ -77,9 +77,9 @@ def _render(result, as_json: bool = False) -> None:
     if rows:
         console.table(["model"] + [s.replace("_", "-").upper() if s.endswith("auc") else s for s in SCORE_NAMES], rows,
                       title="Held-out taste (never seen in training)", console=err)
-    blend = result.metrics.get("blend", {})
-    if blend:
-        err.print(f"Blend weight of the MLP: {blend.get('weight', blend.get('w', '?'))}")
+    ranking = result.metrics.get("ranking", {})
+    if ranking.get("used"):
+        err.print(f"Ranked by the learned ranking (trained on {ranking.get('likes')} held-out likes by new artists).")
     recs = result.recommendations[:10]
     console.table(
         ["#", "title", "artist", "score", "why"],

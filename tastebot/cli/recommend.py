@@ -9,7 +9,7 @@ from tastebot.cli import settings_from
 # Every field of a recommendation, in the order --csv writes them.
 CSV_FIELDS = (
     "rank", "track_id", "name", "artist", "score", "mlp", "hybrid", "collab", "artist_affinity", "content",
-    "sources", "nearest_liked", "shared_playlists", "shared_playlist_names", "why", "uri", "url", "artist_id", "album_id",
+    "sources", "nearest_liked", "shared_playlists", "shared_playlist_names", "why", "uri", "url", "artist_id", "album_id", "taste_only",
 )
 
 
