@@ -113,7 +113,8 @@ def rank(settings, ref: str, *, epochs: int) -> dict:
         "playlist": playlist_id,
         "playlist_tracks": len(set(playlist_tracks)),
         "model_run": result.model_run,
-        "blend_weight": result.blend_weight,
+        "ranking": result.ranking,
+        "ranked_by": result.blend_from,
         "ranked": [
             {"rank": r.rank, "track_id": r.track_id, "name": r.name, "artist": r.artist, "score": r.score,
              "mlp": r.mlp, "hybrid": r.hybrid, "why": r.why}
@@ -128,7 +129,7 @@ def rank(settings, ref: str, *, epochs: int) -> dict:
 
 def print_text(report: dict) -> None:
     print(f"playlist {report['playlist']}: {report['playlist_tracks']} tracks; model {report['model_run']}, "
-          f"blend weight {report['blend_weight']:.2f}")
+          f"ranked by {report['ranked_by']}")
     for r in report["ranked"]:
         print(f"{r['rank']:>3}. {r['score']:.3f}  {r['name']} — {r['artist']}   ({r['why']})")
     if report["left_out"]:
