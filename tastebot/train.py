@@ -543,11 +543,13 @@ def train_on_frame(
 
 
 # -- the learned ranking -----------------------------------------------------------------------------
-# Unheard tracks per held-out like, drawn at random from the corpus (at most MAX_RANKER_UNHEARD). Not
-# the retrievers' top: the unheard tracks the retrievers like best are the likeliest future likes, and
-# labelled as non-likes they taught the ranking to distrust its best evidence (benchmarks/recommend.py).
-RANKER_UNHEARD_PER_LIKE = 10
-MAX_RANKER_UNHEARD = 5000
+# Unheard tracks per held-out part, as recommending meets them: the top of each corpus retriever
+# (co-occurrence, factors, liked artists) and as many again drawn at random from the corpus. Not the
+# taste retriever's top: the unheard tracks the taste model likes best are the likeliest future likes,
+# and labelled as non-likes they taught the ranking to distrust the taste model (benchmarks/recommend.py).
+# Random draws alone were no better: against them any co-occurrence looks like a like, while the pool
+# recommending ranks is full of co-occurring tracks.
+RANKER_UNHEARD_PER_SOURCE = 300
 MIN_RANKER_LIKES = 8
 
 
@@ -555,22 +557,27 @@ def _ranker_rows(t: _Trainer, model: TasteModel, part: int, rows: np.ndarray, ml
                  pool: pd.DataFrame, pool_mlp: np.ndarray, rng) -> pd.DataFrame | None:
     """One held-out part as the ranker sees recommending: its likes hidden among unheard tracks and
     its dislikes, with evidence from a hybrid scorer fitted without them."""
+    from tastebot.models.collab import corpus_top
     from tastebot.ranking import evidence_frame
 
     y = t.y[rows]
     if not (y == 1).any():
         return None
     scorer = t.hybrid_fit(t.frame.drop(index=t.frame.index[rows]))
-    need = min(MAX_RANKER_UNHEARD, RANKER_UNHEARD_PER_LIKE * int((y == 1).sum()))
-    if len(pool) < need and scorer.corpus is not None and t.unheard_tracks is not None:
-        # Too few corpus tracks with features (an MPD corpus has none): any unheard corpus tracks.
-        ids = np.setdiff1d(scorer.corpus.track_ids.astype(str), t.frame["track_id"].astype(str).to_numpy())
-        ids = [i for i in ids if not i.startswith("own:")]
-        extra = t.unheard_tracks(list(rng.choice(ids, size=min(need, len(ids)), replace=False))) if ids else pool
-        pool = pd.concat([pool, extra], ignore_index=True).drop_duplicates("track_id").reset_index(drop=True)
-        pool_mlp = np.asarray(model.predict(pool), dtype=float) if len(pool) else np.zeros(0)
-    k = min(len(pool), need)
-    picks = set(pool["track_id"].iloc[rng.choice(len(pool), size=k, replace=False)]) if k else set()
+
+    known = set(t.frame["track_id"].astype(str))
+    picks: set[str] = set()
+    for kind in ("cooc", "factor", "artist"):
+        picks.update(corpus_top(scorer, kind, RANKER_UNHEARD_PER_SOURCE, known))
+    if scorer.corpus is not None:
+        ids = [i for i in scorer.corpus.track_ids.astype(str) if i not in known and not i.startswith("own:")]
+        if ids:
+            picks.update(rng.choice(ids, size=min(len(ids), max(len(picks), RANKER_UNHEARD_PER_SOURCE)), replace=False))
+    missing = sorted(picks - set(pool["track_id"])) if len(pool) else sorted(picks)
+    if missing and t.unheard_tracks is not None:  # tracks without features: metadata only
+        extra = t.unheard_tracks(missing)
+        pool = pd.concat([pool, extra], ignore_index=True)
+        pool_mlp = np.concatenate([pool_mlp, np.asarray(model.predict(extra), dtype=float)])
     unheard = pool["track_id"].isin(picks).to_numpy() if len(pool) else np.zeros(0, dtype=bool)
     frames = [t.frame.iloc[rows], pool[unheard]]
     mlp = np.concatenate([np.asarray(mlp_scores, dtype=float), pool_mlp[unheard]])
