@@ -810,12 +810,17 @@ def list_runs(settings) -> list[dict[str, Any]]:
 
 # -- from the store ------------------------------------------------------------------------------------
 def _hybrid_factory(store) -> HybridFitFn:
-    from tastebot.models.collab import HybridScorer
+    from tastebot.models.collab import CorpusData, HybridScorer
+
+    loaded: list = []
 
     def fit(profile: pd.DataFrame):
         # The user's own playlists hold the held-out likes and would give them away; at recommend
-        # time no candidate is in them, so the parts are scored without them.
-        return HybridScorer.fit(store, profile, include_own=False)
+        # time no candidate is in them, so the parts are scored without them. The corpus is read
+        # once for every fit (a whole-MPD corpus takes a gigabyte and most of a minute to load).
+        if not loaded:
+            loaded.append(CorpusData.from_store(store, include_own=False))
+        return HybridScorer.fit(loaded[0], profile)
 
     return fit
 
