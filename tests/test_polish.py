@@ -240,9 +240,21 @@ def test_ctrl_c_says_progress_is_saved_and_where(make_logged_in, home):
 
     from login_helpers import start_cli
 
+    import sqlite3
+
     make_logged_in(latency_ms=400)
     proc = start_cli(["harvest", "--sampled-negatives", "never"])
-    time.sleep(3)  # past the start-up imports, inside the harvest (each request takes 0.4 s)
+    # Interrupt inside the harvest: once its run is recorded as running (a fixed sleep raced a busy machine).
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(home / "tastebot.db", timeout=1) as conn:
+                if conn.execute("SELECT 1 FROM harvest_runs WHERE status = 'running'").fetchone():
+                    break
+        except sqlite3.Error:
+            pass
+        time.sleep(0.1)
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -443,7 +443,7 @@ def test_max_wait_not_a_number(filled_home, monkeypatch):
 
 @pytest.mark.parametrize("args, words", [
     (["recommend", "--blend", "2"], ["--blend", "0.0<=x<=1.0"]),
-    (["recommend", "-n", "-1"], ["-n", "1<=x<=500"]),
+    (["recommend", "-n", "-1"], ["-n", "x>=1"]),
     (["recommend", "-n", "0"], ["-n"]),
     (["recommend", "--diversity", "1.5"], ["--diversity"]),
     (["recommend", "--max-wait", "-1"], ["--max-wait"]),
