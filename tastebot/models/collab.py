@@ -711,7 +711,10 @@ def save_scorer(scorer: HybridScorer, folder, fingerprint: dict[str, Any]) -> No
             "liked_playlist_ids": np.asarray([corpus.playlist_ids[r] for r in liked_rows], dtype=str),
         })
         if corpus.track_artists is not None:
-            arrays["track_artists"] = np.asarray([a if isinstance(a, str) else "" for a in corpus.track_artists], dtype=str)
+            # As codes into the distinct names: a fixed-width array of two million names took gigabytes.
+            codes, names = pd.factorize(pd.Series(corpus.track_artists, dtype=object))
+            arrays["artist_codes"] = codes.astype(np.int32)
+            arrays["artist_names"] = np.asarray(names, dtype=str)
         state["corpus"] = {"n_playlists": int(X.shape[0]), "playlist_names": corpus.playlist_names}
     np.savez(Path(folder) / COLLAB_ARRAYS, **arrays)
     (Path(folder) / COLLAB_STATE).write_text(json.dumps(state), encoding="utf-8")
@@ -753,8 +756,9 @@ def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | 
         for r, p in zip(rows, arrays["liked_playlist_ids"]):
             playlist_ids[int(r)] = str(p)
         artists = None
-        if "track_artists" in arrays:
-            artists = np.array([a or None for a in arrays["track_artists"].tolist()], dtype=object)
+        if "artist_codes" in arrays:
+            names = np.append(arrays["artist_names"].astype(object), None)
+            artists = names[arrays["artist_codes"]]  # code -1: no name (the appended None)
         self.corpus = CorpusData(m, track_ids, playlist_ids, artists, playlist_names=dict(info["playlist_names"]),
                                  names_from=names_from)
         self.col_of = {t: i for i, t in enumerate(track_ids)}
