@@ -110,8 +110,8 @@ def step_score(n: int) -> dict:
 
     settings = load_settings()
     model = load_model(settings)
-    scorer, _ = load_scorer(model.run_dir)
     with open_store(settings) as store:
+        scorer, _ = load_scorer(model.run_dir, corpus_ids=store.corpus_track_ids)
         ids = list(np.random.default_rng(1).choice(scorer.corpus.track_ids, size=n, replace=False))
         frame = store.corpus_tracks_frame(ids)
     rng = np.random.default_rng(2)

@@ -256,16 +256,19 @@ def _why(row: dict, reason: dict, mlp: float | None) -> str:
 # -- the collaborative scorer, fitted once -------------------------------------------------------------
 def load_collab(store, model, labelled: pd.DataFrame, seed: int, warn: Callable[[str], None]) -> tuple[HybridScorer, str]:
     """The scorer the model's run saved, when it still fits the store; else one fitted now."""
-    from tastebot.models.collab import COLLAB_STATE, fingerprint, load_scorer
+    from tastebot.models.collab import COLLAB_STATE, fingerprint, load_scorer, saved_fingerprint
 
-    run_dir = getattr(model, "run_dir", None) if model is not None else None
+    run_dir = model.run_dir if model is not None else None
     if run_dir is not None and (run_dir / COLLAB_STATE).exists():
         try:
-            scorer, saved = load_scorer(run_dir, names_from=store.corpus_playlist_names)
+            fresh = saved_fingerprint(run_dir) == fingerprint(store, labelled)
+            if fresh:
+                scorer, _ = load_scorer(run_dir, names_from=store.corpus_playlist_names,
+                                        corpus_ids=store.corpus_track_ids)
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"The collaborative part of run {model.run_id} is unreadable ({exc}): "
                              "retrain with `tastebot train`.") from None
-        if saved == fingerprint(store, labelled):
+        if fresh:
             return scorer, f"fitted by `tastebot train` (run {model.run_id})"
         warn("The corpus, your own playlists or your likes changed since the model was trained: the "
              "collaborative score is fitted afresh for this run (`tastebot train` saves it again).")

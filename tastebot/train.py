@@ -705,7 +705,8 @@ def save_run(settings, result: TrainResult) -> Path:
             if result.collab is not None:
                 from tastebot.models.collab import save_scorer
 
-                save_scorer(result.collab, tmp, result.collab_fingerprint or {})
+                save_scorer(result.collab, tmp, result.collab_fingerprint or {},
+                            ids_in_store=int((result.collab_fingerprint or {}).get("corpus", {}).get("tracks", 0)))
             (tmp / "metrics.json").write_text(dumps(_json_safe(result.metrics)), encoding="utf-8")
             for f in tmp.iterdir():
                 with open(f, "rb") as fh:

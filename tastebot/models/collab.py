@@ -687,9 +687,11 @@ def fingerprint(store, profile_frame: pd.DataFrame) -> dict[str, Any]:
     return {"corpus": store.corpus_stats(), "likes": h.hexdigest(), "own_playlists": own.hexdigest()}
 
 
-def save_scorer(scorer: HybridScorer, folder, fingerprint: dict[str, Any]) -> None:
+def save_scorer(scorer: HybridScorer, folder, fingerprint: dict[str, Any], *, ids_in_store: int = 0) -> None:
     """Write what recommending needs of a fitted scorer (not the corpus matrix: only the rows of
-    playlists that hold a like, which the reasons name) to `folder`."""
+    playlists that hold a like, which the reasons name) to `folder`. The first `ids_in_store` track
+    ids are the store's corpus tracks in their order (`Store.corpus_track_ids`): not written again
+    (two million ids were half of the file and most of the memory to load it)."""
     import json
 
     arrays: dict[str, np.ndarray] = {f: getattr(scorer, f) for f in _ARRAY_FIELDS if getattr(scorer, f, None) is not None}
@@ -706,7 +708,7 @@ def save_scorer(scorer: HybridScorer, folder, fingerprint: dict[str, Any]) -> No
         liked_rows = np.flatnonzero(scorer._u > 0)
         XL = X[liked_rows]
         arrays.update({
-            "track_ids": np.asarray(corpus.track_ids, dtype=str), "liked_rows": liked_rows,
+            "track_ids": np.asarray(corpus.track_ids[ids_in_store:], dtype=str), "liked_rows": liked_rows,
             "liked_indptr": XL.indptr, "liked_indices": XL.indices, "u_liked": scorer._u[liked_rows],
             "liked_playlist_ids": np.asarray([corpus.playlist_ids[r] for r in liked_rows], dtype=str),
         })
@@ -715,13 +717,23 @@ def save_scorer(scorer: HybridScorer, folder, fingerprint: dict[str, Any]) -> No
             codes, names = pd.factorize(pd.Series(corpus.track_artists, dtype=object))
             arrays["artist_codes"] = codes.astype(np.int32)
             arrays["artist_names"] = np.asarray(names, dtype=str)
-        state["corpus"] = {"n_playlists": int(X.shape[0]), "playlist_names": corpus.playlist_names}
+        state["corpus"] = {"n_playlists": int(X.shape[0]), "playlist_names": corpus.playlist_names,
+                           "ids_in_store": int(ids_in_store)}
     np.savez(Path(folder) / COLLAB_ARRAYS, **arrays)
     (Path(folder) / COLLAB_STATE).write_text(json.dumps(state), encoding="utf-8")
 
 
-def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | None = None) -> tuple[HybridScorer, dict]:
-    """The scorer `save_scorer` wrote, and the fingerprint it was fitted for."""
+def saved_fingerprint(folder) -> dict[str, Any]:
+    """The fingerprint a saved scorer was fitted for (cheap: its small JSON part only)."""
+    import json
+
+    return json.loads((Path(folder) / COLLAB_STATE).read_text(encoding="utf-8"))["fingerprint"]
+
+
+def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | None = None,
+                corpus_ids: Callable[[], Sequence[str]] | None = None) -> tuple[HybridScorer, dict]:
+    """The scorer `save_scorer` wrote, and the fingerprint it was fitted for. `corpus_ids` gives the
+    store's corpus track ids when the scorer was saved with `ids_in_store`."""
     import json
 
     import scipy.sparse as sp
@@ -743,7 +755,12 @@ def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | 
     self._n_liked_artists = int(state["n_liked_artists"])
     info = state["corpus"]
     if info is not None:
-        track_ids = arrays["track_ids"].astype(object)
+        in_store = int(info.get("ids_in_store", 0))
+        stored = list(corpus_ids()) if in_store else []
+        if len(stored) < in_store:
+            raise ValueError("the corpus in the store is not the one the scorer was fitted on")
+        track_ids = np.asarray(stored[:in_store] + arrays.pop("track_ids").tolist(), dtype=object)
+        del stored
         rows = arrays["liked_rows"]
         n_pl = int(info["n_playlists"])
         # Only the playlists that hold a like are kept: the other rows are empty here.
