@@ -406,7 +406,7 @@ def recommend(
 
     evidence = evidence_frame(raw, mlp)
     if mode == "learned":
-        final = model.ranker.score(evidence)
+        final = model.ranker.final(evidence)
     else:
         final = shortlist_blend(mlp if w and w > 0 else None, parts["hybrid"].to_numpy(), w or 0.0, n)
     picks = select(frame, final, n, max_per_artist=options.cap, diversity=options.diversity)

@@ -37,6 +37,9 @@ def test_candidates_without_collaborative_evidence_follow_the_taste_model():
     assert alone.sum() == 50
     order = np.argsort(-scores[alone])
     assert np.all(np.diff(ev["mlp"].to_numpy()[alone][order]) <= 0)  # the MLP's order exactly
+    # the final score (halfway back to the taste model's rank) keeps that order too
+    final = ranker.final(ev)
+    assert np.all(np.diff(ev["mlp"].to_numpy()[alone][np.argsort(-final[alone])]) <= 0)
     # ...while among candidates with evidence co-occurrence counts: the learned part is used
     with_ev = ~alone
     corr = np.corrcoef(scores[with_ev], ev["cooc"].to_numpy()[with_ev])[0, 1]
