@@ -64,8 +64,9 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     --from-playlist playlists. Removed first: everything you saved, played,
     topped or listed, earlier tastebot playlists, and the same songs under
     other ids (same ISRC, or same title and artist, e.g. remasters).
-    The score is the learned ranking's estimate (0-1) that you will like
-    the track, from the taste model and the collaborative evidence.
+    The score (0-1, higher is better) is where the track stands among the
+    candidates: the mean of its rank by the learned ranking (taste model and
+    collaborative evidence) and its rank by the taste model alone.
     Each pick says why. See docs/recommend.md.
 
     \b
