@@ -262,6 +262,17 @@ def _library_artist_names(store, track_ids) -> dict[str, str]:
     return dict(zip(f["track_id"], f[col])) if col else {}
 
 
+@dataclass
+class LikedPlaylists:
+    """The corpus playlists holding a like: their ids and liked weight, and for each corpus track
+    (CSC layout: indices[indptr[j]:indptr[j + 1]]) the positions of those that hold it."""
+
+    ids: list[str]
+    u: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+
+
 class HybridScorer:
     """Fit once per recommendation run (or per validation split in train), then score any frame."""
 
@@ -284,6 +295,7 @@ class HybridScorer:
         self.factor_row: np.ndarray | None = None  # row of item_factors per corpus track, -1: none
         self.dislikes_content: np.ndarray = np.zeros((0, len(CONTENT_COLUMNS)))
         self._u: np.ndarray | None = None  # liked weight per corpus playlist
+        self._liked: LikedPlaylists | None = None
         self._like_total = 0.0
         self._n_liked_artists = 0
 
@@ -596,22 +608,32 @@ class HybridScorer:
                     nearest[s + r] = [int(j) for j in row if sim[r, j] > 0]
         return out, nearest
 
+    def liked_playlists(self) -> "LikedPlaylists | None":
+        """The corpus playlists that hold a like, by track (for the reasons): built from the matrix
+        once, or loaded with a saved scorer."""
+        if self._liked is None and self.corpus is not None and self._u is not None:
+            rows = np.flatnonzero(self._u > 0)
+            by_track = self.corpus.matrix.tocsr()[rows].tocsc()
+            self._liked = LikedPlaylists([self.corpus.playlist_ids[r] for r in rows], self._u[rows],
+                                         by_track.indptr, by_track.indices)
+        return self._liked
+
     def explain(self, frame: pd.DataFrame, top_playlists: int = 2) -> list[dict]:
         """Reasons per row: nearest liked tracks (by sound), shared playlists (count and names)."""
         _, nearest = self._content_scores(frame, want_nearest=True)
         parts = self.score_parts(frame)
         out = []
-        X = self.corpus.matrix.tocsc() if self.corpus is not None else None
+        liked = self.liked_playlists()
         for i, tid in enumerate(frame["track_id"].astype(str)):
             names = [
                 {"track_id": str(self.likes_ids[j]), "name": str(self.likes_names[j])} for j in nearest[i]
             ]
             playlists: list[str] = []
-            if X is not None and tid in self.col_of:
-                rows = X.indices[X.indptr[self.col_of[tid]] : X.indptr[self.col_of[tid] + 1]]
-                rows = [r for r in rows if self._u[r] > 0]
-                rows.sort(key=lambda r: -self._u[r])
-                playlists = self.corpus.names([self.corpus.playlist_ids[r] for r in rows[:top_playlists]])
+            if liked is not None and tid in self.col_of:
+                col = self.col_of[tid]
+                pos = np.asarray(liked.indices[liked.indptr[col] : liked.indptr[col + 1]])
+                pos = pos[np.argsort(-liked.u[pos], kind="stable")][:top_playlists]
+                playlists = self.corpus.names([liked.ids[k] for k in pos])
             row = parts.iloc[i]
             out.append(
                 {
@@ -667,6 +689,7 @@ def top_ids(score: np.ndarray, ids: np.ndarray, k: int, exclude: set[str]) -> li
 # -- fitted once, saved with the run ---------------------------------------------------------------------
 COLLAB_ARRAYS = "collab.npz"
 COLLAB_STATE = "collab.json"
+COLLAB_LIKED = "collab-liked.npy"
 _ARRAY_FIELDS = ("item_factors", "profile", "cooc", "shared", "pop", "factor_row", "likes_content", "dislikes_content")
 
 
@@ -704,21 +727,19 @@ def save_scorer(scorer: HybridScorer, folder, fingerprint: dict[str, Any], *, id
     }
     corpus = scorer.corpus
     if corpus is not None:
-        X = corpus.matrix.tocsr()
-        liked_rows = np.flatnonzero(scorer._u > 0)
-        XL = X[liked_rows]
+        liked = scorer.liked_playlists()
         arrays.update({
-            "track_ids": np.asarray(corpus.track_ids[ids_in_store:], dtype=str), "liked_rows": liked_rows,
-            "liked_indptr": XL.indptr, "liked_indices": XL.indices, "u_liked": scorer._u[liked_rows],
-            "liked_playlist_ids": np.asarray([corpus.playlist_ids[r] for r in liked_rows], dtype=str),
+            "track_ids": np.asarray(corpus.track_ids[ids_in_store:], dtype=str),
+            "liked_ids": np.asarray(liked.ids, dtype=str), "liked_u": liked.u, "liked_indptr": liked.indptr,
         })
+        # Apart, so recommend maps it from disk: it is the size of the corpus's pairs that hold a like.
+        np.save(Path(folder) / COLLAB_LIKED, np.asarray(liked.indices, dtype=np.int32))
         if corpus.track_artists is not None:
             # As codes into the distinct names: a fixed-width array of two million names took gigabytes.
             codes, names = pd.factorize(pd.Series(corpus.track_artists, dtype=object))
             arrays["artist_codes"] = codes.astype(np.int32)
             arrays["artist_names"] = np.asarray(names, dtype=str)
-        state["corpus"] = {"n_playlists": int(X.shape[0]), "playlist_names": corpus.playlist_names,
-                           "ids_in_store": int(ids_in_store)}
+        state["corpus"] = {"playlist_names": corpus.playlist_names, "ids_in_store": int(ids_in_store)}
     np.savez(Path(folder) / COLLAB_ARRAYS, **arrays)
     (Path(folder) / COLLAB_STATE).write_text(json.dumps(state), encoding="utf-8")
 
@@ -735,8 +756,6 @@ def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | 
     """The scorer `save_scorer` wrote, and the fingerprint it was fitted for. `corpus_ids` gives the
     store's corpus track ids when the scorer was saved with `ids_in_store`."""
     import json
-
-    import scipy.sparse as sp
 
     state = json.loads((Path(folder) / COLLAB_STATE).read_text(encoding="utf-8"))
     with np.load(Path(folder) / COLLAB_ARRAYS, allow_pickle=False) as z:
@@ -761,27 +780,16 @@ def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | 
             raise ValueError("the corpus in the store is not the one the scorer was fitted on")
         track_ids = np.asarray(stored[:in_store] + arrays.pop("track_ids").tolist(), dtype=object)
         del stored
-        rows = arrays["liked_rows"]
-        n_pl = int(info["n_playlists"])
-        # Only the playlists that hold a like are kept: the other rows are empty here.
-        counts = np.zeros(n_pl, dtype=np.int64)
-        counts[rows] = np.diff(arrays["liked_indptr"])
-        indptr = np.concatenate([[0], np.cumsum(counts)])
-        m = sp.csr_matrix((np.ones(len(arrays["liked_indices"]), dtype=np.float32), arrays["liked_indices"], indptr),
-                          shape=(n_pl, len(track_ids)))
-        playlist_ids = [""] * n_pl
-        for r, p in zip(rows, arrays["liked_playlist_ids"]):
-            playlist_ids[int(r)] = str(p)
         artists = None
         if "artist_codes" in arrays:
             names = np.append(arrays["artist_names"].astype(object), None)
             artists = names[arrays["artist_codes"]]  # code -1: no name (the appended None)
-        self.corpus = CorpusData(m, track_ids, playlist_ids, artists, playlist_names=dict(info["playlist_names"]),
+        # No matrix: recommending needs only the liked playlists by track, mapped from disk.
+        self.corpus = CorpusData(None, track_ids, [], artists, playlist_names=dict(info["playlist_names"]),
                                  names_from=names_from)
+        self._liked = LikedPlaylists(arrays["liked_ids"].tolist(), arrays["liked_u"], arrays["liked_indptr"],
+                                     np.load(Path(folder) / COLLAB_LIKED, mmap_mode="r"))
         self.col_of = {t: i for i, t in enumerate(track_ids)}
-        u = np.zeros(n_pl)
-        u[rows] = arrays["u_liked"]
-        self._u = u
         if "factor_row" not in arrays:
             self.factor_row = np.full(len(track_ids), -1, dtype=np.int64)
     return self, state["fingerprint"]
