@@ -229,6 +229,14 @@ class CorpusData:
         return cls(m, track_ids, playlist_ids, keys, playlist_names=own_names, names_from=store.corpus_playlist_names)
 
 
+def _lookup(values, mapping: dict, default: float) -> np.ndarray:
+    """mapping[v] for each value (default where absent), as floats. A plain loop: pandas' Series.map
+    turns a dict into an index first, 1.5 s for the two million tracks of a whole-MPD corpus."""
+    get = mapping.get
+    return np.fromiter((get(v, default) if isinstance(v, str) else default for v in values), dtype=float,
+                       count=len(values))
+
+
 def _id_keys(frame: pd.DataFrame) -> np.ndarray:
     out = np.full(len(frame), None, dtype=object)
     if "primary_artist_id" not in frame.columns:
@@ -401,7 +409,7 @@ class HybridScorer:
         if aids is not None and keys.isna().any():
             keys = keys.fillna(aids.map(self.id_to_artist))
         if self.corpus is not None and self.corpus.track_artists is not None and keys.isna().any():
-            cols = frame["track_id"].astype(str).astype(object).reset_index(drop=True).map(self.col_of)
+            cols = pd.Series(_lookup(frame["track_id"].astype(str), self.col_of, np.nan))
             ok = keys.isna() & cols.notna()
             keys[ok] = self.corpus.track_artists[cols[ok].astype(int).to_numpy()]
         if aids is not None and keys.isna().any():
@@ -501,7 +509,7 @@ class HybridScorer:
         cooc, factor = np.full(n, np.nan), np.full(n, np.nan)
         shared, corpus_pop = np.zeros(n), np.full(n, np.nan)
         if self.corpus is not None and self.cooc is not None:
-            cols = frame["track_id"].astype(str).astype(object).map(self.col_of).fillna(-1).to_numpy(dtype=np.int64)
+            cols = _lookup(frame["track_id"].astype(str), self.col_of, -1).astype(np.int64)
             inside = cols >= 0
             cooc[inside] = self.cooc[cols[inside]]
             if self.profile is not None:
@@ -516,13 +524,13 @@ class HybridScorer:
         total = self._like_total or 1.0
         spread = max(self._n_liked_artists, 1) ** 0.5
         liked = np.maximum(
-            keys.map(self.artist_weight).astype(float).fillna(0.0).to_numpy(),
-            pd.Series(_id_keys(frame), dtype=object).map(self.artist_weight).astype(float).fillna(0.0).to_numpy(),
+            _lookup(keys, self.artist_weight, 0.0),
+            _lookup(_id_keys(frame), self.artist_weight, 0.0),
         )
         direct = 1.0 - np.exp(-4.0 * liked / total * spread)
         no_artist = keys.isna().to_numpy()
         direct[no_artist] = np.nan
-        via = keys.map(self.artist_cooc).astype(float).to_numpy(copy=True)
+        via = _lookup(keys, self.artist_cooc, np.nan)
         via[no_artist] = np.nan
         return pd.DataFrame(
             {"cooc": cooc, "factor": factor, "artist_direct": direct, "artist_cooc": via,
