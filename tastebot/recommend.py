@@ -362,13 +362,15 @@ def recommend(
     if not len(labelled) or not (pd.to_numeric(labelled["label"], errors="coerce") == 1).any():
         raise NotEnoughData("No liked tracks in the store yet: run `tastebot harvest` first.")
     if model is None:
-        from tastebot.train import load_model
+        from tastebot.train import latest_run_id, load_model
 
-        try:
-            model = load_model(settings)
-        except ModelError as exc:
-            warns.append(f"{exc.message} Ranking by the hybrid score alone.")
-            model = None
+        if latest_run_id(settings) is None:
+            warns.append("No trained model yet: run `tastebot train`. Ranking by the hybrid score alone.")
+        elif options.blend_weight != 0:  # --blend 0 ranks without the model: a damaged one need not load
+            try:
+                model = load_model(settings)
+            except ModelError as exc:
+                raise ModelError(f"{exc.message} Or rank without the model: `tastebot recommend --blend 0`.") from None
     mode, w, blend_from = _ranking_mode(options, model)
     say("loading the collaborative score")
     scorer, collab_from = load_collab(store, model, labelled, options.seed, warns.append)

@@ -19,6 +19,7 @@ import os
 import platform
 import shutil
 import time
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -792,6 +793,9 @@ def list_runs(settings) -> list[dict[str, Any]]:
             row["error"] = exc.message
             rows.append(row)
             continue
+        damaged = [n for n in m.get("networks") or [] if not zipfile.is_zipfile(run_dir / n)]
+        if damaged:  # a .keras file is a zip archive: cheap to check without TensorFlow
+            row["error"] = f"the network file {damaged[0]} is missing or damaged: retrain with `tastebot train`."
         s = m.get("scores", {})
         row.update({
             "created_at": m.get("created_at"),

@@ -156,7 +156,8 @@ def test_from_playlist_ranks_only_that_playlist(make_logged_in):
 
 def test_bad_options_are_one_line_errors(home):
     for args in (["recommend", "--diversity", "2"], ["recommend", "--json", "--csv"],
-                 ["recommend", "--dry-run"], ["recommend", "--blend", "-1"]):
+                 ["recommend", "--dry-run"], ["recommend", "--blend", "-1"], ["recommend", "--public"],
+                 ["recommend", "--name", "x"]):
         res = run_cli(args)
         assert res.returncode == 2, (args, res.stderr)
         assert "Traceback" not in res.stderr

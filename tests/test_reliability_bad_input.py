@@ -323,16 +323,18 @@ def test_foreign_metrics_json(filled_home):
 
 
 @pytest.mark.slow
-def test_corrupt_model_file_falls_back_to_the_hybrid_score(filled_home):
-    """recommend goes on without the model (documented: ranks by the hybrid score) and says why."""
+def test_corrupt_model_file_is_refused_with_how_to_recover(filled_home):
+    """A damaged model is exit 74 with the way out (retrain, or --blend 0), not a silent fallback
+    (issue 16, item 2); --blend 0 then ranks without it."""
     run_dir = _fake_run(filled_home, metrics=json.dumps({"run_id": "x", "networks": ["model.keras"]}))
     (run_dir / "model.keras").write_bytes(b"PK\x03\x04 not really a zip" * 50)
     (run_dir / "preprocessing.json").write_text(json.dumps({"columns": []}), encoding="utf-8")
     before = store_snapshot()
     result = run("recommend", "--offline", "-n", "5", "--json")
+    assert_refused(result, 74, "retrain", "--blend 0")
+    result = run("recommend", "--offline", "-n", "5", "--json", "--blend", "0")
     assert result.code == 0, result
     assert "Traceback" not in result.err
-    assert "Ranking by the hybrid score alone" in result.text
     assert len(json.loads(result.out)["recommendations"]) == 5
     after = store_snapshot()
     for table, rows in before[0].items():  # recommend may add what it learnt; it never removes
@@ -529,3 +531,13 @@ def test_only_likes_cannot_train(make_logged_in, home, small_catalog):
     result = run("train", "--epochs", "1")
     assert_refused(result, 3)
     assert not (home / "models" / "LATEST").exists()
+
+
+def test_models_marks_a_run_with_a_damaged_network(filled_home):
+    run_dir = _fake_run(filled_home, metrics=json.dumps({"run_id": "x", "networks": ["model.keras"]}))
+    (run_dir / "model.keras").write_bytes(b"not a keras archive")
+    result = run("models", "--json")
+    assert result.code == 0, result
+    rows = json.loads(result.out)
+    rows = rows if isinstance(rows, list) else rows.get("runs", rows)
+    assert any("damaged" in (r.get("error") or "") for r in rows), rows

@@ -82,8 +82,9 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
 
     if as_json and as_csv:
         raise InputError("Choose one of --json and --csv.")
-    if dry_run and not create_playlist:
-        raise InputError("--dry-run goes with --create-playlist.")
+    for flag, given in (("--dry-run", dry_run), ("--public", public), ("--name", name is not None)):
+        if given and not create_playlist:
+            raise InputError(f"{flag} goes with --create-playlist.")
     if offline and (create_playlist or from_playlists):
         raise InputError("--offline cannot create playlists or read --from-playlist playlists.")
     from tastebot.recommend import RecommendOptions, playlist_description
