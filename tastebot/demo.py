@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from tastebot.errors import InputError
+from tastebot.wording import counts
 
 PROFILES = ("development", "extended")
 
@@ -182,14 +183,14 @@ def run_demo(options: DemoOptions, steps: DemoSteps | None = None,
             export_corpus_csv(catalog, corpus_csv)
             with open_store(settings) as store:
                 summary = corpus.import_corpus(store, [corpus_csv])
-            result.corpus = summary.as_dict() if hasattr(summary, "as_dict") else dict(vars(summary))
+            result.corpus = summary.as_dict()
         steps.done("corpus", f"Corpus: {result.corpus.get('playlists', 0)} playlists, {result.corpus.get('pairs', 0)} playlist entries")
 
         with timed("harvest", "Harvesting likes and dislikes"):
             client = SpotifyClient(settings)
             result.harvest = run_harvest(settings, HarvestOptions(), client=client, reporter=harvest_reporter).as_dict()
         labels = result.harvest.get("labels", {})
-        steps.done("harvest", "Harvest: " + ", ".join(f"{v} {k}" for k, v in labels.items()))
+        steps.done("harvest", "Harvest: " + counts(labels))
 
         with timed("train", f"Training the taste model ({options.epochs} epochs)"):
             trained = train.train_from_store(settings, epochs=options.epochs, seed=options.seed, progress=train_progress)

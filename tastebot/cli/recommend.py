@@ -206,6 +206,7 @@ def corpus_import(ctx, paths, as_json) -> None:
     """
     from tastebot import console
     from tastebot.corpus import expand_paths, import_corpus
+    from tastebot.wording import plural
     from tastebot.lock import home_lock
     from tastebot.store import open_store
 
@@ -233,7 +234,7 @@ def corpus_import(ctx, paths, as_json) -> None:
         console.print_json(data)
     console.success(
         f"Imported {summary.playlists:,} playlists ({summary.pairs:,} playlist-track pairs, {summary.new_tracks:,} new "
-        f"tracks) from {summary.files} file(s); {summary.skipped_existing:,} already there, {summary.skipped_rows:,} "
+        f"tracks) from {plural(summary.files, 'file')}; {summary.skipped_existing:,} already there, {summary.skipped_rows:,} "
         f"rows without a track id skipped. Corpus: {totals['playlists']:,} playlists, {totals['tracks']:,} tracks."
     )
 
