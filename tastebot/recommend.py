@@ -382,6 +382,9 @@ def recommend(
     _gather(store, client, options, likes, model, scorer, known, pool, sources, warns)
     counts = pool.counts()
     if not pool.info:
+        corpus_says = sources.get("corpus", "")
+        if corpus_says.startswith("the corpus has"):
+            raise NotEnoughData(f"No candidate tracks found: {corpus_says}.")
         raise NotEnoughData("No candidate tracks found: import a corpus (`tastebot corpus import`) or check the login.")
     # Store Spotify candidates (and corpus-only ones) so the feature providers can fill them.
     with store.transaction():

@@ -107,3 +107,24 @@ def test_evidence_knows_what_it_does_not_know():
     # the retrievers never return what the listener knows
     known = {"t0", "t4", "t5"}
     assert not set(corpus_top(HybridScorer.fit(corpus, likes), "cooc", 20, known)) & known
+
+
+def test_a_corpus_that_shares_nothing_with_the_likes_is_said_so(copy_trained, tmp_path):
+    """Issue 16 item 3: not "import a corpus" when one is imported but unrelated to the likes."""
+    import pytest
+
+    from tastebot.corpus import import_corpus
+    from tastebot.errors import NotEnoughData
+    from tastebot.recommend import RecommendOptions, recommend
+    from tastebot.store import open_store
+
+    settings = copy_trained()
+    csv_path = tmp_path / "strangers.csv"
+    csv_path.write_text("playlist_id,track_id,track_artist\n" + "".join(
+        f"p{i},{'Stranger' + str(i * 3 + j).zfill(14)},Nobody {i}\n" for i in range(4) for j in range(3)),
+        encoding="utf-8")
+    with open_store(settings) as store:
+        import_corpus(store, [csv_path])
+        assert store.corpus_stats()["playlists"] == 4
+        with pytest.raises(NotEnoughData, match="the corpus has 4 playlists and none shares"):
+            recommend(settings, store, None, RecommendOptions(n=5))
