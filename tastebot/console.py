@@ -6,12 +6,13 @@ is printed as markup, so nobody can inject rich markup into a terminal.
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Sequence
 
 from rich.console import Console
+
+from tastebot.jsontext import dumps
 from rich.markup import escape as _escape_markup
 from rich.progress import (
     BarColumn,
@@ -68,22 +69,6 @@ def error(message: str, hint: str | None = None) -> None:
 
 def success(message: str) -> None:
     err.print(f"[green]✓[/] {message}")
-
-
-def _default(obj: Any) -> Any:
-    if hasattr(obj, "item"):  # numpy scalars
-        return obj.item()
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if hasattr(obj, "isoformat"):
-        return obj.isoformat()
-    if isinstance(obj, (set, frozenset)):
-        return sorted(obj)
-    return str(obj)
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_default, allow_nan=False)
 
 
 def print_json(data: Any) -> None:

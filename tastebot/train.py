@@ -686,7 +686,7 @@ def _new_run_id(models_dir: Path, seed: int) -> str:
 def save_run(settings, result: TrainResult) -> Path:
     """Write the run to `models_dir/<run-id>/` (model, preprocessing.json, metrics.json) through a
     temporary folder renamed into place, then point LATEST at it: LATEST never names a half-written run."""
-    from tastebot.console import dumps
+    from tastebot.jsontext import dumps
 
     models_dir = Path(settings.models_dir)
     try:

@@ -37,30 +37,6 @@ def blend(mlp: np.ndarray, hybrid: np.ndarray, w: float) -> np.ndarray:
     return out
 
 
-def fit_blend_weight(labels: np.ndarray, mlp: np.ndarray, hybrid: np.ndarray, grid: int = 21) -> tuple[float, dict[str, float]]:
-    """The w in a grid over [0, 1] that maximises ROC-AUC on validation data (ties: the larger w).
-
-    Returns (w, {"auc_mlp", "auc_hybrid", "auc_blend"}). With one class only, or no hybrid signal,
-    w = 1 (the MLP alone).
-    """
-    from sklearn.metrics import roc_auc_score
-
-    y = np.asarray(labels).astype(int)
-    if len(np.unique(y)) < 2 or np.all(np.isnan(np.asarray(hybrid, dtype=float))):
-        return 1.0, {}
-    best_w, best_auc = 1.0, -1.0
-    for w in np.linspace(1.0, 0.0, grid):
-        auc = roc_auc_score(y, np.nan_to_num(blend(mlp, hybrid, float(w)), nan=0.5))
-        if auc > best_auc + 1e-9:
-            best_w, best_auc = float(w), float(auc)
-    details = {
-        "auc_mlp": float(roc_auc_score(y, np.nan_to_num(rank_scale(mlp), nan=0.5))),
-        "auc_hybrid": float(roc_auc_score(y, np.nan_to_num(rank_scale(hybrid), nan=0.5))),
-        "auc_blend": best_auc,
-    }
-    return round(best_w, 4), details
-
-
 # Average precision within this of the best counts as a tie (ties go to the smaller w). About one
 # standard error of average precision on a validation part of 15-30 likes; on benchmarks/recommend.py
 # (4 personas) it took tastebot from P@30 0.225 (exact ties only) to 0.275, the hybrid alone being 0.333.
