@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "models": "tastebot.cli.train:models",
     "recommend": "tastebot.cli.recommend:recommend",
     "corpus": "tastebot.cli.recommend:corpus",
+    "history": "tastebot.cli.history:history",
     "report": "tastebot.cli.report:report",
     "demo": "tastebot.cli.demo:demo",
     "sandbox": "tastebot.cli.sandbox:sandbox",

@@ -95,3 +95,45 @@ def serve(port: int, profile: str, catalog_file: str | None, seed: int, n_tracks
         stats = sb.stats()
         console.err.print(f"sandbox stopped after {stats['total']} requests.")
         sys.stdout.flush()
+
+
+@sandbox.command("export-history")
+@click.argument("out_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=str))
+@click.option("--catalog", "catalog_file", type=click.Path(dir_okay=False, path_type=str),
+              help="The listener of this catalogue JSON instead of a generated one.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the generated catalogue (as `sandbox serve --seed`) and of the plays.")
+@click.option("--tracks", "n_tracks", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="Tracks in the generated catalogue (as `sandbox serve --tracks`).")
+@click.option("--plays", type=click.IntRange(min=1, max=2_000_000), default=20_000, show_default=True,
+              help="Plays in the export (about 100,000 for two years of daily listening).")
+@click.option("--years", type=click.FloatRange(min=0.1, max=20), default=2.0, show_default=True,
+              help="How many years the plays span, up to the catalogue's clock.")
+@click.option("--format", "formats", type=click.Choice(["both", "extended", "basic"]), default="both",
+              show_default=True, help="Extended streaming history, the basic account data, or both.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON on stdout.")
+def export_history(out_dir: str, catalog_file: str | None, seed: int, n_tracks: int, plays: int, years: float,
+                   formats: str, as_json: bool) -> None:
+    """Write the sandbox listener's Spotify data export (made up) into DIR.
+
+    \b
+    Plays and skips follow the listener's hidden taste, with noise
+    (shuffle, skips of liked songs, repeats, podcasts, private sessions).
+    Import it with `tastebot history import DIR` against a sandbox started
+    with the same --seed and --tracks (or --catalog).
+    """
+    from tastebot import console
+    from tastebot.errors import InputError
+    from tastebot.sandbox import generate_catalog, load_catalog
+    from tastebot.sandbox.history import export_history as write_export
+
+    catalog = load_catalog(catalog_file) if catalog_file else generate_catalog(seed=seed, n_tracks=n_tracks)
+    chosen = ("extended", "basic") if formats == "both" else (formats,)
+    try:
+        written = write_export(catalog, out_dir, plays=plays, seed=seed, years=years, formats=chosen)
+    except OSError as exc:
+        raise InputError(f"Cannot write the export into {out_dir}: {exc.strerror or exc}.") from None
+    if as_json:
+        console.print_json(written)
+    console.success(f"Wrote {written['plays']:,} plays of the sandbox listener into {console.escape(out_dir)} "
+                    f"({len(written['files'])} files).")

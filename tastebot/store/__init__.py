@@ -2,20 +2,22 @@
 
 Areas: `library` (tracks, artists, albums, features, signals, playlists, harvest runs),
 `corpus` (imported playlist collections for the collaborative score), `outputs` (playlists
-tastebot created and what it added, for idempotent writing and feedback).
+tastebot created and what it added, for idempotent writing and feedback), `history` (the plays of
+the listener's own Spotify data export).
 """
 
 from __future__ import annotations
 
-from tastebot.store import corpus, library, outputs
+from tastebot.store import corpus, history, library, outputs
 from tastebot.store.core import StoreCore
 
 
-class Store(library.LibraryMixin, corpus.CorpusMixin, outputs.OutputsMixin, StoreCore):
+class Store(library.LibraryMixin, corpus.CorpusMixin, outputs.OutputsMixin, history.HistoryMixin, StoreCore):
     AREAS = {
         "library": library.MIGRATIONS,
         "corpus": corpus.MIGRATIONS,
         "outputs": outputs.MIGRATIONS,
+        "history": history.MIGRATIONS,
     }
 
 

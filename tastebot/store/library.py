@@ -694,11 +694,12 @@ class LibraryMixin:
         return (
             f"{signals} UNION SELECT track_id FROM plays"
             " UNION SELECT track_id FROM playlist_items WHERE track_id IS NOT NULL"
+            " UNION SELECT track_id FROM history_plays WHERE track_id IS NOT NULL"
         )
 
     def known_track_ids(self, *, with_sampled: bool = True) -> set[str]:
         """Ids the listener has met: any signal (like, dislike, sampled unless with_sampled=False), a
-        play, or a playlist item tastebot read (own, like/dislike lists, tastebot's own playlists)."""
+        play (recently played, or of the imported listening history), or a playlist item tastebot read (own, like/dislike lists, tastebot's own playlists)."""
         return {r[0] for r in self.conn.execute(self._known_track_sql(with_sampled))}
 
     def known_isrcs(self, *, with_sampled: bool = True) -> set[str]:
@@ -711,6 +712,8 @@ class LibraryMixin:
         sql = (
             "SELECT DISTINCT title_artist_key FROM tracks WHERE title_artist_key IS NOT NULL"
             f" AND id IN ({self._known_track_sql(with_sampled)})"
+            # Songs of the imported listening history, whether or not a track row exists for them.
+            " UNION SELECT title_artist_key FROM history_items WHERE title_artist_key IS NOT NULL"
         )
         return {r[0] for r in self.conn.execute(sql)}
 
