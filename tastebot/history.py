@@ -158,11 +158,16 @@ class _HashingReader:
 
 # -- parsing one play --------------------------------------------------------------------------------
 
+_PLAIN_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
 def _time(value: Any) -> str | None:
     from tastebot.vocab import iso_time
 
     if not isinstance(value, str):
         return None
+    if _PLAIN_UTC.match(value):  # the export's own form: skip the datetime round trip (100,000s of plays)
+        return value[:19] + ".000Z"
     try:
         return iso_time(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
@@ -215,7 +220,8 @@ def _extended_play(entry: dict, where: str, counts: FileCounts) -> tuple | None:
     if not _is_int(ms) or ms < 0:
         raise InputError(f"{where}: \"ms_played\" is missing or not a whole number of milliseconds.")
     for key, types in _ENTRY_TYPES.items():
-        if key in entry and not isinstance(entry[key], types):
+        value = entry.get(key)
+        if value is not None and not isinstance(value, types):
             raise InputError(f"{where}: \"{key}\" has the wrong type.")
     uri = entry.get("spotify_track_uri")
     if uri is None:

@@ -80,6 +80,24 @@ class Report:
 
 
 # -- reading ------------------------------------------------------------------------------------------
+def history_share(by_source: Any) -> dict[str, Any] | None:
+    """How many of a run's signals came from the imported listening history (sources `history_*`);
+    None when the run learnt nothing from it."""
+    if not isinstance(by_source, dict):
+        return None
+    total = hist = 0
+    for name, counts in by_source.items():
+        if not isinstance(counts, dict):
+            continue
+        n = sum(int(v) for v in counts.values() if isinstance(v, (int, float)))
+        total += n
+        if str(name).startswith("history_"):
+            hist += n
+    if not hist or not total:
+        return None
+    return {"history": hist, "all": total, "percent": 100.0 * hist / total}
+
+
 def resolve_run(settings, run: str | None = None) -> tuple[str, Path, dict[str, Any]]:
     """(run id, run folder, metrics) of `run` or of the latest run; ModelError when there is none."""
     from tastebot.train import latest_run_id
@@ -784,6 +802,10 @@ def write_report(
                            [[source_label(k), (v or {}).get("likes", 0), (v or {}).get("dislikes", 0)]
                             for k, v in by_source.items()
                             if isinstance(v, dict)]))
+        share = history_share(by_source)
+        if share is not None:
+            part.append(f"<p>Your listening history (<code>tastebot history import</code>) gave {share['history']:,} "
+                        f"of the {share['all']:,} signals ({share['percent']:.0f}%).</p>")
     sections.append("".join(part))
 
     created = metrics.get("created_at") or "?"

@@ -346,3 +346,30 @@ def test_cli_export_history_and_import(home, tmp_path, logged_in):
     data = json.loads(result.out)
     assert data["plays_read"] + sum(data["ignored"].values()) == 1500
     assert data["signals"]["likes"] > 0
+
+
+# -- report ------------------------------------------------------------------------------------------
+
+def test_history_share():
+    from tastebot.report import history_share
+
+    assert history_share({"saved": {"likes": 30, "dislikes": 0}}) is None
+    assert history_share(None) is None
+    share = history_share({"saved": {"likes": 30, "dislikes": 0}, "history_played": {"likes": 50, "dislikes": 0},
+                           "history_skipped": {"likes": 0, "dislikes": 20}})
+    assert share == {"history": 70, "all": 100, "percent": 70.0}
+
+
+def test_report_shows_the_history_share(trained_home, copy_trained, tmp_path):
+    from tastebot.harvest import source_label
+    from tastebot.report import write_report
+
+    settings = copy_trained(tmp_path / "h", store=False)
+    mpath = settings.models_dir / trained_home.run_id / "metrics.json"
+    m = json.loads(mpath.read_text())
+    m["data"]["by_source"] = {"saved": {"likes": 25, "dislikes": 0}, "history_played": {"likes": 60, "dislikes": 0},
+                              "history_skipped": {"likes": 0, "dislikes": 15}}
+    mpath.write_text(json.dumps(m))
+    page = write_report(settings).html_path.read_text(encoding="utf-8")
+    assert "gave 75 of the 100 signals (75%)" in page
+    assert source_label("history_skipped") in page

@@ -79,6 +79,7 @@ FLOW = [
     "tastebot harvest --dislike-playlist https://open.spotify.com/playlist/PLAYLIST_ID",
     "tastebot features import my-features.csv",
     "tastebot corpus import mpd.slice.0-999.json",
+    "tastebot history import my_spotify_data.zip",
     "tastebot recommend -n 50 --diversity 0.3 --new-artists-only",
     "tastebot recommend --from-playlist spotify:playlist:PLAYLIST_ID --json",
     "tastebot models",
@@ -135,6 +136,20 @@ def _write_mpd_slice(path: Path, catalog: dict, n_playlists: int = 12) -> int:
     return len(playlists)
 
 
+def _write_export_zip(path: Path, catalog: dict) -> None:
+    """The sandbox listener's data export, zipped as Spotify delivers it."""
+    import tempfile
+    import zipfile
+
+    from tastebot.sandbox.history import export_history
+
+    with tempfile.TemporaryDirectory() as tmp:
+        export_history(catalog, tmp, plays=1500, seed=11)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(Path(tmp).rglob("*.json")):
+                zf.write(f, f"MyData/{f.relative_to(tmp)}")
+
+
 @pytest.mark.slow
 def test_readme_flow_against_the_sandbox(make_sandbox, home, tmp_path):
     """login, status, harvest, train, recommend --create-playlist and the rest, as the README writes them."""
@@ -152,6 +167,7 @@ def test_readme_flow_against_the_sandbox(make_sandbox, home, tmp_path):
                                          + "".join(f"{t},0.5,0.6\n" for t in feature_ids))
     n_slice = _write_mpd_slice(cwd / "mpd.slice.0-999.json", catalog)
     _write_mpd_slice(cwd / "path/to/mpd/data/mpd.slice.1000-1999.json", catalog, n_playlists=5)
+    _write_export_zip(cwd / "my_spotify_data.zip", catalog)
 
     env = _env(TASTEBOT_HOME=str(home), TASTEBOT_SPOTIFY_URL=sb.url,
                TASTEBOT_REDIRECT_URI=f"http://127.0.0.1:{_free_port()}/callback",
@@ -185,6 +201,8 @@ def test_readme_flow_against_the_sandbox(make_sandbox, home, tmp_path):
     assert scores == sorted(scores, reverse=True)
     assert f"{n_slice}" in outputs["tastebot corpus import mpd.slice.0-999.json"].stderr + \
         outputs["tastebot corpus import mpd.slice.0-999.json"].stdout
+    history = outputs["tastebot history import my_spotify_data.zip"]
+    assert "likes" in history.stderr and "listening session" in history.stderr, history.stderr[-2000:]
     reports = list((home / "reports").rglob("report.html"))
     assert reports, "tastebot report wrote no page"
     # logout leaves no token: status now says not logged in (exit 4)
