@@ -251,9 +251,17 @@ def _extended_play(entry: dict, where: str, counts: FileCounts) -> tuple | None:
             None if shuffle is None else int(shuffle), None if skipped is None else int(skipped))
 
 
-def _basic_play(entry: dict, where: str, counts: FileCounts) -> tuple | None:
+def item_key(title: Any, artist: Any) -> str | None:
+    """The basic export's key of a song: the normalised 'title|artist' (`title_artist_key`), or for a
+    title that normalises to nothing (all in brackets, say) the plain lower-cased pair."""
     from tastebot.store.library import title_artist_key
 
+    if not isinstance(title, str) or not isinstance(artist, str) or not title.strip() or not artist.strip():
+        return None
+    return title_artist_key(title, artist) or f"{title.strip().lower()}|{artist.strip().lower()}"
+
+
+def _basic_play(entry: dict, where: str, counts: FileCounts) -> tuple | None:
     ts = _time(entry.get("endTime"))
     if ts is None:
         raise InputError(f"{where}: \"endTime\" is missing or not a time; not a play of a Spotify streaming history.")
@@ -263,7 +271,7 @@ def _basic_play(entry: dict, where: str, counts: FileCounts) -> tuple | None:
     track, artist = entry.get("trackName"), entry.get("artistName")
     if not isinstance(track, (str, type(None))) or not isinstance(artist, (str, type(None))):
         raise InputError(f"{where}: \"trackName\" or \"artistName\" is not text.")
-    key = title_artist_key(track, artist)
+    key = item_key(track, artist)
     if key is None or track == "Unknown Track" or artist == "Unknown Artist":
         counts.ignore("no_track")
         return None
@@ -486,8 +494,6 @@ def _resolve_by_search(store, client, budget: list[int], summary: HistorySummary
     todo = store.history_unsearched_items(limit=budget[0])
     if not todo:
         return
-    from tastebot.store.library import title_artist_key
-
     found: dict[str, str | None] = {}
     tracks: list[dict] = []
     for item in todo:
@@ -503,7 +509,7 @@ def _resolve_by_search(store, client, budget: list[int], summary: HistorySummary
             if not isinstance(t, dict) or not t.get("id"):
                 continue
             names = [a.get("name") for a in t.get("artists") or [] if isinstance(a, dict)]
-            if any(title_artist_key(t.get("name"), a) == item["item"] for a in names):
+            if any(item_key(t.get("name"), a) == item["item"] for a in names):
                 hit = t
                 break
         found[item["item"]] = hit["id"] if hit else None

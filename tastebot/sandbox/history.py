@@ -10,8 +10,8 @@ country, platform, username), so tests can check tastebot never keeps them.
 The plays follow the listener's hidden taste. Sessions pick tracks from what the listener likes and
 has met (saved, own playlists, top tracks), a seeded share `past_share` of the liked songs they
 have not met yet in the catalogue (`hidden.future_likes`: the export's past holds some of them), and
-tracks they do not like (the dislike list, and unheard tracks outside the future likes, drawn by
-popularity as radio and shuffle would). Liked tracks are mostly played to the end, with favourites
+tracks they do not like (the dislike list, and a seeded share `MET_SHARE` of the unheard tracks
+outside the future likes, drawn by popularity as radio and shuffle would). Liked tracks are mostly played to the end, with favourites
 repeated; disliked ones are mostly skipped within seconds. Noise: skips of liked songs, disliked
 songs left playing, shuffle, podcasts, private sessions and playback errors.
 `history_met(catalog, ...)` says which future likes the export holds, for benchmarks.
@@ -31,6 +31,7 @@ from tastebot.sandbox.catalog import CATALOG_NOW, DISLIKE_PLAYLIST_NAME
 PER_FILE_EXTENDED = 15_000
 PER_FILE_BASIC = 10_000
 PAST_SHARE = 0.3
+MET_SHARE = 0.4   # of the unheard tracks the listener does not like, the share their history meets
 PLATFORMS = ("android", "ios", "windows", "osx", "web_player")
 _IP = "198.51.100.{}"
 _UA = "Spotify/8.9.{} Android/33 (Pixel 7)"
@@ -59,6 +60,9 @@ def _pools(catalog: dict, seed: int, past_share: float) -> dict[str, np.ndarray]
     past = sorted(rng.choice(future, size=int(round(past_share * len(future))), replace=False).tolist()) if future else []
     future_set = set(future)
     unliked = [t for t in tracks if t not in heard and t not in future_set]
+    # Nobody meets a whole catalogue: the rest stays unheard (what recommending is about).
+    unliked = sorted(rng.choice(unliked, size=int(round(MET_SHARE * len(unliked))), replace=False).tolist()) \
+        if unliked else []
     return {
         "liked": np.array(sorted(set(liked_known) | set(past))),
         "past_likes": np.array(past),
