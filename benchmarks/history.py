@@ -14,7 +14,8 @@ The export's past holds some of the future likes (the listener met them, see tas
 history.py): they are taken out of the truth for BOTH runs, so both are scored on the same tracks.
 
 Speed. A --speed-plays export (default 100,000 plays, two years) of a 2,000-track world is imported
-offline into a fresh store in a subprocess: wall time and peak RSS (ru_maxrss) of that process.
+offline into a fresh store in a subprocess: wall and CPU time, peak resident memory (VmHWM) of that
+process; --speed-plays takes several sizes, so the memory can be seen not to grow with the export.
 
     OPENBLAS_NUM_THREADS=1 TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/python benchmarks/history.py \\
         --seeds 0 1 2 --tracks 2000 --plays 20000 [--epochs 20 --ensemble 1] [--json out.json]
@@ -192,11 +193,24 @@ print(json.dumps({"seconds": round(time.perf_counter() - t, 2), "plays_read": s.
                   "signals": s.signals, "sessions": s.sessions["sessions"],
                   "cpu_seconds": round(resource.getrusage(resource.RUSAGE_SELF).ru_utime
                                        + resource.getrusage(resource.RUSAGE_SELF).ru_stime, 2),
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+                  "peak_rss_mb": peak_mb()}))
+"""
+# ru_maxrss survives fork+exec on Linux (the child starts with the benchmark's own peak); VmHWM is
+# the peak of this process's memory map only.
+SPEED_PRELUDE = """
+import resource
+def peak_mb():
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 """
 
 
-def speed(args) -> dict:
+def speed(args, plays: int) -> dict:
     from tastebot.sandbox import generate_catalog
     from tastebot.sandbox.history import export_history
 
@@ -204,11 +218,11 @@ def speed(args) -> dict:
     try:
         catalog = generate_catalog(seed=0, n_tracks=2000)
         t = time.perf_counter()
-        written = export_history(catalog, work / "export", plays=args.speed_plays, seed=0, formats=("extended",))
+        written = export_history(catalog, work / "export", plays=plays, seed=0, formats=("extended",))
         write_s = round(time.perf_counter() - t, 1)
         size = sum(Path(f).stat().st_size for f in written["files"])
         env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-        proc = subprocess.run([sys.executable, "-c", SPEED_SCRIPT, str(work / "export"), str(work / "s.db")],
+        proc = subprocess.run([sys.executable, "-c", SPEED_PRELUDE + SPEED_SCRIPT, str(work / "export"), str(work / "s.db")],
                               capture_output=True, text=True, env=env, check=True)
         result = json.loads(proc.stdout)
         result.update(plays=written["plays"], files=len(written["files"]), megabytes=round(size / 2**20, 1),
@@ -225,19 +239,21 @@ def main(argv=None) -> int:
     p.add_argument("--plays", type=int, default=20_000)
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--ensemble", type=int, default=1)
-    p.add_argument("--speed-plays", type=int, default=100_000)
+    p.add_argument("--speed-plays", type=int, nargs="+", default=[20_000, 100_000])
     p.add_argument("--skip-quality", action="store_true")
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--json", dest="json_path")
     args = p.parse_args(argv)
     results: dict = {"args": vars(args)}
     if not args.skip_speed:
-        say(f"speed: importing a {args.speed_plays:,}-play export ...")
-        results["speed"] = speed(args)
-        print(f"import of {results['speed']['plays']:,} plays ({results['speed']['files']} files, "
-              f"{results['speed']['megabytes']} MB): {results['speed']['seconds']} s wall, "
-              f"{results['speed']['cpu_seconds']} s CPU (whole process, imports included), peak RSS "
-              f"{results['speed']['peak_rss_mb']} MB (whole process)")
+        results["speed"] = []
+        for plays in args.speed_plays:
+            say(f"speed: importing a {plays:,}-play export ...")
+            r = speed(args, plays)
+            results["speed"].append(r)
+            print(f"import of {r['plays']:,} plays ({r['files']} files, {r['megabytes']} MB): {r['seconds']} s wall, "
+                  f"{r['cpu_seconds']} s CPU (whole process, imports included), peak resident memory "
+                  f"{r['peak_rss_mb']} MB (whole process)", flush=True)
     if not args.skip_quality:
         rows = quality(args)
         results["quality"] = rows

@@ -335,8 +335,8 @@ def import_history(store, paths: Sequence[str | os.PathLike], *, client=None, lo
             _resolve_by_search(store, client, budget, summary, reporter)
         except (NotLoggedIn, SpotifyError) as exc:
             summary.lookups_skipped = exc.message
-            reporter.notice(f"Spotify lookups stopped ({exc.message}); what the export itself says is imported. "
-                            "Run the import again later to resolve the rest.")
+            reporter.notice(f"Spotify lookups stopped: {exc.message.rstrip('.')}. What the export itself says is "
+                            "imported; run the import again later to resolve the rest.")
             client = None
     elif client is None:
         summary.lookups_skipped = "offline"
@@ -346,7 +346,8 @@ def import_history(store, paths: Sequence[str | os.PathLike], *, client=None, lo
             _fetch_metadata(store, client, derived.signal_track_ids(), budget, summary, reporter)
         except (NotLoggedIn, SpotifyError) as exc:
             summary.lookups_skipped = exc.message
-            reporter.notice(f"Spotify lookups stopped ({exc.message}); the rest is looked up on the next import.")
+            reporter.notice(f"Spotify lookups stopped: {exc.message.rstrip('.')}. The rest is looked up on the "
+                            "next import.")
     summary.metadata_missing = len(store.history_tracks_without_metadata(derived.signal_track_ids()))
     summary.signals = write_signals(store, derived)
     summary.sessions = write_sessions(store, derived, rules)
