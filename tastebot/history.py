@@ -609,7 +609,7 @@ def _recency(at: str, newest: str, rules: Rules) -> float:
 
 def derive(store, rules: Rules = RULES) -> Derived:
     """One pass over every stored play, in time order: per-track counts and the sessions. Memory grows
-    with the number of distinct tracks (and one session), not with the number of plays."""
+    with the number of distinct tracks and of sessions (their track lists), not with the plays."""
     tracks: dict[str, TrackPlays] = {}
     sessions: list[tuple[str, list[str]]] = []
     gap_ms = rules.session_gap_minutes * 60_000

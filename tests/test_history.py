@@ -384,3 +384,11 @@ def test_report_shows_the_history_share(trained_home, copy_trained, tmp_path):
     page = write_report(settings).html_path.read_text(encoding="utf-8")
     assert "gave 75 of the 100 signals (75%)" in page
     assert source_label("history_skipped") in page
+
+
+def test_basic_item_keys():
+    from tastebot.history import item_key
+
+    assert item_key("Yesterday - Remastered 2009", "The Beatles") == "yesterday|the beatles"
+    assert item_key("(Interlude)", "Someone") == "(interlude)|someone"  # normalises to nothing: a plain key
+    assert item_key("", "Someone") is None and item_key("Song", None) is None
