@@ -258,13 +258,13 @@ def main(argv=None) -> int:
         rows = quality(args)
         results["quality"] = rows
         metrics = ["taste_auc", "P@10", "P@30", "P@100"]
-        print(f"\n{'seed':>4}  {'arm':<16}" + "".join(f"{m:>10}" for m in metrics) + f"{'truth':>7}")
+        print(f"\n{'seed':>4}  {'arm':<16}" + "".join(f"{m:>14}" for m in metrics) + f"{'truth':>7}")
         for r in rows:
-            print(f"{r['seed']:>4}  {r['arm']:<16}" + "".join(f"{r[m]:>10.3f}" for m in metrics) + f"{r['truth']:>7}")
+            print(f"{r['seed']:>4}  {r['arm']:<16}" + "".join(f"{r[m]:>14.3f}" for m in metrics) + f"{r['truth']:>7}")
         for arm in ("without history", "with history"):
             sel = [r for r in rows if r["arm"] == arm]
             print(f"{'mean':>4}  {arm:<16}" + "".join(
-                f"{np.mean([r[m] for r in sel]):>7.3f}±{np.std([r[m] for r in sel]):.2f}"[:10].rjust(10) for m in metrics))
+                f"{np.mean([r[m] for r in sel]):.3f} ± {np.std([r[m] for r in sel]):.3f}".rjust(14) for m in metrics))
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(results, indent=2))
     return 0
