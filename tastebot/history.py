@@ -31,16 +31,15 @@ entry named, and nothing of any file is kept.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, Callable, Mapping, Sequence
 
-from tastebot.errors import InputError, NotLoggedIn, SpotifyError, TastebotError
+from tastebot.errors import InputError, NotLoggedIn, RateLimited, SpotifyError, TastebotError
 from tastebot.wording import plural
 
 # -- the rules, as data ------------------------------------------------------------------------------
@@ -333,7 +332,7 @@ def import_history(store, paths: Sequence[str | os.PathLike], *, client=None, lo
     if client is not None and budget[0] > 0:
         try:
             _resolve_by_search(store, client, budget, summary, reporter)
-        except (NotLoggedIn, SpotifyError) as exc:
+        except (NotLoggedIn, RateLimited, SpotifyError) as exc:
             summary.lookups_skipped = exc.message
             reporter.notice(f"Spotify lookups stopped: {exc.message.rstrip('.')}. What the export itself says is "
                             "imported; run the import again later to resolve the rest.")
@@ -344,7 +343,7 @@ def import_history(store, paths: Sequence[str | os.PathLike], *, client=None, lo
     if client is not None:
         try:
             _fetch_metadata(store, client, derived.signal_track_ids(), budget, summary, reporter)
-        except (NotLoggedIn, SpotifyError) as exc:
+        except (NotLoggedIn, RateLimited, SpotifyError) as exc:
             summary.lookups_skipped = exc.message
             reporter.notice(f"Spotify lookups stopped: {exc.message.rstrip('.')}. The rest is looked up on the "
                             "next import.")
