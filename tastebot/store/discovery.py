@@ -71,6 +71,17 @@ class DiscoveryMixin:
             (key, json.dumps(track, separators=(",", ":")) if track else None, now_iso(sortable=True)),
         )
 
+    def artist_names(self, artist_ids: list[str]) -> dict[str, str]:
+        """{artist id: name} for the stored artists among artist_ids (discovery's seeds)."""
+        out: dict[str, str] = {}
+        ids = [a for a in artist_ids if a]
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows = self.conn.execute(
+                f"SELECT id, name FROM artists WHERE name IS NOT NULL AND id IN ({','.join('?' * len(chunk))})", chunk)
+            out.update({r[0]: r[1] for r in rows})
+        return out
+
     def discovery_counts(self) -> dict[str, int]:
         one = lambda sql: int(self.conn.execute(sql).fetchone()[0])  # noqa: E731
         return {"answers": one("SELECT COUNT(*) FROM discovery_answers"),
