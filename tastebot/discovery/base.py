@@ -111,7 +111,8 @@ class Provider:
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, secret: Mapping[str, Any] | None = None) -> Any:
         """The answer to GET path?params: from the store when fresh, else asked (and cached once it is
         an answer, not an error). `secret` params (an API key) are sent but never stored."""
-        request = path + ("?" + "&".join(f"{k}={params[k]}" for k in sorted(params)) if params else "")
+        # keyed by the whole address (another server's answers are other data), without the secrets
+        request = self.http.base + path + ("?" + "&".join(f"{k}={params[k]}" for k in sorted(params)) if params else "")
         cached = self.store.cached_answer(self.name, request, max_age_days=CACHE_DAYS)
         if cached is not None:
             self.outcome.cached += 1

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 from tastebot.discovery.base import Provider, ProviderOutcome, RelatedArtist, Seed, SuggestedTrack, loose_name
 from tastebot.discovery.match import by_isrc, by_title
 from tastebot.errors import DiscoveryError
-from tastebot.known import Known, song_key
+from tastebot.known import Known
 from tastebot.settings import DISCOVERY_PROVIDERS
 
 
@@ -110,8 +110,7 @@ def _run(client, store, seeds, known, provider, add, limits) -> None:
     isrcs_ok = out.status != "failing"
     tag = f"discovery:{provider.name}"
     for s in suggestions:
-        key = song_key(s.title, s.artist)
-        if key and key in known.title_keys:
+        if known.knows_song(None, s.isrc, s.title, s.artist):
             out.known += 1
             continue
         isrc = s.isrc
@@ -121,7 +120,7 @@ def _run(client, store, seeds, known, provider, add, limits) -> None:
             except DiscoveryError as exc:  # no more ISRCs from it: title and artist still work
                 _fail(provider, exc)
                 isrcs_ok = False
-        if isrc and isrc.upper() in known.isrcs:
+        if known.knows_song(None, isrc, None, None):
             out.known += 1
             continue
         track = by_isrc(client, store, isrc) if isrc else None
@@ -130,7 +129,9 @@ def _run(client, store, seeds, known, provider, add, limits) -> None:
         if track is None:
             out.unmatched += 1
             continue
-        if track["id"] in known.track_ids:
+        artists = [a for a in track.get("artists") or [] if isinstance(a, dict)]
+        if known.knows_song(track["id"], (track.get("external_ids") or {}).get("isrc"), track.get("name"),
+                            artists[0].get("name") if artists else None):
             out.known += 1
             continue
         out.matched += 1

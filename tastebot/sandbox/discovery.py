@@ -22,9 +22,10 @@ Last.fm (`/lastfm/2.0/?method=artist.getsimilar|artist.gettoptracks&artist=NAME&
 - artists by name only (autocorrect forgives accents and case); no ISRCs anywhere.
 
 Test controls per service (`Sandbox.configure_discovery(service, ...)`, `POST /_sandbox/discovery`):
-`down` (503 to everything), `garbage` (an HTML page with HTTP 200), `quota` (requests per window, None
-off), `retry_after` (Last.fm's 429). Requests that carry an Authorization header or a cookie are
-counted in `leaks` (tastebot must send neither).
+`down` (503 to everything), `garbage` (an HTML page with HTTP 200), `quota` (requests per `window`
+seconds, default 5; None: no quota), `retry_after` (Last.fm's 429). Every request's query is kept in
+`queries` and requests that carry an Authorization header or a cookie are counted in `leaks`, so
+tests can check what tastebot sends.
 """
 
 from __future__ import annotations
@@ -81,13 +82,14 @@ class OpenServiceControls:
         self.garbage = False
         self.quota: int | None = None
         self.retry_after = 1.0
+        self.window = QUOTA_WINDOW_S
         self.seen: deque[float] = deque()
 
     def over_quota(self) -> bool:
         if self.quota is None:
             return False
         now = time.monotonic()
-        while self.seen and now - self.seen[0] > QUOTA_WINDOW_S:
+        while self.seen and now - self.seen[0] > self.window:
             self.seen.popleft()
         if len(self.seen) >= self.quota:
             return True
@@ -163,6 +165,7 @@ class OpenServices:
         self.sandbox = sandbox
         self.controls = {s: OpenServiceControls() for s in SERVICES}
         self.leaks = 0
+        self.queries: list[tuple[str, str, dict[str, list[str]]]] = []  # (service, path, query): what was sent
         self._world: World | None = None
         self._lock = threading.Lock()
 
@@ -178,13 +181,14 @@ class OpenServices:
             raise ValueError(f"service must be one of {', '.join(SERVICES)}, not {service!r}")
         c = self.controls[service]
         for key, value in options.items():
-            if key not in ("down", "garbage", "quota", "retry_after"):
+            if key not in ("down", "garbage", "quota", "retry_after", "window"):
                 raise ValueError(f"unknown option {key!r}")
             if key == "quota" and value is not None and int(value) < 1:
                 raise ValueError("quota must be >= 1 (or None for none)")
             setattr(c, key, value)
         c.seen.clear()
-        return {"down": c.down, "garbage": c.garbage, "quota": c.quota, "retry_after": c.retry_after}
+        return {"down": c.down, "garbage": c.garbage, "quota": c.quota, "retry_after": c.retry_after,
+                "window": c.window}
 
     # -- dispatch ----------------------------------------------------------------------------------
     def match(self, method: str, path: str) -> tuple[str | None, Any]:
@@ -202,8 +206,10 @@ class OpenServices:
         return None, None
 
     def _common(self, service: str, req: Request) -> Response | None:
-        if req.headers.get("Authorization") or req.headers.get("Cookie"):
-            self.leaks += 1
+        with self._lock:
+            self.queries.append((service, req.path, {k: list(v) for k, v in req.query.items()}))
+            if req.headers.get("Authorization") or req.headers.get("Cookie"):
+                self.leaks += 1
         c = self.controls[service]
         if c.down:
             return Response(503, "<html><body><h1>503 Service Unavailable</h1></body></html>")
