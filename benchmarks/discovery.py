@@ -15,7 +15,8 @@ hidden structure); the future likes are the liked tracks the listener has not me
 (`hidden.future_likes`), decided by the hidden taste, never by those playlists. Reported per run:
 
 - `picks`: how many tracks came back (n asked);
-- `P@n`: the share of the picks that are future likes;
+- `P@n`: future likes among the picks, divided by n (a short list counts its missing picks as misses);
+- `hit/pick`: future likes among the picks, divided by the picks returned;
 - `new artists`: the share of the picks by an artist the listener has never met (no known track
   credits them);
 - `disc.`: the share of the picks a discovery retriever proposed;
@@ -107,6 +108,7 @@ def run_seed(seed: int, *, n_tracks: int, n: int, epochs: int, ensemble: int) ->
             out["variants"][name] = {
                 "picks": len(picks),
                 "precision": round(sum(r.track_id in future for r in picks) / n, 4),
+                "hit_rate": round(sum(r.track_id in future for r in picks) / max(1, len(picks)), 4),
                 "new_artists": round(len(new) / max(1, len(picks)), 4),
                 "new_artist_hits": sum(r.track_id in future for r in new),
                 "discovery_share": round(len(disc) / max(1, len(picks)), 4),
@@ -123,20 +125,24 @@ def run_seed(seed: int, *, n_tracks: int, n: int, epochs: int, ensemble: int) ->
 
 
 def print_tables(results: list[dict], n: int) -> None:
-    head = f"{'seed':>4}  {'variant':<22} {'picks':>5} {'P@' + str(n):>6} {'new art.':>8} {'disc.':>6} {'chance':>7} {'ch. new':>7}"
+    head = (f"{'seed':>4}  {'variant':<22} {'picks':>5} {'P@' + str(n):>6} {'hit/pick':>8} {'new art.':>8} {'disc.':>6} "
+            f"{'chance':>7} {'ch. new':>7}")
     print(head)
     print("-" * len(head))
     for r in results:
         for name, v in r["variants"].items():
-            print(f"{r['seed']:>4}  {name:<22} {v['picks']:>5} {v['precision']:>6.3f} {v['new_artists']:>8.2f} "
+            print(f"{r['seed']:>4}  {name:<22} {v['picks']:>5} {v['precision']:>6.3f} {v['hit_rate']:>8.3f} {v['new_artists']:>8.2f} "
                   f"{v['discovery_share']:>6.2f} {r['chance']:>7.3f} {r['chance_new']:>7.3f}")
     print()
-    print(f"{'mean +- std over ' + str(len(results)) + ' seeds':<28} {'P@' + str(n):>14} {'new artists':>14} {'picks':>8}")
+    print(f"{'mean +- std over ' + str(len(results)) + ' seeds':<28} {'P@' + str(n):>14} {'hit/pick':>14} {'new artists':>14} "
+          f"{'picks':>8}")
     for name in VARIANTS:
         p = np.array([r["variants"][name]["precision"] for r in results])
+        h = np.array([r["variants"][name]["hit_rate"] for r in results])
         a = np.array([r["variants"][name]["new_artists"] for r in results])
         k = np.array([r["variants"][name]["picks"] for r in results])
-        print(f"{name:<28} {p.mean():>7.3f} +- {p.std():.3f} {a.mean():>7.2f} +- {a.std():.2f} {k.mean():>8.1f}")
+        print(f"{name:<28} {p.mean():>7.3f} +- {p.std():.3f} {h.mean():>7.3f} +- {h.std():.3f} {a.mean():>7.2f} +- {a.std():.2f} "
+              f"{k.mean():>8.1f}")
     c = np.array([r["chance"] for r in results])
     cn = np.array([r["chance_new"] for r in results])
     print(f"{'chance (random unknown track)':<28} {c.mean():>7.3f} +- {c.std():.3f}")
