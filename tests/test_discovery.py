@@ -317,6 +317,13 @@ def test_only_the_configured_hosts_are_contacted_and_nothing_about_the_listener_
         if "artist" in query or "q" in query:
             name = (query.get("artist") or query.get("q"))[0]
             assert loose_name(name) in {loose_name(a["name"]) for a in sb.catalog["artists"]}
+    # the Last.fm key was sent to Last.fm, and is nowhere in the cache
+    assert any(q.get("api_key") == ["users-own-lastfm-key"] for s, _, q in services.queries if s == "lastfm")
+    from tastebot.settings import load_settings
+
+    home = load_settings().home
+    for path in home.glob("tastebot.db*"):
+        assert b"users-own-lastfm-key" not in path.read_bytes()
 
 
 def test_no_discovery_flag_and_a_bad_provider_setting(make_logged_in, monkeypatch):

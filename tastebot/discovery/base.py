@@ -85,12 +85,12 @@ class ProviderOutcome:
 
 
 class Provider:
-    """A discovery provider. Subclasses set `name`, `label` and `sends`, and implement
-    `related` and `tracks`; `get` is their one way out: cached, bounded, the shared retry policy."""
+    """A discovery provider. Subclasses set `name` and `label`, say in their module docstring what
+    they send, and implement `related` and `tracks`; `get` is their one way out: cached, bounded,
+    the shared retry policy."""
 
     name = ""
     label = ""
-    sends = ""  # what leaves the machine, for the docs and --help
 
     def __init__(self, settings, store, http: OpenService):
         self.settings = settings

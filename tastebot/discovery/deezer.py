@@ -23,7 +23,6 @@ SEARCH_LIMIT = 5
 class DeezerProvider(Provider):
     name = "deezer"
     label = "Deezer"
-    sends = "artist names (search), then Deezer's own artist and track ids"
     quota_pause = 5.0  # seconds: Deezer's quota window
 
     def fetch(self, path: str, params: Mapping[str, Any]) -> Any:

@@ -22,7 +22,6 @@ from tastebot.errors import DiscoveryError
 class LastfmProvider(Provider):
     name = "lastfm"
     label = "Last.fm"
-    sends = "artist names and your own Last.fm API key"
 
     def _call(self, method: str, artist: str, limit: int) -> Any:
         params = {"method": method, "artist": artist, "limit": limit, "autocorrect": 1, "format": "json"}

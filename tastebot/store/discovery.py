@@ -81,9 +81,3 @@ class DiscoveryMixin:
                 f"SELECT id, name FROM artists WHERE name IS NOT NULL AND id IN ({','.join('?' * len(chunk))})", chunk)
             out.update({r[0]: r[1] for r in rows})
         return out
-
-    def discovery_counts(self) -> dict[str, int]:
-        one = lambda sql: int(self.conn.execute(sql).fetchone()[0])  # noqa: E731
-        return {"answers": one("SELECT COUNT(*) FROM discovery_answers"),
-                "matches": one("SELECT COUNT(*) FROM discovery_matches WHERE track IS NOT NULL"),
-                "no_match": one("SELECT COUNT(*) FROM discovery_matches WHERE track IS NULL")}
