@@ -43,7 +43,6 @@ def build_providers(settings, store, policy=None) -> tuple[list[Provider], dict[
     """The enabled providers, in order, and an outcome for every provider (the disabled ones `off`)."""
     from tastebot.discovery.deezer import DeezerProvider
     from tastebot.discovery.lastfm import LastfmProvider
-    from tastebot.errors import DiscoveryError as Err
     from tastebot.openhttp import OpenService
 
     kinds = {"deezer": (DeezerProvider, settings.deezer_base), "lastfm": (LastfmProvider, settings.lastfm_base)}
@@ -56,7 +55,7 @@ def build_providers(settings, store, policy=None) -> tuple[list[Provider], dict[
         if name == "lastfm" and not settings.lastfm_api_key:
             outcomes[name] = ProviderOutcome(status="off", reason="needs your own API key in TASTEBOT_LASTFM_API_KEY")
             continue
-        http = OpenService(settings, cls.label, base, error=Err, endpoint=name, policy=policy)
+        http = OpenService(settings, cls.label, base, error=DiscoveryError, endpoint=name, policy=policy)
         provider = cls(settings, store, http)
         providers.append(provider)
         outcomes[name] = provider.outcome

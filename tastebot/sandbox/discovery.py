@@ -38,7 +38,7 @@ import zlib
 from collections import Counter, deque
 from typing import TYPE_CHECKING, Any
 
-from tastebot.sandbox.wire import ApiError, Request, Response
+from tastebot.sandbox.wire import Request, Response
 
 if TYPE_CHECKING:
     from tastebot.sandbox.server import Sandbox
