@@ -4,8 +4,9 @@ tagged by name so the reasons and `--json` can say where a pick came from.
 Retrievers (docs/recommend.md): `corpus:cooc` (corpus tracks sharing playlists with the likes),
 `corpus:factors` (nearest to the likes' profile in the corpus's factor space), `corpus:artist` (other
 tracks of liked artists), `taste` (the taste model over every corpus track with audio features),
-`search:artist|genre|year` (Spotify search, 10 a page), `album:liked-artist|followed-artist`; or, with
-`--from-playlist`, only `playlist:<id>`.
+`search:artist|genre|year` (Spotify search, 10 a page), `album:liked-artist|followed-artist`,
+`discovery:deezer|lastfm` (tracks of artists the open services relate to the listener's, see
+tastebot.discovery); or, with `--from-playlist`, only `playlist:<id>`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ class CandidatePool:
             self.spotify_objects.append((track, album))
         if tag not in entry["tags"]:
             entry["tags"].append(tag)
+
+    def add_relation(self, track_id: str, text: str) -> None:
+        """Why a discovery retriever proposed the track ("related to X, whom you play a lot")."""
+        entry = self.info.get(track_id)
+        if entry is not None and text not in entry.setdefault("relations", []):
+            entry["relations"].append(text)
 
     def add_corpus(self, meta: dict, tag: str = "corpus") -> None:
         tid = meta["track_id"]
@@ -154,6 +161,66 @@ def gather_albums(client, likes: pd.DataFrame, pool: CandidatePool, opts, source
     _safe("artist albums", albums, sources, warnings)
 
 
+def discovery_seeds(client, store, likes: pd.DataFrame, limit: int, warnings: list[str]) -> list:
+    """The listener's artists discovery starts from: top artists (medium term) first, then the liked
+    artists by the weight of their likes; at most `limit`, no artist twice."""
+    from tastebot.discovery import Seed, loose_name
+
+    seeds: list[Seed] = []
+    seen: set[str] = set()
+
+    def take(name: Any, artist_id: Any, why: str) -> None:
+        if isinstance(name, str) and name.strip() and loose_name(name) not in seen and len(seeds) < limit:
+            seen.add(loose_name(name))
+            seeds.append(Seed(name=name.strip(), spotify_id=artist_id if isinstance(artist_id, str) else None, why=why))
+
+    try:
+        for a in client.top_artists("medium_term")[:limit]:
+            take(a.get("name"), a.get("id"), "whom you play a lot")
+    except RateLimited:
+        raise
+    except SpotifyError as exc:
+        warnings.append(f"discovery: your top artists are unavailable ({exc.message}); starting from your likes")
+    if len(seeds) < limit and len(likes):
+        liked = (likes.assign(w=pd.to_numeric(likes.get("weight", 1.0), errors="coerce").fillna(1.0))
+                 .groupby("primary_artist_id")["w"].sum().sort_values(ascending=False))
+        ids = [a for a in liked.index[: limit * 2] if isinstance(a, str) and a]
+        names = store.artist_names(ids)
+        for aid in ids:
+            take(names.get(aid), aid, "whom you like")
+    return seeds
+
+
+def gather_discovery(settings, client, store, likes: pd.DataFrame, known: Known, pool: CandidatePool, opts,
+                     sources: dict[str, str], warnings: list[str]) -> dict:
+    """The discovery retrievers (`discovery:<provider>`): tracks of new artists the open services
+    relate to the listener's. Returns each provider's outcome (also written to `sources`)."""
+    from tastebot.discovery import Limits, build_providers, discover
+
+    providers, outcomes = build_providers(settings, store, getattr(client, "policy", None))
+    if providers:
+        limits = Limits.for_run(seeds=opts.max_artists, new_artists_only=opts.new_artists_only)
+        seeds = discovery_seeds(client, store, likes, limits.seeds, warnings)
+
+        def add(track: dict, tag: str, relation: str) -> None:
+            pool.add_spotify(track, tag)
+            pool.add_relation(track["id"], relation)
+
+        try:
+            discover(client, store, seeds, known, providers, add, limits=limits)
+        except RateLimited:
+            raise
+        except SpotifyError as exc:  # Spotify's search failed while matching: keep what was found
+            for p in providers:
+                if p.outcome.status == "used":
+                    p.outcome.status, p.outcome.reason = "failing", f"Spotify search failed: {exc.message.rstrip('.')}"
+    for name, outcome in outcomes.items():
+        sources[f"discovery:{name}"] = outcome.line()
+        if outcome.status == "failing":
+            warnings.append(f"discovery:{name} failing: {outcome.reason}")
+    return outcomes
+
+
 def gather_corpus(store, scorer, known: Known, pool: CandidatePool, per_source: int) -> dict[str, int]:
     """The corpus retrievers: the top `per_source` unknown corpus tracks by co-occurrence with the
     likes, by factor nearness to the likes' profile, and by the artists the listener likes."""
@@ -244,6 +311,7 @@ def candidate_frame(store, pool: CandidatePool) -> pd.DataFrame:
     ]
     frame["isrc"] = [i if isinstance(i, str) and i else info[t].get("isrc") for t, i in zip(frame["track_id"], frame["isrc"])]
     frame["sources"] = [",".join(info[t]["tags"]) for t in frame["track_id"]]
+    frame["relation"] = [(info[t].get("relations") or [None])[0] for t in frame["track_id"]]
     return frame
 
 

@@ -85,6 +85,11 @@ class FeatureProviderError(SpotifyError):
     """A source of audio features refused or vanished."""
 
 
+class DiscoveryError(SpotifyError):
+    """A discovery provider (Deezer, Last.fm) refused, vanished or answered nonsense: recommend goes on
+    without it and says so."""
+
+
 class RateLimited(TastebotError):
     """Asked to wait longer than --max-wait. Progress is saved; retry after `retry_after` seconds."""
 

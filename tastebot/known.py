@@ -51,6 +51,17 @@ class Known:
         return cls(ids, isrcs, keys, artist_ids, names)
 
 
+    def knows_song(self, track_id: str | None, isrc: str | None, title: str | None, artist_name: str | None) -> bool:
+        """The same test as `never_heard` for one track (without --new-artists-only): known under this
+        id, or the same song by ISRC or by normalised title and primary artist."""
+        if track_id and track_id in self.track_ids:
+            return True
+        if isinstance(isrc, str) and isrc and isrc.upper() in self.isrcs:
+            return True
+        key = song_key(title, artist_name) if isinstance(artist_name, str) else None
+        return bool(key and key in self.title_keys)
+
+
 def never_heard(cands: pd.DataFrame, known: Known, *, new_artists_only: bool = False) -> tuple[pd.DataFrame, dict[str, int]]:
     """Drop every candidate the listener has met, under this id or as the same song under another
     one; also duplicates among the candidates themselves (the first row of a song stays)."""

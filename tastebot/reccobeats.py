@@ -7,7 +7,8 @@ are silently left out and the order is not the request's, so answers are matched
 
 It is a third-party service that can vanish: 403/404/410 or an unreachable host raise
 FeatureProviderError, and the feature chain skips ReccoBeats for the rest of the run. 429 is
-handled like the Spotify gateway's (wait up to --max-wait with a countdown, else RateLimited).
+handled like the Spotify gateway's (wait up to --max-wait with a countdown, else RateLimited); the
+HTTP loop is tastebot.openhttp's, shared with the discovery providers.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import math
 from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
-import requests
-
 from tastebot.errors import FeatureProviderError
+from tastebot.openhttp import OpenService
 from tastebot.settings import Settings
-from tastebot.spotify import RetryPolicy, _retry_after
+from tastebot.spotify import RetryPolicy
 from tastebot.vocab import AUDIO_FEATURES
 
 BATCH = 40
@@ -43,60 +43,16 @@ class ReccoBeatsClient:
                  countdown: Callable[[float, str], None] | None = None):
         self.settings = settings
         self.base = settings.features_url
-        self.policy = policy or RetryPolicy(settings.max_wait, countdown)
-        self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.request_count = 0
+        self.http = OpenService(settings, "ReccoBeats", self.base, error=FeatureProviderError, endpoint="reccobeats",
+                                policy=policy, countdown=countdown)
+        self.policy = self.http.policy
+
+    @property
+    def request_count(self) -> int:
+        return self.http.request_count
 
     def _get(self, ids: Sequence[str]) -> Any:
-        url = f"{self.base}/audio-features"
-        failures = 0
-        waited = 0.0
-        while True:
-            self.request_count += 1
-            try:
-                response = self.session.get(url, params={"ids": ",".join(ids)}, timeout=self.settings.request_timeout,
-                                            headers={"Accept": "application/json"})
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as exc:
-                if failures < self.policy.server_retries:
-                    failures += 1
-                    self.policy.backoff(failures)
-                    continue
-                raise FeatureProviderError(
-                    f"ReccoBeats is unreachable at {self.base} ({type(exc).__name__}, {failures + 1} attempts).",
-                    endpoint="reccobeats",
-                ) from None
-            except requests.exceptions.RequestException as exc:
-                raise FeatureProviderError(f"ReccoBeats request failed ({type(exc).__name__}).",
-                                           endpoint="reccobeats") from None
-            status = response.status_code
-            if status == 429:
-                waited += self.policy.wait_rate_limit(_retry_after(response.headers), "ReccoBeats", waited)
-                continue
-            if 500 <= status < 600:
-                if failures < self.policy.server_retries:
-                    failures += 1
-                    self.policy.backoff(failures)
-                    continue
-                raise FeatureProviderError(
-                    f"ReccoBeats kept failing (HTTP {status}) after {failures + 1} attempts.",
-                    status=status, endpoint="reccobeats",
-                )
-            if status != 200:
-                gone = "is gone or refuses tastebot" if status in (403, 404, 410) else "rejected the request"
-                raise FeatureProviderError(f"ReccoBeats {gone} (HTTP {status}).", status=status, endpoint="reccobeats")
-            try:
-                return response.json()
-            except ValueError:
-                if failures < self.policy.server_retries:
-                    failures += 1
-                    self.policy.backoff(failures)
-                    continue
-                raise FeatureProviderError("ReccoBeats keeps answering with something that is not JSON.",
-                                           endpoint="reccobeats") from None
+        return self.http.get_json("/audio-features", {"ids": ",".join(ids)})
 
     def audio_features(self, track_ids: Sequence[str]) -> dict[str, dict[str, float]]:
         """{spotify id: {feature: value}} for the ids ReccoBeats knows; 40 ids a request."""

@@ -26,8 +26,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from tastebot.candidates import (CandidatePool, candidate_frame, gather_albums, gather_corpus, gather_from_playlists,
-                                 gather_search, gather_taste, store_corpus_tracks)
+from tastebot.candidates import (CandidatePool, candidate_frame, gather_albums, gather_corpus, gather_discovery,
+                                 gather_from_playlists, gather_search, gather_taste, store_corpus_tracks)
 from tastebot.errors import InputError, ModelError, NotEnoughData, RateLimited, TastebotError
 from tastebot.known import Known, never_heard
 from tastebot.models.collab import HybridScorer, content_matrix
@@ -49,6 +49,7 @@ class RecommendOptions:
     use_corpus: bool = True
     use_search: bool = True
     use_albums: bool = True
+    use_discovery: bool = True  # related artists from the open services (tastebot.discovery)
     search_pages: int = 2
     max_artists: int = 8
     albums_per_artist: int = 2
@@ -99,6 +100,7 @@ class Recommendation:
     shared_playlist_names: list[str]
     why: str
     taste_only: bool = False  # no collaborative evidence: placed by the taste model alone
+    relation: str | None = None  # discovery: "related to X, whom you play a lot"
 
 
     def as_dict(self) -> dict[str, Any]:
@@ -231,11 +233,12 @@ RETRIEVER_WORDS = {
     "corpus:artist": "by an artist you like", "taste": "the taste model's pick", "search:artist": "search by your artists",
     "search:genre": "search by your genres", "search:year": "search by your years",
     "album:liked-artist": "an album of an artist you like", "album:followed-artist": "an album of an artist you follow",
+    "discovery:deezer": "Deezer's related artists", "discovery:lastfm": "Last.fm's similar artists",
 }
 
 
 def _why(row: dict, reason: dict, mlp: float | None) -> str:
-    parts = []
+    parts = [row["relation"]] if row.get("relation") else []
     if reason["nearest_liked"]:
         parts.append("sounds like " + ", ".join(r["name"] for r in reason["nearest_liked"][:2]))
     if reason["shared_playlists"]:
@@ -286,7 +289,7 @@ def _ranking_mode(options: RecommendOptions, model) -> tuple[str, float | None, 
     return "blend", float(model.blend_weight), "validation (metrics.json)"
 
 
-def _gather(store, client, options, likes, model, scorer, known, pool, sources, warns) -> None:
+def _gather(settings, store, client, options, likes, model, scorer, known, pool, sources, warns) -> None:
     if options.from_playlists:
         if client is None:
             raise InputError("--from-playlist needs a Spotify login.")
@@ -309,6 +312,10 @@ def _gather(store, client, options, likes, model, scorer, known, pool, sources, 
         gather_search(client, likes, pool, options, sources, warns)
     if client is not None and options.use_albums:
         gather_albums(client, likes, pool, options, sources, warns)
+    if client is not None and options.use_discovery:
+        gather_discovery(settings, client, store, likes, known, pool, options, sources, warns)
+    elif client is not None:
+        sources["discovery"] = "off (--no-discovery)"
 
 
 def _fill_features(settings, store, client, frame, options, scorer, feature_chain, sources, warns) -> pd.DataFrame:
@@ -379,7 +386,7 @@ def recommend(
 
     say("gathering candidates")
     likes = labelled[pd.to_numeric(labelled["label"], errors="coerce") == 1]
-    _gather(store, client, options, likes, model, scorer, known, pool, sources, warns)
+    _gather(settings, store, client, options, likes, model, scorer, known, pool, sources, warns)
     counts = pool.counts()
     if not pool.info:
         corpus_says = sources.get("corpus", "")
@@ -433,6 +440,7 @@ def _recommendations(frame, picks, final, parts, mlp, scorer, taste_only) -> lis
         p = parts.iloc[i]
         m = float(mlp[i]) if mlp is not None else None
         srcs = [s for s in str(row.get("sources") or "").split(",") if s]
+        relation = row.get("relation") if isinstance(row.get("relation"), str) else None
         recs.append(Recommendation(
             rank=rank, track_id=row["track_id"], name=str(row.get("name") or ""),
             artist=str(row.get("artist_name") or ""),
@@ -443,7 +451,8 @@ def _recommendations(frame, picks, final, parts, mlp, scorer, taste_only) -> lis
             collab=_num(p["collab"]), artist_affinity=_num(p["artist"]), content=_num(p["content"]),
             sources=srcs, nearest_liked=[r["name"] for r in reason["nearest_liked"]],
             shared_playlists=int(reason["shared_playlists"]), shared_playlist_names=reason["shared_playlist_names"],
-            why=_why({"artist": p["artist"], "sources": srcs}, reason, m), taste_only=bool(taste_only[i]),
+            why=_why({"artist": p["artist"], "sources": srcs, "relation": relation}, reason, m),
+            taste_only=bool(taste_only[i]), relation=relation,
         ))
     return recs
 

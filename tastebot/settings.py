@@ -26,6 +26,10 @@ APP_NAME = "tastebot"
 SPOTIFY_ACCOUNTS_URL = "https://accounts.spotify.com"
 SPOTIFY_API_URL = "https://api.spotify.com/v1/"
 RECCOBEATS_URL = "https://api.reccobeats.com/v1"
+DEEZER_URL = "https://api.deezer.com"
+LASTFM_URL = "https://ws.audioscrobbler.com/2.0"
+# The discovery providers (tastebot.discovery), in the order they are asked.
+DISCOVERY_PROVIDERS = ("deezer", "lastfm")
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"
 
 # The scopes of API-2026.md: everything harvest, recommend and playlist writing need, nothing more.
@@ -48,6 +52,10 @@ ENV_VARS: dict[str, str] = {
     "SPOTIPY_CLIENT_ID": "client_id",
     "TASTEBOT_REDIRECT_URI": "redirect_uri",
     "TASTEBOT_RECCOBEATS_URL": "reccobeats_url",
+    "TASTEBOT_DISCOVERY": "discovery",
+    "TASTEBOT_DEEZER_URL": "deezer_url",
+    "TASTEBOT_LASTFM_URL": "lastfm_url",
+    "TASTEBOT_LASTFM_API_KEY": "lastfm_api_key",
     "TASTEBOT_INSECURE_STORAGE": "insecure_storage",
     "TASTEBOT_KEYRING_TIMEOUT": "keyring_timeout",
     "TASTEBOT_MAX_WAIT": "max_wait",
@@ -70,6 +78,13 @@ class Settings:
     redirect_uri: str = DEFAULT_REDIRECT_URI
     # None: Spotify -> the public ReccoBeats; sandbox -> its /reccobeats emulation.
     reccobeats_url: str | None = None
+    # Discovery providers to ask for artists related to the listener's (tastebot.discovery); Last.fm
+    # works only with the user's own API key. URLs None: the public services, or the sandbox's
+    # emulations when spotify_url is set.
+    discovery: tuple[str, ...] = DISCOVERY_PROVIDERS
+    deezer_url: str | None = None
+    lastfm_url: str | None = None
+    lastfm_api_key: str | None = None
     insecure_storage: bool = False
     keyring_timeout: float = 5.0
     max_wait: float = 60.0
@@ -129,6 +144,23 @@ class Settings:
             return self.spotify_url.rstrip("/") + "/reccobeats/v1"
         return RECCOBEATS_URL
 
+    def _open_service(self, given: str | None, public: str, sandbox_path: str) -> str:
+        if given:
+            return given.rstrip("/")
+        if self.spotify_url:
+            return self.spotify_url.rstrip("/") + sandbox_path
+        return public
+
+    @property
+    def deezer_base(self) -> str:
+        """Deezer's API base, without a trailing slash (append /search/artist, /artist/ID/related)."""
+        return self._open_service(self.deezer_url, DEEZER_URL, "/deezer")
+
+    @property
+    def lastfm_base(self) -> str:
+        """Last.fm's API endpoint (methods go in the query string), without a trailing slash."""
+        return self._open_service(self.lastfm_url, LASTFM_URL, "/lastfm/2.0")
+
     def ensure_home(self) -> Path:
         try:
             self.home.mkdir(parents=True, exist_ok=True)
@@ -165,6 +197,17 @@ def _parse_list(value: Any) -> tuple[str, ...]:
     return tuple(v.strip() for v in str(value).split(",") if v.strip())
 
 
+def _parse_discovery(source: str, value: Any) -> tuple[str, ...]:
+    names = tuple(n.lower() for n in _parse_list(value))
+    if names in {("none",), ("off",)}:
+        return ()
+    unknown = [n for n in names if n not in DISCOVERY_PROVIDERS]
+    if unknown:
+        raise ConfigError(f"{source}: unknown discovery provider {unknown[0]!r} "
+                          f"(choose from {', '.join(DISCOVERY_PROVIDERS)}, or none).")
+    return tuple(dict.fromkeys(names))
+
+
 def _coerce(field_name: str, source: str, value: Any) -> Any:
     if field_name == "home":
         return Path(str(value)).expanduser()
@@ -174,8 +217,11 @@ def _coerce(field_name: str, source: str, value: Any) -> Any:
         return float(value) if isinstance(value, (int, float)) else _parse_float(source, str(value))
     if field_name in {"dislike_playlists", "like_playlists"}:
         return _parse_list(value)
+    if field_name == "discovery":
+        return _parse_discovery(source, value)
     v = str(value).strip()
-    return v or None if field_name in {"spotify_url", "client_id", "reccobeats_url"} else v
+    optional = {"spotify_url", "client_id", "reccobeats_url", "deezer_url", "lastfm_url", "lastfm_api_key"}
+    return v or None if field_name in optional else v
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:

@@ -40,6 +40,8 @@ def _default_name() -> str:
 @click.option("--no-search", is_flag=True, help="Do not search Spotify for candidates.")
 @click.option("--no-albums", is_flag=True, help="Do not read albums of your artists for candidates.")
 @click.option("--no-corpus", is_flag=True, help="Do not use the imported playlist corpus for candidates.")
+@click.option("--no-discovery", is_flag=True,
+              help="Do not ask the open services (Deezer; Last.fm with your key) for artists related to yours.")
 @click.option("--create-playlist", is_flag=True, help="Put the recommendations in a new playlist in your account.")
 @click.option("--name", default=None, help='Name of the playlist. [default: "tastebot <date>"]')
 @click.option("--public", is_flag=True, help="Make the playlist public (default: private).")
@@ -52,7 +54,7 @@ def _default_name() -> str:
               help="Longest rate-limit wait to sit out (exit 75 beyond it). [env: TASTEBOT_MAX_WAIT; default 60]")
 @click.pass_context
 def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, per_source,
-              feature_budget, no_search, no_albums, no_corpus, create_playlist, name, public, dry_run, offline, as_json, as_csv, seed, max_wait) -> None:
+              feature_budget, no_search, no_albums, no_corpus, no_discovery, create_playlist, name, public, dry_run, offline, as_json, as_csv, seed, max_wait) -> None:
     """Recommend tracks you have never heard, ranked by your taste; optionally as a playlist.
 
     \b
@@ -94,7 +96,7 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     options = RecommendOptions(
         n=n, from_playlists=tuple(from_playlists), new_artists_only=new_artists_only, max_per_artist=max_per_artist,
         diversity=diversity, blend_weight=blend_weight, use_search=not no_search, use_albums=not no_albums,
-        use_corpus=not no_corpus, seed=seed,
+        use_corpus=not no_corpus, use_discovery=not no_discovery, seed=seed,
         **({"per_source": per_source} if per_source is not None else {}),
         **({"feature_budget": feature_budget} if feature_budget is not None else {}),
     )
@@ -176,6 +178,10 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
             f"removed as heard: {removed}. Ranked by {result.blend_from}"
             + (f", w={result.blend_weight:.2f}." if result.ranking == "blend" else ".")
         )
+        discovery = [(k, v) for k, v in result.sources.items() if k.startswith("discovery")]
+        if discovery:
+            console.info("Discovery: " + "; ".join((k.split(":", 1)[1] + " " if ":" in k else "") + v
+                                                   for k, v in discovery))
     if playlist is not None:
         if playlist.dry_run:
             console.info(f"Dry run: would create “{console.escape(playlist.name)}” with {playlist.tracks} tracks; nothing written.")

@@ -1,4 +1,4 @@
-"""`tastebot sandbox serve`: a local stand-in for Spotify and ReccoBeats, for trying tastebot without
+"""`tastebot sandbox serve`: a local stand-in for Spotify, ReccoBeats, Deezer and Last.fm, for trying tastebot without
 an account and for tests that run tastebot in a subprocess."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ PROFILE_HELP = ("development: what an app registered today gets (every 2026 rest
 
 @click.group("sandbox")
 def sandbox() -> None:
-    """A local test server that imitates Spotify (Accounts + Web API) and ReccoBeats.
+    """A local test server that imitates Spotify (Accounts + Web API), ReccoBeats, Deezer and Last.fm.
 
     \b
     It holds made-up data only and listens on 127.0.0.1. Point tastebot at it with
@@ -51,7 +51,8 @@ def serve(port: int, profile: str, catalog_file: str | None, seed: int, n_tracks
     """Run the sandbox until Ctrl-C or SIGTERM.
 
     Prints its URL on stdout (one line) and what it serves on stderr. Faults apply to /v1,
-    /api/token and /reccobeats; /_sandbox/stats counts requests per endpoint.
+    /api/token and /reccobeats; /deezer and /lastfm have their own (POST /_sandbox/discovery);
+    /_sandbox/stats counts requests per endpoint.
     """
     import signal
     import sys
@@ -82,7 +83,8 @@ def serve(port: int, profile: str, catalog_file: str | None, seed: int, n_tracks
     signal.signal(signal.SIGINT, on_signal)
 
     cat = sb.catalog
-    console.err.print("[bold]tastebot sandbox[/]: a local TEST server imitating Spotify and ReccoBeats. It is not Spotify.")
+    console.err.print("[bold]tastebot sandbox[/]: a local TEST server imitating Spotify, ReccoBeats, Deezer and Last.fm. "
+                      "It is not Spotify.")
     console.err.print(f"profile {profile}; {len(cat['tracks'])} tracks, {len(cat['artists'])} artists, "
                       f"{len(cat['playlists'])} playlists; listener {console.escape(cat['listener']['user_id'])}")
     console.err.print(f"use it with: TASTEBOT_SPOTIFY_URL={sb.url}   (Ctrl-C or SIGTERM stops it)")

@@ -21,6 +21,10 @@ What one origin serves:
                                 PUT|DELETE /v1/me/library and DELETE /v1/playlists/{id}/items so tests
                                 can act "as the user"
   GET /reccobeats/v1/audio-features?ids=   ReccoBeats (reccobeats.py)
+  GET /deezer/...               Deezer's public API: search/artist, artist/{id}[/related|/top],
+                                track/{id}, track/isrc:{ISRC} (discovery.py; errors with HTTP 200)
+  GET /lastfm/2.0/?method=      Last.fm's artist.getsimilar and artist.gettoptracks (discovery.py)
+  POST /_sandbox/discovery      {"service": "deezer"|"lastfm", "down", "garbage", "quota", "retry_after"}
   GET /_sandbox/stats, POST /_sandbox/stats/reset, GET|POST /_sandbox/configure (JSON of the fault
   options), POST /_sandbox/revoke (refresh tokens), POST /_sandbox/expire (access tokens),
   GET /_sandbox/state (the listener's own playlists with track ids in order, None for a null item,
@@ -40,6 +44,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tastebot.sandbox.accounts import Accounts
+from tastebot.sandbox.discovery import OpenServices
 from tastebot.sandbox.faults import FAULT_BODIES, FaultConfig, FaultInjector
 from tastebot.sandbox.reccobeats import ReccoBeats
 from tastebot.sandbox.state import SandboxState
@@ -161,6 +166,7 @@ class Sandbox:
         self.accounts = Accounts(self)
         self.webapi = WebApi(self)
         self.reccobeats = ReccoBeats(self)
+        self.open_services = OpenServices(self)
         self._routes = build_routes()
         self._stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._stats_lock = threading.Lock()
@@ -223,6 +229,10 @@ class Sandbox:
         lost_answer_rate live."""
         return self.faults.configure(**faults).as_dict()
 
+    def configure_discovery(self, service: str, **options: Any) -> dict[str, Any]:
+        """Faults of one emulated discovery service ("deezer", "lastfm"): down, garbage, quota, retry_after."""
+        return self.open_services.configure(service, **options)
+
     def revoke_refresh_tokens(self) -> int:
         return self.accounts.revoke_refresh_tokens()
 
@@ -246,6 +256,9 @@ class Sandbox:
             return "/api/token", (self.accounts.token if method == "POST" else None), {}, ()
         if path == "/reccobeats/v1/audio-features":
             return path, (self.reccobeats.audio_features if method == "GET" else None), {}, ()
+        if path.startswith("/deezer/") or path.startswith("/lastfm/"):
+            template, handler = self.open_services.match(method, path)
+            return template, handler, {}, ()
         found_template = None
         for r_method, template, regex, name, scopes in self._routes:
             m = regex.match(path)
@@ -260,6 +273,8 @@ class Sandbox:
         method = h.command
         split = urlsplit(h.path)
         path = split.path.rstrip("/") or "/"
+        if split.path == "/lastfm/2.0/":
+            path = split.path  # Last.fm's endpoint is the folder itself
         query = parse_qs(split.query, keep_blank_values=True)
         try:
             length = int(h.headers.get("Content-Length") or 0)
@@ -348,6 +363,14 @@ class Sandbox:
                     raise ApiError(400, str(exc)) from None
             if p == "/_sandbox/configure" and m == "GET":
                 return Response(200, {"faults": self.faults.config.as_dict()})
+            if p == "/_sandbox/discovery" and m == "POST":
+                body = req.json() or {}
+                if not isinstance(body, dict) or "service" not in body:
+                    raise ApiError(400, "discovery takes a JSON object with a service and its options")
+                try:
+                    return Response(200, {"discovery": self.configure_discovery(**body)})
+                except (TypeError, ValueError) as exc:
+                    raise ApiError(400, str(exc)) from None
             if p == "/_sandbox/revoke" and m == "POST":
                 return Response(200, {"revoked": self.revoke_refresh_tokens()})
             if p == "/_sandbox/expire" and m == "POST":

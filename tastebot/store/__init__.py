@@ -3,21 +3,24 @@
 Areas: `library` (tracks, artists, albums, features, signals, playlists, harvest runs),
 `corpus` (imported playlist collections for the collaborative score), `outputs` (playlists
 tastebot created and what it added, for idempotent writing and feedback), `history` (the plays of
-the listener's own Spotify data export).
+the listener's own Spotify data export), `discovery` (the open discovery services' answers and their
+Spotify matches, cached).
 """
 
 from __future__ import annotations
 
-from tastebot.store import corpus, history, library, outputs
+from tastebot.store import corpus, discovery, history, library, outputs
 from tastebot.store.core import StoreCore
 
 
-class Store(library.LibraryMixin, corpus.CorpusMixin, outputs.OutputsMixin, history.HistoryMixin, StoreCore):
+class Store(library.LibraryMixin, corpus.CorpusMixin, outputs.OutputsMixin, history.HistoryMixin,
+            discovery.DiscoveryMixin, StoreCore):
     AREAS = {
         "library": library.MIGRATIONS,
         "corpus": corpus.MIGRATIONS,
         "outputs": outputs.MIGRATIONS,
         "history": history.MIGRATIONS,
+        "discovery": discovery.MIGRATIONS,
     }
 
 
