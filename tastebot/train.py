@@ -418,6 +418,112 @@ class _Trainer:
         return spec, ens, parts, preds
 
 
+@dataclass
+class _Evaluation:
+    """What one training run measured: the mode, the split, the held-out labels and every model's
+    scores on them, and the preprocessing, networks and validation part the user keeps."""
+
+    mode: str
+    reason: str
+    split: dict[str, Any]
+    y: np.ndarray
+    preds: dict[str, np.ndarray]
+    spec: FeatureSpec
+    ensemble: Any
+    parts: tuple
+
+
+def _holdout(t: "_Trainer", folds, n_like: int, n_dislike: int) -> _Evaluation:
+    """One grouped, stratified test part; the networks the user keeps are those that were tested."""
+    dev, test = folds[0]
+    t.total_epochs = t.epochs
+    t.observer("test", test)
+    spec, ens, parts, preds = t.evaluate(dev, test)
+    y_eval = t.y[test]
+    val_rows = len(parts[1])  # the networks' final training used these rows too (REFIT)
+    split = {"train": int(len(dev) - val_rows), "validation": int(val_rows), "test": int(len(test)),
+             "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum()),
+             "test_artists": int(len(np.unique(t.groups[test])))}
+    # Held-out likes for the learned ranking: the test part, by artists the model never saw, with
+    # the scores of networks that never learnt from it. Not the random validation part: its likes
+    # share artists and playlists with the training likes, which teaches playlist completion
+    # (artist affinity wins), not taste (on benchmarks/recommend.py's personas it cost the
+    # default three quarters of its precision).
+    t.held_out = [(test, preds["mlp"])]
+    reason = f"{n_like} likes and {n_dislike} dislikes: one held-out test part of about 1/{TEST_FOLDS}, grouped by artist"
+    return _Evaluation("holdout", reason, split, y_eval, preds, spec, ens, parts)
+
+
+def _cross_validation(t: "_Trainer", folds, n_like: int, n_dislike: int) -> _Evaluation:
+    """Grouped cross-validation gives the scores (each track predicted by models that never saw it);
+    the model the user keeps then learns from every track."""
+    t.total_epochs = t.epochs * (len(folds) + 1)
+    oof = {name: np.full(len(t.frame), np.nan) for name in ("mlp", *BASELINES)}
+    covered = np.zeros(len(t.frame), dtype=bool)
+    for i, (dev, test) in enumerate(folds):
+        t.observer("test", test)
+        _, _, _, preds_fold = t.evaluate(dev, test, label=f"fold {i + 1}/{len(folds)} ")
+        t.held_out.append((test, preds_fold["mlp"]))
+        for name, p in preds_fold.items():
+            oof[name][test] = p
+        covered[test] = True
+    eval_rows = np.flatnonzero(covered)
+    y_eval = t.y[eval_rows]
+    all_rows = np.arange(len(t.frame))
+    t.observer("spec_fit", all_rows)
+    spec = FeatureSpec.fit(t.frame)
+    ens, parts = t.fit_networks(all_rows, spec, "final ")
+    split = {"folds": len(folds), "evaluated": int(len(eval_rows)),
+             "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum())}
+    reason = (
+        f"only {n_like} likes and {n_dislike} dislikes (fewer than {MIN_PER_CLASS_HOLDOUT} of each): "
+        f"scores come from {len(folds)}-fold cross-validation grouped by artist, not from one small test part"
+    )
+    return _Evaluation("cross-validation", reason, split, y_eval, {n: p[eval_rows] for n, p in oof.items()},
+                       spec, ens, parts)
+
+
+def _metrics(t: "_Trainer", ev: _Evaluation, blend_info: dict[str, Any], started: float) -> dict[str, Any]:
+    """metrics.json: what was measured and how, with every setting and version that made it."""
+    from tastebot.models import mlp
+    from tastebot import __version__
+    import sklearn
+
+    return {
+        "format": METRICS_FORMAT,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "mode": ev.mode,
+        "mode_reason": ev.reason,
+        "data": _data_counts(t.frame, t.y),
+        "split": ev.split,
+        "features": {
+            **provenance_counts(t.frame),
+            "inputs": ev.spec.n_features,
+            "input_names": ev.spec.feature_names,
+            "unused": ev.spec.unused,
+        },
+        "settings": {
+            "epochs": t.epochs, "seed": t.seed, "ensemble": t.ensemble_size, "batch_size": t.batch_size,
+            "class_weight": t.class_weight,
+            "hidden_units": list(mlp.HIDDEN_UNITS), "dropout": mlp.DROPOUT, "l2": mlp.L2,
+            "learning_rate": mlp.LEARNING_RATE, "decay": f"inverse time, rate {mlp.DECAY_RATE} per epoch",
+            "early_stopping": f"validation AUC, patience {mlp.PATIENCE}, best weights restored",
+            "refit_on_all_training_rows": REFIT,
+            "weak_negative_factor": WEAK_FACTOR, "test_folds": TEST_FOLDS, "validation_folds": VAL_FOLDS,
+            "min_per_class_holdout": MIN_PER_CLASS_HOLDOUT,
+        },
+        "versions": {
+            "tastebot": __version__, **mlp.versions(), "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "pandas": pd.__version__, "python": platform.python_version(),
+        },
+        "scores": {name: score(ev.y, p) for name, p in ev.preds.items()},
+        "curves": {name: curves(ev.y, ev.preds[name]) for name in ("mlp", "logistic_regression", "random_forest")},
+        "blend": blend_info,
+        "history": t.histories,
+        "timing": {"train_seconds": round(time.perf_counter() - started, 2)},
+    }
+
+
 def train_on_frame(
     frame: pd.DataFrame,
     *,
@@ -449,94 +555,9 @@ def train_on_frame(
             f"The {n_like} likes and {n_dislike} dislikes come from too few artists ({n_groups}) to test the model "
             "on artists it never saw: harvest more."
         )
-
-    split: dict[str, Any]
-    if holdout:
-        mode = "holdout"
-        reason = f"{n_like} likes and {n_dislike} dislikes: one held-out test part of about 1/{TEST_FOLDS}, grouped by artist"
-        dev, test = folds[0]
-        t.total_epochs = t.epochs
-        t.observer("test", test)
-        spec, ens, parts, preds = t.evaluate(dev, test)
-        y_eval = t.y[test]
-        val_rows = len(parts[1])  # the networks' final training used these rows too (REFIT)
-        split = {"train": int(len(dev) - val_rows), "validation": int(val_rows), "test": int(len(test)),
-                 "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum()),
-                 "test_artists": int(len(np.unique(t.groups[test])))}
-        final_spec, final_ens, final_parts = spec, ens, parts
-        # Held-out likes for the learned ranking: the test part, by artists the model never saw, with
-        # the scores of networks that never learnt from it. Not the random validation part: its likes
-        # share artists and playlists with the training likes, which teaches playlist completion
-        # (artist affinity wins), not taste (on benchmarks/recommend.py's personas it cost the
-        # default three quarters of its precision).
-        t.held_out = [(test, preds["mlp"])]
-    else:
-        mode = "cross-validation"
-        reason = (
-            f"only {n_like} likes and {n_dislike} dislikes (fewer than {MIN_PER_CLASS_HOLDOUT} of each): "
-            f"scores come from {len(folds)}-fold cross-validation grouped by artist, not from one small test part"
-        )
-        t.total_epochs = t.epochs * (len(folds) + 1)
-        oof = {name: np.full(len(t.frame), np.nan) for name in ("mlp", *BASELINES)}
-        covered = np.zeros(len(t.frame), dtype=bool)
-        for i, (dev, test) in enumerate(folds):
-            t.observer("test", test)
-            _, _, _, preds_fold = t.evaluate(dev, test, label=f"fold {i + 1}/{len(folds)} ")
-            t.held_out.append((test, preds_fold["mlp"]))
-            for name, p in preds_fold.items():
-                oof[name][test] = p
-            covered[test] = True
-        eval_rows = np.flatnonzero(covered)
-        y_eval = t.y[eval_rows]
-        preds = {name: p[eval_rows] for name, p in oof.items()}
-        # The model the user keeps learns from every track; its quality is the cross-validated one.
-        all_rows = np.arange(len(t.frame))
-        t.observer("spec_fit", all_rows)
-        final_spec = FeatureSpec.fit(t.frame)
-        final_ens, final_parts = t.fit_networks(all_rows, final_spec, "final ")
-        split = {"folds": len(folds), "evaluated": int(len(eval_rows)),
-                 "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum())}
-
-    blend_info = t.fit_blend(final_parts)
-    scores = {name: score(y_eval, p) for name, p in preds.items()}
-    from tastebot.models import mlp
-    from tastebot import __version__
-    import sklearn
-
-    metrics: dict[str, Any] = {
-        "format": METRICS_FORMAT,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "mode": mode,
-        "mode_reason": reason,
-        "data": _data_counts(t.frame, t.y),
-        "split": split,
-        "features": {
-            **provenance_counts(t.frame),
-            "inputs": final_spec.n_features,
-            "input_names": final_spec.feature_names,
-            "unused": final_spec.unused,
-        },
-        "settings": {
-            "epochs": t.epochs, "seed": t.seed, "ensemble": t.ensemble_size, "batch_size": t.batch_size,
-            "class_weight": t.class_weight,
-            "hidden_units": list(mlp.HIDDEN_UNITS), "dropout": mlp.DROPOUT, "l2": mlp.L2,
-            "learning_rate": mlp.LEARNING_RATE, "decay": f"inverse time, rate {mlp.DECAY_RATE} per epoch",
-            "early_stopping": f"validation AUC, patience {mlp.PATIENCE}, best weights restored",
-            "refit_on_all_training_rows": REFIT,
-            "weak_negative_factor": WEAK_FACTOR, "test_folds": TEST_FOLDS, "validation_folds": VAL_FOLDS,
-            "min_per_class_holdout": MIN_PER_CLASS_HOLDOUT,
-        },
-        "versions": {
-            "tastebot": __version__, **mlp.versions(), "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__, "pandas": pd.__version__, "python": platform.python_version(),
-        },
-        "scores": scores,
-        "curves": {name: curves(y_eval, preds[name]) for name in ("mlp", "logistic_regression", "random_forest")},
-        "blend": blend_info,
-        "history": t.histories,
-        "timing": {"train_seconds": round(time.perf_counter() - started, 2)},
-    }
-    model = TasteModel(spec=final_spec, ensemble=final_ens, metrics=metrics)
+    ev = (_holdout if holdout else _cross_validation)(t, folds, n_like, n_dislike)
+    metrics = _metrics(t, ev, t.fit_blend(ev.parts), started)
+    model = TasteModel(spec=ev.spec, ensemble=ev.ensemble, metrics=metrics)
     if progress:
         progress("learning the ranking", t.done_epochs, t.total_epochs)
     model.ranker, metrics["ranking"] = fit_ranking(t, model)
