@@ -16,7 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-BLENDS: dict[str, float | None] = {"tastebot": None, "tastebot --blend 0": 0.0, "tastebot --blend 1": 1.0}
+# variant: (--blend, --taste-model members)
+BLENDS: dict[str, tuple[float | None, tuple[str, ...]]] = {
+    "tastebot": (None, ("mlp", "forest")), "tastebot --blend 0": (0.0, ("mlp", "forest")),
+    "tastebot --blend 1": (1.0, ("mlp", "forest")), "tastebot --blend 1 --taste-model mlp": (1.0, ("mlp",)),
+}
 
 
 def _login(settings) -> None:
@@ -89,11 +93,11 @@ def run_product(world, *, ensemble: int, epochs: int, seed: int) -> dict[str, An
         else:
             refs, n = (), 100
         picks, runs = {}, {}
-        for variant, w in BLENDS.items():
+        for variant, (w, members) in BLENDS.items():
             t = time.perf_counter()
             with open_store(settings) as store:
                 res = recommend(settings, store, client, RecommendOptions(n=n, from_playlists=refs, blend_weight=w,
-                                                                          seed=seed))
+                                                                          taste_members=members, seed=seed))
             timer[variant] = round(time.perf_counter() - t, 1)
             picks[variant] = [r.track_id for r in res.recommendations]
             runs[variant] = {"blend_weight": res.blend_weight, "candidates": res.candidates, "removed": res.removed,

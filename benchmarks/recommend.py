@@ -58,6 +58,7 @@ from worlds import DATA  # noqa: E402
 
 KS = (10, 30, 100)
 SHORT = {"tastebot": "tastebot", "tastebot --blend 0": "blend 0", "tastebot --blend 1": "blend 1",
+         "tastebot --blend 1 --taste-model mlp": "MLP",
          "random": "random", "popularity": "popular", "co-occurrence kNN": "cooc kNN", "implicit ALS": "ALS",
          "implicit BM25": "BM25", "random forest": "forest", "hist. gradient boosting": "HGB"}
 

@@ -46,6 +46,7 @@ class RecommendOptions:
     max_per_artist: int | None = None  # None: 2, or no cap when ranking --from-playlist playlists
     diversity: float = 0.0
     blend_weight: float | None = None
+    taste_members: tuple[str, ...] = ("mlp", "forest")  # --taste-model: which members score taste
     use_corpus: bool = True
     use_search: bool = True
     use_albums: bool = True
@@ -375,7 +376,7 @@ def recommend(
             warns.append("No trained model yet: run `tastebot train`. Ranking by the hybrid score alone.")
         elif options.blend_weight != 0:  # --blend 0 ranks without the model: a damaged one need not load
             try:
-                model = load_model(settings)
+                model = load_model(settings).with_members(options.taste_members)
             except ModelError as exc:
                 raise ModelError(f"{exc.message} Or rank without the model: `tastebot recommend --blend 0`.") from None
     mode, w, blend_from = _ranking_mode(options, model)

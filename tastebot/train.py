@@ -30,6 +30,7 @@ import pandas as pd
 
 from tastebot.errors import ModelError, NotEnoughData, TastebotError
 from tastebot.features import FeatureSpec, provenance_counts
+from tastebot.models.forest import Forest, taste_score
 
 METRICS_FORMAT = "tastebot-metrics/1"
 LATEST = "LATEST"
@@ -48,6 +49,9 @@ CURVE_POINTS = 101
 # that many: on the real-playlist benchmark this gains about 0.005 ROC-AUC.
 REFIT = True
 
+# The taste model's members: the MLP ensemble and a random forest on the same inputs (models/forest.py).
+TASTE_MEMBERS = ("mlp", "forest")
+
 ProgressFn = Callable[[str, int, int], None]
 ObserverFn = Callable[[str, np.ndarray], None]
 HybridFitFn = Callable[[pd.DataFrame], Any]
@@ -63,6 +67,8 @@ class TasteModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     run_dir: Path | None = None
     ranker: Any = None  # tastebot.ranking.Ranker, or None: no learned ranking (the linear blend)
+    forest: Any = None  # tastebot.models.forest.Forest, or None (a run from before the forest)
+    members: tuple[str, ...] = TASTE_MEMBERS  # which members predict() averages (`recommend --taste-model`)
 
     @property
     def blend_weight(self) -> float:
@@ -73,9 +79,22 @@ class TasteModel:
         return self.metrics.get("run_id")
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """The taste score: the mean of the MLP's and the forest's probabilities (tastebot.models.forest)."""
+        from tastebot.models.forest import taste_score
+
         if len(frame) == 0:
             return np.zeros(0)
-        return self.ensemble.predict(self.spec.transform(frame))
+        x = self.spec.transform(frame)
+        use_forest = self.forest is not None and "forest" in self.members
+        if use_forest and "mlp" not in self.members:
+            return self.forest.score(x)
+        return taste_score(self.ensemble.predict(x), self.forest.score(x) if use_forest else None)
+
+    def with_members(self, members: Sequence[str]) -> "TasteModel":
+        """The same model predicting with these members only ("mlp", "forest"), for comparisons."""
+        from dataclasses import replace
+
+        return replace(self, members=tuple(members))
 
 
 @dataclass
@@ -227,22 +246,32 @@ BASELINES = ("majority", "logistic_regression", "random_forest")
 def fit_baselines(x: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int) -> dict[str, Any]:
     """The peers the network must beat, fitted on exactly its inputs and weights."""
     from sklearn.dummy import DummyClassifier
-    from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
+
+    from tastebot.models.forest import Forest
 
     cw = class_weights(y, w)
     balanced = w * np.where(y == 1, cw[1], cw[0])
-    models = {
+    models: dict[str, Any] = {
         "majority": DummyClassifier(strategy="prior"),
         "logistic_regression": LogisticRegression(max_iter=2000, C=1.0),
-        "random_forest": RandomForestClassifier(
-            n_estimators=300, min_samples_leaf=2, max_features="sqrt", n_jobs=2, random_state=seed
-        ),
     }
     for name, model in models.items():
         # The majority class is the one with more tracks, as a listener would see it (unweighted).
         model.fit(x, y.astype(int), sample_weight=None if name == "majority" else balanced)
+    # The forest is also the taste model's second member: the very same one (models/forest.py).
+    models["random_forest"] = Forest.fit(x, y, balanced, seed).model
     return models
+
+
+def fit_forest(t: "_Trainer", spec: FeatureSpec, rows: np.ndarray):
+    """The taste model's forest on `rows`, weighted as the baseline forest is."""
+    from tastebot.models.forest import Forest
+
+    t.observer("baseline_fit", rows)
+    y, w = t.y[rows], t.w[rows]
+    cw = class_weights(y, w)
+    return Forest.fit(spec.transform(t.frame.iloc[rows]), y, w * np.where(y == 1, cw[1], cw[0]), t.seed)
 
 
 def _proba(model: Any, x: np.ndarray) -> np.ndarray:
@@ -303,7 +332,7 @@ class _Trainer:
         self.observer = observer or (lambda stage, idx: None)
         self.hybrid_fit = hybrid_fit
         self.unheard_tracks = unheard_tracks
-        self.held_out: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, MLP scores of networks that never saw them)
+        self.held_out: list[tuple[np.ndarray, np.ndarray]] = []  # (rows, taste scores of members that never saw them)
         self.y = _labels(self.frame)
         self.w = sample_weights(self.frame)
         self.groups = _groups(self.frame)
@@ -415,7 +444,123 @@ class _Trainer:
         preds = {"mlp": ens.predict(x_test)}
         for name, model in baselines.items():
             preds[name] = _proba(model, x_test)
-        return spec, ens, parts, preds
+        preds["taste"] = taste_score(preds["mlp"], preds["random_forest"])
+        return spec, ens, parts, preds, Forest(baselines["random_forest"])
+
+    def random_part(self, spec: FeatureSpec, parts) -> tuple[np.ndarray, np.ndarray]:
+        """The random validation part with taste scores of members that never learnt from it (the
+        early-stopped networks' scores, a forest fitted on the training rows only)."""
+        train_rows, val_rows, mlp_scores = parts
+        if len(val_rows) == 0:
+            return val_rows, mlp_scores
+        forest = fit_forest(self, spec, train_rows).score(spec.transform(self.frame.iloc[val_rows]))
+        return val_rows, taste_score(mlp_scores, forest)
+
+
+@dataclass
+class _Evaluation:
+    """What one training run measured: the mode, the split, the held-out labels and every model's
+    scores on them, and the preprocessing, networks and validation part the user keeps."""
+
+    mode: str
+    reason: str
+    split: dict[str, Any]
+    y: np.ndarray
+    preds: dict[str, np.ndarray]
+    spec: FeatureSpec
+    ensemble: Any
+    forest: Forest
+    parts: tuple
+
+
+def _holdout(t: "_Trainer", folds, n_like: int, n_dislike: int) -> _Evaluation:
+    """One grouped, stratified test part; the networks the user keeps are those that were tested."""
+    dev, test = folds[0]
+    t.total_epochs = t.epochs
+    t.observer("test", test)
+    spec, ens, parts, preds, forest = t.evaluate(dev, test)
+    y_eval = t.y[test]
+    val_rows = len(parts[1])  # the networks' final training used these rows too (REFIT)
+    split = {"train": int(len(dev) - val_rows), "validation": int(val_rows), "test": int(len(test)),
+             "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum()),
+             "test_artists": int(len(np.unique(t.groups[test])))}
+    # Held-out likes for the learned ranking, with taste scores of members that never learnt from
+    # them: the test part (artists the model never saw) and the random validation part (other
+    # tracks of liked artists, as recommending also meets them).
+    t.held_out = [(test, preds["taste"]), t.random_part(spec, parts)]
+    reason = f"{n_like} likes and {n_dislike} dislikes: one held-out test part of about 1/{TEST_FOLDS}, grouped by artist"
+    return _Evaluation("holdout", reason, split, y_eval, preds, spec, ens, forest, parts)
+
+
+def _cross_validation(t: "_Trainer", folds, n_like: int, n_dislike: int) -> _Evaluation:
+    """Grouped cross-validation gives the scores (each track predicted by models that never saw it);
+    the model the user keeps then learns from every track."""
+    t.total_epochs = t.epochs * (len(folds) + 1)
+    oof = {name: np.full(len(t.frame), np.nan) for name in ("mlp", "taste", *BASELINES)}
+    covered = np.zeros(len(t.frame), dtype=bool)
+    for i, (dev, test) in enumerate(folds):
+        t.observer("test", test)
+        _, _, _, preds_fold, _ = t.evaluate(dev, test, label=f"fold {i + 1}/{len(folds)} ")
+        t.held_out.append((test, preds_fold["taste"]))
+        for name, p in preds_fold.items():
+            oof[name][test] = p
+        covered[test] = True
+    eval_rows = np.flatnonzero(covered)
+    y_eval = t.y[eval_rows]
+    all_rows = np.arange(len(t.frame))
+    t.observer("spec_fit", all_rows)
+    spec = FeatureSpec.fit(t.frame)
+    ens, parts = t.fit_networks(all_rows, spec, "final ")
+    t.held_out.append(t.random_part(spec, parts))
+    split = {"folds": len(folds), "evaluated": int(len(eval_rows)),
+             "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum())}
+    reason = (
+        f"only {n_like} likes and {n_dislike} dislikes (fewer than {MIN_PER_CLASS_HOLDOUT} of each): "
+        f"scores come from {len(folds)}-fold cross-validation grouped by artist, not from one small test part"
+    )
+    return _Evaluation("cross-validation", reason, split, y_eval, {n: p[eval_rows] for n, p in oof.items()},
+                       spec, ens, fit_forest(t, spec, all_rows), parts)
+
+
+def _metrics(t: "_Trainer", ev: _Evaluation, blend_info: dict[str, Any], started: float) -> dict[str, Any]:
+    """metrics.json: what was measured and how, with every setting and version that made it."""
+    from tastebot.models import mlp
+    from tastebot import __version__
+    import sklearn
+
+    return {
+        "format": METRICS_FORMAT,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "mode": ev.mode,
+        "mode_reason": ev.reason,
+        "data": _data_counts(t.frame, t.y),
+        "split": ev.split,
+        "features": {
+            **provenance_counts(t.frame),
+            "inputs": ev.spec.n_features,
+            "input_names": ev.spec.feature_names,
+            "unused": ev.spec.unused,
+        },
+        "settings": {
+            "epochs": t.epochs, "seed": t.seed, "ensemble": t.ensemble_size, "batch_size": t.batch_size,
+            "class_weight": t.class_weight,
+            "hidden_units": list(mlp.HIDDEN_UNITS), "dropout": mlp.DROPOUT, "l2": mlp.L2,
+            "learning_rate": mlp.LEARNING_RATE, "decay": f"inverse time, rate {mlp.DECAY_RATE} per epoch",
+            "early_stopping": f"validation AUC, patience {mlp.PATIENCE}, best weights restored",
+            "refit_on_all_training_rows": REFIT,
+            "weak_negative_factor": WEAK_FACTOR, "test_folds": TEST_FOLDS, "validation_folds": VAL_FOLDS,
+            "min_per_class_holdout": MIN_PER_CLASS_HOLDOUT,
+        },
+        "versions": {
+            "tastebot": __version__, **mlp.versions(), "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__, "pandas": pd.__version__, "python": platform.python_version(),
+        },
+        "scores": {name: score(ev.y, p) for name, p in ev.preds.items()},
+        "curves": {name: curves(ev.y, ev.preds[name]) for name in ("mlp", "logistic_regression", "random_forest")},
+        "blend": blend_info,
+        "history": t.histories,
+        "timing": {"train_seconds": round(time.perf_counter() - started, 2)},
+    }
 
 
 def train_on_frame(
@@ -449,94 +594,9 @@ def train_on_frame(
             f"The {n_like} likes and {n_dislike} dislikes come from too few artists ({n_groups}) to test the model "
             "on artists it never saw: harvest more."
         )
-
-    split: dict[str, Any]
-    if holdout:
-        mode = "holdout"
-        reason = f"{n_like} likes and {n_dislike} dislikes: one held-out test part of about 1/{TEST_FOLDS}, grouped by artist"
-        dev, test = folds[0]
-        t.total_epochs = t.epochs
-        t.observer("test", test)
-        spec, ens, parts, preds = t.evaluate(dev, test)
-        y_eval = t.y[test]
-        val_rows = len(parts[1])  # the networks' final training used these rows too (REFIT)
-        split = {"train": int(len(dev) - val_rows), "validation": int(val_rows), "test": int(len(test)),
-                 "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum()),
-                 "test_artists": int(len(np.unique(t.groups[test])))}
-        final_spec, final_ens, final_parts = spec, ens, parts
-        # Held-out likes for the learned ranking: the test part, by artists the model never saw, with
-        # the scores of networks that never learnt from it. Not the random validation part: its likes
-        # share artists and playlists with the training likes, which teaches playlist completion
-        # (artist affinity wins), not taste (on benchmarks/recommend.py's personas it cost the
-        # default three quarters of its precision).
-        t.held_out = [(test, preds["mlp"])]
-    else:
-        mode = "cross-validation"
-        reason = (
-            f"only {n_like} likes and {n_dislike} dislikes (fewer than {MIN_PER_CLASS_HOLDOUT} of each): "
-            f"scores come from {len(folds)}-fold cross-validation grouped by artist, not from one small test part"
-        )
-        t.total_epochs = t.epochs * (len(folds) + 1)
-        oof = {name: np.full(len(t.frame), np.nan) for name in ("mlp", *BASELINES)}
-        covered = np.zeros(len(t.frame), dtype=bool)
-        for i, (dev, test) in enumerate(folds):
-            t.observer("test", test)
-            _, _, _, preds_fold = t.evaluate(dev, test, label=f"fold {i + 1}/{len(folds)} ")
-            t.held_out.append((test, preds_fold["mlp"]))
-            for name, p in preds_fold.items():
-                oof[name][test] = p
-            covered[test] = True
-        eval_rows = np.flatnonzero(covered)
-        y_eval = t.y[eval_rows]
-        preds = {name: p[eval_rows] for name, p in oof.items()}
-        # The model the user keeps learns from every track; its quality is the cross-validated one.
-        all_rows = np.arange(len(t.frame))
-        t.observer("spec_fit", all_rows)
-        final_spec = FeatureSpec.fit(t.frame)
-        final_ens, final_parts = t.fit_networks(all_rows, final_spec, "final ")
-        split = {"folds": len(folds), "evaluated": int(len(eval_rows)),
-                 "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum())}
-
-    blend_info = t.fit_blend(final_parts)
-    scores = {name: score(y_eval, p) for name, p in preds.items()}
-    from tastebot.models import mlp
-    from tastebot import __version__
-    import sklearn
-
-    metrics: dict[str, Any] = {
-        "format": METRICS_FORMAT,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "mode": mode,
-        "mode_reason": reason,
-        "data": _data_counts(t.frame, t.y),
-        "split": split,
-        "features": {
-            **provenance_counts(t.frame),
-            "inputs": final_spec.n_features,
-            "input_names": final_spec.feature_names,
-            "unused": final_spec.unused,
-        },
-        "settings": {
-            "epochs": t.epochs, "seed": t.seed, "ensemble": t.ensemble_size, "batch_size": t.batch_size,
-            "class_weight": t.class_weight,
-            "hidden_units": list(mlp.HIDDEN_UNITS), "dropout": mlp.DROPOUT, "l2": mlp.L2,
-            "learning_rate": mlp.LEARNING_RATE, "decay": f"inverse time, rate {mlp.DECAY_RATE} per epoch",
-            "early_stopping": f"validation AUC, patience {mlp.PATIENCE}, best weights restored",
-            "refit_on_all_training_rows": REFIT,
-            "weak_negative_factor": WEAK_FACTOR, "test_folds": TEST_FOLDS, "validation_folds": VAL_FOLDS,
-            "min_per_class_holdout": MIN_PER_CLASS_HOLDOUT,
-        },
-        "versions": {
-            "tastebot": __version__, **mlp.versions(), "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__, "pandas": pd.__version__, "python": platform.python_version(),
-        },
-        "scores": scores,
-        "curves": {name: curves(y_eval, preds[name]) for name in ("mlp", "logistic_regression", "random_forest")},
-        "blend": blend_info,
-        "history": t.histories,
-        "timing": {"train_seconds": round(time.perf_counter() - started, 2)},
-    }
-    model = TasteModel(spec=final_spec, ensemble=final_ens, metrics=metrics)
+    ev = (_holdout if holdout else _cross_validation)(t, folds, n_like, n_dislike)
+    metrics = _metrics(t, ev, t.fit_blend(ev.parts), started)
+    model = TasteModel(spec=ev.spec, ensemble=ev.ensemble, metrics=metrics, forest=ev.forest)
     if progress:
         progress("learning the ranking", t.done_epochs, t.total_epochs)
     model.ranker, metrics["ranking"] = fit_ranking(t, model)
@@ -645,8 +705,9 @@ def fit_ranking(t: _Trainer, model: TasteModel):
     info = {"used": True, **ranker.info, "parts": int(data["part"].nunique()),
             "unheard": int((data["kind"] == "unheard").sum()), "dislikes": int((data["kind"] == "dislike").sum()),
             "checks": checks,
-            "reason": "histogram gradient boosting over the evidence, on the held-out likes of artists the taste "
-                      "model never saw, hidden among unheard corpus tracks and held-out dislikes"}
+            "reason": "histogram gradient boosting over the evidence, on held-out likes (of artists the taste "
+                      "model never saw, and a random part of the rest) hidden among unheard corpus tracks and "
+                      "held-out dislikes"}
     ranker.info = info
     return ranker, info
 
@@ -701,6 +762,8 @@ def save_run(settings, result: TrainResult) -> Path:
             result.metrics["run_id"] = run_id
             result.metrics["networks"] = networks
             result.model.spec.save(tmp / "preprocessing.json")
+            if result.model.forest is not None:
+                result.model.forest.save(tmp)
             if result.model.ranker is not None:
                 result.model.ranker.save(tmp)
             if result.collab is not None:
@@ -775,7 +838,8 @@ def load_model(settings, run: str | None = None) -> TasteModel:
     ensemble = mlp.Ensemble.load(run_dir, metrics.get("networks") or [])
     from tastebot.ranking import Ranker
 
-    return TasteModel(spec=spec, ensemble=ensemble, metrics=metrics, run_dir=run_dir, ranker=Ranker.load(run_dir))
+    return TasteModel(spec=spec, ensemble=ensemble, metrics=metrics, run_dir=run_dir, ranker=Ranker.load(run_dir),
+                      forest=Forest.load(run_dir))
 
 
 def list_runs(settings) -> list[dict[str, Any]]:
@@ -934,7 +998,7 @@ def summary_for_json(metrics: dict[str, Any], run_dir: Path | None) -> dict[str,
 
 def summary_rows(metrics: dict[str, Any]) -> list[list[str]]:
     """Rows of the evaluation table: model, then each score, formatted."""
-    names = {"mlp": "MLP (tastebot)", "majority": "majority class", "logistic_regression": "logistic regression",
+    names = {"taste": "taste model (MLP + forest)", "mlp": "MLP alone", "majority": "majority class", "logistic_regression": "logistic regression",
              "random_forest": "random forest"}
     rows = []
     for key, label in names.items():

@@ -21,7 +21,7 @@ def test_train_harvests_an_empty_store_then_trains_saves_and_lists(logged_in):
     assert "Harvesting first" in err and "the store is empty" in err
     summary = json.loads(out)
     assert summary["data"]["likes"] > 0 and summary["data"]["dislikes"] > 0
-    assert set(summary["scores"]) == {"mlp", "majority", "logistic_regression", "random_forest"}
+    assert set(summary["scores"]) == {"taste", "mlp", "majority", "logistic_regression", "random_forest"}
     assert summary["mode"] in {"holdout", "cross-validation"} and summary["mode_reason"]
     assert "random forest" in err  # the table on stderr
 

@@ -87,6 +87,12 @@ def test_learns_the_planted_taste_on_unseen_artists_never_touching_test_rows_and
     assert np.allclose(before, after, atol=1e-6) and np.all((after >= 0) & (after <= 1))
     assert model.run_dir == run_dir and model.blend_weight == 1.0
 
+    # The taste score is the mean of its two members, each of which can be asked alone.
+    assert model.forest is not None and (run_dir / "forest.pkl").is_file()
+    mlp_alone, forest_alone = model.with_members(("mlp",)).predict(probe), model.with_members(("forest",)).predict(probe)
+    assert np.allclose(after, (mlp_alone + forest_alone) / 2) and not np.allclose(mlp_alone, forest_alone)
+    assert s["taste"]["roc_auc"] > 0.75 and s["taste"]["roc_auc"] != s["mlp"]["roc_auc"]
+
     saved = json.loads((run_dir / "metrics.json").read_text())
     assert saved["run_id"] == run_dir.name and saved["blend"]["reason"]
     assert saved["data"]["likes"] == int(frame["label"].sum()) and saved["data"]["by_kind"]

@@ -33,6 +33,8 @@ def _default_name() -> str:
               help="Rank by the plain linear blend instead of the learned ranking: "
                    "W*rank(taste model) + (1-W)*rank(hybrid score); 1 = the taste model alone, 0 = the hybrid alone. "
                    "Default: the learned ranking `tastebot train` fitted.")
+@click.option("--taste-model", type=click.Choice(["both", "mlp", "forest"]), default="both", show_default=True,
+              help="The taste model's members: the mean of the MLP and the forest (both), or one alone, for comparison.")
 @click.option("--per-source", type=click.IntRange(min=1), default=None, metavar="K",
               help="Candidates each retriever may add to the pool. [default: 1000]")
 @click.option("--feature-budget", type=click.IntRange(min=0), default=None, metavar="TRACKS",
@@ -53,7 +55,7 @@ def _default_name() -> str:
 @click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Longest rate-limit wait to sit out (exit 75 beyond it). [env: TASTEBOT_MAX_WAIT; default 60]")
 @click.pass_context
-def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, per_source,
+def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, taste_model, per_source,
               feature_budget, no_search, no_albums, no_corpus, no_discovery, create_playlist, name, public, dry_run, offline, as_json, as_csv, seed, max_wait) -> None:
     """Recommend tracks you have never heard, ranked by your taste; optionally as a playlist.
 
@@ -95,8 +97,9 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     settings = settings_from(ctx, max_wait=max_wait)
     options = RecommendOptions(
         n=n, from_playlists=tuple(from_playlists), new_artists_only=new_artists_only, max_per_artist=max_per_artist,
-        diversity=diversity, blend_weight=blend_weight, use_search=not no_search, use_albums=not no_albums,
-        use_corpus=not no_corpus, use_discovery=not no_discovery, seed=seed,
+        diversity=diversity, blend_weight=blend_weight,
+        taste_members=("mlp", "forest") if taste_model == "both" else (taste_model,), use_search=not no_search,
+        use_albums=not no_albums, use_corpus=not no_corpus, use_discovery=not no_discovery, seed=seed,
         **({"per_source": per_source} if per_source is not None else {}),
         **({"feature_budget": feature_budget} if feature_budget is not None else {}),
     )

@@ -101,7 +101,11 @@ def _render(metrics: dict, run_dir, as_json: bool = False) -> None:
     scores = metrics.get("scores", {})
     mlp_auc = (scores.get("mlp") or {}).get("roc_auc")
     rf_auc = (scores.get("random_forest") or {}).get("roc_auc")
-    if isinstance(mlp_auc, float) and isinstance(rf_auc, float) and mlp_auc == mlp_auc and rf_auc == rf_auc:
+    taste_auc = (scores.get("taste") or {}).get("roc_auc")
+    if all(isinstance(v, float) and v == v for v in (mlp_auc, rf_auc, taste_auc)):
+        shown.print(f"The taste model (the mean of the MLP and the forest) ranks at ROC-AUC {taste_auc:.3f}; "
+                    f"the MLP alone {mlp_auc:.3f}, the forest alone {rf_auc:.3f}.")
+    elif isinstance(mlp_auc, float) and isinstance(rf_auc, float) and mlp_auc == mlp_auc and rf_auc == rf_auc:
         verdict = "at least as good as" if mlp_auc >= rf_auc else "below"
         shown.print(f"The MLP ranks {verdict} the random forest on this data (ROC-AUC {mlp_auc:.3f} vs {rf_auc:.3f}).")
     ranking = metrics.get("ranking", {})

@@ -1,0 +1,61 @@
+"""The taste model's second member: a random forest on exactly the MLP's inputs and weights.
+
+The taste score is the mean of the MLP ensemble's probability and the forest's (`taste_score`). The two
+learn different shapes (smooth interactions against axis-aligned cuts) and err on different listeners:
+on benchmarks/recommend.py's personas the forest alone beat the MLP alone on some and lost on others by
+up to 0.3 precision, and their mean was never far below the better of the two (docs/training.md,
+"The taste model"). `tastebot train` also reports this forest alone as a baseline, so the same
+settings serve both.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FOREST_FILE = "forest.pkl"
+PARAMS = {"n_estimators": 300, "min_samples_leaf": 2, "max_features": "sqrt"}
+
+
+@dataclass
+class Forest:
+    """fit / score / save / load, like the other model parts."""
+
+    model: Any
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, weight: np.ndarray, seed: int = 0) -> "Forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        model = RandomForestClassifier(**PARAMS, n_jobs=2, random_state=seed)
+        model.fit(x, np.asarray(y, dtype=int), sample_weight=weight)
+        return cls(model)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:
+            return np.zeros(0)
+        return self.model.predict_proba(x)[:, 1]
+
+    def save(self, folder: Path) -> None:
+        with open(Path(folder) / FOREST_FILE, "wb") as fh:
+            pickle.dump(self.model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, folder: Path) -> "Forest | None":
+        """The saved forest, or None for a run trained before the forest joined the taste model."""
+        path = Path(folder) / FOREST_FILE
+        if not path.exists():
+            return None
+        # Written by tastebot itself in the listener's home, as the networks are.
+        with open(path, "rb") as fh:
+            return cls(pickle.load(fh))
+
+
+def taste_score(mlp: np.ndarray, forest: np.ndarray | None) -> np.ndarray:
+    """The taste score: the mean of the two members' probabilities (the MLP's alone without a forest)."""
+    mlp = np.asarray(mlp, dtype=float)
+    return mlp if forest is None else 0.5 * (mlp + np.asarray(forest, dtype=float))
