@@ -201,6 +201,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--personas", type=int, default=4, help="personas per seed (default 4)")
     ap.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 (default 3)")
+    ap.add_argument("--seed-start", type=int, default=0, help="first seed (default 0): seeds START..START+S-1")
     ap.add_argument("--label-cases", type=int, default=3, help="label cases per seed (default 3)")
     ap.add_argument("--ensemble", type=int, default=3, help="networks per model (default 3, the product's)")
     ap.add_argument("--epochs", type=int, default=30)
@@ -227,9 +228,11 @@ def main(argv=None) -> int:
     songs = load_songs()
     plan = []
     if args.protocol in ("personas", "both"):
-        plan += [("personas", persona_world, i, s) for s in range(args.seeds) for i in range(args.personas)]
+        plan += [("personas", persona_world, i, s) for s in range(args.seed_start, args.seed_start + args.seeds)
+                 for i in range(args.personas)]
     if args.protocol in ("labels", "both"):
-        plan += [("labels", label_world, i, s) for s in range(args.seeds) for i in range(args.label_cases)]
+        plan += [("labels", label_world, i, s) for s in range(args.seed_start, args.seed_start + args.seeds)
+                 for i in range(args.label_cases)]
     results: dict = {"command": " ".join(sys.argv), "args": {k: str(v) for k, v in vars(args).items()},
                      "personas": [], "labels": []}
     for n, (kind, build, i, seed) in enumerate(plan, start=1):
