@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -131,13 +132,24 @@ def future_like_hits(catalog: dict, track_ids: list[str]) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _timed(timer: dict[str, float], steps: DemoSteps, name: str, text: str):
+    """Announce a step and record how long it took (in timer[name])."""
+    steps.step(name, text)
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        timer[name] = round(time.perf_counter() - t0, 2)
+
+
 def run_demo(options: DemoOptions, steps: DemoSteps | None = None,
              harvest_reporter: Any = None, train_progress: Callable | None = None) -> DemoResult:
     """Run the whole pipeline against a fresh in-process sandbox. Leaves nothing running; removes
     its temporary home unless `options.home` was given."""
-    from tastebot import auth, corpus, playlist, train
+    from tastebot import auth, corpus, train
     from tastebot.harvest import HarvestOptions, run_harvest
-    from tastebot.recommend import RecommendOptions, playlist_description, recommend, recommendation_record
+    from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
     from tastebot.sandbox import Sandbox, generate_catalog
     from tastebot.sandbox.catalog import export_corpus_csv
     from tastebot.settings import load_settings
@@ -151,14 +163,7 @@ def run_demo(options: DemoOptions, steps: DemoSteps | None = None,
     timer: dict[str, float] = {}
 
     def timed(name: str, text: str):
-        class _T:
-            def __enter__(self_inner):
-                steps.step(name, text)
-                self_inner.t0 = time.perf_counter()
-
-            def __exit__(self_inner, exc_type, *rest):
-                timer[name] = round(time.perf_counter() - self_inner.t0, 2)
-        return _T()
+        return _timed(timer, steps, name, text)
 
     with timed("sandbox", f"Starting the sandbox ({options.profile} profile, {options.n_tracks} tracks)"):
         catalog = generate_catalog(seed=options.seed, n_tracks=options.n_tracks)
@@ -199,18 +204,13 @@ def run_demo(options: DemoOptions, steps: DemoSteps | None = None,
         steps.done("train", f"Model trained: ROC-AUC {mlp.get('roc_auc', float('nan')):.3f} on held-out tracks")
 
         with timed("recommend", f"Recommending {options.n} tracks"):
-            with open_store(settings) as store:
-                rec_options = RecommendOptions(n=options.n, seed=options.seed)
-                recs = recommend(settings, store, client, rec_options)
-                result.recommendations = [r.as_dict() for r in recs.recommendations]
-                ids = [r.track_id for r in recs.recommendations]
-                written = playlist.write_playlist(
-                    store, client, ids, name=f"tastebot demo {time.strftime('%Y-%m-%d')}",
-                    description=playlist_description(recs, rec_options), public=False,
-                    details=recommendation_record(recs),
-                )
-                result.playlist = written.as_dict() if hasattr(written, "as_dict") else dict(vars(written))
-        steps.done("recommend", f"Playlist written: {result.playlist.get('tracks', len(ids))} tracks")
+            target = PlaylistTarget(name=f"tastebot demo {time.strftime('%Y-%m-%d')}")
+            delivery = recommend_to_playlist(settings, RecommendOptions(n=options.n, seed=options.seed), target,
+                                             client=client)
+            result.recommendations = [r.as_dict() for r in delivery.result.recommendations]
+            result.playlist = delivery.playlist.as_dict()
+            ids = [r.track_id for r in delivery.result.recommendations]
+        steps.done("recommend", f"Playlist written: {result.playlist['tracks']} tracks")
 
         result.hidden = future_like_hits(catalog, ids)
         auth.logout(settings)

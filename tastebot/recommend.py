@@ -491,3 +491,67 @@ def playlist_description(result: RecommendResult, options: RecommendOptions) -> 
         f"Made by tastebot from your listening: {how}; candidates from {src or 'the corpus'}; only tracks you "
         f"have never played, saved or listed" + (f"; {', '.join(extra)}" if extra else "") + "."
     )
+
+
+# -- one run to a playlist: what the CLI and the demo call ------------------------------------------------
+@dataclass
+class PlaylistTarget:
+    """Where a run's picks go. `name`/`public`: a new playlist; `dry_run`: say what would be written."""
+
+    name: str
+    public: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class Delivery:
+    """What `recommend_to_playlist` did: the recommendations and the playlist written, or (`resumed`)
+    the playlists an earlier, interrupted run planned, finished instead of a new run."""
+
+    result: RecommendResult | None = None
+    playlist: Any = None  # tastebot.playlist.PlaylistResult
+    resumed: list = field(default_factory=list)
+
+
+def _null_progress():
+    from contextlib import nullcontext
+
+    return nullcontext(None)
+
+
+def recommend_to_playlist(
+    settings, options: RecommendOptions, target: PlaylistTarget | None = None, *, offline: bool = False,
+    client=None, progress: Callable[[], Any] | None = None, say: Callable[[str], None] | None = None,
+) -> Delivery:
+    """One whole run under the home's lock: recommend, and with a `target` write the picks to a
+    playlist. A playlist an earlier run could not finish is finished first, instead of a new run
+    (no second playlist, no duplicate track). `progress()` opens a rich-style progress (None: silent);
+    `say(text)` follows the recommending steps."""
+    from tastebot import playlist as pl
+    from tastebot.lock import home_lock
+    from tastebot.store import open_store
+
+    options.check()
+    progress = progress or _null_progress
+    writing = target is not None and not target.dry_run
+    with home_lock(settings), open_store(settings) as store:
+        if client is None and not offline:
+            from tastebot.spotify import SpotifyClient
+
+            client = SpotifyClient(settings)
+        if writing and store.unfinished_playlists():
+            with progress() as bar:
+                return Delivery(resumed=pl.finish_unfinished(store, client, progress=bar))
+        result = recommend(settings, store, client, options, progress=say)
+        delivery = Delivery(result=result)
+        if target is not None:
+            ids = [r.track_id for r in result.recommendations]
+            details = {**recommendation_record(result), "n": options.n, "diversity": options.diversity,
+                       "max_per_artist": options.max_per_artist, "new_artists_only": options.new_artists_only}
+            with progress() as bar:
+                delivery.playlist = pl.write_playlist(
+                    store, client, ids, name=target.name, public=target.public,
+                    description=playlist_description(result, options), details=details, dry_run=target.dry_run,
+                    progress=bar,
+                )
+    return delivery

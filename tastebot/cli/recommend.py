@@ -79,10 +79,10 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     75 rate-limited or the home is busy (a playlist write resumes when run
     again: no second playlist, no duplicate track), 130 interrupted.
     """
+    from contextlib import nullcontext
+
     from tastebot import console
     from tastebot.errors import InputError
-    from tastebot.lock import home_lock
-    from tastebot.store import open_store
 
     if as_json and as_csv:
         raise InputError("Choose one of --json and --csv.")
@@ -91,8 +91,7 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
             raise InputError(f"{flag} goes with --create-playlist.")
     if offline and (create_playlist or from_playlists):
         raise InputError("--offline cannot create playlists or read --from-playlist playlists.")
-    from tastebot.recommend import RecommendOptions, playlist_description
-    from tastebot.recommend import recommend as run_recommend
+    from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
 
     settings = settings_from(ctx, max_wait=max_wait)
     options = RecommendOptions(
@@ -103,51 +102,31 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
         **({"per_source": per_source} if per_source is not None else {}),
         **({"feature_budget": feature_budget} if feature_budget is not None else {}),
     )
-    options.check()
-    playlist_info = None
-    with home_lock(settings), open_store(settings) as store:
-        client = None
-        if not offline:
-            from tastebot.spotify import SpotifyClient
+    target = PlaylistTarget(name=name or _default_name(), public=public, dry_run=dry_run) if create_playlist else None
+    with console.progress(transient=True) as progress:
+        task = progress.add_task("recommending", total=None)
+        delivery = recommend_to_playlist(settings, options, target, offline=offline,
+                                         progress=lambda: nullcontext(progress),
+                                         say=lambda text: progress.update(task, description=text))
+    if delivery.resumed:
+        _render_resumed(delivery.resumed, as_json=as_json)
+        return
+    for w in delivery.result.warnings:
+        console.warn(console.escape(w))
+    _render(delivery.result, as_json=as_json, as_csv=as_csv, playlist=delivery.playlist)
 
-            client = SpotifyClient(settings)
-        if create_playlist and not dry_run:
-            # A playlist an earlier run could not finish is finished first, instead of a second one.
-            from tastebot import playlist as pl
 
-            if store.unfinished_playlists():
-                with console.progress(transient=True) as progress:
-                    done = pl.finish_unfinished(store, client, progress=progress)
-                for r in done:
-                    console.success(f"Finished the playlist “{console.escape(r.name)}” an earlier run started "
-                                    f"({r.already_there} tracks were there, {r.added_now} added): {r.url}")
-                if as_json:
-                    console.print_json({"resumed_playlists": [r.as_dict() for r in done]})
-                else:
-                    for r in done:
-                        console.out.print(r.url)
-                return
-        with console.progress(transient=True) as progress:
-            task = progress.add_task("recommending", total=None)
-            result = run_recommend(settings, store, client, options,
-                                   progress=lambda text: progress.update(task, description=text))
-        for w in result.warnings:
-            console.warn(console.escape(w))
-        if create_playlist:
-            from tastebot import playlist as pl
-            from tastebot.recommend import recommendation_record
+def _render_resumed(done, *, as_json: bool) -> None:
+    from tastebot import console
 
-            ids = [r.track_id for r in result.recommendations]
-            details = {**recommendation_record(result), "n": n, "diversity": diversity,
-                       "max_per_artist": max_per_artist, "new_artists_only": new_artists_only}
-            with console.progress(transient=True) as progress:
-                playlist_info = pl.write_playlist(
-                    store, client, ids, name=name or _default_name(), public=public,
-                    description=playlist_description(result, options), details=details, dry_run=dry_run,
-                    progress=progress,
-                )
-
-    _render(result, as_json=as_json, as_csv=as_csv, playlist=playlist_info)
+    for r in done:
+        console.success(f"Finished the playlist “{console.escape(r.name)}” an earlier run started "
+                        f"({r.already_there} tracks were there, {r.added_now} added): {r.url}")
+    if as_json:
+        console.print_json({"resumed_playlists": [r.as_dict() for r in done]})
+    else:
+        for r in done:
+            console.out.print(r.url)
 
 
 def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
