@@ -10,6 +10,14 @@ The order of events makes a cut-off run safe to repeat:
    first reads what the playlist already holds (a request may have reached Spotify without its answer
    reaching us) and adds only what is missing.
 
+Refreshing a playlist tastebot created (`recommend --update-playlist`) keeps its id and follows the
+same order: the new items (a new generation) are recorded first, with the tracks of the old items the
+listener had removed (read from the playlist then: they stay dislikes); then the description is set,
+`PUT /playlists/{id}/items` replaces the items with the first 100 (setting the same list twice gives
+the same playlist, so that request alone may simply be repeated), and the rest is added as above. A
+run cut off anywhere is finished by the next: before the replace is recorded the replace is sent
+again, after it the playlist is read back and only what is missing is added. Never a mix of two runs.
+
 A write is never simply retried: a 5xx, a dropped connection or a timeout may come after Spotify
 carried the request out (a gateway timing out on a slow backend), and a blind retry would then make
 a second playlist or add the tracks twice. spotipy's own retries are off in the gateway, which
@@ -76,10 +84,15 @@ def plan(store, track_ids: Sequence[str], *, name: str, description: str, public
     if len(set(track_ids)) != len(track_ids):
         raise InputError("The planned playlist repeats a track.")
     marker = MARKER_PREFIX + uuid.uuid4().hex[:12]
+    return store.plan_playlist(marker, name, _with_marker(description, marker), public, list(track_ids),
+                               json.dumps(details or {}))
+
+
+def _with_marker(description: str, marker: str) -> str:
     text = f"{description} [{marker}]".strip()
     if len(text) > 300:  # Spotify's limit on descriptions; the marker must survive
         text = description[: 300 - len(marker) - 4].rstrip() + f"… [{marker}]"
-    return store.plan_playlist(marker, name, text, public, list(track_ids), json.dumps(details or {}))
+    return text
 
 
 def finish(store, client, row: int, *, on_request: RequestHook | None = None, progress=None) -> PlaylistResult:
@@ -87,6 +100,8 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
     pl = store.output_playlist(row)
     if pl is None:
         raise InputError(f"No planned playlist {row} in the store.")
+    if pl["status"] == "refreshing":
+        return _finish_refresh(store, client, pl, resumed=True, on_request=on_request, progress=progress)
     resumed = pl["status"] != "pending" or pl["requests"] > 0
     requests = 0
     spotify_id = pl["spotify_id"]
@@ -113,8 +128,20 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
         already = _reconcile(store, client, row, spotify_id, planned)
         planned = store.planned_tracks(row)
     missing = [p for p in planned if p["added_at"] is None]
+    requests += _add_missing(store, client, row, spotify_id, planned, missing, on_request=on_request, progress=progress)
+    store.mark_playlist_complete(row)
+    final = store.output_playlist(row)
+    return PlaylistResult(
+        spotify_id=spotify_id, url=final["url"], name=final["name"], tracks=len(planned),
+        added_now=len(missing), already_there=already, resumed=resumed, requests=requests,
+    )
+
+
+def _add_missing(store, client, row: int, spotify_id: str, planned: list[dict], missing: list[dict], *,
+                 on_request: RequestHook | None, progress, adds: int = 0) -> int:
+    """Add the missing planned tracks in order, ADD_BATCH a request; returns the requests sent."""
     task = progress.add_task("adding tracks", total=len(planned), completed=len(planned) - len(missing)) if progress else None
-    adds = 0
+    requests = 0
     for i in range(0, len(missing), ADD_BATCH):
         batch = missing[i : i + ADD_BATCH]
         requests += _add_batch(store, client, row, spotify_id, planned, batch)
@@ -123,11 +150,85 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
             progress.advance(task, len(batch))
         if on_request:
             on_request("add", adds)
+    return requests
+
+
+# -- refreshing a playlist tastebot created, in place -------------------------------------------------
+def own_playlist(store, ref: str) -> dict:
+    """The store's row of the playlist tastebot created that `ref` names (its name, URI, link or id).
+    Any other playlist is an InputError: tastebot replaces only the items of its own playlists."""
+    from tastebot.spotify import parse_playlist_ref
+
+    made = [p for p in store.output_playlists() if p["spotify_id"]]
+    text = (ref or "").strip()
+    by_name = [p for p in made if p["name"] == text]
+    if len(by_name) == 1:
+        return by_name[0]
+    if len(by_name) > 1:
+        raise InputError(f"{len(by_name)} playlists tastebot made are named “{text}”: give the one to refresh "
+                         f"by its URI ({', '.join('spotify:playlist:' + p['spotify_id'] for p in by_name)}).")
+    try:
+        pid = parse_playlist_ref(text)
+    except InputError:
+        raise InputError(f"No playlist tastebot made is named “{text}”: create it first with "
+                         f"`tastebot recommend --create-playlist --name \"{text}\"`.") from None
+    for p in made:
+        if p["spotify_id"] == pid:
+            return p
+    raise InputError(f"Playlist {pid} was not made by tastebot: --update-playlist replaces the items of "
+                     "tastebot's own playlists only.")
+
+
+def refresh_playlist(
+    store, client, ref: str, track_ids: Sequence[str], *, description: str, details: dict | None = None,
+    dry_run: bool = False, on_request: RequestHook | None = None, progress=None,
+) -> PlaylistResult:
+    """Replace the items of the playlist tastebot made that `ref` names with `track_ids`, keeping its
+    id. With dry_run nothing is recorded or sent."""
+    pl = own_playlist(store, ref)
+    if dry_run:
+        return PlaylistResult(pl["spotify_id"], pl["url"], pl["name"], len(track_ids), 0, 0, False, dry_run=True)
+    if pl["status"] != "complete":
+        raise InputError(f"The playlist “{pl['name']}” is still being written: run again to finish it first.")
+    if not track_ids:
+        raise InputError("No tracks to put in a playlist.")
+    if len(set(track_ids)) != len(track_ids):
+        raise InputError("The planned playlist repeats a track.")
+    old = [p["track_id"] for p in store.planned_tracks(pl["id"]) if p["added_at"] is not None]
+    present = set(_items(client, pl["spotify_id"]))
+    store.plan_refresh(pl["id"], _with_marker(description, pl["marker"]), list(track_ids),
+                       json.dumps(details or {}), removed_by_listener=[t for t in old if t not in present])
+    return _finish_refresh(store, client, store.output_playlist(pl["id"]), resumed=False, on_request=on_request,
+                           progress=progress)
+
+
+def _finish_refresh(store, client, pl: dict, *, resumed: bool, on_request: RequestHook | None, progress) -> PlaylistResult:
+    """Finish a planned refresh: set the description, replace the items with the first batch (again,
+    when that was not recorded: the same list twice is the same playlist), then add what is missing."""
+    row, spotify_id = pl["id"], pl["spotify_id"]
+    planned = store.planned_tracks(row)
+    requests = 0
+    replaced = any(p["added_at"] is not None for p in planned)
+    already = 0
+    if replaced:
+        already = _reconcile(store, client, row, spotify_id, planned)
+        planned = store.planned_tracks(row)
+    else:
+        client.change_description(spotify_id, pl["description"])
+        first = planned[:ADD_BATCH]
+        client.replace_items(spotify_id, [f"spotify:track:{p['track_id']}" for p in first])
+        store.mark_tracks_added(row, [p["position"] for p in first])
+        requests += 2
+        if on_request:
+            on_request("replace", 1)
+        planned = store.planned_tracks(row)
+    missing = [p for p in planned if p["added_at"] is None]
+    requests += _add_missing(store, client, row, spotify_id, planned, missing, on_request=on_request, progress=progress)
     store.mark_playlist_complete(row)
-    final = store.output_playlist(row)
     return PlaylistResult(
-        spotify_id=spotify_id, url=final["url"], name=final["name"], tracks=len(planned),
-        added_now=len(missing), already_there=already, resumed=resumed, requests=requests,
+        spotify_id=spotify_id, url=pl["url"], name=pl["name"], tracks=len(planned),
+        added_now=len(planned) - already, already_there=already, resumed=resumed,
+        requests=requests,
     )
 
 

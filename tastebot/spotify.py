@@ -101,6 +101,33 @@ def parse_playlist_ref(text: str) -> str:
     )
 
 
+_REF_URI = re.compile(r"^spotify:(?:user:[^:]+:)?(track|artist|playlist):([0-9A-Za-z]+)$")
+_REF_URL = re.compile(
+    r"^(?:https?://)?open\.spotify\.com/(?:intl-[A-Za-z-]+/)?(?:user/[^/]+/)?(track|artist|playlist)/([0-9A-Za-z]+)/?(?:[?#].*)?$"
+)
+REF_KINDS = ("artist", "track", "playlist")
+
+
+def parse_spotify_ref(text: str, kind: str | None = None) -> tuple[str, str]:
+    """(kind, id) of an artist, track or playlist given as a URI, an open.spotify.com link or, with
+    `kind`, a bare id. Anything else is an InputError naming what was given."""
+    raw = (text or "").strip()
+    shown = raw if len(raw) <= 60 else raw[:57] + "..."
+    m = _REF_URI.match(raw) or _REF_URL.match(raw)
+    if m:
+        found, ref = m.group(1), m.group(2)
+        if kind is not None and found != kind:
+            raise InputError(f"{shown!r} is a {found}, not a {kind}.")
+    elif kind is not None:
+        found, ref = kind, raw
+    else:
+        raise InputError(f"Not a Spotify artist, track or playlist: {shown!r}. Give a URI (spotify:artist:ID), "
+                         "a link (https://open.spotify.com/track/ID) or a bare ID with its kind.")
+    if not _PLAYLIST_ID.match(ref):
+        raise InputError(f"Not a Spotify {found}: {shown!r}: a Spotify id has 22 letters and digits.")
+    return found, ref
+
+
 def _human_seconds(seconds: float) -> str:
     seconds = int(math.ceil(seconds))
     if seconds < 120:
@@ -573,6 +600,22 @@ class SpotifyClient:
             if isinstance(answer, dict) and answer.get("snapshot_id"):
                 snapshots.append(answer["snapshot_id"])
         return snapshots
+
+
+    def replace_items(self, playlist_id: str, uris: Sequence[str]) -> str | None:
+        """PUT /playlists/{id}/items: the playlist's items become these (at most 100; none clears it).
+        Setting the same list twice gives the same playlist, so a failure is retried like a read."""
+        if len(uris) > BATCH_ADD_ITEMS:
+            raise InputError(f"At most {BATCH_ADD_ITEMS} items replace a playlist's items in one request.")
+        full = [u if u.startswith("spotify:") else f"spotify:track:{u}" for u in uris]
+        answer = self._call("replace_items", lambda: self._sp._put(f"playlists/{playlist_id}/items", payload={"uris": full}),
+                            context=playlist_id)
+        return answer.get("snapshot_id")
+
+    def change_description(self, playlist_id: str, description: str) -> None:
+        """PUT /playlists/{id}: the description (the same text twice changes nothing)."""
+        self._call("change_playlist", lambda: self._sp._put(f"playlists/{playlist_id}", payload={"description": description}),
+                   expect_json=False, context=playlist_id)
 
 
 def playlist_item_track(item: Any) -> dict | None:

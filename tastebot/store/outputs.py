@@ -5,6 +5,12 @@ A playlist is recorded with every planned track, in order, BEFORE anything is se
 track is confirmed added. Each add-request is recorded as it succeeds. So a run cut off at any point
 is finished by the next one: no second playlist, no track added twice. The harvest reads
 `created_playlists()` for feedback (tracks the user removed or saved).
+
+A playlist refreshed in place (`recommend --update-playlist`) keeps its row and its Spotify id; its
+items get a new `generation` (0 as created, then 1, 2, ...), planned in full before anything is sent,
+exactly like a creation (status `refreshing` until every track is confirmed). The tracks of the
+replaced generation that the listener had removed are flagged then (`removed_by_listener`), so the
+harvest keeps learning them as dislikes after they left the playlist.
 """
 
 from __future__ import annotations
@@ -40,7 +46,33 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX output_playlist_tracks_track ON output_playlist_tracks(track_id);
     """,
+    # v2: refresh in place. Each playlist's items come in generations; each track row says when it was
+    # picked (the no-repeats window counts from there) and whether the listener had removed it.
+    """
+    ALTER TABLE output_playlists ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE output_playlist_tracks_v2 (
+        playlist INTEGER NOT NULL REFERENCES output_playlists(id) ON DELETE CASCADE,
+        generation INTEGER NOT NULL DEFAULT 0,  -- 0 as created, + 1 at each refresh in place
+        position INTEGER NOT NULL,
+        track_id TEXT NOT NULL,
+        added_at TEXT,                          -- NULL until an add-request including it succeeded
+        request_no INTEGER,
+        picked_at TEXT NOT NULL,                -- when the run that picked it planned it
+        removed_by_listener INTEGER NOT NULL DEFAULT 0,  -- gone from the playlist when a refresh replaced it
+        PRIMARY KEY (playlist, generation, position)
+    );
+    INSERT INTO output_playlist_tracks_v2 (playlist, generation, position, track_id, added_at, request_no, picked_at)
+        SELECT t.playlist, 0, t.position, t.track_id, t.added_at, t.request_no, p.planned_at
+        FROM output_playlist_tracks t JOIN output_playlists p ON p.id = t.playlist;
+    DROP TABLE output_playlist_tracks;
+    ALTER TABLE output_playlist_tracks_v2 RENAME TO output_playlist_tracks;
+    CREATE INDEX output_playlist_tracks_track ON output_playlist_tracks(track_id);
+    CREATE INDEX output_playlist_tracks_picked ON output_playlist_tracks(picked_at);
+    """,
 ]
+
+# The rows of a playlist's current generation.
+_CURRENT = "generation = (SELECT generation FROM output_playlists WHERE id = ?)"
 
 
 class OutputsMixin:
@@ -56,10 +88,36 @@ class OutputsMixin:
             )
             row = int(cur.lastrowid)
             conn.executemany(
-                "INSERT INTO output_playlist_tracks (playlist, position, track_id) VALUES (?, ?, ?)",
-                [(row, i, t) for i, t in enumerate(track_ids)],
+                "INSERT INTO output_playlist_tracks (playlist, generation, position, track_id, picked_at)"
+                " VALUES (?, 0, ?, ?, ?)",
+                [(row, i, t, now_iso()) for i, t in enumerate(track_ids)],
             )
         return row
+
+    def plan_refresh(self, row: int, description: str, track_ids: Sequence[str], details: str | None,
+                     removed_by_listener: Iterable[str]) -> int:
+        """Record a refresh in place of playlist `row` before anything is sent: its next generation of
+        tracks in order, the new description, and which tracks of the generation it replaces the
+        listener had removed. Returns the new generation."""
+        removed = list(removed_by_listener)
+        with self.transaction() as conn:
+            old = conn.execute("SELECT generation FROM output_playlists WHERE id = ?", (row,)).fetchone()[0]
+            conn.executemany(
+                "UPDATE output_playlist_tracks SET removed_by_listener = 1 WHERE playlist = ? AND generation = ?"
+                " AND track_id = ?", [(row, old, t) for t in removed],
+            )
+            new = old + 1
+            conn.execute(
+                "UPDATE output_playlists SET generation = ?, status = 'refreshing', description = ?, details = ?,"
+                " completed_at = NULL WHERE id = ?", (new, description, details, row),
+            )
+            now = now_iso()
+            conn.executemany(
+                "INSERT INTO output_playlist_tracks (playlist, generation, position, track_id, picked_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(row, new, i, t, now) for i, t in enumerate(track_ids)],
+            )
+        return new
 
     def unfinished_playlists(self) -> list[dict[str, Any]]:
         """Playlists planned or created but not complete, oldest first."""
@@ -78,8 +136,9 @@ class OutputsMixin:
 
     def planned_tracks(self, row: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(
-            "SELECT position, track_id, added_at, request_no FROM output_playlist_tracks WHERE playlist = ? ORDER BY position",
-            (row,),
+            "SELECT position, track_id, added_at, request_no FROM output_playlist_tracks WHERE playlist = ? AND "
+            + _CURRENT + " ORDER BY position",
+            (row, row),
         ).fetchall()
         return [dict(r) for r in rows]
 
@@ -101,8 +160,8 @@ class OutputsMixin:
             now = now_iso()
             conn.executemany(
                 "UPDATE output_playlist_tracks SET added_at = ?, request_no = ? WHERE playlist = ? AND position = ?"
-                " AND added_at IS NULL",
-                [(now, n if request else None, row, p) for p in positions],
+                " AND added_at IS NULL AND " + _CURRENT,
+                [(now, n if request else None, row, p, row) for p in positions],
             )
 
     def mark_playlist_complete(self, row: int) -> None:
@@ -116,7 +175,7 @@ class OutputsMixin:
 
     def created_playlists(self) -> list[dict[str, Any]]:
         """Every playlist tastebot created on Spotify: {"id" (= "playlist_id" = "spotify_id"), "name", "url", "status",
-        "created_at", "track_ids" (the tracks tastebot added, in order)}. For harvest feedback."""
+        "created_at", "track_ids" (the tracks tastebot added to its current items, in order)}. For harvest feedback."""
         out = []
         for r in self.conn.execute(
             "SELECT id, spotify_id, name, url, status, created_at FROM output_playlists"
@@ -125,8 +184,9 @@ class OutputsMixin:
             ids = [
                 t[0]
                 for t in self.conn.execute(
-                    "SELECT track_id FROM output_playlist_tracks WHERE playlist = ? AND added_at IS NOT NULL ORDER BY position",
-                    (r["id"],),
+                    "SELECT track_id FROM output_playlist_tracks WHERE playlist = ? AND added_at IS NOT NULL AND "
+                    + _CURRENT + " ORDER BY position",
+                    (r["id"], r["id"]),
                 )
             ]
             out.append(
@@ -135,6 +195,21 @@ class OutputsMixin:
             )
         return out
 
-    def output_track_ids(self) -> set[str]:
-        """Every track tastebot planned for or added to any playlist (never recommend them again)."""
-        return {r[0] for r in self.conn.execute("SELECT DISTINCT track_id FROM output_playlist_tracks")}
+    def output_track_ids(self, since: str | None = None) -> set[str]:
+        """Every track tastebot planned for or added to any playlist, in any generation; with `since`
+        (ISO time), only those picked at or after it (the no-repeats window)."""
+        if since is None:
+            return {r[0] for r in self.conn.execute("SELECT DISTINCT track_id FROM output_playlist_tracks")}
+        return {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT track_id FROM output_playlist_tracks WHERE picked_at >= ?", (since,))}
+
+    def added_track_ids(self) -> set[str]:
+        """Every track tastebot added to a playlist, in any generation (what a listener may save from them)."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT track_id FROM output_playlist_tracks WHERE added_at IS NOT NULL")}
+
+    def removed_before_refresh(self, spotify_id: str) -> set[str]:
+        """Tracks of this playlist's replaced generations that the listener had removed (dislikes)."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT DISTINCT t.track_id FROM output_playlist_tracks t JOIN output_playlists p ON p.id = t.playlist"
+            " WHERE p.spotify_id = ? AND t.removed_by_listener = 1 AND t.generation < p.generation", (spotify_id,))}
