@@ -470,9 +470,12 @@ class Harvester:
         by_id = {p["id"]: p for p in listing}
         plan: list[tuple[str, str, dict | None]] = []   # (id, role, listed object or None)
         followed = 0
+        excluded = self.store.excluded_ids("playlist")  # `tastebot exclude`: teaches nothing
         for p in listing:
             pid = p["id"]
             owner = (p.get("owner") or {}).get("id")
+            if pid in excluded:
+                continue
             if pid in created:
                 role = "created"
             elif pid in self.dislike_ids:
@@ -490,16 +493,17 @@ class Harvester:
                 continue
             plan.append((pid, role, p))
         for pid in self.dislike_ids:
-            if pid not in by_id:
+            if pid not in by_id and pid not in excluded:
                 plan.append((pid, "dislike", None))
         for pid in self.like_ids:
-            if pid not in by_id and pid not in self.dislike_ids:
+            if pid not in by_id and pid not in self.dislike_ids and pid not in excluded:
                 plan.append((pid, "like", None))
         own = [x for x in plan if x[1] == "own"]
         listed.detail = (
             f"{len(listing)} in your library: {len(own)} own, "
             f"{plural(sum(1 for x in plan if x[1] == 'dislike'), 'dislike list')}, "
             f"{followed} followed (not used; add one with --like-playlist)"
+            + (f", {plural(len(excluded & set(by_id)), 'excluded playlist')} skipped" if excluded & set(by_id) else "")
         )
         for pid, role, obj in plan:
             name = (obj or {}).get("name") or pid
@@ -619,7 +623,8 @@ class Harvester:
         self.store.add_signals([self._signal(i["track_id"], source, i["added_at"], pid) for i in missing])
         changed += len(missing)
         if role == "created":
-            removed = added_by_us - present
+            # and the tracks of items a refresh replaced that the listener had removed before it
+            removed = (added_by_us - present) | self.store.removed_before_refresh(pid)
             have = self.store.signal_track_ids("feedback_removed", context=pid)
             now = now_iso(sortable=True)
             self.store.add_signals([self._signal(t, "feedback_removed", now, pid) for t in sorted(removed - have)])
@@ -631,7 +636,7 @@ class Harvester:
         if not created:
             result.status, result.detail = "skipped", "no playlists made by tastebot yet"
             return
-        ours = set().union(*created.values())
+        ours = self.store.added_track_ids()  # every generation's: items a refresh replaced included
         saved_at = self.store.signal_times("saved", ours)
         with self.store.transaction():
             self.store.add_signals([self._signal(t, "feedback_saved", at) for t, at in sorted(saved_at.items())])

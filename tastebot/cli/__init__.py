@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "recommend": "tastebot.cli.recommend:recommend",
     "corpus": "tastebot.cli.recommend:corpus",
     "history": "tastebot.cli.history:history",
+    "exclude": "tastebot.cli.exclude:exclude",
     "report": "tastebot.cli.report:report",
     "demo": "tastebot.cli.demo:demo",
     "sandbox": "tastebot.cli.sandbox:sandbox",

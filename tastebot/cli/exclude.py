@@ -1,0 +1,75 @@
+"""`tastebot exclude add|remove|list`. Heavy imports stay inside the commands."""
+
+from __future__ import annotations
+
+import click
+
+from tastebot.cli import settings_from
+
+KIND = click.option("--kind", type=click.Choice(["artist", "track", "playlist"]), default=None,
+                    help="What bare ids are (URIs and links say it themselves).")
+JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+
+
+@click.group()
+def exclude() -> None:
+    """Keep artists and tracks out of every recommendation, and playlists out of your taste.
+
+    \b
+    An excluded artist or track is never recommended. An excluded playlist
+    (a child's, a sleep playlist) teaches nothing: the harvest skips it and
+    what it taught so far is dropped at once; retrain to apply it to the model.
+    Give URIs (spotify:artist:ID), links (https://open.spotify.com/track/ID)
+    or bare ids with --kind.
+    """
+
+
+@exclude.command("add")
+@click.argument("refs", nargs=-1, required=True, metavar="URI_OR_URL...")
+@KIND
+@JSON
+@click.pass_context
+def exclude_add(ctx, refs, kind, as_json) -> None:
+    """Exclude artists, tracks or playlists."""
+    from tastebot.exclusions import add_exclusions
+
+    _render(add_exclusions(settings_from(ctx), refs, kind), "excluded", "already excluded", as_json)
+
+
+@exclude.command("remove")
+@click.argument("refs", nargs=-1, required=True, metavar="URI_OR_URL...")
+@KIND
+@JSON
+@click.pass_context
+def exclude_remove(ctx, refs, kind, as_json) -> None:
+    """Lift exclusions."""
+    from tastebot.exclusions import remove_exclusions
+
+    _render(remove_exclusions(settings_from(ctx), refs, kind), "no longer excluded", "was not excluded", as_json)
+
+
+@exclude.command("list")
+@JSON
+@click.pass_context
+def exclude_list(ctx, as_json) -> None:
+    """Every exclusion."""
+    from tastebot import console
+    from tastebot.exclusions import list_exclusions
+
+    rows = list_exclusions(settings_from(ctx))
+    if as_json:
+        console.print_json({"exclusions": rows})
+        return
+    console.table(["kind", "id", "name", "since"],
+                  [(r["kind"], r["spotify_id"], r["name"] or "", r["added_at"][:10]) for r in rows],
+                  title=f"{len(rows)} exclusions", console=console.out)
+
+
+def _render(changes, done: str, unchanged: str, as_json: bool) -> None:
+    from tastebot import console
+
+    if as_json:
+        console.print_json({"changes": [c.as_dict() for c in changes]})
+    for c in changes:
+        what = f"{c.kind} {c.spotify_id}" + (f" ({c.name})" if c.name else "")
+        (console.success if c.changed else console.info)(f"{console.escape(what)}: {done if c.changed else unchanged}.")
