@@ -1,15 +1,19 @@
-"""What the listener already knows, and the never-heard filter that removes it from candidates.
+"""What the listener already knows or keeps out, and the never-heard filter that removes it from
+candidates: the one home of "never recommend this".
 
-Known: every track the listener has met (saved, top, recent, own playlists, like/dislike lists,
-earlier tastebot playlists), the same songs under other ids (same ISRC, or the same normalised title
-and primary artist: "Song - Remastered 2011", "Song (Live)", "Song (feat. X)" are all "song"), and
-their artists (for `--new-artists-only`).
+Known: every track the listener has met (saved, top, recent, own playlists, like/dislike lists),
+what tastebot put in a playlist within the no-repeats window (`Settings.repeat_window_days`, lifted
+by `--allow-repeats`), the same songs under other ids (same ISRC, or the same normalised title and
+primary artist: "Song - Remastered 2011", "Song (Live)", "Song (feat. X)" are all "song"), and
+their artists (for `--new-artists-only`). Excluded: the tracks and artists of `tastebot exclude`,
+never recommended whatever the options.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -22,33 +26,66 @@ def song_key(title: str | None, artist_name: str | None) -> str | None:
     return title_artist_key(title, artist_name)
 
 
+def _artist_name_key(name) -> str | None:
+    key = song_key("x", name) if isinstance(name, str) else None
+    return key.split("|", 1)[1] if key else None
+
+
+def window_start(days: float, now: datetime | None = None) -> str:
+    """The ISO time `days` before now: tastebot's picks since then are not recommended again."""
+    now = now or datetime.now(timezone.utc)
+    return (now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 @dataclass
 class Known:
-    """What the listener has met, for the never-heard filter."""
+    """What the listener has met or keeps out, for the never-heard filter. `track_ids` holds every
+    track id a retriever should skip (met, recent picks, excluded); the other sets say why."""
 
     track_ids: set[str]
     isrcs: set[str]
     title_keys: set[str]
     artist_ids: set[str]
     artist_names: set[str]
+    recent_picks: set[str] = field(default_factory=set)
+    excluded_tracks: set[str] = field(default_factory=set)
+    excluded_artists: set[str] = field(default_factory=set)
+    excluded_artist_names: set[str] = field(default_factory=set)
+    repeat_days: float = 0.0
 
     @classmethod
-    def from_store(cls, store) -> "Known":
+    def from_store(cls, store, *, repeat_days: float = 30.0, allow_repeats: bool = False,
+                   now: datetime | None = None) -> "Known":
         # Sampled negatives are guesses about tracks the listener never met: they stay recommendable
         # (the taste model learnt them as weak dislikes, so they rank low unless the evidence says else).
-        ids = set(store.known_track_ids(with_sampled=False)) | set(store.output_track_ids())
+        ids = set(store.known_track_ids(with_sampled=False))
         isrcs = {i.upper() for i in store.known_isrcs(with_sampled=False) if i}
         keys = set(store.known_title_artist_keys(with_sampled=False))
         artist_ids = set(store.known_artist_ids())
-        # tastebot's own earlier playlists: their tracks' songs and artists count as known too
-        extra = sorted(set(store.output_track_ids()))
-        if extra:
-            frame = store.tracks_frame(extra)
+        # what tastebot picked for a playlist within the window: those songs and their artists count as known too
+        recent: set[str] = set()
+        if not allow_repeats and repeat_days > 0:
+            recent = set(store.output_track_ids(since=window_start(repeat_days, now)))
+        if recent:
+            frame = store.tracks_frame(sorted(recent))
             isrcs |= {str(i).upper() for i in frame["isrc"] if isinstance(i, str) and i}
             for a in frame["artist_ids"]:
                 artist_ids.update(x for x in str(a or "").split(",") if x)
         names = {k.split("|", 1)[1] for k in keys if "|" in k}
-        return cls(ids, isrcs, keys, artist_ids, names)
+        excluded_tracks = set(store.excluded_ids("track"))
+        excluded_artists = set(store.excluded_ids("artist"))
+        excluded_names = {k for k in (_artist_name_key(store.name_of("artist", a)) for a in excluded_artists) if k}
+        return cls(ids | recent | excluded_tracks, isrcs, keys, artist_ids, names, recent - ids, excluded_tracks,
+                   excluded_artists, excluded_names, 0.0 if allow_repeats else repeat_days)
+
+    def excluded(self, track_id: str, artists: list[str], artist_name) -> str | None:
+        """Why the listener keeps this track out ('excluded track' / 'excluded artist'), or None."""
+        if track_id in self.excluded_tracks:
+            return "excluded track"
+        if any(a in self.excluded_artists for a in artists) or (
+                self.excluded_artist_names and _artist_name_key(artist_name) in self.excluded_artist_names):
+            return "excluded artist"
+        return None
 
 
     def knows_song(self, track_id: str | None, isrc: str | None, title: str | None, artist_name: str | None) -> bool:
@@ -74,7 +111,12 @@ def never_heard(cands: pd.DataFrame, known: Known, *, new_artists_only: bool = F
         isrc = str(row.isrc).upper() if isinstance(row.isrc, str) and row.isrc else None
         key = song_key(row.name, row.artist_name) if isinstance(row.artist_name, str) else None
         artists = [a for a in str(row.artist_ids or "").split(",") if a]
-        if tid in known.track_ids:
+        out = known.excluded(tid, artists, row.artist_name)
+        if out:
+            removed[out] += 1
+        elif tid in known.recent_picks:
+            removed[f"tastebot's pick in the last {known.repeat_days:g} days"] += 1
+        elif tid in known.track_ids:
             removed["known track"] += 1
         elif isrc and isrc in known.isrcs:
             removed["same ISRC as a known track"] += 1
@@ -82,8 +124,7 @@ def never_heard(cands: pd.DataFrame, known: Known, *, new_artists_only: bool = F
             removed["same title and artist as a known track"] += 1
         elif new_artists_only and (
             any(a in known.artist_ids for a in artists)
-            or (isinstance(row.artist_name, str) and song_key("x", row.artist_name) is not None
-                and song_key("x", row.artist_name).split("|", 1)[1] in known.artist_names)
+            or _artist_name_key(row.artist_name) in known.artist_names
         ):
             removed["known artist (--new-artists-only)"] += 1
         elif (isrc and isrc in seen_isrc) or (key and key in seen_key):

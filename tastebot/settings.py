@@ -62,6 +62,7 @@ ENV_VARS: dict[str, str] = {
     "TASTEBOT_REQUEST_TIMEOUT": "request_timeout",
     "TASTEBOT_DISLIKE_PLAYLISTS": "dislike_playlists",
     "TASTEBOT_LIKE_PLAYLISTS": "like_playlists",
+    "TASTEBOT_REPEAT_WINDOW_DAYS": "repeat_window_days",
 }
 
 
@@ -91,6 +92,9 @@ class Settings:
     request_timeout: float = 20.0
     dislike_playlists: tuple[str, ...] = ()
     like_playlists: tuple[str, ...] = ()
+    # What tastebot put in a playlist in the last this many days is not recommended again
+    # (`recommend --allow-repeats` lifts it; 0 = no window: repeats allowed at once).
+    repeat_window_days: float = 30.0
 
     # -- derived locations: one home holds everything --------------------------------------
     @property
@@ -213,7 +217,7 @@ def _coerce(field_name: str, source: str, value: Any) -> Any:
         return Path(str(value)).expanduser()
     if field_name == "insecure_storage":
         return value if isinstance(value, bool) else _parse_bool(source, str(value))
-    if field_name in {"keyring_timeout", "max_wait", "request_timeout"}:
+    if field_name in {"keyring_timeout", "max_wait", "request_timeout", "repeat_window_days"}:
         return float(value) if isinstance(value, (int, float)) else _parse_float(source, str(value))
     if field_name in {"dislike_playlists", "like_playlists"}:
         return _parse_list(value)
