@@ -31,6 +31,7 @@ from tastebot.candidates import (CandidatePool, candidate_frame, gather_albums, 
 from tastebot.errors import InputError, ModelError, NotEnoughData, RateLimited, TastebotError
 from tastebot.known import Known, never_heard
 from tastebot.models.collab import HybridScorer, content_matrix
+from tastebot.steering import Steering, fits, toward_seeds
 from tastebot.vocab import AUDIO_FEATURES
 
 CANDIDATE_POOL_FOR_MMR = 10  # MMR looks at the best n * this many candidates
@@ -57,6 +58,8 @@ class RecommendOptions:
     per_source: int = PER_SOURCE
     feature_budget: int = FEATURE_BUDGET
     seed: int = 0
+    allow_repeats: bool = False  # tastebot's picks of the last Settings.repeat_window_days may come again
+    steering: Steering = field(default_factory=Steering)
 
     def check(self) -> None:
         if self.n is not None and self.n < 1:
@@ -290,6 +293,21 @@ def _ranking_mode(options: RecommendOptions, model) -> tuple[str, float | None, 
     return "blend", float(model.blend_weight), "validation (metrics.json)"
 
 
+def _latest_model(settings, options: RecommendOptions, warns: list[str]):
+    """The latest trained model (None without one, or with --blend 0: a damaged one need not load)."""
+    from tastebot.train import latest_run_id, load_model
+
+    if latest_run_id(settings) is None:
+        warns.append("No trained model yet: run `tastebot train`. Ranking by the hybrid score alone.")
+        return None
+    if options.blend_weight == 0:
+        return None
+    try:
+        return load_model(settings).with_members(options.taste_members)
+    except ModelError as exc:
+        raise ModelError(f"{exc.message} Or rank without the model: `tastebot recommend --blend 0`.") from None
+
+
 def _gather(settings, store, client, options, likes, model, scorer, known, pool, sources, warns) -> None:
     if options.from_playlists:
         if client is None:
@@ -370,19 +388,12 @@ def recommend(
     if not len(labelled) or not (pd.to_numeric(labelled["label"], errors="coerce") == 1).any():
         raise NotEnoughData("No liked tracks in the store yet: run `tastebot harvest` first.")
     if model is None:
-        from tastebot.train import latest_run_id, load_model
-
-        if latest_run_id(settings) is None:
-            warns.append("No trained model yet: run `tastebot train`. Ranking by the hybrid score alone.")
-        elif options.blend_weight != 0:  # --blend 0 ranks without the model: a damaged one need not load
-            try:
-                model = load_model(settings).with_members(options.taste_members)
-            except ModelError as exc:
-                raise ModelError(f"{exc.message} Or rank without the model: `tastebot recommend --blend 0`.") from None
+        model = _latest_model(settings, options, warns)
     mode, w, blend_from = _ranking_mode(options, model)
     say("loading the collaborative score")
     scorer, collab_from = load_collab(store, model, labelled, options.seed, warns.append)
-    known = Known.from_store(store)
+    known = Known.from_store(store, repeat_days=settings.repeat_window_days, allow_repeats=options.allow_repeats)
+    known.track_ids |= set(options.steering.seed_tracks)  # "more like these", not these
     pool = CandidatePool()
 
     say("gathering candidates")
@@ -410,11 +421,16 @@ def recommend(
     say("fetching audio features")
     frame = _fill_features(settings, store, client, frame, options, scorer, feature_chain, sources, warns)
 
+    counts["after never-heard filter"] = int(len(frame))
+    frame = _steer(frame, options, options.n or (1 if options.from_playlists else 30), warns)
+    if options.steering.criteria():
+        counts["after steering"] = int(len(frame))
+
     say("scoring")
     raw = scorer.evidence(frame)
     parts = scorer.parts_from_evidence(raw)
     mlp = np.asarray(model.predict(frame), dtype=float) if model is not None else None
-    n = options.n or (len(frame) if options.from_playlists else 30)
+    n = n_wanted(options, frame)
     from tastebot.ranking import evidence_frame
 
     evidence = evidence_frame(raw, mlp)
@@ -422,14 +438,63 @@ def recommend(
         final = model.ranker.final(evidence)
     else:
         final = shortlist_blend(mlp if w and w > 0 else None, parts["hybrid"].to_numpy(), w or 0.0, n)
+    if options.steering.seed_tracks:
+        final = toward_seeds(frame, _seed_frame(settings, store, client, options, warns), final)
     picks = select(frame, final, n, max_per_artist=options.cap, diversity=options.diversity)
     recs = _recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy())
-    counts["after never-heard filter"] = int(len(frame))
     return RecommendResult(
         recommendations=recs, candidates=counts, removed=removed, blend_weight=w, blend_from=blend_from,
         model_run=model.run_id if model is not None else None, sources=sources, warnings=warns, ranking=mode,
         collab_from=collab_from,
     )
+
+
+def n_wanted(options: RecommendOptions, frame: pd.DataFrame) -> int:
+    return options.n or (len(frame) if options.from_playlists else 30)
+
+
+def _steer(frame: pd.DataFrame, options: RecommendOptions, n: int, warns: list[str]) -> pd.DataFrame:
+    """The candidates that fit the steering's filters; says so when fewer than n fit (none: NotEnoughData)."""
+    steering = options.steering
+    if not steering.criteria():
+        return frame
+    keep, report = fits(frame, steering)
+    k = int(keep.sum())
+    if k < n:
+        detail = "; ".join(f"{label} {lo:g}-{hi:g}: {report[label + ' fits']} fit, {report[label + ' unknown']} unknown"
+                           for label, (_, (lo, hi)) in steering.criteria().items())
+        text = f"{k} of {len(frame)} candidates fit the steering ({detail})"
+        if k == 0:
+            raise NotEnoughData(f"No candidate fits: {text}. Widen the ranges or drop one.")
+        warns.append(f"Only {text}: at most {k} tracks instead of {n}.")
+    return frame[keep].reset_index(drop=True)
+
+
+def _seed_frame(settings, store, client, options: RecommendOptions, warns: list[str]) -> pd.DataFrame:
+    """The seed tracks with their audio features: read from Spotify when the store lacks them."""
+    ids = list(options.steering.seed_tracks)
+    missing = [t for t in ids if not store.has_track(t)]
+    if missing and client is None:
+        raise InputError(f"--seed-track {missing[0]} is not in the store, and --offline cannot read it from Spotify.")
+    if missing:
+        with store.transaction():
+            store.upsert_tracks([client.track(t) for t in missing])
+    seeds = store.tracks_frame(ids)
+    lacking = seeds[seeds[AUDIO_FEATURES[0]].isna()]["track_id"].tolist()
+    if lacking and client is not None:
+        from tastebot.features_sources import FeatureChain
+
+        try:
+            FeatureChain(settings, store, client, notice=warns.append).fill(lacking)
+        except RateLimited:
+            raise
+        except TastebotError as exc:
+            warns.append(f"audio features of the seed tracks unavailable: {exc.message}")
+        seeds = store.tracks_frame(ids)
+    if seeds[AUDIO_FEATURES[0]].isna().all():
+        warns.append("No audio features are known for the --seed-track tracks: nearness uses what metadata says "
+                     "(duration, year).")
+    return seeds
 
 
 def _recommendations(frame, picks, final, parts, mlp, scorer, taste_only) -> list[Recommendation]:
@@ -487,6 +552,8 @@ def playlist_description(result: RecommendResult, options: RecommendOptions) -> 
         extra.append("new artists only")
     if options.diversity > 0:
         extra.append(f"diversity {options.diversity:g}")
+    if options.steering.active:
+        extra.append(options.steering.describe())
     return (
         f"Made by tastebot from your listening: {how}; candidates from {src or 'the corpus'}; only tracks you "
         f"have never played, saved or listed" + (f"; {', '.join(extra)}" if extra else "") + "."
@@ -496,11 +563,14 @@ def playlist_description(result: RecommendResult, options: RecommendOptions) -> 
 # -- one run to a playlist: what the CLI and the demo call ------------------------------------------------
 @dataclass
 class PlaylistTarget:
-    """Where a run's picks go. `name`/`public`: a new playlist; `dry_run`: say what would be written."""
+    """Where a run's picks go. `name`/`public`: a new playlist; `update`: instead, the name, URI or link
+    of a playlist tastebot made, whose items the picks replace (its id stays); `dry_run`: say what
+    would be written, write nothing."""
 
-    name: str
+    name: str = ""
     public: bool = False
     dry_run: bool = False
+    update: str | None = None
 
 
 @dataclass
@@ -535,23 +605,34 @@ def recommend_to_playlist(
     progress = progress or _null_progress
     writing = target is not None and not target.dry_run
     with home_lock(settings), open_store(settings) as store:
+        if target is not None and target.update:
+            pl.own_playlist(store, target.update)  # not tastebot's: refused before any request
         if client is None and not offline:
             from tastebot.spotify import SpotifyClient
 
             client = SpotifyClient(settings)
-        if writing and store.unfinished_playlists():
-            with progress() as bar:
-                return Delivery(resumed=pl.finish_unfinished(store, client, progress=bar))
+        if writing:
+            client.me()  # an expired login stops the run here (exit 4), before anything is written
+            if store.unfinished_playlists():
+                with progress() as bar:
+                    return Delivery(resumed=pl.finish_unfinished(store, client, progress=bar))
         result = recommend(settings, store, client, options, progress=say)
         delivery = Delivery(result=result)
         if target is not None:
-            ids = [r.track_id for r in result.recommendations]
-            details = {**recommendation_record(result), "n": options.n, "diversity": options.diversity,
-                       "max_per_artist": options.max_per_artist, "new_artists_only": options.new_artists_only}
-            with progress() as bar:
-                delivery.playlist = pl.write_playlist(
-                    store, client, ids, name=target.name, public=target.public,
-                    description=playlist_description(result, options), details=details, dry_run=target.dry_run,
-                    progress=bar,
-                )
+            delivery.playlist = _write(store, client, result, options, target, progress)
     return delivery
+
+
+def _write(store, client, result: RecommendResult, options: RecommendOptions, target: PlaylistTarget, progress):
+    from tastebot import playlist as pl
+
+    ids = [r.track_id for r in result.recommendations]
+    details = {**recommendation_record(result), "n": options.n, "diversity": options.diversity,
+               "max_per_artist": options.max_per_artist, "new_artists_only": options.new_artists_only}
+    description = playlist_description(result, options)
+    with progress() as bar:
+        if target.update:
+            return pl.refresh_playlist(store, client, target.update, ids, description=description, details=details,
+                                       dry_run=target.dry_run, progress=bar)
+        return pl.write_playlist(store, client, ids, name=target.name, public=target.public, description=description,
+                                 details=details, dry_run=target.dry_run, progress=bar)

@@ -27,6 +27,20 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "liveness": (0.0, 1.0), "valence": (0.0, 1.0), "tempo": (0.0, 300.0), "time_signature": (0, 7),
 }
 
+# The audio features a listener may steer a run by (`recommend --energy 0.2-0.5`, ...), and how far
+# from a single target value (`--energy 0.3`) a track may be and still fit.
+STEERABLE_FEATURES = ("energy", "valence", "danceability", "acousticness", "tempo")
+STEER_TOLERANCE = {"energy": 0.1, "valence": 0.1, "danceability": 0.1, "acousticness": 0.1, "tempo": 10.0}
+# `recommend --mood NAME`: each mood is ranges of steerable features (an explicit --energy etc.
+# given beside it wins for that feature). docs/recommend.md lists them.
+MOODS: dict[str, dict[str, tuple[float, float]]] = {
+    "calm": {"energy": (0.0, 0.5), "tempo": (0.0, 120.0)},
+    "upbeat": {"energy": (0.6, 1.0), "valence": (0.6, 1.0)},
+    "melancholy": {"valence": (0.0, 0.35), "energy": (0.0, 0.65)},
+    "focus": {"energy": (0.3, 0.7), "danceability": (0.0, 0.6)},
+    "party": {"danceability": (0.7, 1.0), "energy": (0.7, 1.0)},
+}
+
 # Where a track's audio features came from, in the order the feature chain asks them.
 PROVIDERS = ("spotify", "reccobeats", "import", "metadata")
 PROVIDER_LABELS = {

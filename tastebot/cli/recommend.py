@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tastebot.cli import settings_from
+from tastebot.vocab import MOODS, STEER_TOLERANCE, STEERABLE_FEATURES
 
 # Every field of a recommendation, in the order --csv writes them.
 CSV_FIELDS = (
@@ -17,6 +18,27 @@ def _default_name() -> str:
     from datetime import date
 
     return f"tastebot {date.today().isoformat()}"
+
+
+def _steering_options(command):
+    """--mood, --energy, --valence, ... (vocab.STEERABLE_FEATURES), --seed-track, --years, --popularity,
+    --allow-repeats (click shows options in the reverse of the order they are added here)."""
+    command = click.option("--allow-repeats", is_flag=True,
+                           help="Allow tracks tastebot put in a playlist in the last TASTEBOT_REPEAT_WINDOW_DAYS days "
+                                "(default 30).")(command)
+    command = click.option("--popularity", default=None, metavar="VALUE|LOW-HIGH",
+                           help="Only tracks with this Spotify popularity (0-100; unknown to development-mode apps).")(command)
+    command = click.option("--years", default=None, metavar="YEAR|FROM-TO",
+                           help="Only tracks released in these years, e.g. 1990-1999.")(command)
+    command = click.option("--seed-track", "seed_tracks", multiple=True, metavar="URI_OR_URL",
+                           help="More like these (repeatable): rank by taste and nearness in sound to them.")(command)
+    for name in reversed(STEERABLE_FEATURES):
+        unit = " BPM" if name == "tempo" else ""
+        command = click.option(f"--{name}", name, metavar="VALUE|LOW-HIGH", default=None,
+                               help=f"Only tracks with {name} in this range, or within {STEER_TOLERANCE[name]:g}{unit} "
+                                    "of this value.")(command)
+    return click.option("--mood", type=click.Choice(list(MOODS)), default=None,
+                        help="A preset of the ranges below (docs/recommend.md); an explicit one wins.")(command)
 
 
 @click.command()
@@ -45,18 +67,24 @@ def _default_name() -> str:
 @click.option("--no-discovery", is_flag=True,
               help="Do not ask the open services (Deezer; Last.fm with your key) for artists related to yours.")
 @click.option("--create-playlist", is_flag=True, help="Put the recommendations in a new playlist in your account.")
+@click.option("--update-playlist", "update_playlist", default=None, metavar="NAME_OR_URI",
+              help="Replace the items of a playlist tastebot made (its name, URI or link) with the new picks; "
+                   "its id, and so its followers, stay. For a weekly refresh: docs/scheduling.md.")
 @click.option("--name", default=None, help='Name of the playlist. [default: "tastebot <date>"]')
 @click.option("--public", is_flag=True, help="Make the playlist public (default: private).")
-@click.option("--dry-run", is_flag=True, help="With --create-playlist: show what would be written, write nothing.")
+@click.option("--dry-run", is_flag=True, help="With --create-playlist or --update-playlist: show what would be written, write nothing.")
 @click.option("--offline", is_flag=True, help="Use no Spotify requests: candidates from the corpus only, no playlist.")
 @click.option("--json", "as_json", is_flag=True, help="Print every field as JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print every field as CSV on stdout.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the factorisation (repeatable runs).")
 @click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Longest rate-limit wait to sit out (exit 75 beyond it). [env: TASTEBOT_MAX_WAIT; default 60]")
+@_steering_options
 @click.pass_context
 def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, taste_model, per_source,
-              feature_budget, no_search, no_albums, no_corpus, no_discovery, create_playlist, name, public, dry_run, offline, as_json, as_csv, seed, max_wait) -> None:
+              feature_budget, no_search, no_albums, no_corpus, no_discovery, create_playlist, update_playlist, name, public,
+              dry_run, offline, as_json, as_csv, seed, max_wait, allow_repeats, mood, seed_tracks, years, popularity,
+              **features) -> None:
     """Recommend tracks you have never heard, ranked by your taste; optionally as a playlist.
 
     \b
@@ -66,8 +94,13 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     with audio features, Spotify search by your top artists, genres and
     years, and albums of artists you like or follow; or only from
     --from-playlist playlists. Removed first: everything you saved, played,
-    topped or listed, earlier tastebot playlists, and the same songs under
-    other ids (same ISRC, or same title and artist, e.g. remasters).
+    topped or listed, what tastebot put in a playlist in the last 30 days
+    (--allow-repeats keeps them), the same songs under other ids (same ISRC,
+    or same title and artist, e.g. remasters), and every artist and track
+    you excluded (`tastebot exclude`).
+    Steer by sound with --mood or --energy/--valence/--danceability/
+    --acousticness/--tempo ranges, by --years or --popularity, or toward
+    --seed-track tracks; fewer picks than -n when too few fit (said so).
     The score (0-1, higher is better) is where the track stands among the
     candidates: the mean of its rank by the learned ranking (taste model and
     collaborative evidence) and its rank by the taste model alone.
@@ -76,8 +109,8 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     \b
     Exit codes: 0 done, 2 bad input, 3 not enough data (harvest first),
     4 not logged in, 69 Spotify unavailable, 74 store or model unreadable,
-    75 rate-limited or the home is busy (a playlist write resumes when run
-    again: no second playlist, no duplicate track), 130 interrupted.
+    75 rate-limited or the home is busy (a playlist write or refresh resumes
+    when run again: no second playlist, no duplicate track), 130 interrupted.
     """
     from contextlib import nullcontext
 
@@ -86,12 +119,15 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
 
     if as_json and as_csv:
         raise InputError("Choose one of --json and --csv.")
-    for flag, given in (("--dry-run", dry_run), ("--public", public), ("--name", name is not None)):
+    if create_playlist and update_playlist:
+        raise InputError("Choose one of --create-playlist and --update-playlist.")
+    for flag, given in (("--dry-run", dry_run and not update_playlist), ("--public", public), ("--name", name is not None)):
         if given and not create_playlist:
             raise InputError(f"{flag} goes with --create-playlist.")
-    if offline and (create_playlist or from_playlists):
-        raise InputError("--offline cannot create playlists or read --from-playlist playlists.")
+    if offline and (create_playlist or update_playlist or from_playlists):
+        raise InputError("--offline cannot write playlists or read --from-playlist playlists.")
     from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
+    from tastebot.steering import Steering
 
     settings = settings_from(ctx, max_wait=max_wait)
     options = RecommendOptions(
@@ -99,10 +135,13 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
         diversity=diversity, blend_weight=blend_weight,
         taste_members=("mlp", "forest") if taste_model == "both" else (taste_model,), use_search=not no_search,
         use_albums=not no_albums, use_corpus=not no_corpus, use_discovery=not no_discovery, seed=seed,
+        allow_repeats=allow_repeats,
+        steering=Steering.from_options(mood=mood, years=years, popularity=popularity, seed_tracks=seed_tracks, **features),
         **({"per_source": per_source} if per_source is not None else {}),
         **({"feature_budget": feature_budget} if feature_budget is not None else {}),
     )
-    target = PlaylistTarget(name=name or _default_name(), public=public, dry_run=dry_run) if create_playlist else None
+    target = (PlaylistTarget(name=name or _default_name(), public=public, dry_run=dry_run) if create_playlist
+              else PlaylistTarget(update=update_playlist, dry_run=dry_run) if update_playlist else None)
     with console.progress(transient=True) as progress:
         task = progress.add_task("recommending", total=None)
         delivery = recommend_to_playlist(settings, options, target, offline=offline,
@@ -165,8 +204,9 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
             console.info("Discovery: " + "; ".join((k.split(":", 1)[1] + " " if ":" in k else "") + v
                                                    for k, v in discovery))
     if playlist is not None:
+        verb = "replace the items of" if playlist.spotify_id else "create"
         if playlist.dry_run:
-            console.info(f"Dry run: would create “{console.escape(playlist.name)}” with {playlist.tracks} tracks; nothing written.")
+            console.info(f"Dry run: would {verb} “{console.escape(playlist.name)}” with {playlist.tracks} tracks; nothing written.")
         else:
             console.success(f"Playlist “{console.escape(playlist.name)}”: {playlist.tracks} tracks.")
             if not as_json:
