@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from cli_runner import invoke
@@ -375,3 +376,94 @@ def test_a_refresh_with_an_expired_login_exits_4_and_writes_nothing(living, home
     assert dump_and_check() == library
     with open_store(load_settings(), readonly=True) as s:
         assert (s.output_playlists(), s.planned_tracks(s.output_playlists()[0]["id"])) == outputs
+
+
+# -- docs/scheduling.md, run as written -------------------------------------------------------------
+
+SCHEDULING = Path(__file__).resolve().parent.parent / "docs" / "scheduling.md"
+
+
+def _blocks(lang: str) -> list[str]:
+    import re
+
+    return re.findall(rf"```{lang}\n(.*?)```", SCHEDULING.read_text(encoding="utf-8"), flags=re.S)
+
+
+def _job_home(tmp_path) -> tuple[Path, dict]:
+    """A $HOME holding the docs' job script, and an environment whose `tastebot` is this tree's."""
+    import os
+    import stat
+    import sys
+
+    user_home = tmp_path / "user"
+    (user_home / "bin").mkdir(parents=True)
+    script = next(b for b in _blocks("sh") if b.startswith("#!/bin/sh"))
+    job = user_home / "bin" / "tastebot-weekly"
+    job.write_text(script)
+    job.chmod(job.stat().st_mode | stat.S_IXUSR)
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "tastebot").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m tastebot "$@"\n')
+    (shim / "tastebot").chmod(0o755)
+    env = {**os.environ, "HOME": str(user_home), "PATH": f"{shim}:{os.environ['PATH']}"}
+    return user_home, env
+
+
+def test_the_scheduling_docs_run_as_written(living, tmp_path):
+    import configparser
+    import subprocess
+
+    sb = living
+    once = [line for line in _blocks("sh")[0].splitlines() if line.strip()]
+    assert once[-1] == 'tastebot recommend --create-playlist --name "tastebot weekly"'
+    import shlex
+
+    res = invoke(shlex.split(once[-1])[1:] + ["--json"])  # login, harvest, train: the trained home did them
+    assert res.returncode == 0, res.stderr
+    pid = json.loads(res.stdout)["playlist"]["spotify_id"]
+    user_home, env = _job_home(tmp_path)
+
+    # cron: five time fields, then the command as cron's sh runs it
+    (cron,) = [line for line in _blocks("crontab")[0].splitlines() if line.strip()]
+    fields = cron.split(None, 5)
+    assert fields[:5] == ["0", "7", "*", "*", "1"]
+    before = _playlist(sb, pid)["track_ids"]
+    run = subprocess.run(["sh", "-c", fields[5]], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, (user_home / "tastebot-weekly.log").read_text()[-2000:]
+    after = _playlist(sb, pid)["track_ids"]
+    assert after and not set(after) & set(before)  # refreshed in place with new picks
+    assert "Playlist “tastebot weekly”" in (user_home / "tastebot-weekly.log").read_text()
+
+    # systemd: the service runs the same job; the timer's calendar is valid; the codes that need a human
+    service, timer = (configparser.ConfigParser(interpolation=None) for _ in range(2))
+    service.read_string(_blocks("ini")[0])
+    timer.read_string(_blocks("ini")[1])
+    assert service["Service"]["Type"] == "oneshot"
+    exec_start = service["Service"]["ExecStart"].replace("%h", str(user_home))
+    assert set(service["Service"]["RestartPreventExitStatus"].split()) == {"2", "3", "4", "74"}
+    assert timer["Install"]["WantedBy"] == "timers.target"
+    if shutil.which("systemd-analyze"):
+        cal = subprocess.run(["systemd-analyze", "calendar", timer["Timer"]["OnCalendar"]], capture_output=True,
+                             text=True, timeout=60)
+        assert cal.returncode == 0 and "Mon" in cal.stdout, cal.stderr
+    assert exec_start == fields[5].split()[0].replace("$HOME", str(user_home))  # the job cron ran
+
+    # the login expires: exit 4, which the service does not retry, and the playlist keeps its items
+    kept = _playlist(sb, pid)["track_ids"]
+    sb.revoke_refresh_tokens()
+    sb.expire_access_tokens()
+    run = subprocess.run(exec_start, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 4, run.stderr[-2000:]
+    assert "tastebot login" in " ".join(run.stderr.split())
+    assert _playlist(sb, pid)["track_ids"] == kept
+
+
+def test_the_scheduling_docs_name_every_exit_code():
+    import re
+
+    from tastebot import errors
+
+    codes = {int(c) for c in re.findall(r"^\| (\d+) \|", SCHEDULING.read_text(encoding="utf-8"), flags=re.M)}
+    defined = {cls.exit_code for cls in vars(errors).values()
+               if isinstance(cls, type) and issubclass(cls, errors.TastebotError)}
+    assert defined | {0, 1, 130} == codes
