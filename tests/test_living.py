@@ -467,3 +467,33 @@ def test_the_scheduling_docs_name_every_exit_code():
     defined = {cls.exit_code for cls in vars(errors).values()
                if isinstance(cls, type) and issubclass(cls, errors.TastebotError)}
     assert defined | {0, 1, 130} == codes
+
+
+def test_an_older_store_is_upgraded_in_place_with_its_playlists(tmp_path):
+    """A store written before refreshes existed (outputs schema v1) keeps every playlist and track."""
+    import sqlite3
+
+    from tastebot.store import Store
+    from tastebot.store.outputs import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE schema_migrations (area TEXT NOT NULL, version INTEGER NOT NULL, applied_at TEXT NOT NULL,"
+        " PRIMARY KEY (area, version));" + MIGRATIONS[0]
+        + "INSERT INTO schema_migrations VALUES ('outputs', 1, '2026-01-01T00:00:00+00:00');"
+        "INSERT INTO output_playlists (id, marker, name, description, public, status, spotify_id, url, planned_at,"
+        " created_at, completed_at, requests) VALUES (1, 'tastebot:abc', 'old', 'd [tastebot:abc]', 0, 'complete',"
+        " 'P1', 'u', '2026-01-01T00:00:00+00:00', '2026-01-01T00:00:01+00:00', '2026-01-01T00:00:02+00:00', 1);"
+        "INSERT INTO output_playlist_tracks VALUES (1, 0, 'a', '2026-01-01T00:00:02+00:00', 1),"
+        " (1, 1, 'b', '2026-01-01T00:00:02+00:00', 1);"
+    )
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.schema_versions()["outputs"] == 2
+        assert store.created_playlists()[0]["track_ids"] == ["a", "b"]
+        assert [p["track_id"] for p in store.planned_tracks(1)] == ["a", "b"]
+        assert store.output_track_ids(since="2025-12-31T00:00:00") == {"a", "b"}
+        assert store.output_track_ids(since="2026-01-02T00:00:00") == set()
+        assert store.integrity_check() == "ok"
