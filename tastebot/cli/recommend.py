@@ -125,7 +125,7 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
         if given and not create_playlist:
             raise InputError(f"{flag} goes with --create-playlist.")
     if offline and (create_playlist or update_playlist or from_playlists):
-        raise InputError("--offline cannot write playlists or read --from-playlist playlists.")
+        raise InputError("--offline cannot create playlists, refresh them or read --from-playlist playlists.")
     from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
     from tastebot.steering import Steering
 
