@@ -45,6 +45,15 @@ def test_refresh_keeps_the_id_and_puts_the_new_picks_in(living):
         assert {p["id"] for p in sb.snapshot()["playlists"]} == ids_before  # no second playlist
     puts = sb.stats()["requests"].get("PUT /v1/playlists/{id}/items", {})
     assert sum(v for k, v in puts.items() if k.startswith("2")) == 2
+    items = _playlist(sb, pid)["track_ids"]
+    dry = invoke(["recommend", "-n", "12", "--update-playlist", "weekly", "--dry-run"])
+    assert dry.returncode == 0 and "would replace the items of “weekly” with 12 tracks" in dry.text, dry.stderr
+    assert _playlist(sb, pid)["track_ids"] == items
+    assert sum(sb.stats()["requests"]["PUT /v1/playlists/{id}/items"].values()) == 2
+    for bad in (["--update-playlist", "weekly", "--create-playlist"], ["--update-playlist", "weekly", "--name", "x"],
+                ["--update-playlist", "weekly", "--offline"]):
+        res = invoke(["recommend", *bad])
+        assert res.returncode == 2 and len(res.err.strip().splitlines()) == 1, (bad, res.stderr)
 
 
 def test_update_playlist_refuses_what_tastebot_did_not_make(living):
