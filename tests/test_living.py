@@ -506,3 +506,29 @@ def test_an_older_store_is_upgraded_in_place_with_its_playlists(tmp_path):
         assert store.output_track_ids(since="2025-12-31T00:00:00") == {"a", "b"}
         assert store.output_track_ids(since="2026-01-02T00:00:00") == set()
         assert store.integrity_check() == "ok"
+
+
+def test_a_refresh_whose_answers_are_lost_still_ends_with_the_new_items_once(make_logged_in):
+    """The replace and the adds are carried out but answered 502 now and then: the replace is sent
+    again (the same list twice is the same playlist), the adds are read back, never repeated."""
+    from tastebot import playlist as pl
+    from tastebot.settings import load_settings
+    from tastebot.spotify import SpotifyClient
+    from tastebot.store import open_store
+
+    sb = make_logged_in(seed=3)
+    known = {s["track_id"] for s in sb.catalog["listener"]["saved_tracks"]}
+    ids = [t["id"] for t in sb.catalog["tracks"] if t["id"] not in known]
+    settings = load_settings()
+    client = SpotifyClient(settings)
+    client.policy.backoff_base = 0.01
+    with open_store(settings) as store:
+        first = pl.write_playlist(store, client, ids[:40], name="lossy weekly", description="test")
+        sb.configure(lost_answer_rate=0.4, fault_rate=0.1)
+        for week in range(1, 4):
+            new = ids[40 + 250 * (week - 1): 40 + 250 * week]
+            res = pl.refresh_playlist(store, client, "lossy weekly", new, description=f"week {week}")
+            assert res.spotify_id == first.spotify_id
+            assert _playlist(sb, first.spotify_id)["track_ids"] == new  # in order, none twice, none missing
+    stats = sb.stats()["requests"]
+    assert stats["PUT /v1/playlists/{id}/items"].get("lost", 0) + stats["POST /v1/playlists/{id}/items"].get("lost", 0) >= 1
