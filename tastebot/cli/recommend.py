@@ -121,7 +121,9 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
         raise InputError("Choose one of --json and --csv.")
     if create_playlist and update_playlist:
         raise InputError("Choose one of --create-playlist and --update-playlist.")
-    for flag, given in (("--dry-run", dry_run and not update_playlist), ("--public", public), ("--name", name is not None)):
+    if dry_run and not (create_playlist or update_playlist):
+        raise InputError("--dry-run goes with --create-playlist or --update-playlist.")
+    for flag, given in (("--public", public), ("--name", name is not None)):
         if given and not create_playlist:
             raise InputError(f"{flag} goes with --create-playlist.")
     if offline and (create_playlist or update_playlist or from_playlists):
