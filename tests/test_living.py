@@ -143,6 +143,7 @@ def test_a_refresh_killed_after_the_replace_is_finished_by_the_next_run(living, 
     assert sum(sb.stats()["requests"].get("PUT /v1/playlists/{id}/items", {}).values()) == 1
 
 
+@pytest.mark.slow
 def test_the_refresh_command_killed_mid_way_then_rerun(living):
     """`tastebot recommend --update-playlist` SIGKILLed as soon as the sandbox has seen its replace
     (requests slowed down: the answer may or may not have been recorded), then run again."""
@@ -196,6 +197,7 @@ def _artists_of(track_ids) -> dict[str, set[str]]:
     return {r.track_id: {a for a in str(r.artist_ids or "").split(",") if a} for r in frame.itertuples()}
 
 
+@pytest.mark.slow
 def test_excluded_artists_and_tracks_never_come_back_over_many_runs(living):
     plain = _recommend("-n", "30")
     recs = plain["recommendations"]
@@ -418,6 +420,7 @@ def _job_home(tmp_path) -> tuple[Path, dict]:
     return user_home, env
 
 
+@pytest.mark.slow
 def test_the_scheduling_docs_run_as_written(living, tmp_path):
     import configparser
     import subprocess
