@@ -79,24 +79,73 @@ def export_history(catalog: dict, out_dir: str | Path, *, plays: int = 20_000, s
                    past_share: float = PAST_SHARE, formats: tuple[str, ...] = ("extended", "basic")) -> dict[str, Any]:
     """Write the export into out_dir; returns what was written (files, play counts)."""
     out = Path(out_dir)
-    rng = np.random.default_rng([seed, 2])
-    by_id = {t["id"]: t for t in catalog["tracks"]}
-    artists = {a["id"]: a["name"] for a in catalog["artists"]}
-    albums = {a["id"]: a["name"] for a in catalog["albums"]}
-    pools = _pools(catalog, seed, past_share)
-    liked, disliked = pools["liked"], pools["disliked"]
-    # Favourites: a few liked tracks take most of the plays (repeats); radio follows popularity.
-    fav = rng.pareto(1.2, len(liked)) + 0.2
-    fav_p = fav / fav.sum()
-    pop = np.array([float(by_id[t].get("popularity") or 0) for t in disliked])
-    # Radio and shuffle follow popularity; a track the listener skips comes back less and less (they
-    # skip it, hide it, leave the playlist that has it), one they let play a little less.
-    # Nobody hears a song they dislike dozens of times: each is met a few times at most (the sandbox's
-    # catalogue is small, a real one is not), then the listener plays what they like.
-    radio_w = np.exp(pop / 30.0)
-    plays_left = rng.integers(1, 6, len(disliked))
-    user = catalog["listener"]["user_id"]
+    entries = _listen(catalog, _Listener(catalog, seed, past_share), plays, years)
+    written: dict[str, Any] = {"plays": len(entries), "files": []}
+    if "extended" in formats:
+        written["files"] += _write_extended(out, entries)
+    written["basic_plays"] = 0
+    if "basic" in formats:
+        files, written["basic_plays"] = _write_basic(out, entries, catalog)
+        written["files"] += files
+    return written
 
+
+class _Listener:
+    """What the listener plays: favourites among the liked tracks (a few take most of the plays), and
+    radio among the disliked ones following popularity."""
+
+    def __init__(self, catalog: dict, seed: int, past_share: float):
+        self.rng = np.random.default_rng([seed, 2])
+        self.by_id = {t["id"]: t for t in catalog["tracks"]}
+        self.artists = {a["id"]: a["name"] for a in catalog["artists"]}
+        self.albums = {a["id"]: a["name"] for a in catalog["albums"]}
+        pools = _pools(catalog, seed, past_share)
+        self.liked, self.disliked = pools["liked"], pools["disliked"]
+        fav = self.rng.pareto(1.2, len(self.liked)) + 0.2
+        self.fav_p = fav / fav.sum()
+        pop = np.array([float(self.by_id[t].get("popularity") or 0) for t in self.disliked])
+        # Radio and shuffle follow popularity; a track the listener skips comes back less and less (they
+        # skip it, hide it, leave the playlist that has it), one they let play a little less.
+        # Nobody hears a song they dislike dozens of times: each is met a few times at most (the sandbox's
+        # catalogue is small, a real one is not), then the listener plays what they like.
+        self.radio_w = np.exp(pop / 30.0)
+        self.plays_left = self.rng.integers(1, 6, len(self.disliked))
+        self.user = catalog["listener"]["user_id"]
+
+    def pick(self, deliberate: bool) -> tuple[str, bool, int | None]:
+        """(track id, liked?, index among the disliked or None)."""
+        like_p = 0.8 if deliberate else 0.45
+        if self.rng.random() < like_p or not self.radio_w.any():
+            return str(self.rng.choice(self.liked, p=self.fav_p)), True, None
+        j = int(self.rng.choice(len(self.disliked), p=self.radio_w / self.radio_w.sum()))
+        return str(self.disliked[j]), False, j
+
+    def outcome(self, liked: bool, j: int | None, duration: int) -> tuple[str, int, str]:
+        """(outcome, ms played, reason_end) of one play; a disliked track met comes back less."""
+        rng = self.rng
+        o = rng.random()
+        if liked:
+            outcome = "done" if o < 0.82 else ("early" if o < 0.9 else "middle")
+        else:
+            outcome = "early" if o < 0.72 else ("done" if o < 0.82 else "middle")
+            self.radio_w[j] *= 0.35 if outcome == "early" else 0.6
+            self.plays_left[j] -= 1
+            if self.plays_left[j] <= 0:
+                self.radio_w[j] = 0.0
+        if outcome == "done":
+            ms, end = duration, "trackdone"
+        elif outcome == "early":
+            ms, end = int(rng.integers(800, 25_000)), "fwdbtn"
+        else:
+            ms, end = int(rng.integers(30_000, max(30_001, int(0.7 * duration)))), ("fwdbtn" if rng.random() < 0.7 else "endplay")
+        if rng.random() < 0.005:
+            end = "trackerror"
+        return outcome, ms, end
+
+
+def _listen(catalog: dict, who: _Listener, plays: int, years: float) -> list[dict]:
+    """Every play of the export, sessions of 4 to 20 plays spread over `years`, sorted by time."""
+    rng = who.rng
     span_s = years * 365.25 * 86400
     start = CATALOG_NOW - timedelta(seconds=span_s)
     lengths: list[int] = []
@@ -106,87 +155,77 @@ def export_history(catalog: dict, out_dir: str | Path, *, plays: int = 20_000, s
     session_starts = np.sort(rng.uniform(0, span_s, len(lengths)))
     entries: list[dict] = []
     for length, offset in zip(lengths, session_starts):
-        moment = start + timedelta(seconds=float(offset))
-        deliberate = rng.random() < 0.55        # the listener picks (an album, a playlist) vs radio/autoplay
-        shuffle = bool(rng.random() < (0.5 if deliberate else 0.2))
-        platform = PLATFORMS[int(rng.integers(len(PLATFORMS)))]
-        incognito = bool(rng.random() < 0.02)
-        reason_start = "clickrow" if deliberate else ("appload" if rng.random() < 0.5 else "playbtn")
-        for k in range(length):
-            r = rng.random()
-            if r < 0.015:  # a podcast episode
-                ms = int(rng.integers(60_000, 1_800_000))
-                moment += timedelta(milliseconds=ms)
-                entries.append(_entry(moment, None, ms, reason_start, "endplay", shuffle, False, platform, user,
-                                      incognito, episode=f"Episode {int(rng.integers(1, 300))}"))
-                reason_start = "clickrow"
-                continue
-            like_p = 0.8 if deliberate else 0.45
-            is_liked = rng.random() < like_p or not radio_w.any()
-            if is_liked:
-                tid = str(rng.choice(liked, p=fav_p))
-            else:
-                j = int(rng.choice(len(disliked), p=radio_w / radio_w.sum()))
-                tid = str(disliked[j])
-            duration = int(by_id[tid]["duration_ms"])
-            o = rng.random()
-            if is_liked:
-                outcome = "done" if o < 0.82 else ("early" if o < 0.9 else "middle")
-            else:
-                outcome = "early" if o < 0.72 else ("done" if o < 0.82 else "middle")
-                radio_w[j] *= 0.35 if outcome == "early" else 0.6
-                plays_left[j] -= 1
-                if plays_left[j] <= 0:
-                    radio_w[j] = 0.0
-            if outcome == "done":
-                ms, end = duration, "trackdone"
-            elif outcome == "early":
-                ms, end = int(rng.integers(800, 25_000)), "fwdbtn"
-            else:
-                ms, end = int(rng.integers(30_000, max(30_001, int(0.7 * duration)))), ("fwdbtn" if rng.random() < 0.7 else "endplay")
-            if rng.random() < 0.005:
-                end = "trackerror"
-            if k == length - 1 and end == "trackdone" and rng.random() < 0.3:
-                end = "logout"
-            moment += timedelta(milliseconds=ms + int(rng.integers(0, 4000)))
-            entries.append(_entry(moment, by_id[tid], ms, reason_start, end, shuffle, end == "fwdbtn", platform, user,
-                                  incognito, artists=artists, albums=albums))
-            # The next play: after a skip forward the listener moved on; a loved song is sometimes replayed.
-            if is_liked and outcome == "done" and rng.random() < 0.06:
-                reason_start = "backbtn"
-            else:
-                reason_start = {"trackdone": "trackdone", "fwdbtn": "fwdbtn"}.get(end, "clickrow")
+        _session(who, start + timedelta(seconds=float(offset)), length, entries)
     entries.sort(key=lambda e: e["ts"])
-    written: dict[str, Any] = {"plays": len(entries), "files": []}
-    if "extended" in formats:
-        folder = out / "Spotify Extended Streaming History"
-        folder.mkdir(parents=True, exist_ok=True)
-        for n, i in enumerate(range(0, len(entries), PER_FILE_EXTENDED)):
-            chunk = entries[i:i + PER_FILE_EXTENDED]
-            name = f"Streaming_History_Audio_{chunk[0]['ts'][:4]}-{chunk[-1]['ts'][:4]}_{n}.json"
-            _write(folder / name, chunk)
-            written["files"].append(str(folder / name))
-    if "basic" in formats:
-        folder = out / "Spotify Account Data"
-        folder.mkdir(parents=True, exist_ok=True)
-        year_ago = (CATALOG_NOW - timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        basic = [{"endTime": e["ts"][:10] + " " + e["ts"][11:16], "artistName": e["master_metadata_album_artist_name"],
-                  "trackName": e["master_metadata_track_name"], "msPlayed": e["ms_played"]}
-                 for e in entries if e["ts"] >= year_ago and e["spotify_track_uri"] and not e["incognito_mode"]]
-        for n, i in enumerate(range(0, max(1, len(basic)), PER_FILE_BASIC)):
-            _write(folder / f"StreamingHistory_music_{n}.json", basic[i:i + PER_FILE_BASIC])
-            written["files"].append(str(folder / f"StreamingHistory_music_{n}.json"))
-        library = {"tracks": [], "albums": [], "shows": [], "episodes": [], "bannedTracks": [], "artists": [],
-                   "bannedArtists": [], "other": []}
-        for e in catalog["listener"]["saved_tracks"]:
-            t = by_id[e["track_id"]]
-            library["tracks"].append({"artist": artists.get((t.get("artist_ids") or [None])[0], ""),
-                                      "album": albums.get(t.get("album_id"), ""), "track": t["name"],
-                                      "uri": f"spotify:track:{t['id']}"})
-        (folder / "YourLibrary.json").write_text(json.dumps(library, ensure_ascii=False, indent=2), encoding="utf-8")
-        written["files"].append(str(folder / "YourLibrary.json"))
-    written["basic_plays"] = len(basic) if "basic" in formats else 0
-    return written
+    return entries
+
+
+def _session(who: _Listener, moment, length: int, entries: list[dict]) -> None:
+    rng = who.rng
+    deliberate = rng.random() < 0.55        # the listener picks (an album, a playlist) vs radio/autoplay
+    shuffle = bool(rng.random() < (0.5 if deliberate else 0.2))
+    platform = PLATFORMS[int(rng.integers(len(PLATFORMS)))]
+    incognito = bool(rng.random() < 0.02)
+    reason_start = "clickrow" if deliberate else ("appload" if rng.random() < 0.5 else "playbtn")
+    for k in range(length):
+        if rng.random() < 0.015:  # a podcast episode
+            ms = int(rng.integers(60_000, 1_800_000))
+            moment += timedelta(milliseconds=ms)
+            entries.append(_entry(moment, None, ms, reason_start, "endplay", shuffle, False, platform, who.user,
+                                  incognito, episode=f"Episode {int(rng.integers(1, 300))}"))
+            reason_start = "clickrow"
+            continue
+        tid, is_liked, j = who.pick(deliberate)
+        outcome, ms, end = who.outcome(is_liked, j, int(who.by_id[tid]["duration_ms"]))
+        if k == length - 1 and end == "trackdone" and rng.random() < 0.3:
+            end = "logout"
+        moment += timedelta(milliseconds=ms + int(rng.integers(0, 4000)))
+        entries.append(_entry(moment, who.by_id[tid], ms, reason_start, end, shuffle, end == "fwdbtn", platform,
+                              who.user, incognito, artists=who.artists, albums=who.albums))
+        # The next play: after a skip forward the listener moved on; a loved song is sometimes replayed.
+        if is_liked and outcome == "done" and rng.random() < 0.06:
+            reason_start = "backbtn"
+        else:
+            reason_start = {"trackdone": "trackdone", "fwdbtn": "fwdbtn"}.get(end, "clickrow")
+
+
+def _write_extended(out: Path, entries: list[dict]) -> list[str]:
+    folder = out / "Spotify Extended Streaming History"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for n, i in enumerate(range(0, len(entries), PER_FILE_EXTENDED)):
+        chunk = entries[i:i + PER_FILE_EXTENDED]
+        name = f"Streaming_History_Audio_{chunk[0]['ts'][:4]}-{chunk[-1]['ts'][:4]}_{n}.json"
+        _write(folder / name, chunk)
+        files.append(str(folder / name))
+    return files
+
+
+def _write_basic(out: Path, entries: list[dict], catalog: dict) -> tuple[list[str], int]:
+    """The basic Account-data export: the last year's music plays without ids, and YourLibrary.json."""
+    folder = out / "Spotify Account Data"
+    folder.mkdir(parents=True, exist_ok=True)
+    by_id = {t["id"]: t for t in catalog["tracks"]}
+    artists = {a["id"]: a["name"] for a in catalog["artists"]}
+    albums = {a["id"]: a["name"] for a in catalog["albums"]}
+    year_ago = (CATALOG_NOW - timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    basic = [{"endTime": e["ts"][:10] + " " + e["ts"][11:16], "artistName": e["master_metadata_album_artist_name"],
+              "trackName": e["master_metadata_track_name"], "msPlayed": e["ms_played"]}
+             for e in entries if e["ts"] >= year_ago and e["spotify_track_uri"] and not e["incognito_mode"]]
+    files = []
+    for n, i in enumerate(range(0, max(1, len(basic)), PER_FILE_BASIC)):
+        _write(folder / f"StreamingHistory_music_{n}.json", basic[i:i + PER_FILE_BASIC])
+        files.append(str(folder / f"StreamingHistory_music_{n}.json"))
+    library = {"tracks": [], "albums": [], "shows": [], "episodes": [], "bannedTracks": [], "artists": [],
+               "bannedArtists": [], "other": []}
+    for e in catalog["listener"]["saved_tracks"]:
+        t = by_id[e["track_id"]]
+        library["tracks"].append({"artist": artists.get((t.get("artist_ids") or [None])[0], ""),
+                                  "album": albums.get(t.get("album_id"), ""), "track": t["name"],
+                                  "uri": f"spotify:track:{t['id']}"})
+    (folder / "YourLibrary.json").write_text(json.dumps(library, ensure_ascii=False, indent=2), encoding="utf-8")
+    files.append(str(folder / "YourLibrary.json"))
+    return files, len(basic)
 
 
 def _entry(moment, track: dict | None, ms: int, reason_start: str, reason_end: str, shuffle: bool, skipped: bool,
