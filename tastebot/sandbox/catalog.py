@@ -188,47 +188,57 @@ def _validate(data: Any) -> None:
     for name in SECTIONS:
         if name not in data:
             raise _Bad(name, "missing section")
+    artists = _index(_section_list(data, "artists"), "artists", _check_artist)
+    albums = _index(_section_list(data, "albums"), "albums", lambda item, path: _check_album(item, path, artists))
+    tracks = _index(_section_list(data, "tracks"), "tracks",
+                    lambda item, path: _check_track(item, path, artists, albums))
+    _check_features(data["audio_features"], tracks)
+    users = _index(_section_list(data, "users"), "users", lambda item, path: _string(item, "display_name", path))
+    playlists = _index(_section_list(data, "playlists"), "playlists",
+                       lambda item, path: _check_playlist(item, path, users, tracks))
+    _check_listener(data["listener"], users, tracks, artists, playlists)
+    hidden = _object(data["hidden"], "hidden")
+    _refs(hidden, "future_likes", "hidden", tracks, "track")
 
-    def artist(item, path):
-        _string(item, "name", path)
-        for i, genre in enumerate(_list(item, "genres", path)):
-            if not isinstance(genre, str) or not genre.strip():
-                raise _Bad(f"{path}.genres[{i}]", f"expected a genre name, got {_kind(genre)} {_show(genre)}")
 
-    artists = _index(_section_list(data, "artists"), "artists", artist)
+def _check_artist(item, path):
+    _string(item, "name", path)
+    for i, genre in enumerate(_list(item, "genres", path)):
+        if not isinstance(genre, str) or not genre.strip():
+            raise _Bad(f"{path}.genres[{i}]", f"expected a genre name, got {_kind(genre)} {_show(genre)}")
 
-    def album(item, path):
-        _string(item, "name", path)
-        _refs(item, "artist_ids", path, artists, "artist", non_empty=True)
-        date = _string(item, "release_date", path)
-        precision = _string(item, "release_date_precision", path)
-        if precision not in PRECISIONS:
-            raise _Bad(f"{path}.release_date_precision", f"expected year, month or day, got {_show(precision)}")
-        if not PRECISIONS[precision].match(date):
-            raise _Bad(f"{path}.release_date", f"{_show(date)} does not match precision {precision!r}")
-        try:
-            parts = [int(p) for p in date.split("-")] + [1, 1]
-            datetime(parts[0], parts[1], parts[2])
-        except ValueError:
-            raise _Bad(f"{path}.release_date", f"not a real date: {_show(date)}") from None
-        if _string(item, "album_type", path) not in ALBUM_TYPES:
-            raise _Bad(f"{path}.album_type", f"expected one of {', '.join(ALBUM_TYPES)}, got {_show(item['album_type'])}")
 
-    albums = _index(_section_list(data, "albums"), "albums", album)
+def _check_album(item, path, artists):
+    _string(item, "name", path)
+    _refs(item, "artist_ids", path, artists, "artist", non_empty=True)
+    date = _string(item, "release_date", path)
+    precision = _string(item, "release_date_precision", path)
+    if precision not in PRECISIONS:
+        raise _Bad(f"{path}.release_date_precision", f"expected year, month or day, got {_show(precision)}")
+    if not PRECISIONS[precision].match(date):
+        raise _Bad(f"{path}.release_date", f"{_show(date)} does not match precision {precision!r}")
+    try:
+        parts = [int(p) for p in date.split("-")] + [1, 1]
+        datetime(parts[0], parts[1], parts[2])
+    except ValueError:
+        raise _Bad(f"{path}.release_date", f"not a real date: {_show(date)}") from None
+    if _string(item, "album_type", path) not in ALBUM_TYPES:
+        raise _Bad(f"{path}.album_type", f"expected one of {', '.join(ALBUM_TYPES)}, got {_show(item['album_type'])}")
 
-    def track(item, path):
-        _string(item, "name", path)
-        _refs(item, "artist_ids", path, artists, "artist", non_empty=True)
-        _ref(item, "album_id", path, albums, "album")
-        _integer(item, "duration_ms", path, 1)
-        _boolean(item, "explicit", path)
-        _integer(item, "popularity", path, 0, 100)
-        _string(item, "isrc", path)
-        _integer(item, "track_number", path, 1)
 
-    tracks = _index(_section_list(data, "tracks"), "tracks", track)
+def _check_track(item, path, artists, albums):
+    _string(item, "name", path)
+    _refs(item, "artist_ids", path, artists, "artist", non_empty=True)
+    _ref(item, "album_id", path, albums, "album")
+    _integer(item, "duration_ms", path, 1)
+    _boolean(item, "explicit", path)
+    _integer(item, "popularity", path, 0, 100)
+    _string(item, "isrc", path)
+    _integer(item, "track_number", path, 1)
 
-    features = _object(data["audio_features"], "audio_features")
+
+def _check_features(section, tracks):
+    features = _object(section, "audio_features")
     for track_id, values in features.items():
         path = f"audio_features[{_show(track_id)}]"
         if track_id not in tracks:
@@ -247,19 +257,18 @@ def _validate(data: Any) -> None:
             if not low <= value <= high:
                 raise _Bad(f"{path}.{key}", f"{value} is out of range ({low}..{high})")
 
-    users = _index(_section_list(data, "users"), "users", lambda item, path: _string(item, "display_name", path))
 
-    def playlist(item, path):
-        _string(item, "name", path)
-        _ref(item, "owner_id", path, users, "user")
-        _boolean(item, "public", path)
-        _boolean(item, "collaborative", path)
-        _string(item, "description", path)
-        _refs(item, "track_ids", path, tracks, "track")
+def _check_playlist(item, path, users, tracks):
+    _string(item, "name", path)
+    _ref(item, "owner_id", path, users, "user")
+    _boolean(item, "public", path)
+    _boolean(item, "collaborative", path)
+    _string(item, "description", path)
+    _refs(item, "track_ids", path, tracks, "track")
 
-    playlists = _index(_section_list(data, "playlists"), "playlists", playlist)
 
-    listener = _object(data["listener"], "listener")
+def _check_listener(section, users, tracks, artists, playlists):
+    listener = _object(section, "listener")
     _ref(listener, "user_id", "listener", users, "user")
     for i, entry in enumerate(_list(listener, "saved_tracks", "listener")):
         path = f"listener.saved_tracks[{i}]"
@@ -279,9 +288,6 @@ def _validate(data: Any) -> None:
         _timestamp(entry, "played_at", path)
     _refs(listener, "followed_artist_ids", "listener", artists, "artist")
     _refs(listener, "followed_playlist_ids", "listener", playlists, "playlist")
-
-    hidden = _object(data["hidden"], "hidden")
-    _refs(hidden, "future_likes", "hidden", tracks, "track")
 
 
 def load_catalog(path) -> dict:
