@@ -112,9 +112,11 @@ def test_without_the_cli_the_fallback_warning_goes_to_the_logger(home, use_keyri
     """Library code never prints: used outside the CLI, its notice is a `tastebot` log record."""
     from keyring.backends.fail import Keyring as FailKeyring
 
+    from tastebot import notices
     from tastebot.settings import load_settings
     from tastebot.tokens import TokenStore
 
+    notices.listen(None)  # as in a fresh process: an in-process CLI run earlier installed the console
     use_keyring(FailKeyring())
     with caplog.at_level("WARNING", logger="tastebot"):
         TokenStore(load_settings()).save_token_to_cache({"access_token": "A1", "refresh_token": "R1", "expires_at": 1})
