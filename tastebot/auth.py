@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from spotipy.oauth2 import SpotifyOauthError, SpotifyPKCE
 
-from tastebot import console
+from tastebot import notices
 from tastebot.errors import AuthError, ConfigError, LoginExpired, NotLoggedIn, RateLimited, SpotifyError
 from tastebot.settings import SCOPES, Settings
 from tastebot.tokens import FILE, TokenStore, write_private_file
@@ -46,15 +46,13 @@ __all__ = [
     "status",
     "logout",
     "resolve_client_id",
+    "token_client_id",
     "validate_redirect_uri",
     "read_state",
     "update_state",
-    "probe_app_kind",
     "remember_app_kind",
 ]
 
-# A well-known track (it exists on every Spotify). Any answer but 403 shows the endpoint is served.
-PROBE_TRACK_ID = "4uLU6hMCjMI75M1A2tKUQC"
 REFRESH_TOKEN_MONTHS = 6  # Spotify's refresh tokens die six months after the first authorization
 DASHBOARD_URL = "https://developer.spotify.com/dashboard"
 ACCOUNT_APPS_URL = "https://www.spotify.com/account/apps/"
@@ -96,6 +94,10 @@ def update_state(settings: Settings, **changes: Any) -> dict[str, Any]:
     return data
 
 
+def remember_app_kind(settings: Settings, kind: str) -> None:
+    update_state(settings, app_kind=kind, app_kind_checked_at=now_iso())
+
+
 def _iso_from_epoch(seconds: float | None) -> str | None:
     if seconds is None:
         return None
@@ -123,8 +125,21 @@ def _add_months(iso: str | None, months: int) -> str | None:
 # Settings checks
 # ---------------------------------------------------------------------------------------------
 
+# The Spotify app's client id is written in two places with two meanings: Settings.client_id (option,
+# environment, .env, config.toml) names the app the NEXT login uses; login.json's client_id names the
+# app the STORED token belongs to, and a token refreshes only with the id that obtained it. These two
+# functions are the only readers: resolve_client_id for a login, token_client_id for everything after.
+
+def token_client_id(settings: Settings, state: dict[str, Any] | None = None) -> str | None:
+    """The app the saved login belongs to (login.json), else the configured one (a login made
+    before login.json recorded it)."""
+    state = read_state(settings) if state is None else state
+    return state.get("client_id") or settings.client_id
+
+
 def resolve_client_id(settings: Settings) -> str:
-    """--client-id > environment / .env files / config.toml (all in Settings) > the last login's."""
+    """For a new login: --client-id > environment / .env files / config.toml (all in Settings) > the
+    last login's (so `tastebot login` again needs no option)."""
     client_id = settings.client_id or read_state(settings).get("client_id")
     if not client_id:
         raise ConfigError(
@@ -344,8 +359,7 @@ def api_auth_manager(settings: Settings) -> ApiAuthManager:
     """The auth manager for spotipy.Spotify(auth_manager=...). Raises NotLoggedIn / LoginExpired on use."""
     quiet_spotipy_logging()
     state = read_state(settings)
-    # The token belongs to the app that obtained it: refresh with that client id, not today's setting.
-    client_id = state.get("client_id") or settings.client_id
+    client_id = token_client_id(settings, state)
     saved_service = state.get("accounts_url")
     wrong = saved_service if saved_service and saved_service != settings.accounts_url else None
     return ApiAuthManager(settings, client_id, TokenStore(settings, _storage_for(settings, state)), wrong_service=wrong)
@@ -365,49 +379,6 @@ def quiet_spotipy_logging() -> None:
     # never let them exist, whatever logging a caller sets up.
     if log.level == logging.NOTSET or log.level < logging.INFO:
         log.setLevel(logging.INFO)
-
-
-def _spotify(settings: Settings, manager: ApiAuthManager):
-    import spotipy
-
-    quiet_spotipy_logging()
-
-    sp = spotipy.Spotify(
-        auth_manager=manager,
-        requests_timeout=settings.request_timeout,
-        retries=0,
-        status_retries=0,
-    )
-    sp.prefix = settings.api_url
-    return sp
-
-
-# ---------------------------------------------------------------------------------------------
-# App kind: development mode or extended quota
-# ---------------------------------------------------------------------------------------------
-
-def probe_app_kind(sp) -> str | None:
-    """One cheap call: audio-features is 403 for development-mode apps and served for extended ones.
-
-    Returns "development", "extended", or None when the answer says nothing (network, 5xx, 429).
-    """
-    from spotipy.exceptions import SpotifyException
-
-    try:
-        sp._get("audio-features", ids=PROBE_TRACK_ID)
-    except SpotifyException as exc:
-        if exc.http_status == 403:
-            return "development"
-        if exc.http_status in (400, 404):  # the endpoint exists; it just does not know this id
-            return "extended"
-        return None
-    except requests.RequestException:
-        return None
-    return "extended"
-
-
-def remember_app_kind(settings: Settings, kind: str) -> None:
-    update_state(settings, app_kind=kind, app_kind_checked_at=now_iso())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -584,9 +555,9 @@ def login(
 
     show_url(url) is called once the callback listens when no browser was opened (or none could be):
     the CLI prints the URL alone on stdout. Lines from paste_from are read (in a thread) as pasted
-    redirect addresses. notice(text) reports ignored requests and the like (stderr in the CLI).
+    redirect addresses. notice(text) reports ignored requests and the like (default: tastebot.notices).
     """
-    notice = notice or (lambda text: console.info(console.escape(text)))
+    notice = notice or notices.info
     quiet_spotipy_logging()
     client_id = resolve_client_id(settings)
     target = validate_redirect_uri(settings.redirect_uri)
@@ -598,7 +569,45 @@ def login(
     manager = _PKCE(settings, client_id, store)
     manager.get_pkce_handshake_parameters()
     url = manager.get_authorize_url(state=state)
+    outcome = _await_authorization(target, state, url, open_browser=open_browser, timeout=timeout,
+                                   paste_from=paste_from, show_url=show_url, notice=notice)
+    _exchange_code(settings, manager, outcome, target)
 
+    # Who is this, and what kind of app: through the gateway every other command uses.
+    from tastebot.spotify import SpotifyClient
+
+    api = ApiAuthManager(settings, client_id, store)
+    client = SpotifyClient(settings, auth_manager=api)
+    me = _who_logged_in(client, store)
+    previous = read_state(settings)
+    same_app = previous.get("client_id") == client_id and previous.get("accounts_url") == settings.accounts_url
+    app_kind = _probed_app_kind(client) or (previous.get("app_kind") if same_app else None)
+    token = api._token_info or {}
+    facts = {
+        "client_id": client_id,
+        "accounts_url": settings.accounts_url,
+        "api_url": settings.api_url,
+        "user_id": str(me.get("id") or ""),
+        "display_name": me.get("display_name") or None,
+        "token_storage": store.kind,
+        "insecure_storage": True if settings.insecure_storage else None,
+        "logged_in_at": now_iso(),
+        "scopes": sorted((token.get("scope") or "").split()),
+        "app_kind": app_kind,
+        "app_kind_checked_at": now_iso() if app_kind else None,
+        "redirect_uri": target.uri,
+    }
+    update_state(settings, **facts)
+    return {k: v for k, v in facts.items() if k not in ("insecure_storage", "app_kind_checked_at")} | {
+        "token_location": store.describe(),
+    }
+
+
+def _await_authorization(target: RedirectTarget, state: str, url: str, *, open_browser: bool, timeout: float,
+                         paste_from: Iterable[str] | None, show_url: Callable[[str], None] | None,
+                         notice: Callable[[str], None]) -> "_Outcome":
+    """Listen on the redirect URI, send the person to `url` (browser, or show_url and pasted
+    addresses), and return the first answer that belongs to this login; refusals are AuthError."""
     outcomes: "queue.Queue[_Outcome]" = queue.Queue()
     done = threading.Event()
     server = _CallbackServer(target, state, outcomes, notice)
@@ -622,12 +631,15 @@ def login(
     finally:
         done.set()
         server.stop()
-
+    if outcome.error == "access_denied":
+        raise AuthError("You declined the authorization on Spotify's page; nothing was stored.")
     if outcome.error:
-        if outcome.error == "access_denied":
-            raise AuthError("You declined the authorization on Spotify's page; nothing was stored.")
         raise AuthError(f"Spotify did not authorize tastebot ({outcome.error}).")
+    return outcome
 
+
+def _exchange_code(settings: Settings, manager: _PKCE, outcome: "_Outcome", target: RedirectTarget) -> None:
+    """Trade the authorization code for tokens; spotipy stores them through the TokenStore."""
     settings.ensure_home()
     try:
         manager.get_access_token(code=outcome.code, check_cache=False)
@@ -640,47 +652,37 @@ def login(
     except requests.RequestException as exc:
         raise _network_error(settings, exc) from None
 
-    # Who is this? One Web API call through the same machinery every other command uses.
-    api = ApiAuthManager(settings, client_id, store)
-    sp = _spotify(settings, api)
-    from spotipy.exceptions import SpotifyException
 
+def _who_logged_in(client, store: TokenStore) -> dict:
+    """GET /me through the gateway. When Spotify refuses the account, the useless token goes."""
     try:
-        me = sp.me()
-    except SpotifyException as exc:
+        return client.me()
+    except AuthError:  # the gateway's "user not registered" 403
         store.delete()
-        if exc.http_status == 403:
-            raise AuthError(
-                "Spotify refused this account for this app: the user may not be registered. In development mode "
-                f"add the account's e-mail under User Management in the app's settings ({DASHBOARD_URL}); at most "
-                "5 users, and the app owner needs Premium.",
-            ) from None
-        raise SpotifyError(f"Spotify refused to say who logged in (HTTP {exc.http_status}).", status=exc.http_status) from None
-    except requests.RequestException as exc:
-        raise _network_error(settings, exc) from None
+        raise AuthError(_UNREGISTERED) from None
+    except SpotifyError as exc:
+        if exc.status is None:  # Spotify not reached: the login may be fine
+            raise
+        store.delete()
+        if exc.status == 403:
+            raise AuthError(_UNREGISTERED) from None
+        raise SpotifyError(f"Spotify refused to say who logged in (HTTP {exc.status}).", status=exc.status) from None
 
-    previous = read_state(settings)
-    same_app = previous.get("client_id") == client_id and previous.get("accounts_url") == settings.accounts_url
-    app_kind = probe_app_kind(sp) or (previous.get("app_kind") if same_app else None)
-    token = api._token_info or {}
-    facts = {
-        "client_id": client_id,
-        "accounts_url": settings.accounts_url,
-        "api_url": settings.api_url,
-        "user_id": str(me.get("id") or ""),
-        "display_name": me.get("display_name") or None,
-        "token_storage": store.kind,
-        "insecure_storage": True if settings.insecure_storage else None,
-        "logged_in_at": now_iso(),
-        "scopes": sorted((token.get("scope") or "").split()),
-        "app_kind": app_kind,
-        "app_kind_checked_at": now_iso() if app_kind else None,
-        "redirect_uri": target.uri,
-    }
-    update_state(settings, **facts)
-    return {k: v for k, v in facts.items() if k not in ("insecure_storage", "app_kind_checked_at")} | {
-        "token_location": store.describe(),
-    }
+
+_UNREGISTERED = (
+    "Spotify refused this account for this app: the user may not be registered. In development mode "
+    f"add the account's e-mail under User Management in the app's settings ({DASHBOARD_URL}); at most "
+    "5 users, and the app owner needs Premium."
+)
+
+
+def _probed_app_kind(client) -> str | None:
+    """The gateway's app-kind probe, asked afresh (it remembers the answer in login.json); None when
+    the answer says nothing (Spotify unreachable, failing or rate-limiting)."""
+    try:
+        return client.app_kind(recheck=True)
+    except (SpotifyError, RateLimited):
+        return None
 
 
 def status(settings: Settings, *, recheck: bool = False) -> dict[str, Any]:
@@ -696,7 +698,7 @@ def status(settings: Settings, *, recheck: bool = False) -> dict[str, Any]:
         "spotify": settings.spotify_url or "https://api.spotify.com",
         "sandbox": settings.is_sandbox,
         "accounts_url": settings.accounts_url,
-        "client_id": state.get("client_id") or settings.client_id,
+        "client_id": token_client_id(settings, state),
     }
     try:
         token = manager._load()  # the stored token, without refreshing yet
@@ -704,23 +706,20 @@ def status(settings: Settings, *, recheck: bool = False) -> dict[str, Any]:
         report["reason"] = exc.message
         return report
 
-    from spotipy.exceptions import SpotifyException
+    from tastebot.spotify import SpotifyClient
 
-    sp = _spotify(settings, manager)
+    client = SpotifyClient(settings, auth_manager=manager)
+    client.policy.server_retries, client.policy.max_wait = 0, 0  # one look: status never waits
     verified, problem = False, None
     try:
-        me = sp.me()  # refreshes first when the access token is due
+        me = client.me()  # refreshes first when the access token is due
         verified = True
     except NotLoggedIn as exc:  # LoginExpired: the refresh token is dead
         report["reason"] = exc.message
         report["user"] = {"id": state.get("user_id"), "display_name": state.get("display_name")}
         return report
-    except SpotifyException as exc:
-        problem = f"Spotify answered HTTP {exc.http_status} to GET /me"
-    except SpotifyError as exc:
+    except (SpotifyError, AuthError, RateLimited) as exc:
         problem = exc.message
-    except requests.RequestException as exc:
-        problem = f"cannot reach {settings.api_url} ({type(exc).__name__})"
     token = manager._token_info or token
     user = {"id": state.get("user_id"), "display_name": state.get("display_name")}
     if verified:
@@ -746,9 +745,7 @@ def status(settings: Settings, *, recheck: bool = False) -> dict[str, Any]:
 
     kind = None if recheck else state.get("app_kind")
     if kind is None and verified:
-        kind = probe_app_kind(sp)
-        if kind:
-            remember_app_kind(settings, kind)
+        kind = _probed_app_kind(client)
     report["app_kind"] = kind
     return report
 

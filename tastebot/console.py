@@ -114,3 +114,38 @@ def progress(transient: bool = False) -> Iterator[Progress]:
     )
     with p:
         yield p
+
+
+def countdown(seconds: float, text: str) -> None:
+    """Wait `seconds`, showing `text` ("{}" = the time left) as a live status line on a terminal,
+    as one line otherwise."""
+    import time
+
+    from rich.errors import LiveError
+
+    from tastebot.wording import human_seconds
+
+    end = time.monotonic() + seconds
+    if err.is_terminal:
+        try:
+            with err.status(escape(text.format(human_seconds(seconds)))) as status:
+                while (left := end - time.monotonic()) > 0:
+                    status.update(escape(text.format(human_seconds(left))))
+                    time.sleep(min(1.0, left))
+            return
+        except LiveError:  # a progress display is already live: fall back to one line
+            pass
+    info(escape(text.format(human_seconds(seconds))))
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(1.0, left))
+
+
+def install_notices() -> None:
+    """Show the library's notices (tastebot.notices) on stderr: what the CLI's main() does first."""
+    from tastebot import notices
+
+    notices.listen(notices.Listener(
+        info=lambda text: info(escape(text)),
+        warn=lambda text, once_key=None: warn(escape(text), once_key=once_key),
+        wait=countdown,
+    ))

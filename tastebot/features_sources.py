@@ -181,6 +181,48 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
     columns and store its values with provider `import`, all in one transaction: on any error
     (encoding, columns, a bad id or number, named with its line) nothing stored changes."""
     path = Path(path)
+    text = _csv_text(path)
+    # Only the delimiter is guessed: the sniffer's quoting guesses are unreliable, and real tables
+    # quote the standard way (doubled quotes inside quoted fields).
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count) if first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    names, id_col, feature_cols, ignored = _csv_columns(path, reader)
+
+    rows: dict[str, dict[str, float]] = {}
+    n_rows = 0
+    try:
+        for record in reader:
+            line = reader.line_num
+            if not record or all(not c.strip() for c in record):
+                continue
+            n_rows += 1
+            if len(record) != len(names):
+                raise InputError(f"{path}: line {line}: {len(record)} fields where the header has {len(names)}.")
+            tid = _track_id(record[id_col])
+            if tid is None:
+                shown = record[id_col].strip()[:40]
+                raise InputError(f"{path}: line {line}: {shown!r} is not a Spotify track id (22 letters and digits).")
+            values = _csv_values(path, line, record, feature_cols)
+            if values:
+                rows.setdefault(tid, {}).update(values)  # a later row for the same id adds to / overrides it
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {reader.line_num}: {exc}.") from None
+    if not rows:
+        raise InputError(f"{path}: no rows with feature values.")
+
+    with store.transaction():
+        store.upsert_features(rows, "import")
+    in_library = len(set(rows) & {r for r in _library_ids(store, rows)})
+    return ImportResult(
+        path=str(path), rows=n_rows, tracks=len(rows), columns=[feature_cols[i] for i in sorted(feature_cols)],
+        # Values stored, one per track and feature: a track named on many rows counts once.
+        ignored_columns=ignored, in_library=in_library, values=sum(len(v) for v in rows.values()),
+    )
+
+
+def _csv_text(path: Path) -> str:
+    """The file as text (UTF-8, a BOM allowed), or an InputError naming what is wrong with it."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -196,11 +238,12 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
         raise InputError(f"{path} is not UTF-8 text (line {line}, byte {exc.start}); save it as UTF-8 CSV.") from None
     if "\x00" in text:
         raise InputError(f"{path} holds NUL bytes: it is not a CSV text file.")
-    # Only the delimiter is guessed: the sniffer's quoting guesses are unreliable, and real tables
-    # quote the standard way (doubled quotes inside quoted fields).
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count) if first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return text
+
+
+def _csv_columns(path: Path, reader) -> tuple[list[str], int, dict[int, str], list[str]]:
+    """Read the header: (column names, the id column, {column: feature}, ignored names). A header
+    without an id or any feature, with a name twice, or a near-miss of a feature name is refused."""
     try:
         header = next(reader)
     except StopIteration:
@@ -224,51 +267,27 @@ def import_features_csv(store, path: str | Path) -> ImportResult:
         raise InputError(
             f"{path}: no audio-feature columns; expected any of: {', '.join(AUDIO_FEATURES)}."
         )
+    return names, id_col, feature_cols, ignored
 
-    rows: dict[str, dict[str, float]] = {}
-    n_rows = 0
-    try:
-        for record in reader:
-            line = reader.line_num
-            if not record or all(not c.strip() for c in record):
-                continue
-            n_rows += 1
-            if len(record) != len(names):
-                raise InputError(f"{path}: line {line}: {len(record)} fields where the header has {len(names)}.")
-            tid = _track_id(record[id_col])
-            if tid is None:
-                shown = record[id_col].strip()[:40]
-                raise InputError(f"{path}: line {line}: {shown!r} is not a Spotify track id (22 letters and digits).")
-            values: dict[str, float] = {}
-            for i, feature in feature_cols.items():
-                cell = record[i].strip()
-                if cell.lower() in _MISSING:
-                    continue
-                try:
-                    x = float(cell)
-                except ValueError:
-                    raise InputError(f"{path}: line {line}: {feature} is {cell[:20]!r}, not a number.") from None
-                low, high = FEATURE_RANGES[feature]
-                if not math.isfinite(x) or not low <= x <= high:
-                    raise InputError(f"{path}: line {line}: {feature} = {cell[:20]} is outside {low:g}..{high:g}.")
-                if feature in INTEGER_FEATURES and x != int(x):
-                    raise InputError(f"{path}: line {line}: {feature} must be a whole number, not {cell[:20]}.")
-                values[feature] = x
-            if values:
-                rows.setdefault(tid, {}).update(values)  # a later row for the same id adds to / overrides it
-    except csv.Error as exc:
-        raise InputError(f"{path}: line {reader.line_num}: {exc}.") from None
-    if not rows:
-        raise InputError(f"{path}: no rows with feature values.")
 
-    with store.transaction():
-        store.upsert_features(rows, "import")
-    in_library = len(set(rows) & {r for r in _library_ids(store, rows)})
-    return ImportResult(
-        path=str(path), rows=n_rows, tracks=len(rows), columns=[feature_cols[i] for i in sorted(feature_cols)],
-        # Values stored, one per track and feature: a track named on many rows counts once.
-        ignored_columns=ignored, in_library=in_library, values=sum(len(v) for v in rows.values()),
-    )
+def _csv_values(path: Path, line: int, record: list[str], feature_cols: dict[int, str]) -> dict[str, float]:
+    """One row's feature values (empty cells and NA left out), each checked against its range."""
+    values: dict[str, float] = {}
+    for i, feature in feature_cols.items():
+        cell = record[i].strip()
+        if cell.lower() in _MISSING:
+            continue
+        try:
+            x = float(cell)
+        except ValueError:
+            raise InputError(f"{path}: line {line}: {feature} is {cell[:20]!r}, not a number.") from None
+        low, high = FEATURE_RANGES[feature]
+        if not math.isfinite(x) or not low <= x <= high:
+            raise InputError(f"{path}: line {line}: {feature} = {cell[:20]} is outside {low:g}..{high:g}.")
+        if feature in INTEGER_FEATURES and x != int(x):
+            raise InputError(f"{path}: line {line}: {feature} must be a whole number, not {cell[:20]}.")
+        values[feature] = x
+    return values
 
 
 def _library_ids(store, ids: Iterable[str]) -> list[str]:

@@ -364,29 +364,7 @@ class Harvester:
                 break
 
         if old_pending is not None:
-            # Continue the interrupted pass, shifted by what was added since it stopped.
-            start = max(0, old_pending["offset"] + (total_now - old_pending["total"]))
-            for page in self.client.saved_tracks_pages(start) if start < total_now else []:
-                items = page.get("items") or []
-                tracks, signals = [], []
-                for it in items:
-                    track, added = _saved_item(it)
-                    if track is not None:
-                        tracks.append(track)
-                        signals.append(self._signal(track["id"], "saved", added))
-                next_offset = int(page.get("offset") or 0) + len(items)
-                total_now = int(page.get("total") or total_now)
-                with self.store.transaction():
-                    self.store.upsert_tracks(tracks)
-                    self.store.add_signals(signals)
-                    if page.get("next"):
-                        self.store.set_state("saved.pending", json.dumps({"offset": next_offset, "total": total_now}))
-                    else:
-                        self.store.set_state("saved.pending", None)
-                result.items += len(items)
-                self.reporter.advance("saved", len(items), total_now)
-            if start >= total_now:
-                self.store.set_state("saved.pending", None)
+            total_now = self._saved_resume(result, old_pending, total_now)
 
         if full and front_complete:
             # A complete pass in one run: tracks no longer saved lose their "saved" signal.
@@ -394,6 +372,33 @@ class Harvester:
             if gone:
                 result.detail = f"{plural(gone, 'track')} no longer saved"
         result.detail = result.detail or f"{total_now} saved, {result.new} new"
+
+    def _saved_resume(self, result: SourceResult, old_pending: dict[str, int], total_now: int) -> int:
+        """Continue the interrupted deeper pass, shifted by what was added since it stopped; returns
+        the list's total as last seen."""
+        start = max(0, old_pending["offset"] + (total_now - old_pending["total"]))
+        for page in self.client.saved_tracks_pages(start) if start < total_now else []:
+            items = page.get("items") or []
+            tracks, signals = [], []
+            for it in items:
+                track, added = _saved_item(it)
+                if track is not None:
+                    tracks.append(track)
+                    signals.append(self._signal(track["id"], "saved", added))
+            next_offset = int(page.get("offset") or 0) + len(items)
+            total_now = int(page.get("total") or total_now)
+            with self.store.transaction():
+                self.store.upsert_tracks(tracks)
+                self.store.add_signals(signals)
+                if page.get("next"):
+                    self.store.set_state("saved.pending", json.dumps({"offset": next_offset, "total": total_now}))
+                else:
+                    self.store.set_state("saved.pending", None)
+            result.items += len(items)
+            self.reporter.advance("saved", len(items), total_now)
+        if start >= total_now:
+            self.store.set_state("saved.pending", None)
+        return total_now
 
     def _load_pending(self) -> dict[str, int] | None:
         raw = self.store.get_state("saved.pending")

@@ -643,32 +643,54 @@ def write_report(
         raise StoreError(f"Cannot create the report folder {out}: {exc.strerror or exc}.") from None
 
     report = Report(run_id=run_id, out_dir=out, html_path=out / HTML_NAME)
-    sections: list[str] = []
+    page = _Sections(report)
+    say("scores")
+    _scores_section(page, metrics)
+    say("ROC and precision-recall curves")
+    _curves_section(page, metrics)
+    say("training curves")
+    _training_section(page, metrics)
+    _blend_section(page, metrics)
+    say("reading the store")
+    _features_section(page, settings, metrics, say)
+    say("recommendations")
+    _recommendations_section(page, settings, run_id)
+    say("feature provenance")
+    _provenance_section(page, metrics)
+    _data_section(page, metrics)
+    _write_page(report, _page_html(report, metrics, page.parts))
+    return report
 
-    def save(name: str, fig, alt: str) -> str:
+
+class _Sections:
+    """The page's sections as they are written, and the PNG files beside it."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.parts: list[str] = []
+
+    def add(self, *html: str) -> None:
+        self.parts.append("".join(html))
+
+    def save(self, name: str, fig, alt: str) -> str:
         png = _png(fig)
-        path = out / name
+        path = self.report.out_dir / name
         try:
             path.write_bytes(png)
         except OSError as exc:
             raise StoreError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-        report.plots[name.removesuffix(".png")] = path
+        self.report.plots[name.removesuffix(".png")] = path
         return _img(name, png, alt)
 
-    def missing(text: str) -> str:
-        report.missing.append(text)
+    def missing(self, text: str) -> str:
+        self.report.missing.append(text)
         return _note(text)
 
-    data = metrics.get("data") or {}
-    split = metrics.get("split") or {}
-    scores = metrics.get("scores") or {}
-    curves = metrics.get("curves") or {}
-    blend = metrics.get("blend") or {}
-    features = metrics.get("features") or {}
-    history = metrics.get("history") or []
 
-    # -- the model in one glance
-    say("scores")
+def _scores_section(page: _Sections, metrics: dict) -> None:
+    """The model in one glance."""
+    scores, split = metrics.get("scores") or {}, metrics.get("split") or {}
+    missing = page.missing
     score_names = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
     score_rows = [[BASELINE_LABELS.get(k, k)] + [_fmt((scores.get(k) or {}).get(m)) for m in score_names]
                   for k in ("mlp", "majority", "logistic_regression", "random_forest") if scores.get(k)]
@@ -678,10 +700,13 @@ def write_report(
     headers = ["model", "accuracy", "precision", "recall", "F1", "ROC-AUC", "PR-AUC"]
     part.append(_table(headers, score_rows) if score_rows else missing("this run recorded no scores"))
     part.append(_table(["split", "tracks"], [[k.replace("_", " "), v] for k, v in split.items()]) if split else "")
-    sections.append("".join(part))
+    page.add(*part)
 
-    # -- ROC and PR
-    say("ROC and precision-recall curves")
+
+def _curves_section(page: _Sections, metrics: dict) -> None:
+    """ROC and precision-recall curves of the MLP and the baselines."""
+    scores, split, curves = metrics.get("scores") or {}, metrics.get("split") or {}, metrics.get("curves") or {}
+    save, missing = page.save, page.missing
     part = ["<h2>ROC and precision-recall: the MLP against the baselines</h2>"]
     has_curves = any((curves.get(k) or {}).get("roc") for k in ("mlp", "logistic_regression", "random_forest"))
     if has_curves:
@@ -693,10 +718,13 @@ def write_report(
     else:
         part.append(missing("this run recorded no ROC or precision-recall curve points (both classes are needed "
                             "in the evaluated part; an older tastebot did not record them)"))
-    sections.append("".join(part))
+    page.add(*part)
 
-    # -- training curves
-    say("training curves")
+
+def _training_section(page: _Sections, metrics: dict) -> None:
+    """Loss and AUC per epoch of each fit, and which epoch was kept."""
+    history = metrics.get("history") or []
+    save, missing = page.save, page.missing
     part = ["<h2>Training curves</h2>"]
     if any(isinstance(h, dict) and h.get("epochs") for h in history):
         part.append("<p>Loss and ROC-AUC per epoch of each network; early stopping keeps the epoch with the best "
@@ -710,9 +738,13 @@ def write_report(
               h.get("validation_rows")] for i, h in enumerate(fits)], numeric_from=1))
     else:
         part.append(missing("this run recorded no training history"))
-    sections.append("".join(part))
+    page.add(*part)
 
-    # -- blend weight
+
+def _blend_section(page: _Sections, metrics: dict) -> None:
+    """The weight of the MLP against the hybrid score, and why."""
+    blend = metrics.get("blend") or {}
+    missing = page.missing
     part = ["<h2>The blend weight</h2>"]
     w = _finite(blend.get("weight"))
     if w is not None:
@@ -725,10 +757,13 @@ def write_report(
                                [[MEASURE_LABELS.get(k, k.replace("_", " ")), _fmt(v)] for k, v in details.items()]))
     else:
         part.append(missing("this run recorded no blend weight"))
-    sections.append("".join(part))
+    page.add(*part)
 
-    # -- liked vs disliked features
-    say("reading the store")
+
+def _features_section(page: _Sections, settings, metrics: dict, say: Callable[[str], None]) -> None:
+    """Liked vs disliked audio features, from the store as it is now."""
+    data = metrics.get("data") or {}
+    save, missing = page.save, page.missing
     frame, why_not = labelled_frame(settings)
     part = ["<h2>What you like and dislike: the audio features</h2>"]
     if frame is not None:
@@ -748,10 +783,12 @@ def write_report(
                          "Distribution of each audio feature, liked vs disliked"))
     else:
         part.append(missing(why_not or "no labelled tracks"))
-    sections.append("".join(part))
+    page.add(*part)
 
-    # -- recommendations
-    say("recommendations")
+
+def _recommendations_section(page: _Sections, settings, run_id: str) -> None:
+    """The last recommendations' scores (the run's, or the last playlist's scored by the model)."""
+    save, missing = page.save, page.missing
     recs, why_not = last_recommendations(settings, run_id)
     part = ["<h2>The last recommendations</h2>"]
     if recs is not None:
@@ -767,10 +804,13 @@ def write_report(
                              _fmt(e.get("mlp")), _fmt(e.get("hybrid"))] for e in top], numeric_from=2))
     else:
         part.append(missing(why_not or NO_RECOMMENDATIONS))
-    sections.append("".join(part))
+    page.add(*part)
 
-    # -- provenance
-    say("feature provenance")
+
+def _provenance_section(page: _Sections, metrics: dict) -> None:
+    """Which provider gave the labelled tracks' features, and the coverage."""
+    features = metrics.get("features") or {}
+    save, missing = page.save, page.missing
     part = ["<h2>Where the features came from</h2>"]
     if features.get("by_provider") or features.get("non_missing"):
         part.append(save("provenance.png", plot_provenance(features), "Feature providers and coverage"))
@@ -784,11 +824,15 @@ def write_report(
             part.append(f"<p>Inputs left out (no values in training): {_e(', '.join(map(str, features['unused'])))}.</p>")
     else:
         part.append(missing("this run recorded no feature provenance"))
-    sections.append("".join(part))
+    page.add(*part)
 
-    # -- the data
+
+def _data_section(page: _Sections, metrics: dict) -> None:
+    """What the model learnt from: counts by kind and by signal source."""
     from tastebot.harvest import source_label
 
+    data = metrics.get("data") or {}
+    missing = page.missing
     by_source = data.get("by_source") or {}
     part = ["<h2>What the model learnt from</h2>"]
     counts = [[k, data.get(k)] for k in ("tracks", "likes", "dislikes", "artists") if data.get(k) is not None]
@@ -806,8 +850,12 @@ def write_report(
         if share is not None:
             part.append(f"<p>Your listening history (<code>tastebot history import</code>) gave {share['history']:,} "
                         f"of the {share['all']:,} signals ({share['percent']:.0f}%).</p>")
-    sections.append("".join(part))
+    page.add(*part)
 
+
+def _page_html(report: Report, metrics: dict, sections: list[str]) -> str:
+    """The whole page: a header saying which run and what is missing, then the sections."""
+    run_id = report.run_id
     created = metrics.get("created_at") or "?"
     header = (
         f"<h1>tastebot model report</h1><p class=\"sub\">Model <code>{_e(run_id)}</code>, trained {_e(created)} "
@@ -817,13 +865,17 @@ def write_report(
     )
     if report.missing:
         header += "<p>Not on this page: " + _e("; ".join(report.missing)) + ".</p>"
-    page = (
+    return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>tastebot report {_e(run_id)}</title>"
         f"<style>{CSS}</style></head><body>{header}{''.join(sections)}"
         "<p class=\"sub\">Made by <code>tastebot report</code> from this run's metrics.json and your local store; "
         "nothing here left your machine.</p></body></html>\n"
     )
+
+
+def _write_page(report: Report, page: str) -> None:
+    """report.html, written whole or not at all."""
     tmp = report.html_path.with_name(f".{HTML_NAME}.{os.getpid()}.tmp")
     try:
         tmp.write_text(page, encoding="utf-8")
@@ -831,4 +883,3 @@ def write_report(
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StoreError(f"Cannot write {report.html_path}: {exc.strerror or exc}.") from None
-    return report

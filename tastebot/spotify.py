@@ -17,7 +17,6 @@ endpoint name, the status and Spotify's short message only.
 
 from __future__ import annotations
 
-import math
 import re
 import time
 from collections import Counter
@@ -26,11 +25,12 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import requests
 
-from tastebot import console
+from tastebot import notices
 from tastebot.errors import (
     AuthError, FeatureProviderError, InputError, NotLoggedIn, RateLimited, SpotifyError, UncertainWrite,
 )
 from tastebot.settings import Settings
+from tastebot.wording import human_seconds
 
 __all__ = [
     "SpotifyClient",
@@ -128,15 +128,6 @@ def parse_spotify_ref(text: str, kind: str | None = None) -> tuple[str, str]:
     return found, ref
 
 
-def _human_seconds(seconds: float) -> str:
-    seconds = int(math.ceil(seconds))
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def _retry_after(headers: Mapping[str, str] | None, default: float = 5.0) -> float:
     if not headers:
         return default
@@ -157,30 +148,15 @@ def _retry_after(headers: Mapping[str, str] | None, default: float = 5.0) -> flo
 
 
 def default_countdown(seconds: float, service: str) -> None:
-    """Wait `seconds`, showing a countdown on stderr (a status line on a terminal, one line otherwise)."""
-    from rich.errors import LiveError
-
-    end = time.monotonic() + seconds
-    text = f"{service} asks tastebot to slow down: waiting {{}} (Ctrl-C stops; progress is saved)"
-    if console.err.is_terminal:
-        try:
-            with console.err.status(text.format(_human_seconds(seconds))) as status:
-                while (left := end - time.monotonic()) > 0:
-                    status.update(text.format(_human_seconds(left)))
-                    time.sleep(min(1.0, left))
-            return
-        except LiveError:  # a progress display is already live: fall back to one line
-            pass
-    console.info(text.format(_human_seconds(seconds)))
-    while (left := end - time.monotonic()) > 0:
-        time.sleep(min(1.0, left))
+    """Wait `seconds`, told through tastebot.notices (the CLI shows a countdown on stderr)."""
+    notices.wait(seconds, f"{service} asks tastebot to slow down: waiting {{}} (Ctrl-C stops; progress is saved)")
 
 
 class RetryPolicy:
     """What tastebot does on 429 and transient failures; shared by the Spotify and ReccoBeats clients.
 
-    `countdown(seconds, service)` does the waiting for 429 (default: a countdown on stderr); a
-    caller with its own progress display passes one that shows the wait there.
+    `countdown(seconds, service)` does the waiting for 429 (default: `default_countdown`, through
+    tastebot.notices); a caller with its own progress display passes one that shows the wait there.
     """
 
     server_retries = 6        # 5xx / dropped connection / timeout: attempts after the first
@@ -206,7 +182,7 @@ class RetryPolicy:
         if retry_after > self.max_wait or waited_for_request + retry_after > budget:
             until = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
             raise RateLimited(
-                f"{service} is rate-limiting tastebot and asks to wait {_human_seconds(retry_after)} "
+                f"{service} is rate-limiting tastebot and asks to wait {human_seconds(retry_after)} "
                 f"(more than --max-wait {self.max_wait:g} s). Progress is saved: run the command again after "
                 f"{until:%Y-%m-%d %H:%M} UTC.",
                 retry_after=retry_after,

@@ -7,7 +7,8 @@ naming the home (two homes, e.g. the sandbox demo and the real account, never sh
 Keyring calls run in a helper thread with a deadline (`settings.keyring_timeout`): a locked or
 hanging keyring must not freeze a command. Any keyring failure (no backend on a headless Linux,
 a timeout, a D-Bus error) falls back to `settings.token_file`, written atomically with mode 0600
-inside a 0700 folder, and says so once on stderr. `--insecure-storage` picks the file outright.
+inside a 0700 folder, and says so once (through tastebot.notices: on stderr in the CLI).
+`--insecure-storage` picks the file outright.
 
 Nothing in this module ever puts a token in a message or an exception.
 """
@@ -18,11 +19,11 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from spotipy.cache_handler import CacheHandler
 
-from tastebot import console
+from tastebot import notices
 from tastebot.settings import Settings
 
 KEYRING_SERVICE = "tastebot"
@@ -114,7 +115,7 @@ class TokenStore(CacheHandler):
     `self.kind` says where the token actually is.
     """
 
-    def __init__(self, settings: Settings, storage: str | None = None, *, warn: Callable[..., None] | None = None):
+    def __init__(self, settings: Settings, storage: str | None = None):
         if storage is None:
             storage = FILE if settings.insecure_storage else KEYRING
         if storage not in (KEYRING, FILE):
@@ -124,7 +125,6 @@ class TokenStore(CacheHandler):
         self.kind = storage
         self.username = keyring_username(settings)
         self._keyring_failure: str | None = None
-        self._warn = warn or console.warn
 
     # -- locations ---------------------------------------------------------------------------
     @property
@@ -146,8 +146,8 @@ class TokenStore(CacheHandler):
         # Once per home, not on every command: after the first time the marker keeps it quiet.
         if self._fallback_noted.exists():
             return
-        self._warn(
-            f"{console.escape(reason)}: the Spotify token is kept in {console.escape(str(self.path))} "
+        notices.warn(
+            f"{reason}: the Spotify token is kept in {self.path} "
             "(mode 0600) instead of the system keyring. To choose the file and silence this, log in with "
             "`tastebot login --insecure-storage` (or set TASTEBOT_INSECURE_STORAGE=1). Said once for this home.",
             once_key="tastebot-keyring-fallback",

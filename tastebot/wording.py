@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 _IRREGULAR = {"playlist": "playlists", "dislike list": "dislike lists", "match": "matches"}
 
 
@@ -26,3 +28,13 @@ COUNT_WORDS: dict[str, str] = {
 def counts(values: dict[str, int]) -> str:
     """{"likes": 215, "dislikes_explicit": 1} -> "215 likes, 1 explicit dislike"."""
     return ", ".join(plural(int(n), COUNT_WORDS.get(k, k.replace("_", " "))) for k, n in values.items())
+
+
+def human_seconds(seconds: float) -> str:
+    """A wait as a person reads it: `45 s`, `12 min`, `2.5 h` (rounded up to the second)."""
+    seconds = int(math.ceil(seconds))
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h"

@@ -33,16 +33,31 @@ _ISOLATE = [
 
 
 # Long tests start first: `make test` (-n 2 --dist loadgroup) hands tests out in collection order, so
-# a long test collected last would run alone at the end while the other worker idles. Long = marked
-# slow, or one of these (in files another developer owns, not marked there).
-_LONG = ("tests/test_recommend_e2e.py::test_login_to_playlist",)
+# a long test collected last would run alone at the end while the other worker idles. FIRST are the
+# longest, longest first (measured with --durations); test_train_cli leads because it builds the
+# shared trained home, which the report and ranking tests (later in the order) then find ready.
+# After them come the other tests marked slow, then the rest, each in collection order.
+_FIRST = (
+    "tests/test_train_cli.py::",
+    "tests/test_recommend_e2e.py::test_login_to_playlist",
+    "tests/test_train_model.py::test_thin_data_is_cross_validated_and_says_so",
+    "tests/test_security.py::test_full_run_leaks_no_token_and_logout_leaves_nothing",
+    "tests/test_demo.py::test_demo_leaves_nothing_behind",
+    "tests/test_train_model.py::",
+    "tests/test_readme.py::test_readme_flow_against_the_sandbox",
+    "tests/test_examples.py::test_library_usage_dataframe_training_and_scores",
+    "tests/test_demo.py::test_demo_runs_the_whole_job_and_beats_random",
+)
 
 
 def pytest_collection_modifyitems(config, items):
-    def long(item) -> bool:
-        return item.get_closest_marker("slow") is not None or item.nodeid.startswith(_LONG)
+    def rank(item) -> int:
+        for i, prefix in enumerate(_FIRST):
+            if item.nodeid.startswith(prefix):
+                return i
+        return len(_FIRST) + (item.get_closest_marker("slow") is None)
 
-    items.sort(key=lambda item: not long(item))  # stable: otherwise collection order
+    items.sort(key=rank)  # stable: otherwise collection order
 
 
 @pytest.fixture(autouse=True)
@@ -152,27 +167,30 @@ def make_logged_in(make_sandbox, home, tmp_path, monkeypatch):
 # -- one trained home for the whole run ------------------------------------------------------------
 
 def _build_trained_home(root: Path) -> dict:
-    """Login, harvest and a 3-epoch, one-network training run in root/home, against a development
-    sandbox (seed 7, 600 tracks) that is stopped afterwards. Returns what the users check against."""
-    from login_helpers import issued_tokens, login_to, sandbox_settings
+    """Login, then `tastebot train --epochs 3 --ensemble 1 --json` on the empty store (so the command
+    harvests first), in root/home against a development sandbox (seed 7, 600 tracks) that is stopped
+    afterwards. Returns what the users check against, the train command's output included
+    (test_train_cli checks it: one Keras training serves both)."""
+    from cli_runner import invoke
+    from login_helpers import CLIENT_ID, issued_tokens, login_to, sandbox_settings
 
-    from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.sandbox import Sandbox
-    from tastebot.spotify import SpotifyClient
-    from tastebot.store import open_store
-    from tastebot.train import train_from_store
 
+    home = root / "home"
     with pytest.MonkeyPatch.context() as mp:
+        for var in _ISOLATE:
+            mp.delenv(var, raising=False)
+        mp.chdir(root)  # no stray ./.env
         mp.setenv("PYTHON_KEYRING_BACKEND", "memory_keyring.MemoryKeyring")
         mp.setenv("MEMORY_KEYRING_FILE", str(root / "keyring.json"))
         with Sandbox(profile="development", seed=7, n_tracks=600) as sb:
-            settings = sandbox_settings(sb, home=str(root / "home"))
-            login_to(sb, settings=settings)
-            with open_store(settings) as store:
-                Harvester(settings, SpotifyClient(settings), store, HarvestOptions(), rng_seed=1).run()
-            result = train_from_store(settings, epochs=3, ensemble=1)
+            login_to(sb, settings=sandbox_settings(sb, home=str(home)))
+            train = invoke(["train", "--epochs", "3", "--ensemble", "1", "--json"],
+                           env={"TASTEBOT_HOME": str(home), "TASTEBOT_SPOTIFY_URL": sb.url, "TASTEBOT_CLIENT_ID": CLIENT_ID})
+            assert train.code == 0, train.err[-3000:]
             tokens = sorted(issued_tokens(sb))
-    return {"home": str(root / "home"), "run_id": result.run_id, "tokens": tokens}
+    return {"home": str(home), "run_id": json.loads(train.out)["run_id"], "tokens": tokens,
+            "train_cli": {"code": train.code, "out": train.out, "err": train.err}}
 
 
 @pytest.fixture(scope="session")
@@ -182,7 +200,8 @@ def trained_home(tmp_path_factory):
     changes anything copies it first (`copy_trained_home`).
 
     .home (Path), .settings (for that home), .run_id, .metrics (the run's metrics.json), .frame (the store's
-    labelled tracks), .tokens (every token the sandbox issued while building it)."""
+    labelled tracks), .tokens (every token the sandbox issued while building it), .train_cli (the
+    building `tastebot train --json`: code, out, err)."""
     from filelock import FileLock
 
     from tastebot.settings import load_settings
@@ -204,7 +223,8 @@ def trained_home(tmp_path_factory):
     metrics = json.loads((settings.models_dir / info["run_id"] / "metrics.json").read_text())
     assert info["tokens"], "the sandbox handed out no token: a no-token check would prove nothing"
     return SimpleNamespace(home=Path(info["home"]), settings=settings, run_id=info["run_id"], metrics=metrics,
-                           frame=frame, tokens=set(info["tokens"]))
+                           frame=frame, tokens=set(info["tokens"]),
+                           train_cli=SimpleNamespace(**info["train_cli"]))
 
 
 def copy_trained_home(trained, dest: Path, *, store: bool = True):

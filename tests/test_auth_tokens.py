@@ -34,6 +34,16 @@ class HangingKeyring(KeyringBackend):
 
 
 @pytest.fixture
+def cli_notices():
+    """The library's notices shown on stderr as the CLI's main() shows them; the logger again afterwards."""
+    from tastebot import console, notices
+
+    console.install_notices()
+    yield
+    notices.listen(None)
+
+
+@pytest.fixture
 def use_keyring():
     """Swap this process's keyring backend for the test, then put the memory one back."""
     previous = keyring.get_keyring()
@@ -65,7 +75,7 @@ def test_keyring_roundtrip_one_entry_per_home(home, tmp_path):
     assert a.delete() == ["keyring"] and a.get_cached_token() is None
 
 
-def test_fallback_file_is_private_and_announced_once(home, use_keyring, capsys):
+def test_fallback_file_is_private_and_announced_once(home, use_keyring, cli_notices, capsys):
     from keyring.backends.fail import Keyring as FailKeyring
 
     from tastebot import console
@@ -98,7 +108,24 @@ def test_fallback_file_is_private_and_announced_once(home, use_keyring, capsys):
     assert capsys.readouterr().err.count("warning:") == 1
 
 
-def test_hanging_keyring_is_time_bounded(home, use_keyring, capsys):
+def test_without_the_cli_the_fallback_warning_goes_to_the_logger(home, use_keyring, capsys, caplog):
+    """Library code never prints: used outside the CLI, its notice is a `tastebot` log record."""
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    from tastebot import notices
+    from tastebot.settings import load_settings
+    from tastebot.tokens import TokenStore
+
+    notices.listen(None)  # as in a fresh process: an in-process CLI run earlier installed the console
+    use_keyring(FailKeyring())
+    with caplog.at_level("WARNING", logger="tastebot"):
+        TokenStore(load_settings()).save_token_to_cache({"access_token": "A1", "refresh_token": "R1", "expires_at": 1})
+    assert [r.name for r in caplog.records] == ["tastebot"] and "no keyring backend" in caplog.records[0].getMessage()
+    assert "A1" not in caplog.text and "R1" not in caplog.text
+    assert capsys.readouterr().err == ""  # nothing printed by tastebot itself
+
+
+def test_hanging_keyring_is_time_bounded(home, use_keyring, cli_notices, capsys):
     from tastebot import console
     from tastebot.settings import load_settings
     from tastebot.tokens import TokenStore
@@ -119,7 +146,7 @@ def test_hanging_keyring_is_time_bounded(home, use_keyring, capsys):
         HangingKeyring.release.set()
 
 
-def test_insecure_storage_chooses_the_file_without_warning(home, capsys):
+def test_insecure_storage_chooses_the_file_without_warning(home, cli_notices, capsys):
     from tastebot.settings import load_settings
     from tastebot.tokens import TokenStore
 

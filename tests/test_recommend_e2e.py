@@ -1,6 +1,7 @@
 """End to end against the sandbox, in both profiles: login -> harvest -> train -> recommend (CLI) ->
 playlist. In the development profile (no audio-features endpoint, no public playlists) features come
-from ReccoBeats and the corpus from an import."""
+from ReccoBeats and the corpus from an import. The CLI runs in this process (cli_runner.invoke): a
+process start is not what these tests check, and each one would import TensorFlow again."""
 
 from __future__ import annotations
 
@@ -10,31 +11,12 @@ import json
 
 import pytest
 
-from login_helpers import run_cli
+from cli_runner import invoke
 
 
-def _train(frame_epochs: int = 5) -> None:
-    """`tastebot train` when the command exists; otherwise the same library code it runs."""
-    try:
-        import tastebot.cli.train  # noqa: F401
-        has_cli = True
-    except ImportError:
-        has_cli = False
-    if has_cli:
-        res = run_cli(["train", "--no-harvest", "--epochs", str(frame_epochs), "--ensemble", "1", "--json"], timeout=600)
-        assert res.returncode == 0, res.stderr
-        return
-    train = pytest.importorskip("tastebot.train")
-    from tastebot.models.collab import HybridScorer
-    from tastebot.settings import load_settings
-    from tastebot.store import open_store
-
-    settings = load_settings()
-    with open_store(settings) as store:
-        frame = store.labelled_tracks()
-        result = train.train_on_frame(frame, epochs=frame_epochs, seed=0, ensemble=1,
-                                      hybrid_fit=lambda prof: HybridScorer.fit(store, prof, include_own=False))
-    train.save_run(settings, result)
+def _train(epochs: int = 5) -> None:
+    res = invoke(["train", "--no-harvest", "--epochs", str(epochs), "--ensemble", "1", "--json"])
+    assert res.returncode == 0, res.stderr
 
 
 def _known_to_listener(cat: dict) -> set[str]:
@@ -54,15 +36,15 @@ def test_login_to_playlist(make_logged_in, tmp_path, profile):
 
     sb = make_logged_in(profile=profile)
     cat = sb.catalog
-    res = run_cli(["harvest", "--json"], timeout=300)
+    res = invoke(["harvest", "--json"])
     assert res.returncode == 0, res.stderr
     corpus_csv = tmp_path / "corpus.csv"
     export_corpus_csv(cat, corpus_csv)
-    res = run_cli(["corpus", "import", str(corpus_csv)])
+    res = invoke(["corpus", "import", str(corpus_csv)])
     assert res.returncode == 0, res.stderr
     _train()
 
-    res = run_cli(["recommend", "-n", "20", "--json"], timeout=300)
+    res = invoke(["recommend", "-n", "20", "--json"])
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     recs = data["recommendations"]
@@ -100,7 +82,7 @@ def test_login_to_playlist(make_logged_in, tmp_path, profile):
     base_rate = len(future & unheard) / len(unheard)
     hit_rate = len(future & set(ids)) / len(ids)
     assert hit_rate >= 0.5 * base_rate, (hit_rate, base_rate)
-    res = run_cli(["recommend", "-n", "20", "--blend", "0", "--json"], timeout=300)
+    res = invoke(["recommend", "-n", "20", "--blend", "0", "--json"])
     assert res.returncode == 0, res.stderr
     hybrid_ids = {r["track_id"] for r in json.loads(res.stdout)["recommendations"]}
     assert len(future & hybrid_ids) / len(hybrid_ids) >= 2 * base_rate, (len(future & hybrid_ids), base_rate)
@@ -109,7 +91,7 @@ def test_login_to_playlist(make_logged_in, tmp_path, profile):
     # orders candidates exactly as the taste model alone (--blend 1) does.
     orders = {}
     for extra in ([], ["--blend", "1"]):
-        res = run_cli(["recommend", "-n", "5000", "--max-per-artist", "0", "--json", *extra], timeout=300)
+        res = invoke(["recommend", "-n", "5000", "--max-per-artist", "0", "--json", *extra])
         assert res.returncode == 0, res.stderr
         orders[bool(extra)] = json.loads(res.stdout)["recommendations"]
     alone = {r["track_id"] for r in orders[False] if r["taste_only"]}
@@ -119,7 +101,7 @@ def test_login_to_playlist(make_logged_in, tmp_path, profile):
         [r["track_id"] for r in orders[True] if r["track_id"] in both]
 
     # the playlist
-    res = run_cli(["recommend", "-n", "20", "--create-playlist", "--name", "my tastebot", "--json"], timeout=300)
+    res = invoke(["recommend", "-n", "20", "--create-playlist", "--name", "my tastebot", "--json"])
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     made = [p for p in sb.snapshot()["playlists"] if p["name"] == "my tastebot"]
@@ -129,7 +111,7 @@ def test_login_to_playlist(make_logged_in, tmp_path, profile):
     assert "tastebot" in made[0]["description"] and "never" in made[0]["description"]
 
     # the next run never recommends what the playlist already holds; --csv carries every field
-    res = run_cli(["recommend", "-n", "20", "--csv"], timeout=300)
+    res = invoke(["recommend", "-n", "20", "--csv"])
     assert res.returncode == 0, res.stderr
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
     assert len(rows) == 20 and {"score", "mlp", "hybrid", "collab", "content", "why", "uri"} <= set(rows[0])
@@ -144,11 +126,10 @@ def test_from_playlist_ranks_only_that_playlist(make_logged_in):
     own = [p for p in cat["playlists"] if p["owner_id"] == lis and len([t for t in p["track_ids"] if t]) >= 5]
     assert own
     # rank an own playlist's tracks: they are all known, so a fresh copy of the store must drop them
-    res = run_cli(["harvest"], timeout=300)
+    res = invoke(["harvest"])
     assert res.returncode == 0, res.stderr
     target = own[0]
-    res = run_cli(["recommend", "--from-playlist", f"spotify:playlist:{target['id']}", "--blend", "0", "--json"],
-                  timeout=300)
+    res = invoke(["recommend", "--from-playlist", f"spotify:playlist:{target['id']}", "--blend", "0", "--json"])
     # every track of an own playlist is known: nothing may be recommended
     assert res.returncode == 3, res.stdout
     assert "never" in res.stderr.lower() or "know" in res.stderr.lower()
@@ -158,6 +139,6 @@ def test_bad_options_are_one_line_errors(home):
     for args in (["recommend", "--diversity", "2"], ["recommend", "--json", "--csv"],
                  ["recommend", "--dry-run"], ["recommend", "--blend", "-1"], ["recommend", "--public"],
                  ["recommend", "--name", "x"]):
-        res = run_cli(args)
+        res = invoke(args)
         assert res.returncode == 2, (args, res.stderr)
         assert "Traceback" not in res.stderr

@@ -9,7 +9,7 @@ import pytest
 import requests
 import spotipy
 
-from tastebot.sandbox.testing import api_call, api_get, pkce_login
+from sandbox_http import api_call, api_get, pkce_login
 
 from test_sandbox_server import tiny_catalog
 

@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tastebot.sandbox import Sandbox
-from tastebot.sandbox.testing import api_call, pkce_login
+from sandbox_http import api_call, pkce_login
 
 SPEC_FILE = Path("spotify") / "fixed-spotify-open-api.yml"
 # Every Web API endpoint of ../shared/spotify/ENDPOINTS.md, as the OpenAPI description names it.

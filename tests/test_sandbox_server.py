@@ -16,7 +16,7 @@ import requests
 
 from tastebot.sandbox import Sandbox
 from tastebot.sandbox.accounts import s256
-from tastebot.sandbox.testing import ALL_SCOPES, api_call, api_get, pkce_login
+from sandbox_http import ALL_SCOPES, api_call, api_get, pkce_login
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIRECT = "http://127.0.0.1:8123/callback"

@@ -8,7 +8,7 @@ import spotipy
 from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.oauth2 import SpotifyOauthError, SpotifyPKCE
 
-from tastebot.sandbox.testing import ALL_SCOPES
+from sandbox_http import ALL_SCOPES
 
 REDIRECT = "http://127.0.0.1:8123/callback"
 

@@ -1,7 +1,8 @@
 """Security: after a full run (login, harvest, corpus import, recommend with a playlist, exports)
 no issued token is in any output or file but the 0600 fallback; logout leaves nothing; the login
 callback prints attacker-supplied text literally; the sandbox binds loopback only; and nothing is
-sent anywhere but the sandbox (a subprocess whose sockets refuse every other destination).
+sent anywhere but the sandbox (sockets that refuse every other destination, in the login subprocess from its
+first import and in this process for the other commands).
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import stat
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from cli_runner import invoke
 from login_helpers import (
     CLIENT_ID,
     approve,
@@ -25,7 +28,6 @@ from login_helpers import (
     issued_tokens,
     leaks,
     read_url_line,
-    run_cli,
     start_cli,
 )
 
@@ -46,13 +48,15 @@ def _login_cli(env: dict, *extra: str) -> dict[str, str]:
 @pytest.mark.slow
 def test_full_run_leaks_no_token_and_logout_leaves_nothing(make_sandbox, home, tmp_path, monkeypatch):
     """Also the network check: every command runs with sockets that refuse (and record) any
-    destination but loopback, so nothing is sent anywhere but the sandbox."""
+    destination but loopback, so nothing is sent anywhere but the sandbox. The login runs in its own
+    process (guarded from its first import on); the other commands run in this process (cli_runner.invoke,
+    under the same guard), since a process start is not what this test checks and each would import
+    TensorFlow again."""
     sb = make_sandbox(n_tracks=600, token_ttl=3)  # short-lived tokens: refreshes happen during the run
     export_corpus_csv(sb.catalog, tmp_path / "corpus.csv")
     guard_env, netlog = _netguard(tmp_path)
-    env = cli_env(TASTEBOT_SPOTIFY_URL=sb.url, TASTEBOT_CLIENT_ID=CLIENT_ID, TASTEBOT_INSECURE_STORAGE="1",
-                  **guard_env)
-    texts = _login_cli(env)
+    settings_env = {"TASTEBOT_SPOTIFY_URL": sb.url, "TASTEBOT_CLIENT_ID": CLIENT_ID, "TASTEBOT_INSECURE_STORAGE": "1"}
+    texts = _login_cli(cli_env(**settings_env, **guard_env))
 
     token_file = home / "credentials" / "token.json"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
@@ -68,39 +72,40 @@ def test_full_run_leaks_no_token_and_logout_leaves_nothing(make_sandbox, home, t
         ["recommend", "-n", "10", "--offline", "--csv"],
         ["status"],
     ]
-    for args in steps:
-        result = run_cli(args, env=dict(env, TASTEBOT_DEBUG="1"), timeout=180)
-        assert result.returncode == 0, (args, result.stderr[-1500:])
-        texts[f"{' '.join(args)} stdout"], texts[f"{' '.join(args)} stderr"] = result.stdout, result.stderr
-        if args[-1] == "--csv":
-            (tmp_path / "export.csv").write_text(result.stdout, encoding="utf-8")
-    tokens = issued_tokens(sb)
-    assert len(tokens) >= 3  # the first pair plus refreshed ones
+    with _netguard_in_process(netlog):
+        for args in steps:
+            result = invoke(args, env=dict(settings_env, TASTEBOT_DEBUG="1"))
+            assert result.returncode == 0, (args, result.stderr[-1500:])
+            texts[f"{' '.join(args)} stdout"], texts[f"{' '.join(args)} stderr"] = result.stdout, result.stderr
+            if args[-1] == "--csv":
+                (tmp_path / "export.csv").write_text(result.stdout, encoding="utf-8")
+        tokens = issued_tokens(sb)
+        assert len(tokens) >= 3  # the first pair plus refreshed ones
 
-    def scan_files() -> dict[str, bytes]:
-        found = {}
-        for root in (home, tmp_path):
-            for p in root.rglob("*"):
-                if p.is_file() and p != token_file and p.name != "keyring.json":
-                    found[str(p)] = p.read_bytes()
-        return found
+        def scan_files() -> dict[str, bytes]:
+            found = {}
+            for root in (home, tmp_path):
+                for p in root.rglob("*"):
+                    if p.is_file() and p != token_file and p.name != "keyring.json":
+                        found[str(p)] = p.read_bytes()
+            return found
 
-    texts.update(scan_files())
-    assert any(name.endswith("tastebot.db") for name in texts)
-    assert any(name.endswith("report.html") for name in texts)  # the report and its plots were scanned too
-    assert not leaks(tokens, texts)
-    # The token file holds the live token, and only there.
-    assert leaks(tokens, {"token file": token_file.read_bytes()})
+        texts.update(scan_files())
+        assert any(name.endswith("tastebot.db") for name in texts)
+        assert any(name.endswith("report.html") for name in texts)  # the report and its plots were scanned too
+        assert not leaks(tokens, texts)
+        # The token file holds the live token, and only there.
+        assert leaks(tokens, {"token file": token_file.read_bytes()})
 
-    out = run_cli(["logout", "--json"], env=env)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["was_logged_in"] is True
-    assert not token_file.exists()
-    everything = {str(p): p.read_bytes() for p in home.rglob("*") if p.is_file()}
-    everything["logout stdout"], everything["logout stderr"] = out.stdout, out.stderr
-    assert not leaks(tokens, everything)
-    after = run_cli(["status"], env=env)
-    assert after.returncode == 4
+        out = invoke(["logout", "--json"], env=settings_env)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["was_logged_in"] is True
+        assert not token_file.exists()
+        everything = {str(p): p.read_bytes() for p in home.rglob("*") if p.is_file()}
+        everything["logout stdout"], everything["logout stderr"] = out.stdout, out.stderr
+        assert not leaks(tokens, everything)
+        after = invoke(["status"], env=settings_env)
+        assert after.returncode == 4
     assert not netlog.exists(), netlog.read_text()
     assert any(p["name"] == "security check" for p in sb.snapshot()["playlists"])
 
@@ -225,3 +230,19 @@ def _netguard(tmp_path):
     assert probe.stdout.strip() == "111" and "192.0.2.1" in log.read_text()  # the guard is really loaded
     log.unlink()
     return env, log
+
+
+@contextmanager
+def _netguard_in_process(log):
+    """The same guard (SITECUSTOMIZE) on this process's sockets while the block runs; checked to work."""
+    saved = socket.socket.connect, socket.socket.connect_ex
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NETGUARD_LOG", str(log))
+        exec(SITECUSTOMIZE, {"__name__": "netguard"})  # noqa: S102 - our own guard's source, as the subprocesses load it
+        try:
+            with socket.socket() as probe:
+                assert probe.connect_ex(("192.0.2.1", 80)) == 111 and "192.0.2.1" in log.read_text()
+            log.unlink()
+            yield
+        finally:
+            socket.socket.connect, socket.socket.connect_ex = saved

@@ -1,5 +1,8 @@
 """`tastebot train` end to end on the sandbox: it harvests first when the store is empty, trains on
-the store's labelled tracks, saves a complete run, and `tastebot models` lists it."""
+the store's labelled tracks, saves a complete run, and `tastebot models` lists it.
+
+The run checked here is the one that builds the suite's shared trained home (conftest.trained_home
+runs `tastebot train --epochs 3 --ensemble 1 --json` on an empty store): one Keras training for both."""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from cli_runner import invoke
 pytestmark = pytest.mark.slow
 
 
-def test_train_harvests_an_empty_store_then_trains_saves_and_lists(logged_in):
+def test_train_harvests_an_empty_store_then_trains_saves_and_lists(trained_home, copy_trained, home, make_logged_in):
     from tastebot.cli.train import _harvest_if_stale
     from tastebot.settings import load_settings
     from tastebot.train import load_model
 
-    code, out, err = invoke(["train", "--epochs", "3", "--ensemble", "1", "--json"]).astuple()
+    code, out, err = trained_home.train_cli.code, trained_home.train_cli.out, trained_home.train_cli.err
     assert code == 0, err
     assert "Harvesting first" in err and "the store is empty" in err
     summary = json.loads(out)
@@ -25,16 +28,18 @@ def test_train_harvests_an_empty_store_then_trains_saves_and_lists(logged_in):
     assert summary["mode"] in {"holdout", "cross-validation"} and summary["mode_reason"]
     assert "random forest" in err  # the table on stderr
 
-    settings = load_settings()
-    run_dir = settings.models_dir / summary["run_id"]
+    run_dir = trained_home.settings.models_dir / summary["run_id"]
     assert {"network.keras", "preprocessing.json", "metrics.json"} <= {p.name for p in run_dir.iterdir()}
-    model = load_model(settings)
+    model = load_model(trained_home.settings)
     assert model.run_id == summary["run_id"] and 0.0 <= model.blend_weight <= 1.0
 
-    # A fresh store is not harvested again.
-    before = logged_in.stats()
+    # A fresh store is not harvested again (a copy of that home, logged in to the same sandbox world).
+    copy_trained(home)
+    sb = make_logged_in(profile="development", seed=7, n_tracks=600)
+    settings = load_settings()
+    before = sb.stats()
     _harvest_if_stale(settings, max_age=3600)
-    assert logged_in.stats() == before
+    assert sb.stats() == before
 
     code, out, _ = invoke(["models", "--json"]).astuple()
     runs = json.loads(out)

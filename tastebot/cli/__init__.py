@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: library errors become one line on stderr and a documented exit code."""
     from tastebot import console
 
+    console.install_notices()
     try:
         rv = cli.main(args=argv, prog_name="tastebot", standalone_mode=False)
     except TastebotError as exc:

@@ -188,47 +188,57 @@ def _validate(data: Any) -> None:
     for name in SECTIONS:
         if name not in data:
             raise _Bad(name, "missing section")
+    artists = _index(_section_list(data, "artists"), "artists", _check_artist)
+    albums = _index(_section_list(data, "albums"), "albums", lambda item, path: _check_album(item, path, artists))
+    tracks = _index(_section_list(data, "tracks"), "tracks",
+                    lambda item, path: _check_track(item, path, artists, albums))
+    _check_features(data["audio_features"], tracks)
+    users = _index(_section_list(data, "users"), "users", lambda item, path: _string(item, "display_name", path))
+    playlists = _index(_section_list(data, "playlists"), "playlists",
+                       lambda item, path: _check_playlist(item, path, users, tracks))
+    _check_listener(data["listener"], users, tracks, artists, playlists)
+    hidden = _object(data["hidden"], "hidden")
+    _refs(hidden, "future_likes", "hidden", tracks, "track")
 
-    def artist(item, path):
-        _string(item, "name", path)
-        for i, genre in enumerate(_list(item, "genres", path)):
-            if not isinstance(genre, str) or not genre.strip():
-                raise _Bad(f"{path}.genres[{i}]", f"expected a genre name, got {_kind(genre)} {_show(genre)}")
 
-    artists = _index(_section_list(data, "artists"), "artists", artist)
+def _check_artist(item, path):
+    _string(item, "name", path)
+    for i, genre in enumerate(_list(item, "genres", path)):
+        if not isinstance(genre, str) or not genre.strip():
+            raise _Bad(f"{path}.genres[{i}]", f"expected a genre name, got {_kind(genre)} {_show(genre)}")
 
-    def album(item, path):
-        _string(item, "name", path)
-        _refs(item, "artist_ids", path, artists, "artist", non_empty=True)
-        date = _string(item, "release_date", path)
-        precision = _string(item, "release_date_precision", path)
-        if precision not in PRECISIONS:
-            raise _Bad(f"{path}.release_date_precision", f"expected year, month or day, got {_show(precision)}")
-        if not PRECISIONS[precision].match(date):
-            raise _Bad(f"{path}.release_date", f"{_show(date)} does not match precision {precision!r}")
-        try:
-            parts = [int(p) for p in date.split("-")] + [1, 1]
-            datetime(parts[0], parts[1], parts[2])
-        except ValueError:
-            raise _Bad(f"{path}.release_date", f"not a real date: {_show(date)}") from None
-        if _string(item, "album_type", path) not in ALBUM_TYPES:
-            raise _Bad(f"{path}.album_type", f"expected one of {', '.join(ALBUM_TYPES)}, got {_show(item['album_type'])}")
 
-    albums = _index(_section_list(data, "albums"), "albums", album)
+def _check_album(item, path, artists):
+    _string(item, "name", path)
+    _refs(item, "artist_ids", path, artists, "artist", non_empty=True)
+    date = _string(item, "release_date", path)
+    precision = _string(item, "release_date_precision", path)
+    if precision not in PRECISIONS:
+        raise _Bad(f"{path}.release_date_precision", f"expected year, month or day, got {_show(precision)}")
+    if not PRECISIONS[precision].match(date):
+        raise _Bad(f"{path}.release_date", f"{_show(date)} does not match precision {precision!r}")
+    try:
+        parts = [int(p) for p in date.split("-")] + [1, 1]
+        datetime(parts[0], parts[1], parts[2])
+    except ValueError:
+        raise _Bad(f"{path}.release_date", f"not a real date: {_show(date)}") from None
+    if _string(item, "album_type", path) not in ALBUM_TYPES:
+        raise _Bad(f"{path}.album_type", f"expected one of {', '.join(ALBUM_TYPES)}, got {_show(item['album_type'])}")
 
-    def track(item, path):
-        _string(item, "name", path)
-        _refs(item, "artist_ids", path, artists, "artist", non_empty=True)
-        _ref(item, "album_id", path, albums, "album")
-        _integer(item, "duration_ms", path, 1)
-        _boolean(item, "explicit", path)
-        _integer(item, "popularity", path, 0, 100)
-        _string(item, "isrc", path)
-        _integer(item, "track_number", path, 1)
 
-    tracks = _index(_section_list(data, "tracks"), "tracks", track)
+def _check_track(item, path, artists, albums):
+    _string(item, "name", path)
+    _refs(item, "artist_ids", path, artists, "artist", non_empty=True)
+    _ref(item, "album_id", path, albums, "album")
+    _integer(item, "duration_ms", path, 1)
+    _boolean(item, "explicit", path)
+    _integer(item, "popularity", path, 0, 100)
+    _string(item, "isrc", path)
+    _integer(item, "track_number", path, 1)
 
-    features = _object(data["audio_features"], "audio_features")
+
+def _check_features(section, tracks):
+    features = _object(section, "audio_features")
     for track_id, values in features.items():
         path = f"audio_features[{_show(track_id)}]"
         if track_id not in tracks:
@@ -247,19 +257,18 @@ def _validate(data: Any) -> None:
             if not low <= value <= high:
                 raise _Bad(f"{path}.{key}", f"{value} is out of range ({low}..{high})")
 
-    users = _index(_section_list(data, "users"), "users", lambda item, path: _string(item, "display_name", path))
 
-    def playlist(item, path):
-        _string(item, "name", path)
-        _ref(item, "owner_id", path, users, "user")
-        _boolean(item, "public", path)
-        _boolean(item, "collaborative", path)
-        _string(item, "description", path)
-        _refs(item, "track_ids", path, tracks, "track")
+def _check_playlist(item, path, users, tracks):
+    _string(item, "name", path)
+    _ref(item, "owner_id", path, users, "user")
+    _boolean(item, "public", path)
+    _boolean(item, "collaborative", path)
+    _string(item, "description", path)
+    _refs(item, "track_ids", path, tracks, "track")
 
-    playlists = _index(_section_list(data, "playlists"), "playlists", playlist)
 
-    listener = _object(data["listener"], "listener")
+def _check_listener(section, users, tracks, artists, playlists):
+    listener = _object(section, "listener")
     _ref(listener, "user_id", "listener", users, "user")
     for i, entry in enumerate(_list(listener, "saved_tracks", "listener")):
         path = f"listener.saved_tracks[{i}]"
@@ -279,9 +288,6 @@ def _validate(data: Any) -> None:
         _timestamp(entry, "played_at", path)
     _refs(listener, "followed_artist_ids", "listener", artists, "artist")
     _refs(listener, "followed_playlist_ids", "listener", playlists, "playlist")
-
-    hidden = _object(data["hidden"], "hidden")
-    _refs(hidden, "future_likes", "hidden", tracks, "track")
 
 
 def load_catalog(path) -> dict:
@@ -663,32 +669,62 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
 
     Deterministic: the same seed and size give the same catalogue (identical JSON) on every run,
     machine and Python process. See docs/sandbox-catalog.md for what the world contains.
+    The steps below draw from one random generator in a fixed order; keep the order.
     """
-    from tastebot.sandbox.taste import draw_taste
-
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"catalog: the seed must be a non-negative integer, got {seed!r}")
     if isinstance(n_tracks, bool) or not isinstance(n_tracks, int) or not _MIN_TRACKS <= n_tracks <= _MAX_TRACKS:
         raise InputError(f"catalog: the number of tracks must be between {_MIN_TRACKS} and {_MAX_TRACKS}, got {n_tracks!r}")
 
     world = _World(seed)
-    rng = world.rng
+    values = _generate_tracks(world, n_tracks)
+    audio_features = _generate_audio_features(world, values)
+    users = _generate_users(world)
+    playlists = _generate_playlists(world, values, [u["id"] for u in users[1:]], n_tracks)
+    listener = _Listener(world, values, n_tracks, users[0]["id"])
+    own = listener.own_playlists()
+    followed_artists, followed_playlists = listener.followed(playlists)
+    playlists.extend(own)
+    return {
+        "format": FORMAT,
+        "artists": world.artists,
+        "albums": world.albums,
+        "tracks": world.tracks,
+        "audio_features": audio_features,
+        "users": users,
+        "playlists": playlists,
+        "listener": {
+            "user_id": listener.user_id,
+            "saved_tracks": listener.saved_tracks,
+            "top_tracks": listener.top_tracks,
+            "recently_played": listener.recently_played,
+            "followed_artist_ids": [world.artists[a]["id"] for a in followed_artists],
+            "followed_playlist_ids": followed_playlists,
+        },
+        "hidden": {"future_likes": listener.future_likes(playlists, followed_playlists)},
+    }
+
+
+def _generate_tracks(world: "_World", n_tracks: int) -> dict[str, np.ndarray]:
+    """Exactly n_tracks tracks (originals and a few reissues); returns their true feature values."""
     n_reissues = max(2, round(0.015 * n_tracks))
     world.add_originals(n_tracks - n_reissues)
     world.add_reissues(n_reissues)
     while len(world.tracks) < n_tracks:  # too few artists with enough songs for reissues: top up
         world.add_originals(n_tracks - len(world.tracks))
-    n = len(world.tracks)
-
     values = world.sample_features()
     for i, track in enumerate(world.tracks):
         track["duration_ms"] = int(max(30000, round(values["duration_ms"][i])))
         track["popularity"] = int(np.clip(round(values["popularity"][i]), 0, 100))
+    return values
 
-    # Audio features as providers report them: some tracks unknown, some with keys missing.
+
+def _generate_audio_features(world: "_World", values: dict[str, np.ndarray]) -> dict[str, dict]:
+    """Audio features as providers report them: some tracks unknown, some with keys missing."""
+    rng = world.rng
     audio_features: dict[str, dict] = {}
     columns = _feature_columns(values)
-    gaps = rng.random(n)
+    gaps = rng.random(len(world.tracks))
     for i, track in enumerate(world.tracks):
         r = gaps[i]
         if r < 0.03:
@@ -698,10 +734,13 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
             for key in rng.choice(AUDIO_FEATURES, size=int(rng.integers(1, 4)), replace=False):
                 entry.pop(str(key))
         audio_features[track["id"]] = entry
+    return audio_features
 
-    # Users: the listener and about thirty others who own the genre playlists.
-    listener_id = "sandbox.listener"
-    users = [{"id": listener_id, "display_name": "Sandbox Listener"}]
+
+def _generate_users(world: "_World") -> list[dict]:
+    """The listener (first) and about thirty others who own the genre playlists."""
+    rng = world.rng
+    users = [{"id": "sandbox.listener", "display_name": "Sandbox Listener"}]
     for k in range(30):
         first, last = world.pick(_WORDS["first"]), world.pick(_WORDS["last"])
         handle = unicodedata.normalize("NFKD", f"{first}.{last}".lower()).encode("ascii", "ignore").decode()
@@ -712,23 +751,23 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
         if user["id"] in seen_users:
             user["id"] = f"{user['id']}x{k}"
         seen_users.add(user["id"])
-    others = [u["id"] for u in users[1:]]
+    return users
 
-    genres = [info["genre"] for info in world.track_info]
-    subgenres = [info["subgenre"] for info in world.track_info]
+
+def _generate_playlists(world: "_World", values: dict[str, np.ndarray], others: list[str], n_tracks: int) -> list[dict]:
+    """Other users' playlists: subgenre and genre playlists with noise, and a few mood playlists."""
+    rng = world.rng
+    n = len(world.tracks)
     popularity = np.array([t["popularity"] for t in world.tracks], dtype=float)
     pop_weight = np.exp(popularity / 25.0)
-
-    # Other users' playlists: subgenre and genre playlists with noise, and a few mood playlists.
     playlists: list[dict] = []
-    n_playlists = max(12, n_tracks // 18)
     all_idx = np.arange(n)
     by_subgenre: dict[str, list[int]] = {}
     by_genre: dict[str, list[int]] = {}
-    for i in range(n):
-        by_subgenre.setdefault(subgenres[i], []).append(i)
-        by_genre.setdefault(genres[i], []).append(i)
-    for _ in range(n_playlists):
+    for i, info in enumerate(world.track_info):
+        by_subgenre.setdefault(info["subgenre"], []).append(i)
+        by_genre.setdefault(info["genre"], []).append(i)
+    for _ in range(max(12, n_tracks // 18)):
         r = rng.random()
         if r < 0.6:
             genre = GENRES[int(rng.integers(len(GENRES)))]
@@ -763,130 +802,143 @@ def generate_catalog(seed: int = 0, n_tracks: int = 2000) -> dict:
             "public": (not collaborative) and world.chance(0.95), "collaborative": collaborative,
             "description": description, "track_ids": track_ids,
         })
+    return playlists
 
-    # The listener: a hidden taste, and what they did because of it.
-    taste = draw_taste(rng, GENRES, world.model.subgenres())
-    artist_index = np.array([info["artist"] for info in world.track_info])
-    true_features = {name: values[name] for name in (*AUDIO_FEATURES, "popularity")}
-    scores = taste.scores(rng, genres, subgenres, artist_index, true_features)
-    liked = taste.likes(scores)
-    # Reissues share the original's verdict: it is the same recording.
-    for i, info in enumerate(world.track_info):
-        if info["original"] is not None:
-            liked[i] = liked[info["original"]]
-    affinity = np.array([taste.genre_affinity[g] for g in genres])
-    exposure = np.exp(0.6 * affinity + popularity / 40.0)
 
-    def draw(candidates: np.ndarray, k: int, weights: np.ndarray | None = None) -> list[int]:
+class _Listener:
+    """The listener: a hidden taste, and what they did because of it (saved, top, recently played,
+    own playlists, dislikes, follows). Built in a fixed order of draws from the world's generator."""
+
+    def __init__(self, world: "_World", values: dict[str, np.ndarray], n_tracks: int, user_id: str):
+        from tastebot.sandbox.taste import draw_taste
+
+        self.world, self.values, self.n_tracks, self.user_id = world, values, n_tracks, user_id
+        rng = self.rng = world.rng
+        self.n = len(world.tracks)
+        self.genres = [info["genre"] for info in world.track_info]
+        subgenres = [info["subgenre"] for info in world.track_info]
+        popularity = np.array([t["popularity"] for t in world.tracks], dtype=float)
+        self.taste = draw_taste(rng, GENRES, world.model.subgenres())
+        artist_index = np.array([info["artist"] for info in world.track_info])
+        true_features = {name: values[name] for name in (*AUDIO_FEATURES, "popularity")}
+        self.scores = self.taste.scores(rng, self.genres, subgenres, artist_index, true_features)
+        liked = self.taste.likes(self.scores)
+        # Reissues share the original's verdict: it is the same recording.
+        for i, info in enumerate(world.track_info):
+            if info["original"] is not None:
+                liked[i] = liked[info["original"]]
+        affinity = np.array([self.taste.genre_affinity[g] for g in self.genres])
+        self.exposure = np.exp(0.6 * affinity + popularity / 40.0)
+        self.liked_idx = np.flatnonzero(liked)
+        self.unliked_idx = np.flatnonzero(~liked)
+        self.id_index = {t["id"]: i for i, t in enumerate(world.tracks)}
+        self._saved()
+        self._top()
+        self._recent()
+
+    def draw(self, candidates: np.ndarray, k: int, weights: np.ndarray | None = None) -> list[int]:
         candidates = np.asarray(candidates, dtype=int)
         k = min(k, len(candidates))
         if k <= 0:
             return []
-        w = exposure[candidates] if weights is None else weights
-        return [int(i) for i in rng.choice(candidates, size=k, replace=False, p=w / w.sum())]
+        w = self.exposure[candidates] if weights is None else weights
+        return [int(i) for i in self.rng.choice(candidates, size=k, replace=False, p=w / w.sum())]
 
-    liked_idx = np.flatnonzero(liked)
-    saved = draw(liked_idx, round(0.09 * n_tracks))
-    saved_set = set(saved)
-    extras = draw(np.array([i for i in liked_idx if i not in saved_set]), max(3, round(0.01 * n_tracks)))
-    ages = np.sort(np.minimum(rng.exponential(400.0, len(saved)), 2500.0))  # days ago, newest first
-    saved_tracks = []
-    saved_age = {}
-    for i, age in zip(saved, ages):
-        moment = CATALOG_NOW - timedelta(days=float(age), seconds=int(rng.integers(0, 86400)))
-        saved_age[i] = float(age)
-        saved_tracks.append({"track_id": world.tracks[i]["id"], "added_at": _iso(moment)})
-    saved_tracks.sort(key=lambda item: item["added_at"], reverse=True)
+    def _saved(self) -> None:
+        rng, tracks = self.rng, self.world.tracks
+        self.saved = self.draw(self.liked_idx, round(0.09 * self.n_tracks))
+        self.saved_set = set(self.saved)
+        self.extras = self.draw(np.array([i for i in self.liked_idx if i not in self.saved_set]),
+                                max(3, round(0.01 * self.n_tracks)))
+        ages = np.sort(np.minimum(rng.exponential(400.0, len(self.saved)), 2500.0))  # days ago, newest first
+        self.saved_tracks = []
+        self.saved_age = {}
+        for i, age in zip(self.saved, ages):
+            moment = CATALOG_NOW - timedelta(days=float(age), seconds=int(rng.integers(0, 86400)))
+            self.saved_age[i] = float(age)
+            self.saved_tracks.append({"track_id": tracks[i]["id"], "added_at": _iso(moment)})
+        self.saved_tracks.sort(key=lambda item: item["added_at"], reverse=True)
 
-    # Top tracks: most played = liked, recently saved for short term; a few non-liked earworms.
-    n_top = min(50, max(10, n_tracks // 40))
-    top_tracks = {}
-    unliked_idx = np.flatnonzero(~liked)
-    for time_range, horizon in (("short_term", 120), ("medium_term", 400), ("long_term", 10_000)):
-        pool = [i for i in saved if saved_age[i] <= horizon] + extras
-        plays = np.array([scores[i] for i in pool]) + rng.normal(0, 1.0, len(pool))
-        ranked = [pool[int(j)] for j in np.argsort(-plays, kind="stable")][:n_top]
-        earworms = draw(unliked_idx, max(1, n_top // 10))
-        for position, i in zip(rng.choice(len(ranked) + 1, size=len(earworms)), earworms):
-            ranked.insert(int(position), i)
-        top_tracks[time_range] = [world.tracks[i]["id"] for i in dict.fromkeys(ranked)][:n_top]
-    top_ids = {tid for ids in top_tracks.values() for tid in ids}
+    def _top(self) -> None:
+        """Top tracks: most played = liked, recently saved for short term; a few non-liked earworms."""
+        rng = self.rng
+        n_top = min(50, max(10, self.n_tracks // 40))
+        self.top_tracks = {}
+        for time_range, horizon in (("short_term", 120), ("medium_term", 400), ("long_term", 10_000)):
+            pool = [i for i in self.saved if self.saved_age[i] <= horizon] + self.extras
+            plays = np.array([self.scores[i] for i in pool]) + rng.normal(0, 1.0, len(pool))
+            ranked = [pool[int(j)] for j in np.argsort(-plays, kind="stable")][:n_top]
+            earworms = self.draw(self.unliked_idx, max(1, n_top // 10))
+            for position, i in zip(rng.choice(len(ranked) + 1, size=len(earworms)), earworms):
+                ranked.insert(int(position), i)
+            self.top_tracks[time_range] = [self.world.tracks[i]["id"] for i in dict.fromkeys(ranked)][:n_top]
 
-    # Recently played: the last 50 plays (with repeats), newest first.
-    id_index = {t["id"]: i for i, t in enumerate(world.tracks)}
-    recent_pool = [id_index[t] for t in top_tracks["short_term"]] + saved[: max(10, len(saved) // 4)] + extras
-    radio = draw(unliked_idx, 6)
-    plays = [int(recent_pool[int(rng.integers(len(recent_pool)))]) if rng.random() > 0.12 else int(world.pick(radio))
-             for _ in range(50)]
-    moment = CATALOG_NOW - timedelta(minutes=int(rng.integers(20, 600)))
-    recently_played = []
-    for i in plays:
-        recently_played.append({"track_id": world.tracks[i]["id"], "played_at": _iso(moment, millis=True)})
-        gap = world.tracks[i]["duration_ms"] / 1000.0 + float(rng.uniform(0, 20))
-        if rng.random() < 0.1:  # between listening sessions
-            gap += float(rng.uniform(2, 20)) * 3600
-        moment -= timedelta(seconds=gap, milliseconds=int(rng.integers(0, 1000)))
+    def _recent(self) -> None:
+        """Recently played: the last 50 plays (with repeats), newest first."""
+        rng, world = self.rng, self.world
+        recent_pool = ([self.id_index[t] for t in self.top_tracks["short_term"]]
+                       + self.saved[: max(10, len(self.saved) // 4)] + self.extras)
+        radio = self.draw(self.unliked_idx, 6)
+        plays = [int(recent_pool[int(rng.integers(len(recent_pool)))]) if rng.random() > 0.12 else int(world.pick(radio))
+                 for _ in range(50)]
+        moment = CATALOG_NOW - timedelta(minutes=int(rng.integers(20, 600)))
+        self.recently_played = []
+        for i in plays:
+            self.recently_played.append({"track_id": world.tracks[i]["id"], "played_at": _iso(moment, millis=True)})
+            gap = world.tracks[i]["duration_ms"] / 1000.0 + float(rng.uniform(0, 20))
+            if rng.random() < 0.1:  # between listening sessions
+                gap += float(rng.uniform(2, 20)) * 3600
+            moment -= timedelta(seconds=gap, milliseconds=int(rng.integers(0, 1000)))
 
-    # The listener's own playlists: two of liked songs, one dislike list.
-    liked_pool = np.array(saved + extras + draw(np.array([i for i in liked_idx if i not in saved_set]), max(2, n // 75)))
-    own = []
-    low_energy = liked_pool[values["energy"][liked_pool] < np.median(values["energy"][liked_pool])]
-    high_energy = liked_pool[values["energy"][liked_pool] >= np.median(values["energy"][liked_pool])]
-    for name, pool, description in (("Late night", low_energy, "slow ones"), ("Gym", high_energy, "")):
-        members = draw(pool, min(int(rng.integers(10, 26)), max(4, n // 30)))
-        own.append({"id": world.new_id(), "name": name, "owner_id": listener_id, "public": world.chance(0.5),
-                    "collaborative": False, "description": description,
-                    "track_ids": [world.tracks[i]["id"] for i in members]})
-    # Dislikes: mostly far from the taste, some from genres the listener does play.
-    n_dislikes = max(6, round(0.015 * n_tracks))
-    worst = unliked_idx[scores[unliked_idx] <= np.quantile(scores, 0.25)]
-    favourite_genres = sorted(GENRES, key=lambda g: -taste.genre_affinity[g])[:2]
-    near_misses = np.array([i for i in unliked_idx if genres[i] in favourite_genres])
-    dislikes = draw(worst, round(0.6 * n_dislikes)) + draw(near_misses, n_dislikes - round(0.6 * n_dislikes))
-    own.append({"id": world.new_id(), "name": DISLIKE_PLAYLIST_NAME, "owner_id": listener_id, "public": False,
-                "collaborative": False, "description": "songs I skip",
-                "track_ids": list(dict.fromkeys(world.tracks[i]["id"] for i in dislikes))})
+    def own_playlists(self) -> list[dict]:
+        """The listener's own playlists: two of liked songs, one dislike list."""
+        rng, world, values, n = self.rng, self.world, self.values, self.n
+        liked_pool = np.array(self.saved + self.extras
+                              + self.draw(np.array([i for i in self.liked_idx if i not in self.saved_set]), max(2, n // 75)))
+        own = []
+        low_energy = liked_pool[values["energy"][liked_pool] < np.median(values["energy"][liked_pool])]
+        high_energy = liked_pool[values["energy"][liked_pool] >= np.median(values["energy"][liked_pool])]
+        for name, pool, description in (("Late night", low_energy, "slow ones"), ("Gym", high_energy, "")):
+            members = self.draw(pool, min(int(rng.integers(10, 26)), max(4, n // 30)))
+            own.append({"id": world.new_id(), "name": name, "owner_id": self.user_id, "public": world.chance(0.5),
+                        "collaborative": False, "description": description,
+                        "track_ids": [world.tracks[i]["id"] for i in members]})
+        # Dislikes: mostly far from the taste, some from genres the listener does play.
+        n_dislikes = max(6, round(0.015 * self.n_tracks))
+        unliked_idx, scores = self.unliked_idx, self.scores
+        worst = unliked_idx[scores[unliked_idx] <= np.quantile(scores, 0.25)]
+        favourite_genres = sorted(GENRES, key=lambda g: -self.taste.genre_affinity[g])[:2]
+        near_misses = np.array([i for i in unliked_idx if self.genres[i] in favourite_genres])
+        dislikes = self.draw(worst, round(0.6 * n_dislikes)) + self.draw(near_misses, n_dislikes - round(0.6 * n_dislikes))
+        own.append({"id": world.new_id(), "name": DISLIKE_PLAYLIST_NAME, "owner_id": self.user_id, "public": False,
+                    "collaborative": False, "description": "songs I skip",
+                    "track_ids": list(dict.fromkeys(world.tracks[i]["id"] for i in dislikes))})
+        return own
 
-    # Followed: the artists saved most, and a few playlists of favourite genres.
-    saved_count: dict[int, int] = {}
-    for i in saved:
-        saved_count[world.track_info[i]["artist"]] = saved_count.get(world.track_info[i]["artist"], 0) + 1
-    n_followed = max(5, n_tracks // 80)
-    followed_artists = sorted(saved_count, key=lambda a: (-saved_count[a], a))[:n_followed]
-    liked_ids = {world.tracks[i]["id"] for i in liked_idx}
-    readable = [p for p in playlists if p["public"] or p["collaborative"]]
-    overlap = sorted(readable, key=lambda p: -sum(t in liked_ids for t in p["track_ids"]) / max(1, len(p["track_ids"])))
-    followed_playlists = [p["id"] for p in overlap[: 2 if n_tracks < 1000 else 4]]
+    def followed(self, playlists: list[dict]) -> tuple[list[int], list[str]]:
+        """The artists saved most, and a few of the others' playlists closest to the taste."""
+        world = self.world
+        saved_count: dict[int, int] = {}
+        for i in self.saved:
+            saved_count[world.track_info[i]["artist"]] = saved_count.get(world.track_info[i]["artist"], 0) + 1
+        n_followed = max(5, self.n_tracks // 80)
+        followed_artists = sorted(saved_count, key=lambda a: (-saved_count[a], a))[:n_followed]
+        liked_ids = {world.tracks[i]["id"] for i in self.liked_idx}
+        readable = [p for p in playlists if p["public"] or p["collaborative"]]
+        overlap = sorted(readable, key=lambda p: -sum(t in liked_ids for t in p["track_ids"]) / max(1, len(p["track_ids"])))
+        return followed_artists, [p["id"] for p in overlap[: 2 if self.n_tracks < 1000 else 4]]
 
-    playlists.extend(own)
-    # Ground truth: liked songs the listener has not met anywhere (nor under another id).
-    heard = {world.tracks[i]["id"] for i in saved} | top_ids | {p["track_id"] for p in recently_played}
-    for p in playlists:
-        if p["owner_id"] == listener_id or p["id"] in followed_playlists:
-            heard.update(p["track_ids"])
-    heard_isrcs = {world.tracks[id_index[t]]["isrc"] for t in heard}
-    future_likes = [world.tracks[i]["id"] for i in liked_idx
-                    if world.tracks[i]["id"] not in heard and world.tracks[i]["isrc"] not in heard_isrcs]
-
-    catalog = {
-        "format": FORMAT,
-        "artists": world.artists,
-        "albums": world.albums,
-        "tracks": world.tracks,
-        "audio_features": audio_features,
-        "users": users,
-        "playlists": playlists,
-        "listener": {
-            "user_id": listener_id,
-            "saved_tracks": saved_tracks,
-            "top_tracks": top_tracks,
-            "recently_played": recently_played,
-            "followed_artist_ids": [world.artists[a]["id"] for a in followed_artists],
-            "followed_playlist_ids": followed_playlists,
-        },
-        "hidden": {"future_likes": future_likes},
-    }
-    return catalog
+    def future_likes(self, playlists: list[dict], followed_playlists: list[str]) -> list[str]:
+        """Ground truth: liked songs the listener has not met anywhere (nor under another id)."""
+        tracks = self.world.tracks
+        top_ids = {tid for ids in self.top_tracks.values() for tid in ids}
+        heard = {tracks[i]["id"] for i in self.saved} | top_ids | {p["track_id"] for p in self.recently_played}
+        for p in playlists:
+            if p["owner_id"] == self.user_id or p["id"] in followed_playlists:
+                heard.update(p["track_ids"])
+        heard_isrcs = {tracks[self.id_index[t]]["isrc"] for t in heard}
+        return [tracks[i]["id"] for i in self.liked_idx
+                if tracks[i]["id"] not in heard and tracks[i]["isrc"] not in heard_isrcs]
 
 
 # Fitted by benchmarks/fit_sandbox_distributions.py from ../shared/data/tidytuesday_spotify_songs.csv

@@ -974,86 +974,88 @@ class WebApi:
     def _search(self, kind: str, terms: list[tuple[str | None, str]]) -> list[str]:
         """Ids matching every term, most popular first. Free text and artist/album/track filters match
         substrings; genre matches a whole genre name; year a year or a range; isrc exactly."""
-        lowered = []
-        for fld, value in terms:
-            if fld == "year":
-                rng = _year_range(value)
-                if rng is None:
-                    return []
-                lowered.append((fld, rng))
-            elif fld == "isrc":
-                lowered.append((fld, value.upper()))
-            else:
-                lowered.append((fld, value.lower()))
-
-        def in_range(y: int | None, rng: tuple[int, int]) -> bool:
-            return y is not None and rng[0] <= y <= rng[1]
-
-        found: list[str] = []
+        lowered = _lowered_terms(terms)
+        if lowered is None:
+            return []
         if kind == "track":
-            for _, _, tid, name, artists, album, y, genres, isrc in self._search_rows()["track"]:
-                for fld, v in lowered:
-                    if fld is None:
-                        ok = v in name or any(v in n for n in artists) or v in album
-                    elif fld == "track":
-                        ok = v in name
-                    elif fld == "artist":
-                        ok = any(v in n for n in artists)
-                    elif fld == "album":
-                        ok = v in album
-                    elif fld == "year":
-                        ok = in_range(y, v)
-                    elif fld == "genre":
-                        ok = v in genres
-                    elif fld == "isrc":
-                        ok = isrc == v
-                    else:  # tag:, upc: are album-only filters
-                        ok = False
-                    if not ok:
-                        break
-                else:
-                    found.append(tid)
-        elif kind == "artist":
-            for _, _, aid, name, genres, years in self._search_rows()["artist"]:
-                for fld, v in lowered:
-                    if fld in (None, "artist"):
-                        ok = v in name
-                    elif fld == "genre":
-                        ok = v in genres
-                    elif fld == "year":
-                        ok = any(in_range(y, v) for y in years)
-                    else:
-                        ok = False
-                    if not ok:
-                        break
-                else:
-                    found.append(aid)
-        elif kind == "album":
-            for _, _, alb, name, artists, y in self._search_rows()["album"]:
-                for fld, v in lowered:
-                    if fld is None:
-                        ok = v in name or any(v in n for n in artists)
-                    elif fld == "album":
-                        ok = v in name
-                    elif fld == "artist":
-                        ok = any(v in n for n in artists)
-                    elif fld == "year":
-                        ok = in_range(y, v)
-                    else:
-                        ok = False
-                    if not ok:
-                        break
-                else:
-                    found.append(alb)
-        elif kind == "playlist":
+            return [row[2] for row in self._search_rows()["track"] if all(_track_term(row, f, v) for f, v in lowered)]
+        if kind == "artist":
+            return [row[2] for row in self._search_rows()["artist"] if all(_artist_term(row, f, v) for f, v in lowered)]
+        if kind == "album":
+            return [row[2] for row in self._search_rows()["album"] if all(_album_term(row, f, v) for f, v in lowered)]
+        if kind == "playlist":
             ranked = []
             with self.state.lock:
                 for pid, pl in self.state.playlists.items():
                     text = f"{pl.name}\n{pl.description or ''}".lower()
                     if pl.public and all(fld is None and v in text for fld, v in lowered):
                         ranked.append((-pl.followers, pl.name, pid))
-            found = [r[2] for r in sorted(ranked)]
-        return found
+            return [r[2] for r in sorted(ranked)]
+        return []
+
+
+def _lowered_terms(terms: list[tuple[str | None, str]]) -> list[tuple[str | None, Any]] | None:
+    """Search terms in the form the matchers compare: lower case, isrc upper case, a year as a range;
+    None when a year cannot match anything."""
+    lowered: list[tuple[str | None, Any]] = []
+    for fld, value in terms:
+        if fld == "year":
+            rng = _year_range(value)
+            if rng is None:
+                return None
+            lowered.append((fld, rng))
+        elif fld == "isrc":
+            lowered.append((fld, value.upper()))
+        else:
+            lowered.append((fld, value.lower()))
+    return lowered
+
+
+def _in_range(y: int | None, rng: tuple[int, int]) -> bool:
+    return y is not None and rng[0] <= y <= rng[1]
+
+
+def _track_term(row: tuple, fld: str | None, v: Any) -> bool:
+    _, _, _, name, artists, album, y, genres, isrc = row
+    if fld is None:
+        return v in name or any(v in n for n in artists) or v in album
+    if fld == "track":
+        return v in name
+    if fld == "artist":
+        return any(v in n for n in artists)
+    if fld == "album":
+        return v in album
+    if fld == "year":
+        return _in_range(y, v)
+    if fld == "genre":
+        return v in genres
+    if fld == "isrc":
+        return isrc == v
+    return False  # tag:, upc: are album-only filters
+
+
+def _artist_term(row: tuple, fld: str | None, v: Any) -> bool:
+    _, _, _, name, genres, years = row
+    if fld in (None, "artist"):
+        return v in name
+    if fld == "genre":
+        return v in genres
+    if fld == "year":
+        return any(_in_range(y, v) for y in years)
+    return False
+
+
+def _album_term(row: tuple, fld: str | None, v: Any) -> bool:
+    _, _, _, name, artists, y = row
+    if fld is None:
+        return v in name or any(v in n for n in artists)
+    if fld == "album":
+        return v in name
+    if fld == "artist":
+        return any(v in n for n in artists)
+    if fld == "year":
+        return _in_range(y, v)
+    return False
 
 
 def build_routes() -> list[tuple[str, str, re.Pattern, str, tuple[str, ...]]]:

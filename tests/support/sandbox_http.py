@@ -1,4 +1,4 @@
-"""Helpers for tests and scripts that drive a running sandbox over HTTP (standard library only).
+"""Test helpers that drive a running sandbox over HTTP with the standard library only (no spotipy, no tastebot):
 
     token = pkce_login(sb.url)              # one auto-approved PKCE login -> Spotify's token answer
     api_get(sb.url, "/v1/me", token)        # (status, JSON body)
