@@ -8,12 +8,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tastebot"
 MAX_LINES = 80
-# Still to be split, each by the engineer working in that file; shrink this list, never grow it.
-PENDING = {
-    "tastebot/cli/recommend.py::recommend",
-    "tastebot/demo.py::run_demo",
-    "tastebot/sandbox/history.py::export_history",  # arrived with the history import (issue 13)
-}
+# Still to be split; shrink this list, never grow it (empty: every function is 80 lines or fewer).
+PENDING: set[str] = set()
 
 
 def _functions():
