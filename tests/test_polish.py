@@ -242,7 +242,9 @@ def test_ctrl_c_says_progress_is_saved_and_where(make_logged_in, home):
 
     import sqlite3
 
-    make_logged_in(latency_ms=400)
+    # Slow answers: the interrupt must land inside the harvest even when this machine is busy (the
+    # test ends at the interrupt, so the latency costs nothing when it passes).
+    make_logged_in(latency_ms=1500)
     proc = start_cli(["harvest", "--sampled-negatives", "never"])
     # Interrupt inside the harvest: once its run is recorded as running (a fixed sleep raced a busy machine).
     deadline = time.monotonic() + 60
