@@ -219,6 +219,8 @@ class Harvester:
         self.results: list[SourceResult] = []
         self.user_id = ""
         self.app_kind = ""
+        self._feature_report: dict[str, Any] = {}  # set by the features step
+        self._chain_reccobeats = None  # the feature chain's ReccoBeats client, when it made one
 
     # -- helpers ----------------------------------------------------------------------------------
     def _signal(self, track_id: str, source: str, at: Any, context: str = "") -> dict[str, Any]:
@@ -296,20 +298,20 @@ class Harvester:
             s.library = self.store.library_counts()
         except TastebotError:
             pass
-        malformed = getattr(self.store, "malformed_skipped", 0)
+        malformed = self.store.malformed_skipped
         if malformed:
             s.library["malformed_skipped"] = malformed
             self.reporter.notice(f"Skipped {plural(malformed, 'track')} whose data from Spotify was malformed "
                                  "(wrong field types).")
-        implausible = getattr(self.store, "implausible_skipped", 0)
+        implausible = self.store.implausible_skipped
         if implausible:
             s.library["implausible_durations_skipped"] = implausible
             self.reporter.notice(f"Skipped {plural(implausible, 'duration')} from Spotify outside 1 ms to 6 hours; "
                                  "those tracks are kept without a duration.")
-        s.feature_providers = getattr(self, "_feature_report", {})
+        s.feature_providers = self._feature_report
         s.requests = self.client.request_count
-        rb = self.reccobeats if self.reccobeats is not None else getattr(self, "_chain_reccobeats", None)
-        s.reccobeats_requests = getattr(rb, "request_count", 0) if rb is not None else 0
+        rb = self.reccobeats if self.reccobeats is not None else self._chain_reccobeats
+        s.reccobeats_requests = rb.request_count if rb is not None else 0
         return s
 
     # -- saved tracks -----------------------------------------------------------------------------
@@ -791,7 +793,7 @@ class Harvester:
         return queries
 
     def _sample_corpus(self, result: SourceResult, want: int, excluded: "_Exclusions", draw: "_Draw") -> int:
-        if want <= 0 or draw.full() or not hasattr(self.store, "corpus_track_ids"):
+        if want <= 0 or draw.full():
             return 0
         try:
             pool = [t for t in self.store.corpus_track_ids() if excluded.accept_id(t)]

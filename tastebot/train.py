@@ -938,7 +938,7 @@ def corpus_negatives(store, labelled: pd.DataFrame, seed: int) -> pd.DataFrame:
 def store_age_seconds(store) -> float | None:
     """Seconds since the last harvest that finished (done or interrupted with progress saved), or
     None when the store was never harvested."""
-    runs = store.harvest_runs() if hasattr(store, "harvest_runs") else []
+    runs = store.harvest_runs()
     finished = [r.get("finished_at") for r in runs if r.get("finished_at") and r.get("status") != "failed"]
     if not finished:
         return None

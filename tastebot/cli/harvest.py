@@ -10,7 +10,7 @@ from tastebot.cli import settings_from
 from tastebot.vocab import AUDIO_FEATURES  # no imports beyond the standard library: --help stays fast
 
 
-class _RichReporter:
+class RichReporter:
     """Progress per source on stderr; a rate-limit wait shows as a countdown in the same display."""
 
     def __init__(self, progress):
@@ -149,7 +149,7 @@ def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, see
         seed=seed,
     )
     with home_lock(settings), console.progress() as progress:
-        reporter = _RichReporter(progress)
+        reporter = RichReporter(progress)
         client = SpotifyClient(settings, countdown=reporter.countdown)
         summary = run_harvest(settings, options, client=client, reporter=reporter).as_dict()
     _render_summary(summary, as_json)

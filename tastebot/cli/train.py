@@ -33,31 +33,21 @@ def _harvest_if_stale(settings, max_age: float) -> None:
         from tastebot.store import open_store
 
         with open_store(settings) as store:
-            counts = store.label_counts() if hasattr(store, "label_counts") else {}
+            counts = store.label_counts()
             labelled = int(sum(v for v in counts.values() if isinstance(v, (int, float))))
             age = store_age_seconds(store)
     if labelled and age is not None and age <= max_age:
         return
     why = "the store is empty" if not labelled else ("it was never harvested" if age is None else
                                                      f"the last harvest is {age / 3600:.1f} h old")
-    try:
-        from tastebot.harvest import HarvestOptions, run_harvest
-    except ImportError:
-        console.warn(f"Not harvesting ({why}): this tastebot has no harvest module; training on what is stored.")
-        return
+    from tastebot.cli.harvest import RichReporter  # the harvest command's own display
+    from tastebot.harvest import HarvestOptions, run_harvest
+
     console.info(f"Harvesting first ({why}; use --no-harvest to train on what is stored).")
     options = HarvestOptions(like_playlists=settings.like_playlists, dislike_playlists=settings.dislike_playlists)
     try:
-        reporter_cls = None
-        try:
-            from tastebot.cli.harvest import _RichReporter as reporter_cls  # the harvest command's own display
-        except ImportError:
-            pass
-        if reporter_cls is not None:
-            with console.progress() as progress:
-                run_harvest(settings, options, reporter=reporter_cls(progress))
-        else:
-            run_harvest(settings, options)
+        with console.progress() as progress:
+            run_harvest(settings, options, reporter=RichReporter(progress))
     except TastebotError as exc:
         if not labelled:
             raise

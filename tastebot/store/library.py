@@ -246,6 +246,10 @@ def well_formed_track(track: Mapping) -> bool:
 class LibraryMixin:
     """Library queries. `self.conn` and `self.transaction()` come from StoreCore."""
 
+    # Tracks from Spotify skipped (malformed) or kept without a duration (implausible) by this Store.
+    malformed_skipped = 0
+    implausible_skipped = 0
+
     @contextmanager
     def _writing(self) -> Iterator[Any]:
         """Join an open transaction, or open one: many rows, one commit."""
@@ -293,7 +297,7 @@ class LibraryMixin:
                 if not track_id or track.get("is_local") or (track.get("type") not in (None, "track")):
                     continue
                 if not well_formed_track(track):
-                    self.malformed_skipped = getattr(self, "malformed_skipped", 0) + 1
+                    self.malformed_skipped += 1
                     continue
                 alb = track.get("album") if isinstance(track.get("album"), Mapping) else album
                 album_id = None
@@ -312,7 +316,7 @@ class LibraryMixin:
                 duration_ms = _int_or_none(track.get("duration_ms"))
                 if duration_ms is not None and not MIN_DURATION_MS <= duration_ms <= MAX_DURATION_MS:
                     # 0, negative or days long: a broken answer, not a song. Kept without a duration.
-                    self.implausible_skipped = getattr(self, "implausible_skipped", 0) + 1
+                    self.implausible_skipped += 1
                     duration_ms = None
                 conn.execute(
                     """
