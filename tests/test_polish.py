@@ -238,13 +238,22 @@ def test_ctrl_c_says_progress_is_saved_and_where(make_logged_in, home):
     import signal
     import time
 
-    from login_helpers import start_cli
+    import subprocess
+    import sys
+
+    from login_helpers import cli_env
 
     # Slow answers, and the interrupt once the sandbox has answered a few of the harvest's requests:
-    # it lands inside the harvest whatever the machine's load (polling the store raced twice).
+    # it lands inside the harvest whatever the machine's load.
     sb = make_logged_in(latency_ms=1500)
     sb.reset_stats()
-    proc = start_cli(["harvest", "--sampled-negatives", "never"])
+    # A test run started in the background (`make test &`, nohup) ignores SIGINT, and so would every
+    # process it starts: Ctrl-C is restored as a terminal would have it, then tastebot runs as usual.
+    start = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+             "sys.argv = ['tastebot', 'harvest', '--sampled-negatives', 'never']; "
+             "runpy.run_module('tastebot', run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-c", start], env=cli_env(), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None and sb.stats()["total"] < 3:
         time.sleep(0.05)
