@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -427,9 +428,8 @@ def recommend(
         counts["after steering"] = int(len(frame))
 
     say("scoring")
-    raw = scorer.evidence(frame)
+    raw, mlp = score_candidates(scorer, model, frame)
     parts = scorer.parts_from_evidence(raw)
-    mlp = np.asarray(model.predict(frame), dtype=float) if model is not None else None
     n = n_wanted(options, frame)
     from tastebot.ranking import evidence_frame
 
@@ -447,6 +447,18 @@ def recommend(
         model_run=model.run_id if model is not None else None, sources=sources, warnings=warns, ranking=mode,
         collab_from=collab_from,
     )
+
+
+def score_candidates(scorer: HybridScorer, model, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """Each candidate's collaborative evidence and taste score (None without a model). The taste
+    model runs in a second thread while the evidence is computed: TensorFlow and the forest's trees
+    release the GIL, so on two cores the two cost about the time of the slower one."""
+    if model is None:
+        return scorer.evidence(frame), None
+    with ThreadPoolExecutor(1) as pool:
+        taste = pool.submit(model.predict, frame)
+        raw = scorer.evidence(frame)
+        return raw, np.asarray(taste.result(), dtype=float)
 
 
 def n_wanted(options: RecommendOptions, frame: pd.DataFrame) -> int:

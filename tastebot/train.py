@@ -20,6 +20,7 @@ import platform
 import shutil
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -80,15 +81,19 @@ class TasteModel:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """The taste score: the mean of the MLP's and the forest's probabilities (tastebot.models.forest)."""
-        from tastebot.models.forest import taste_score
-
         if len(frame) == 0:
             return np.zeros(0)
         x = self.spec.transform(frame)
         use_forest = self.forest is not None and "forest" in self.members
         if use_forest and "mlp" not in self.members:
             return self.forest.score(x)
-        return taste_score(self.ensemble.predict(x), self.forest.score(x) if use_forest else None)
+        if not use_forest:
+            return self.ensemble.predict(x)
+        # The trees in a second thread while the networks run: both release the GIL, so on two
+        # cores the two members cost about the time of the slower one (benchmarks/recommend_scale.py).
+        with ThreadPoolExecutor(1) as pool:
+            forest = pool.submit(self.forest.score, x)
+            return taste_score(self.ensemble.predict(x), forest.result())
 
     def with_members(self, members: Sequence[str]) -> "TasteModel":
         """The same model predicting with these members only ("mlp", "forest"), for comparisons."""

@@ -138,3 +138,31 @@ def test_fit_from_a_store_with_an_imported_corpus(tmp_path):
 @pytest.mark.parametrize("raw,want", [("The Beatles", "beatles"), ("Beyoncé", "beyonce"), ("AC/DC", "ac dc"), (None, None)])
 def test_normalise_artist(raw, want):
     assert normalise_artist(raw) == want
+
+
+def test_many_names_normalise_as_one_name_does():
+    from tastebot.models.collab import normalise_artists
+
+    names = ["The Beatles", "Beyoncé", "  The  Who!", "Sigur Rós", "the", "", None, float("nan"), 7, "AC/DC"]
+    got = normalise_artists(names)
+    assert got.dtype == object and len(got) == len(names)
+    assert list(got) == [normalise_artist(n) for n in names]
+    assert list(got[:4]) == ["beatles", "beyonce", "who", "sigur ros"]
+
+
+def test_nearest_distances_match_the_whole_distance_matrix():
+    """The fast path (one product, the k nearest kept) gives the k smallest of the full matrix, gaps in
+    candidates and in references included."""
+    from tastebot.models.collab import _nearest_sq_dist, _sq_dist
+
+    rng = np.random.default_rng(3)
+    x, ref = rng.normal(size=(600, 14)), rng.normal(size=(200, 14))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x[:5, :12] = np.nan  # under 3 features: no distance at all
+    for refs in (ref, np.where(np.arange(200)[:, None] < 4, np.nan, 0.0) + ref):
+        full, _ = _sq_dist(x, refs)
+        want = np.sort(np.partition(full, 4, axis=1)[:, :5], axis=1)
+        got = np.sort(_nearest_sq_dist(x, refs, 5), axis=1)
+        assert np.array_equal(np.isfinite(want), np.isfinite(got))
+        assert not np.isfinite(got[:5]).any()
+        assert np.allclose(want[np.isfinite(want)], got[np.isfinite(got)], atol=1e-5)

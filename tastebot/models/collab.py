@@ -67,25 +67,27 @@ def normalise_artist(name: object) -> str | None:
     return _normalise_artist(str(name))
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 @lru_cache(maxsize=200_000)
 def _normalise_artist(name: str) -> str | None:
-    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
-    s = re.sub(r"[^a-z0-9]+", " ", s).strip()
-    s = re.sub(r"^the ", "", s)
+    # NFKD is the identity on ASCII, which most names are: skipping it halves the time.
+    s = name if name.isascii() else unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    s = _NOT_ALNUM.sub(" ", s.lower()).strip()
+    if s.startswith("the "):
+        s = s[4:]
     return s or None
 
 
 def normalise_artists(names) -> np.ndarray:
-    """`normalise_artist` over many names at once (pandas' vectorised string methods: a whole-MPD
-    corpus has two million names); an object array with None where there is no name."""
-    s = pd.Series(names, dtype=object)
-    text = s.map(lambda v: v if isinstance(v, str) else None if v is None or (isinstance(v, float) and math.isnan(v))
-                 else str(v)).astype("string")
-    out = (text.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii").str.lower()
-           .str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip().str.replace(r"^the ", "", regex=True))
-    arr = out.astype(object).to_numpy(copy=True)
-    arr[pd.isna(arr) | (arr == "")] = None
-    return arr
+    """`normalise_artist` over many names at once; an object array with None where there is no name.
+    (A plain loop over the uncached function: twice as fast as pandas' string methods, and a cache
+    would only churn on the two million names of a whole-MPD corpus.)"""
+    norm = _normalise_artist.__wrapped__
+    out = np.empty(len(names), dtype=object)
+    out[:] = [norm(v) if v.__class__ is str else normalise_artist(v) for v in names]
+    return out
 
 
 def content_matrix(frame: pd.DataFrame) -> np.ndarray:
@@ -135,14 +137,48 @@ def _sq_dist(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rows = ok_rows[codes == code]
         cols = known[rows[0]]
         if ref_known[:, cols].all():  # the common case: every reference has these features
-            xs = x[np.ix_(rows, np.flatnonzero(cols))].astype(np.float32)
-            rs = ref[:, cols].astype(np.float32)
-            block = (xs * xs).sum(axis=1)[:, None] + (rs * rs).sum(axis=1)[None, :] - 2.0 * (xs @ rs.T)
-            np.maximum(block, 0.0, out=block)
-            d2[rows] = block / float(cols.sum())
+            d2[rows] = _sq_dist_dense(x[np.ix_(rows, np.flatnonzero(cols))], ref[:, cols])
         else:
             d2[rows] = _sq_dist_masked(x[rows], ref)
     return d2, np.isfinite(d2).any(axis=1) if len(ref) else np.zeros(len(x), dtype=bool)
+
+
+def _nearest_sq_dist(x: np.ndarray, ref: np.ndarray, k: int) -> np.ndarray:
+    """The k smallest of `_sq_dist(x, ref)` per row (in no order), without the whole distance matrix:
+    for rows whose features every reference has, one matrix product of [x, 1] and [-2 ref, |ref|^2]
+    gives |ref|^2 - 2 x.ref, which orders the references as the distance does; |x|^2 and the mean
+    are added to the k kept alone. (100,000 rows against 1,500 likes: 0.25 s instead of 0.7 s.)"""
+    out = np.full((len(x), k), np.inf, dtype=np.float32)
+    known = ~np.isnan(x)
+    rows_ok = np.flatnonzero(known.sum(axis=1) >= 3)
+    ref_known = ~np.isnan(ref)
+    codes = known[rows_ok].astype(np.int64) @ (np.int64(1) << np.arange(x.shape[1], dtype=np.int64))
+    for code in np.unique(codes):
+        rows = rows_ok[codes == code]
+        cols = np.flatnonzero(known[rows[0]])
+        if not ref_known[:, cols].all():
+            out[rows] = np.partition(_sq_dist_masked(x[rows], ref), k - 1, axis=1)[:, :k]
+            continue
+        xs, rs = x[np.ix_(rows, cols)].astype(np.float32), ref[:, cols].astype(np.float32)
+        ones = np.ones((len(xs), 1), dtype=np.float32)
+        block = np.hstack([xs, ones]) @ np.hstack([-2.0 * rs, (rs * rs).sum(axis=1)[:, None]]).T
+        near = np.partition(block, k - 1, axis=1)[:, :k]
+        near += (xs * xs).sum(axis=1)[:, None]
+        out[rows] = np.maximum(near, 0.0) / np.float32(len(cols))
+    return out
+
+
+def _sq_dist_dense(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Mean squared distance of rows without gaps: one matrix product, the rest in place (100,000 x
+    1,500 pairs are 600 MB of temporaries otherwise)."""
+    xs, rs = x.astype(np.float32), ref.astype(np.float32)
+    block = xs @ rs.T
+    block *= -2.0
+    block += (xs * xs).sum(axis=1)[:, None]
+    block += (rs * rs).sum(axis=1)[None, :]
+    np.maximum(block, 0.0, out=block)
+    block *= np.float32(1.0 / x.shape[1])
+    return block
 
 
 def _sq_dist_masked(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -229,12 +265,18 @@ class CorpusData:
         return cls(m, track_ids, playlist_ids, keys, playlist_names=own_names, names_from=store.corpus_playlist_names)
 
 
-def _lookup(values, mapping: dict, default: float) -> np.ndarray:
-    """mapping[v] for each value (default where absent), as floats. A plain loop: pandas' Series.map
-    turns a dict into an index first, 1.5 s for the two million tracks of a whole-MPD corpus."""
+def _lookup(values: pd.Series | np.ndarray, mapping: dict, default: float) -> np.ndarray:
+    """mapping[v] for each value (default where absent or not a string), as floats. A plain loop over
+    a list: pandas' Series.map turns a dict into an index first, 1.5 s for the two million tracks of a
+    whole-MPD corpus; iterating the Series itself costs more than the lookups."""
     get = mapping.get
-    return np.fromiter((get(v, default) if isinstance(v, str) else default for v in values), dtype=float,
-                       count=len(values))
+    return np.array([get(v, default) if v.__class__ is str else default for v in values.tolist()], dtype=float)
+
+
+def _name_keys(frame: pd.DataFrame) -> np.ndarray:
+    """The normalised artist name of each row (normalised once per distinct name)."""
+    codes, uniq = pd.factorize(frame["artist_name"].reset_index(drop=True))
+    return np.append(normalise_artists(list(uniq)), None).astype(object)[codes]
 
 
 def _id_keys(frame: pd.DataFrame) -> np.ndarray:
@@ -386,25 +428,23 @@ class HybridScorer:
         self.dislikes_content = dis
         return self
 
-    def _learn_artist_names(self, frame: pd.DataFrame) -> None:
+    def _learn_artist_names(self, frame: pd.DataFrame, name_keys: np.ndarray | None = None) -> None:
+        """Remember each artist id's key from rows that carry both (`name_keys`: the rows' normalised
+        names, when already known), for rows elsewhere that carry the id alone."""
         if "primary_artist_id" in frame.columns and "artist_name" in frame.columns:
-            pairs = dict(zip(frame["primary_artist_id"].tolist(), frame["artist_name"].tolist()))
-            for a, n in pairs.items():
-                if isinstance(a, str) and a not in self.id_to_artist:
-                    k = normalise_artist(n)
-                    if k:
-                        self.id_to_artist[a] = k
+            keys = _name_keys(frame) if name_keys is None else name_keys
+            for a, k in dict(zip(frame["primary_artist_id"].tolist(), keys.tolist())).items():
+                if k and isinstance(a, str) and a not in self.id_to_artist:
+                    self.id_to_artist[a] = k
 
     def _artist_keys(self, frame: pd.DataFrame) -> np.ndarray:
         """One artist key per row: the normalised name when it can be known, else `id:<artist id>`.
         (Vectorised over unique values: 100,000 candidates have far fewer artists.)"""
-        self._learn_artist_names(frame)
         n = len(frame)
         keys = pd.Series([None] * n, dtype=object, index=range(n))
         if "artist_name" in frame.columns:
-            codes, uniq = pd.factorize(frame["artist_name"].reset_index(drop=True))
-            norm = np.append(normalise_artists(list(uniq)), None).astype(object)
-            keys = pd.Series(norm[codes], dtype=object)
+            keys = pd.Series(_name_keys(frame), dtype=object)
+            self._learn_artist_names(frame, keys.to_numpy())
         aids = frame["primary_artist_id"].reset_index(drop=True).astype(object) if "primary_artist_id" in frame.columns else None
         if aids is not None and keys.isna().any():
             keys = keys.fillna(aids.map(self.id_to_artist))
@@ -595,12 +635,19 @@ class HybridScorer:
             return out, nearest
         X = content_matrix(frame)
         D = self.dislikes_content
-        for s in range(0, n, chunk):
-            x = X[s : s + chunk]
-            d2, ok = _sq_dist(x, L)
+        # Only rows with a sound to compare (3 features or more): a pool is often half without.
+        scored = np.flatnonzero((~np.isnan(X)).sum(axis=1) >= 3)
+        for s in range(0, len(scored), chunk):
+            at = scored[s : s + chunk]
+            x = X[at]
             k = min(K_NEAREST, len(L))
             # The k nearest first, the kernel on those alone: exp of every pair was most of the time.
-            near = np.partition(d2, k - 1, axis=1)[:, :k]
+            if want_nearest:
+                d2, _ = _sq_dist(x, L)
+                near = np.partition(d2, k - 1, axis=1)[:, :k]
+            else:
+                near = _nearest_sq_dist(x, L, k)
+            ok = np.isfinite(near).any(axis=1)
             val = np.exp(-near / (2.0 * KERNEL_WIDTH**2)).mean(axis=1)
             if CONTRAST and len(D) >= K_NEAREST:  # pragma: no cover - measured in benchmarks only
                 dsim, _ = _kernel(x, D)
@@ -608,12 +655,12 @@ class HybridScorer:
                 dval = (-np.partition(-dsim, kd - 1, axis=1)[:, :kd]).mean(axis=1)
                 val = val * val / np.maximum(val + dval, 1e-9)
             val[~ok] = np.nan
-            out[s : s + chunk] = val
+            out[at] = val
             if want_nearest:
                 sim = np.exp(-d2 / (2.0 * KERNEL_WIDTH**2))
                 idx = np.argsort(-sim, axis=1)[:, :3]
                 for r, row in enumerate(idx):
-                    nearest[s + r] = [int(j) for j in row if sim[r, j] > 0]
+                    nearest[at[r]] = [int(j) for j in row if sim[r, j] > 0]
         return out, nearest
 
     def liked_playlists(self) -> "LikedPlaylists | None":

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 FOREST_FILE = "forest.pkl"
-PARAMS = {"n_estimators": 300, "min_samples_leaf": 2, "max_features": "sqrt"}
+PARAMS = {"n_estimators": 150, "min_samples_leaf": 2, "max_features": "sqrt"}
 
 
 @dataclass
