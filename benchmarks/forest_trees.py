@@ -1,0 +1,64 @@
+"""How many trees the taste model's forest needs: ROC-AUC and scoring time against the tree count.
+
+On 24 label tasks from `../shared/data/tidytuesday_spotify_songs.csv` (likes: one subgenre's songs;
+dislikes: as many songs of other genres; test: the songs of a random quarter of the artists, never
+seen in training), the forest of `tastebot.models.forest` (its PARAMS, with n_estimators varied) is
+trained on the rest and scored on the test songs. Prints the mean ROC-AUC per tree count, its
+difference from 300 trees (mean, min, max over tasks) and the scoring time.
+
+    .venv/bin/python benchmarks/forest_trees.py [--tasks 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import roc_auc_score
+
+from tastebot.models.forest import PARAMS
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tidytuesday_spotify_songs.csv"
+FEATURES = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
+            "instrumentalness", "liveness", "valence", "tempo", "duration_ms", "track_popularity"]
+TREES = (100, 150, 300)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", type=int, default=24)
+    args = ap.parse_args()
+    if not DATA.exists():
+        sys.exit(f"skipped: {DATA} is absent")
+    songs = pd.read_csv(DATA).drop_duplicates("track_id")
+    subgenres = songs["playlist_subgenre"].value_counts().index.tolist()
+    rng = np.random.default_rng(0)
+    auc = {n: [] for n in TREES}
+    seconds = {n: 0.0 for n in TREES}
+    for task in range(args.tasks):
+        pos = songs[songs["playlist_subgenre"] == subgenres[task % len(subgenres)]]
+        neg = songs[songs["playlist_genre"] != pos["playlist_genre"].iloc[0]].sample(len(pos), random_state=task)
+        data = pd.concat([pos.assign(y=1), neg.assign(y=0)])
+        artists = data["track_artist"].unique()
+        test = data["track_artist"].isin(set(rng.choice(artists, size=len(artists) // 4, replace=False))).to_numpy()
+        x, y = data[FEATURES].to_numpy(float), data["y"].to_numpy()
+        for n in TREES:
+            model = RandomForestClassifier(**{**PARAMS, "n_estimators": n}, n_jobs=2, random_state=task)
+            model.fit(x[~test], y[~test])
+            t0 = time.perf_counter()
+            auc[n].append(roc_auc_score(y[test], model.predict_proba(x[test])[:, 1]))
+            seconds[n] += time.perf_counter() - t0
+    base = np.array(auc[max(TREES)])
+    for n in TREES:
+        d = np.array(auc[n]) - base
+        print(f"{n:>4} trees: ROC-AUC {np.mean(auc[n]):.4f}; against {max(TREES)}: mean {d.mean():+.4f}, "
+              f"min {d.min():+.4f}, max {d.max():+.4f}; scoring {seconds[n]:.2f} s over {args.tasks} tasks")
+
+
+if __name__ == "__main__":
+    main()
