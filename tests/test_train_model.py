@@ -134,3 +134,22 @@ def test_thin_data_is_cross_validated_and_says_so():
     assert m["split"]["evaluated"] == len(small) and m["split"]["folds"] >= 2
     assert 0.0 <= m["scores"]["mlp"]["roc_auc"] <= 1.0
     assert len(result.model.predict(small)) == len(small)
+
+
+def test_folds_of_slightly_different_widths_share_one_traced_network():
+    """Inputs are padded to a multiple of INPUT_BUCKET, so the next fold's network (a few one-hot
+    columns more or less) recycles the traced graph, and the padding changes no score."""
+    from tastebot.models import mlp
+
+    rng = np.random.default_rng(0)
+    assert mlp.padded_width(101) == mlp.padded_width(110) == 128 and mlp.padded_width(128) == 128
+    x = rng.normal(size=(60, 110)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(float)
+    w = np.ones(60)
+    first = mlp.fit(x[:48, :101], y[:48], w[:48], x[48:, :101], y[48:], w[48:], epochs=1, seed=1)
+    second = mlp.fit(x[:48], y[:48], w[:48], x[48:], y[48:], w[48:], epochs=1, seed=1, reuse=first.model)
+    assert second.model is first.model and first.model.input_shape[-1] == 128
+    p = mlp.predict(second.model, x)
+    assert np.allclose(p, mlp.predict(second.model, mlp._pad(x, 128)))
+    padded = np.hstack([x, np.zeros((60, 18), dtype=np.float32)])
+    assert np.allclose(p, mlp.predict(second.model, padded))
