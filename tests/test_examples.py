@@ -28,11 +28,6 @@ def run_example(name: str, *args: str, timeout: float = 600) -> subprocess.Compl
                           text=True, timeout=timeout)
 
 
-def needs(module: str, piece: str):
-    """Skip, naming the teammate's piece, when a module an example uses is not in the tree yet."""
-    return pytest.importorskip(module, reason=f"{piece} ({module}) is not in this tree yet")
-
-
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_every_example_says_what_it_shows_and_how_to_run_it(name):
     doc = ast.get_docstring(ast.parse((EXAMPLES / name).read_text(encoding="utf-8")))
@@ -42,7 +37,6 @@ def test_every_example_says_what_it_shows_and_how_to_run_it(name):
 
 @pytest.mark.slow
 def test_library_usage_dataframe_training_and_scores(logged_in, home):
-    needs("tastebot.train", "training (issue 5)")
     from tastebot.settings import load_settings
 
     listener = logged_in.catalog["listener"]
@@ -81,8 +75,6 @@ def test_library_usage_dataframe_training_and_scores(logged_in, home):
 
 @pytest.mark.slow
 def test_rank_playlist_ranks_exactly_the_playlists_unknown_tracks():
-    needs("tastebot.train", "training (issue 5)")
-    needs("tastebot.recommend", "recommend (issue 6)")
     from tastebot.sandbox import generate_catalog
 
     res = run_example("rank_playlist.py", "--sandbox", "--seed", "7", "--epochs", "2", "--json")
@@ -116,7 +108,6 @@ def _csv_facts(path: Path) -> tuple[int, int]:
 
 
 def test_import_corpus_counts_the_rows_written_and_imports_once(home, tmp_path):
-    needs("tastebot.corpus", "corpus import (issue 6)")
     from tastebot.sandbox import generate_catalog
     from tastebot.sandbox.catalog import export_corpus_csv
     from tastebot.settings import load_settings
@@ -148,7 +139,6 @@ def test_import_corpus_counts_the_rows_written_and_imports_once(home, tmp_path):
 
 
 def test_import_corpus_sandbox_mode():
-    needs("tastebot.corpus", "corpus import (issue 6)")
     res = run_example("import_corpus.py", "--sandbox", "--json")
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout)

@@ -25,7 +25,6 @@ import pytest
 from cli_runner import Result, invoke
 from login_helpers import CLIENT_ID, cli_env, login_to, sandbox_settings
 
-from tastebot.cli import COMMANDS
 from tastebot.settings import load_settings
 from tastebot.store import open_store
 
@@ -59,18 +58,6 @@ def assert_refused(result: Result, code: int, *words: str) -> None:
     # The error itself is one line: the "error:" line carries the message (hints go on their own line).
     errors = [line for line in result.err.splitlines() if line.startswith(("error:", "Error:"))]
     assert len(errors) == 1, result
-
-
-def has_command(name: str) -> bool:
-    """Commands whose module is still being written are left out of the CLI (see tastebot.cli)."""
-    import importlib
-
-    module = COMMANDS[name].split(":")[0]
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError:
-        return False
-    return True
 
 
 # -- one harvested world per worker ------------------------------------------------------------
@@ -463,8 +450,6 @@ def test_options_out_of_range(filled_home, args, words):
 
 @pytest.mark.parametrize("args", [["--epochs", "0"], ["--epochs", "-5"]])
 def test_train_options_out_of_range(filled_home, args):
-    if not has_command("train"):
-        pytest.skip("`tastebot train` is not in the CLI yet (tastebot/cli/train.py)")
     result = run("train", *args)
     assert_refused(result, 2, "--epochs")
 
@@ -501,8 +486,7 @@ def test_brand_new_account_harvests_nothing_then_recommend_says_why(make_logged_
     result = run("recommend", "-n", "5")
     assert_refused(result, 3, "No liked tracks", "tastebot harvest")
     assert sb.snapshot() is not None
-    if has_command("train"):
-        assert_refused(run("train", "--epochs", "1"), 3)
+    assert_refused(run("train", "--epochs", "1"), 3)
 
 
 def test_no_likes_only_dislikes(make_logged_in, home, small_catalog):
@@ -521,8 +505,6 @@ def test_no_likes_only_dislikes(make_logged_in, home, small_catalog):
 
 
 def test_only_likes_cannot_train(make_logged_in, home, small_catalog):
-    if not has_command("train"):
-        pytest.skip("`tastebot train` is not in the CLI yet (tastebot/cli/train.py)")
     make_logged_in(catalog=_catalog_with({"own_playlists": []}, small_catalog))  # no "Not for me" playlist
     done = run("harvest", "--sampled-negatives", "never", "--json")
     assert done.code == 0, done

@@ -16,7 +16,7 @@ import click
 from tastebot import __version__
 from tastebot.errors import TastebotError
 
-# command name -> "module:attribute". A module that is missing (work in progress) is left out.
+# command name -> "module:attribute", imported when the command is used.
 COMMANDS: dict[str, str] = {
     "login": "tastebot.cli.auth:login",
     "status": "tastebot.cli.auth:status",
@@ -37,7 +37,7 @@ COMMANDS: dict[str, str] = {
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in COMMANDS if self._load(name) is not None]
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return self._load(cmd_name)
@@ -48,13 +48,7 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                return None
-            raise
-        return getattr(module, attr, None)
+        return getattr(importlib.import_module(module_name), attr)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
