@@ -181,7 +181,10 @@ def _validation_callback(keras, x_val, y_val, w_val, on_epoch):
             except Exception:  # the logged rate is for plots only
                 pass
             if len(x_val):
-                p = predict(self.model, x_val)
+                # The traced predict step (traced once per network, recycled with it across folds):
+                # an eager call of every layer costs more than the epoch's training on a thin library.
+                p = np.asarray(self.model.predict_on_batch(x_val), dtype=float).reshape(len(x_val), -1).mean(axis=1)
+                p = np.clip(p, 0.0, 1.0)
                 pc = np.clip(p, 1e-7, 1 - 1e-7)
                 bce = -(y_val * np.log(pc) + (1 - y_val) * np.log(1 - pc))
                 logs["val_loss"] = float(np.average(bce, weights=w_val))
@@ -192,12 +195,40 @@ def _validation_callback(keras, x_val, y_val, w_val, on_epoch):
     return ValidationScores()
 
 
-def _reinitialise(model, fresh) -> None:
-    """Give a compiled model the start of `fresh` (same shape) and a clean optimizer, so its traced
-    training graph is reused instead of traced again."""
-    model.set_weights(fresh.get_weights())
-    for v in model.optimizer.variables:
+# The random start of a network, by (seed, input width, towers): the same seed draws the same start,
+# so a recycled network gets it without building (and compiling) a throwaway one every fit.
+_STARTS: dict[tuple[int, int, int], list[np.ndarray]] = {}
+
+
+def _start(seed: int, width: int, towers: int, steps: int, reuse: Any) -> Any:
+    """A compiled network of this shape at the seed's random start: `reuse` when it has the shape
+    (its traced graphs are recycled; its weights and optimizer reset), else a new one."""
+    key = (int(seed), int(width), int(towers))
+    fits = reuse is not None and reuse.input_shape[-1] == width and _towers(reuse) == towers
+    if not fits or key not in _STARTS:
+        model = build_model(width, towers=towers, steps_per_epoch=steps)
+        _STARTS[key] = model.get_weights()
+        if not fits:
+            return model
+    reuse.set_weights(_STARTS[key])
+    for v in reuse.optimizer.variables:
         v.assign(np.zeros(v.shape, dtype=v.dtype))
+    return reuse
+
+
+def _towers(model: Any) -> int:
+    shape = model.output_shape
+    return int(shape[-1]) if shape and shape[-1] else 1
+
+
+def _batches(x: np.ndarray, y: np.ndarray, w: np.ndarray, batch: int, seed: int):
+    """The training rows as a tf.data pipeline built once, shuffled afresh every epoch. Keras builds
+    one from NumPy arrays on every epoch instead: on a thin library that took 2.7 s for 20 epochs,
+    this 0.5 s (the training itself is the same: every row once an epoch, in a new random order)."""
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices((np.asarray(x, dtype=np.float32), y, w))
+    return data.shuffle(len(x), seed=int(seed), reshuffle_each_iteration=True).batch(batch)
 
 
 @dataclass
@@ -243,11 +274,10 @@ def fit(
         w_val = w_val * np.where(y_val == 1, class_weight.get(1, 1.0), class_weight.get(0, 1.0)).astype(np.float32)
     width = padded_width(x_train.shape[1])
     x_train, x_val = _pad(x_train, width), _pad(x_val, width)
-    fresh = build_model(width, towers=towers, steps_per_epoch=steps)
-    model = fresh
-    if reuse is not None and reuse.input_shape == fresh.input_shape and reuse.output_shape == fresh.output_shape:
-        _reinitialise(reuse, fresh)
-        model = reuse
+    model = _start(seed, width, towers, steps, reuse)
+    # Seeded again: what follows (dropout, shuffling, bootstrap) draws the same whether the network
+    # was built or recycled.
+    keras.utils.set_random_seed(int(seed))
     has_val = len(x_val) > 0 and len(np.unique(y_val)) == 2
     callbacks: list[Any] = [_validation_callback(keras, x_val if has_val else x_val[:0], y_val, w_val, on_epoch)]
     if has_val:
@@ -260,10 +290,8 @@ def fit(
     else:
         boot = np.ones((len(y_train), towers), dtype=np.float32)
     y_towers = np.concatenate([y_towers, boot], axis=1)
-    history = model.fit(
-        np.asarray(x_train, dtype=np.float32), y_towers, sample_weight=w_train,
-        epochs=int(epochs), batch_size=batch, shuffle=True, verbose=0, callbacks=callbacks,
-    )
+    history = model.fit(_batches(x_train, y_towers, w_train, batch, seed), epochs=int(epochs), shuffle=False, verbose=0,
+                        callbacks=callbacks)
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     epochs_run = len(hist.get("loss", []))
     best = int(np.argmax(hist["val_auc"])) if has_val and hist.get("val_auc") else epochs_run - 1
@@ -278,8 +306,7 @@ class Ensemble:
 
     @property
     def towers(self) -> int:
-        shape = self.model.output_shape
-        return int(shape[-1]) if shape and shape[-1] else 1
+        return _towers(self.model)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return predict(self.model, x)
