@@ -197,7 +197,13 @@ def _validation_callback(keras, x_val, y_val, w_val, on_epoch):
 
 # The random start of a network, by (seed, input width, towers): the same seed draws the same start,
 # so a recycled network gets it without building (and compiling) a throwaway one every fit.
-_STARTS: dict[tuple[int, int, int], list[np.ndarray]] = {}
+_STARTS: dict[tuple[int, int, int], tuple[list[np.ndarray], list[np.ndarray]]] = {}
+
+
+def _dropout_states(model: Any) -> list[Any]:
+    """The random-number state of each dropout layer: part of a network's start, as its weights are."""
+    keras = _keras()
+    return [layer.seed_generator.state for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
 
 
 def _start(seed: int, width: int, towers: int, steps: int, reuse: Any) -> Any:
@@ -207,10 +213,13 @@ def _start(seed: int, width: int, towers: int, steps: int, reuse: Any) -> Any:
     fits = reuse is not None and reuse.input_shape[-1] == width and _towers(reuse) == towers
     if not fits or key not in _STARTS:
         model = build_model(width, towers=towers, steps_per_epoch=steps)
-        _STARTS[key] = model.get_weights()
+        _STARTS[key] = (model.get_weights(), [np.asarray(v.numpy()) for v in _dropout_states(model)])
         if not fits:
             return model
-    reuse.set_weights(_STARTS[key])
+    weights, dropout = _STARTS[key]
+    reuse.set_weights(weights)
+    for v, value in zip(_dropout_states(reuse), dropout):
+        v.assign(value)
     for v in reuse.optimizer.variables:
         v.assign(np.zeros(v.shape, dtype=v.dtype))
     return reuse
