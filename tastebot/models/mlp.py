@@ -120,15 +120,9 @@ def build_model(n_inputs: int, *, towers: int = 1, steps_per_epoch: int = 1, uni
     schedule = keras.optimizers.schedules.InverseTimeDecay(
         initial_learning_rate=learning_rate, decay_steps=DECAY_STEPS, decay_rate=DECAY_RATE
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=schedule),
-        loss=_tower_loss,
-        # XLA compiling costs seconds per network and buys nothing at this size.
-        jit_compile=False,
-        # One step per call: a multi-step graph (a while loop) costs seconds more to trace than
-        # it saves at 20 steps an epoch.
-        steps_per_execution=1,
-    )
+    # The loss is applied by tastebot's own loop (`_train_step`); compiled for the optimizer and so
+    # that predict_on_batch has its traced step. XLA compiling costs seconds and buys nothing here.
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule), loss=_tower_loss, jit_compile=False)
     return model
 
 
