@@ -109,7 +109,7 @@ def step_score(n: int) -> dict:
     from tastebot.recommend import score_candidates
     from tastebot.settings import load_settings
     from tastebot.store import open_store
-    from tastebot.train import load_model
+    from tastebot.models.runs import load_model
 
     settings = load_settings()
     model = load_model(settings)

@@ -180,7 +180,7 @@ class Soak:
         self.sb.reset_stats()
 
     def cycles(self) -> None:
-        from tastebot.train import load_model
+        from tastebot.models.runs import load_model
 
         self.model = None
         try:
@@ -263,7 +263,7 @@ class Soak:
             self.lost.append(f"corpus after kills: {final} (before {before})")
 
     def kill_trains(self, n: int) -> None:
-        from tastebot.train import LATEST, load_model
+        from tastebot.models.runs import LATEST, load_model
 
         log(f"kills: {n} during train")
         models = self.home / "models"
@@ -333,7 +333,7 @@ class Soak:
         return (self.sb.count("POST /v1/me/playlists") + self.sb.count("POST /v1/users/{id}/playlists")) > 0
 
     def final_checks(self) -> None:
-        from tastebot.train import load_model
+        from tastebot.models.runs import load_model
 
         snap = self.snapshot(self.settings)
         self.final_counts = snap["counts"]

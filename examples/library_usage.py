@@ -60,7 +60,8 @@ def run(settings, *, epochs: int, track_ids: list[str]) -> dict:
     from tastebot.lock import home_lock
     from tastebot.spotify import SpotifyClient
     from tastebot.store import open_store
-    from tastebot.train import load_model, train_from_store
+    from tastebot.models.runs import load_model
+    from tastebot.train import train_from_store
 
     # One state-changing tastebot command at a time per home: library users take the same lock.
     with home_lock(settings):

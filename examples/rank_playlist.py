@@ -79,7 +79,8 @@ def rank(settings, ref: str, *, epochs: int) -> dict:
     from tastebot.recommend import RecommendOptions, recommend
     from tastebot.spotify import SpotifyClient, parse_playlist_ref, playlist_item_track
     from tastebot.store import open_store
-    from tastebot.train import latest_run_id, train_from_store
+    from tastebot.models.runs import latest_run_id
+    from tastebot.train import train_from_store
 
     playlist_id = parse_playlist_ref(ref)
     client = SpotifyClient(settings)

@@ -296,7 +296,7 @@ def _ranking_mode(options: RecommendOptions, model) -> tuple[str, float | None, 
 
 def _latest_model(settings, options: RecommendOptions, warns: list[str]):
     """The latest trained model (None without one, or with --blend 0: a damaged one need not load)."""
-    from tastebot.train import latest_run_id, load_model
+    from tastebot.models.runs import latest_run_id, load_model
 
     if latest_run_id(settings) is None:
         warns.append("No trained model yet: run `tastebot train`. Ranking by the hybrid score alone.")

@@ -100,7 +100,7 @@ def history_share(by_source: Any) -> dict[str, Any] | None:
 
 def resolve_run(settings, run: str | None = None) -> tuple[str, Path, dict[str, Any]]:
     """(run id, run folder, metrics) of `run` or of the latest run; ModelError when there is none."""
-    from tastebot.train import latest_run_id
+    from tastebot.models.runs import latest_run_id
 
     run_id = run or latest_run_id(settings)
     if run_id is None:
@@ -221,7 +221,7 @@ def last_recommendations(settings, run: str | None = None, *, rescore: bool = Tr
 def _rescored(settings, run: str, playlist: dict[str, Any], tracks) -> tuple[dict[str, Any] | None, str | None]:
     """The MLP's like-probabilities, now, for the tracks of a playlist whose record has no scores.
     Loading the network is the one place the report needs TensorFlow (through tastebot.train)."""
-    from tastebot.train import load_model
+    from tastebot.models.runs import load_model
 
     try:
         model = load_model(settings, run)

@@ -13,14 +13,9 @@ TensorFlow is imported only by `tastebot.models.mlp`, and only when a network is
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import platform
-import shutil
 import time
-import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,12 +24,13 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from tastebot.errors import ModelError, NotEnoughData, TastebotError
+from tastebot.errors import NotEnoughData, TastebotError
+from tastebot.evaluation import curves, grouped_folds, random_validation_split, score
 from tastebot.features import FeatureSpec, provenance_counts
 from tastebot.models.forest import Forest, taste_score
+from tastebot.models.runs import TasteModel, TrainResult, json_safe, save_run
 
 METRICS_FORMAT = "tastebot-metrics/1"
-LATEST = "LATEST"
 # Below this many likes or dislikes a single held-out test part is too small to mean anything.
 MIN_PER_CLASS_HOLDOUT = 40
 # Below this, not even cross-validation can say anything.
@@ -45,74 +41,13 @@ DEFAULT_ENSEMBLE = 3
 # A weak negative (a random track the listener showed no sign of knowing) is an educated guess,
 # not a statement: it counts at most half of what an explicit dislike with weight 1 counts.
 WEAK_FACTOR = 0.5
-CURVE_POINTS = 101
 # After early stopping has found the best number of epochs, train again on all non-test rows for
 # that many: on the real-playlist benchmark this gains about 0.005 ROC-AUC.
 REFIT = True
 
-# The taste model's members: the MLP ensemble and a random forest on the same inputs (models/forest.py).
-TASTE_MEMBERS = ("mlp", "forest")
-
 ProgressFn = Callable[[str, int, int], None]
 ObserverFn = Callable[[str, np.ndarray], None]
 HybridFitFn = Callable[[pd.DataFrame], Any]
-
-
-# -- the model as used by recommend -----------------------------------------------------------
-@dataclass
-class TasteModel:
-    """A trained model with its own preprocessing: `predict(frame)` gives like-probabilities."""
-
-    spec: FeatureSpec
-    ensemble: Any  # tastebot.models.mlp.Ensemble
-    metrics: dict[str, Any] = field(default_factory=dict)
-    run_dir: Path | None = None
-    ranker: Any = None  # tastebot.ranking.Ranker, or None: no learned ranking (the linear blend)
-    forest: Any = None  # tastebot.models.forest.Forest, or None (a run from before the forest)
-    members: tuple[str, ...] = TASTE_MEMBERS  # which members predict() averages (`recommend --taste-model`)
-
-    @property
-    def blend_weight(self) -> float:
-        return float(self.metrics.get("blend", {}).get("weight", 1.0))
-
-    @property
-    def run_id(self) -> str | None:
-        return self.metrics.get("run_id")
-
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """The taste score: the mean of the MLP's and the forest's probabilities (tastebot.models.forest)."""
-        if len(frame) == 0:
-            return np.zeros(0)
-        x = self.spec.transform(frame)
-        use_forest = self.forest is not None and "forest" in self.members
-        if use_forest and "mlp" not in self.members:
-            return self.forest.score(x)
-        if not use_forest:
-            return self.ensemble.predict(x)
-        # The trees in a second thread while the networks run: both release the GIL, so on two
-        # cores the two members cost about the time of the slower one (benchmarks/recommend_scale.py).
-        with ThreadPoolExecutor(1) as pool:
-            forest = pool.submit(self.forest.score, x)
-            return taste_score(self.ensemble.predict(x), forest.result())
-
-    def with_members(self, members: Sequence[str]) -> "TasteModel":
-        """The same model predicting with these members only ("mlp", "forest"), for comparisons."""
-        from dataclasses import replace
-
-        return replace(self, members=tuple(members))
-
-
-@dataclass
-class TrainResult:
-    model: TasteModel
-    metrics: dict[str, Any]
-    run_dir: Path | None = None
-    collab: Any = None  # the HybridScorer fitted on every like, saved with the run
-    collab_fingerprint: dict[str, Any] | None = None
-
-    @property
-    def run_id(self) -> str | None:
-        return self.metrics.get("run_id")
 
 
 # -- labels, weights, groups -------------------------------------------------------------------
@@ -154,48 +89,7 @@ def class_weights(y: np.ndarray, w: np.ndarray) -> dict[int, float]:
     return out
 
 
-# -- splits ---------------------------------------------------------------------------------------
-def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified folds grouped by artist (no artist on both sides); folds whose held-out part lacks
-    a class are left out, since nothing can be measured on them."""
-    import warnings
-
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    n_groups = len(np.unique(groups))
-    k = min(n_splits, n_groups)
-    if k < 2:
-        return []
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    folds = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "least populated class has fewer members than n_splits"
-        for tr, te in splitter.split(np.zeros(len(y)), y.astype(int), groups):
-            if len(np.unique(y[te])) == 2 and len(np.unique(y[tr])) == 2:
-                folds.append((np.sort(tr), np.sort(te)))
-    return folds
-
-
-def random_validation_split(y: np.ndarray, n_splits: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(train rows, validation rows): one stratified *random* fold of `n_splits`, not grouped by
-    artist. The validation part stands for recommending, where other tracks by artists the listener
-    likes are fair candidates (the hybrid score's artist affinity finds them); a grouped part would
-    hide that signal and pull the blend weight toward the MLP. None when a class is too small."""
-    import warnings
-
-    from sklearn.model_selection import StratifiedKFold
-
-    counts = np.bincount(y.astype(int), minlength=2)
-    k = min(n_splits, int(counts.min()))
-    if k < 2:
-        return None
-    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        tr, va = next(splitter.split(np.zeros(len(y)), y.astype(int)))
-    return np.sort(tr), np.sort(va)
-
-
+# -- the split ---------------------------------------------------------------------------------------
 def split_holdout(frame: pd.DataFrame, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(development rows, test rows) as positions in `frame`: the split `train_on_frame` uses in
     hold-out mode. It depends only on labels, artists and the seed, never on features."""
@@ -205,43 +99,6 @@ def split_holdout(frame: pd.DataFrame, seed: int = 0) -> tuple[np.ndarray, np.nd
     if not folds:
         raise NotEnoughData("Too few artists to hold any of them out for testing.")
     return folds[0]
-
-
-# -- metrics --------------------------------------------------------------------------------------
-def score(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
-    from sklearn.metrics import (accuracy_score, average_precision_score, f1_score, precision_score,
-                                 recall_score, roc_auc_score)
-
-    y = y.astype(int)
-    pred = (p >= threshold).astype(int)
-    two = len(np.unique(y)) == 2
-    return {
-        "accuracy": float(accuracy_score(y, pred)),
-        "precision": float(precision_score(y, pred, zero_division=0)),
-        "recall": float(recall_score(y, pred, zero_division=0)),
-        "f1": float(f1_score(y, pred, zero_division=0)),
-        "roc_auc": float(roc_auc_score(y, p)) if two else float("nan"),
-        "pr_auc": float(average_precision_score(y, p)) if two else float("nan"),
-    }
-
-
-def _thin(xs: np.ndarray, ys: np.ndarray, n: int = CURVE_POINTS) -> tuple[list[float], list[float]]:
-    if len(xs) > n:
-        idx = np.unique(np.linspace(0, len(xs) - 1, n).round().astype(int))
-        xs, ys = xs[idx], ys[idx]
-    return [round(float(v), 5) for v in xs], [round(float(v), 5) for v in ys]
-
-
-def curves(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
-    from sklearn.metrics import precision_recall_curve, roc_curve
-
-    if len(np.unique(y)) < 2:
-        return {}
-    fpr, tpr, _ = roc_curve(y.astype(int), p)
-    prec, rec, _ = precision_recall_curve(y.astype(int), p)
-    fx, fy = _thin(fpr, tpr)
-    rx, ry = _thin(rec[::-1], prec[::-1])
-    return {"roc": {"fpr": fx, "tpr": fy}, "pr": {"recall": rx, "precision": ry}}
 
 
 # -- baselines ------------------------------------------------------------------------------------
@@ -717,171 +574,6 @@ def fit_ranking(t: _Trainer, model: TasteModel):
     return ranker, info
 
 
-# -- artefacts ---------------------------------------------------------------------------------------
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(str(path), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def _new_run_id(models_dir: Path, seed: int) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    run_id, n = f"{stamp}-seed{seed}", 1
-    while (models_dir / run_id).exists():
-        n += 1
-        run_id = f"{stamp}-seed{seed}-{n}"
-    return run_id
-
-
-def save_run(settings, result: TrainResult) -> Path:
-    """Write the run to `models_dir/<run-id>/` (model, preprocessing.json, metrics.json) through a
-    temporary folder renamed into place, then point LATEST at it: LATEST never names a half-written run."""
-    from tastebot.jsontext import dumps
-
-    models_dir = Path(settings.models_dir)
-    try:
-        models_dir.mkdir(parents=True, exist_ok=True)
-        run_id = _new_run_id(models_dir, int(result.metrics["settings"]["seed"]))
-        tmp = models_dir / f".tmp-{run_id}-{os.getpid()}"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir()
-        try:
-            networks = result.model.ensemble.save(tmp)
-            result.metrics["run_id"] = run_id
-            result.metrics["networks"] = networks
-            result.model.spec.save(tmp / "preprocessing.json")
-            if result.model.forest is not None:
-                result.model.forest.save(tmp)
-            if result.model.ranker is not None:
-                result.model.ranker.save(tmp)
-            if result.collab is not None:
-                from tastebot.models.collab import save_scorer
-
-                save_scorer(result.collab, tmp, result.collab_fingerprint or {},
-                            ids_in_store=int((result.collab_fingerprint or {}).get("corpus", {}).get("tracks", 0)))
-            (tmp / "metrics.json").write_text(dumps(_json_safe(result.metrics)), encoding="utf-8")
-            for f in tmp.iterdir():
-                with open(f, "rb") as fh:
-                    os.fsync(fh.fileno())
-            _fsync_dir(tmp)
-            final = models_dir / run_id
-            os.rename(tmp, final)
-            _fsync_dir(models_dir)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        _write_atomic(models_dir / LATEST, run_id + "\n")
-    except OSError as exc:
-        raise ModelError(f"Cannot write the model to {models_dir}: {exc.strerror or exc}.") from None
-    result.run_dir = final
-    result.model.run_dir = final
-    return final
-
-
-def _json_safe(obj: Any) -> Any:
-    """NaN is not JSON: an undefined score (one class only) is written as null."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
-def latest_run_id(settings) -> str | None:
-    path = Path(settings.models_dir) / LATEST
-    try:
-        run_id = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ModelError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    return run_id or None
-
-
-def _read_metrics(run_dir: Path) -> dict[str, Any]:
-    try:
-        return json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"The model folder {run_dir} has no metrics.json: retrain with `tastebot train`.") from None
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"Cannot read {run_dir / 'metrics.json'}: {exc}.") from None
-
-
-def load_model(settings, run: str | None = None) -> TasteModel:
-    """The model of `run` (a run id), or of the latest run. Raises ModelError when there is none."""
-    from tastebot.models import mlp
-
-    run_id = run or latest_run_id(settings)
-    if run_id is None:
-        raise ModelError("No trained model yet: run `tastebot train` first.")
-    if "/" in run_id or "\\" in run_id or run_id.startswith("."):
-        raise ModelError(f"{run_id!r} is not a model run id; `tastebot models` lists them.")
-    run_dir = Path(settings.models_dir) / run_id
-    if not run_dir.is_dir():
-        raise ModelError(f"No model run {run_id!r} in {settings.models_dir}; `tastebot models` lists them.")
-    metrics = _read_metrics(run_dir)
-    spec = FeatureSpec.load(run_dir / "preprocessing.json")
-    ensemble = mlp.Ensemble.load(run_dir, metrics.get("networks") or [])
-    from tastebot.ranking import Ranker
-
-    return TasteModel(spec=spec, ensemble=ensemble, metrics=metrics, run_dir=run_dir, ranker=Ranker.load(run_dir),
-                      forest=Forest.load(run_dir))
-
-
-def list_runs(settings) -> list[dict[str, Any]]:
-    """Every run folder, newest first, with its headline figures (damaged ones say so)."""
-    models_dir = Path(settings.models_dir)
-    if not models_dir.is_dir():
-        return []
-    latest = latest_run_id(settings)
-    rows = []
-    for run_dir in sorted((p for p in models_dir.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True):
-        row: dict[str, Any] = {"run_id": run_dir.name, "latest": run_dir.name == latest, "path": str(run_dir)}
-        try:
-            m = _read_metrics(run_dir)
-        except ModelError as exc:
-            row["error"] = exc.message
-            rows.append(row)
-            continue
-        damaged = [n for n in m.get("networks") or [] if not zipfile.is_zipfile(run_dir / n)]
-        if damaged:  # a .keras file is a zip archive: cheap to check without TensorFlow
-            row["error"] = f"the network file {damaged[0]} is missing or damaged: retrain with `tastebot train`."
-        s = m.get("scores", {})
-        row.update({
-            "created_at": m.get("created_at"),
-            "mode": m.get("mode"),
-            "likes": m.get("data", {}).get("likes"),
-            "dislikes": m.get("data", {}).get("dislikes"),
-            "mlp_roc_auc": s.get("mlp", {}).get("roc_auc"),
-            "random_forest_roc_auc": s.get("random_forest", {}).get("roc_auc"),
-            "mlp_accuracy": s.get("mlp", {}).get("accuracy"),
-            "blend_weight": m.get("blend", {}).get("weight"),
-            "epochs": m.get("settings", {}).get("epochs"),
-            "seed": m.get("settings", {}).get("seed"),
-        })
-        rows.append(row)
-    return rows
-
-
 # -- from the store ------------------------------------------------------------------------------------
 def _hybrid_factory(store) -> HybridFitFn:
     from tastebot.models.collab import CorpusData, HybridScorer
@@ -998,7 +690,7 @@ def summary_for_json(metrics: dict[str, Any], run_dir: Path | None) -> dict[str,
     features.pop("input_names", None)
     out["features"] = features
     out["run_dir"] = str(run_dir) if run_dir else None
-    return _json_safe(out)
+    return json_safe(out)
 
 
 def summary_rows(metrics: dict[str, Any]) -> list[list[str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tastebot import evaluation
 from tastebot import train as T
 from tastebot.models.blend import AP_TOLERANCE, MIN_FITTED_WEIGHT, blend, fit_blend_weight_ap
 
@@ -63,15 +64,15 @@ def labelled(n_like: int, n_dislike: int, n_artists: int = 20, seed: int = 0) ->
 def test_validation_part_is_random_stratified_and_shares_artists():
     f = labelled(100, 300)
     y = f["label"].to_numpy()
-    tr, va = T.random_validation_split(y, T.VAL_FOLDS, seed=1)
+    tr, va = evaluation.random_validation_split(y, T.VAL_FOLDS, seed=1)
     assert set(tr).isdisjoint(va) and len(tr) + len(va) == len(f)
     assert abs(y[va].mean() - 0.25) < 0.02 and 0.15 < len(va) / len(f) < 0.25
     # Not grouped: liked artists of the validation part are liked in training too (as candidates
     # by liked artists are when recommending), which a grouped part would never show.
     artists = f["primary_artist_id"].to_numpy()
     assert set(artists[va]) & set(artists[tr])
-    assert np.array_equal(T.random_validation_split(y, T.VAL_FOLDS, seed=1)[1], va)
-    assert T.random_validation_split(np.array([1, 0, 0, 0]), T.VAL_FOLDS, seed=0) is None
+    assert np.array_equal(evaluation.random_validation_split(y, T.VAL_FOLDS, seed=1)[1], va)
+    assert evaluation.random_validation_split(np.array([1, 0, 0, 0]), T.VAL_FOLDS, seed=0) is None
 
 
 class ArtistAffinity:
@@ -97,7 +98,7 @@ def test_fit_blend_uses_training_likes_only_and_says_how_w_was_fitted():
         return ArtistAffinity(profile)
 
     t = T._Trainer(f, epochs=1, seed=0, ensemble=1, progress=None, observer=None, hybrid_fit=hybrid_fit)
-    tr, va = T.random_validation_split(t.y, T.VAL_FOLDS, seed=1)
+    tr, va = evaluation.random_validation_split(t.y, T.VAL_FOLDS, seed=1)
     noisy_mlp = rng.random(len(va))
     info = t.fit_blend((tr, va, noisy_mlp))
     assert info["weight"] == MIN_FITTED_WEIGHT  # the artist signal is all there is; a noisy model adds nothing

@@ -176,7 +176,7 @@ def test_a_playlist_without_recorded_scores_is_scored_by_the_model(trained_home,
     from tastebot import playlist
     from tastebot.report import write_report
     from tastebot.store import open_store
-    from tastebot.train import load_model
+    from tastebot.models.runs import load_model
 
     settings = copy_trained(tmp_path / "h")
     ids = trained_home.frame["track_id"].tolist()[-8:]

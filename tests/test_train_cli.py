@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 def test_train_harvests_an_empty_store_then_trains_saves_and_lists(trained_home, copy_trained, home, make_logged_in):
     from tastebot.cli.train import _harvest_if_stale
     from tastebot.settings import load_settings
-    from tastebot.train import load_model
+    from tastebot.models.runs import load_model
 
     code, out, err = trained_home.train_cli.code, trained_home.train_cli.out, trained_home.train_cli.err
     assert code == 0, err

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 from cli_runner import invoke
 
+from tastebot import evaluation
 from tastebot import train as T
+from tastebot.models import runs
 from tastebot.errors import ModelError, NotEnoughData
 
 
@@ -86,10 +88,10 @@ def test_no_features_at_all_is_not_enough_data():
 def test_scores_and_curves_on_a_known_ranking():
     y = np.array([0, 0, 1, 1, 0, 1])
     p = np.array([0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
-    s = T.score(y, p)
+    s = evaluation.score(y, p)
     assert s["roc_auc"] == pytest.approx(8 / 9)
     assert s["accuracy"] == pytest.approx(5 / 6) and s["precision"] == 1.0 and s["recall"] == pytest.approx(2 / 3)
-    c = T.curves(y, p)
+    c = evaluation.curves(y, p)
     assert c["roc"]["fpr"][0] == 0.0 and c["roc"]["tpr"][-1] == 1.0
 
 
@@ -153,6 +155,6 @@ def test_load_model_without_a_model_is_a_clear_error(home):
 
     settings = load_settings()
     with pytest.raises(ModelError, match="tastebot train"):
-        T.load_model(settings)
+        runs.load_model(settings)
     with pytest.raises(ModelError, match="not a model run id"):
-        T.load_model(settings, "../etc")
+        runs.load_model(settings, "../etc")

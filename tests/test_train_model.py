@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tastebot import train as T
+from tastebot.models import runs
 
 pytestmark = pytest.mark.slow
 
@@ -77,10 +78,10 @@ def test_learns_the_planted_taste_on_unseen_artists_never_touching_test_rows_and
 
     # Saved, reloaded through LATEST, it scores exactly as the model in memory did.
     settings = load_settings()
-    run_dir = T.save_run(settings, result)
+    run_dir = runs.save_run(settings, result)
     assert (settings.models_dir / "LATEST").read_text().strip() == run_dir.name
     assert not [p for p in settings.models_dir.iterdir() if p.name.startswith(".tmp")]
-    model = T.load_model(settings)
+    model = runs.load_model(settings)
     probe = frame.sample(150, random_state=1)
     probe.loc[probe.index[:20], ["energy", "tempo", "popularity"]] = np.nan  # missing features still score
     before, after = result.model.predict(probe), model.predict(probe)

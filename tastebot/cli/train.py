@@ -170,7 +170,7 @@ def models(ctx: click.Context, as_json: bool) -> None:
     """List the trained models (newest first); the one marked * is the latest, used by `recommend`."""
     settings = settings_from(ctx)
     from tastebot import console
-    from tastebot.train import list_runs
+    from tastebot.models.runs import list_runs
 
     runs = list_runs(settings)
     if as_json:

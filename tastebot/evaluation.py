@@ -1,0 +1,89 @@
+"""How a model is measured: the grouped and random splits, the scores and the curves. Used by
+`tastebot.train` (every run's honest evaluation) and by the benchmarks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+CURVE_POINTS = 101
+
+
+# -- splits ---------------------------------------------------------------------------------------
+def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds grouped by artist (no artist on both sides); folds whose held-out part lacks
+    a class are left out, since nothing can be measured on them."""
+    import warnings
+
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_groups = len(np.unique(groups))
+    k = min(n_splits, n_groups)
+    if k < 2:
+        return []
+    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
+    folds = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "least populated class has fewer members than n_splits"
+        for tr, te in splitter.split(np.zeros(len(y)), y.astype(int), groups):
+            if len(np.unique(y[te])) == 2 and len(np.unique(y[tr])) == 2:
+                folds.append((np.sort(tr), np.sort(te)))
+    return folds
+
+
+def random_validation_split(y: np.ndarray, n_splits: int, seed: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(train rows, validation rows): one stratified *random* fold of `n_splits`, not grouped by
+    artist. The validation part stands for recommending, where other tracks by artists the listener
+    likes are fair candidates (the hybrid score's artist affinity finds them); a grouped part would
+    hide that signal and pull the blend weight toward the MLP. None when a class is too small."""
+    import warnings
+
+    from sklearn.model_selection import StratifiedKFold
+
+    counts = np.bincount(y.astype(int), minlength=2)
+    k = min(n_splits, int(counts.min()))
+    if k < 2:
+        return None
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tr, va = next(splitter.split(np.zeros(len(y)), y.astype(int)))
+    return np.sort(tr), np.sort(va)
+
+
+# -- metrics --------------------------------------------------------------------------------------
+def score(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    from sklearn.metrics import (accuracy_score, average_precision_score, f1_score, precision_score,
+                                 recall_score, roc_auc_score)
+
+    y = y.astype(int)
+    pred = (p >= threshold).astype(int)
+    two = len(np.unique(y)) == 2
+    return {
+        "accuracy": float(accuracy_score(y, pred)),
+        "precision": float(precision_score(y, pred, zero_division=0)),
+        "recall": float(recall_score(y, pred, zero_division=0)),
+        "f1": float(f1_score(y, pred, zero_division=0)),
+        "roc_auc": float(roc_auc_score(y, p)) if two else float("nan"),
+        "pr_auc": float(average_precision_score(y, p)) if two else float("nan"),
+    }
+
+
+def _thin(xs: np.ndarray, ys: np.ndarray, n: int = CURVE_POINTS) -> tuple[list[float], list[float]]:
+    if len(xs) > n:
+        idx = np.unique(np.linspace(0, len(xs) - 1, n).round().astype(int))
+        xs, ys = xs[idx], ys[idx]
+    return [round(float(v), 5) for v in xs], [round(float(v), 5) for v in ys]
+
+
+def curves(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    if len(np.unique(y)) < 2:
+        return {}
+    fpr, tpr, _ = roc_curve(y.astype(int), p)
+    prec, rec, _ = precision_recall_curve(y.astype(int), p)
+    fx, fy = _thin(fpr, tpr)
+    rx, ry = _thin(rec[::-1], prec[::-1])
+    return {"roc": {"fpr": fx, "tpr": fy}, "pr": {"recall": rx, "precision": ry}}
