@@ -12,20 +12,15 @@ difference from 300 trees (mean, min, max over tasks) and the scoring time.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 
+from label_tasks import label_tasks
 from tastebot.models.forest import PARAMS
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tidytuesday_spotify_songs.csv"
-FEATURES = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-            "instrumentalness", "liveness", "valence", "tempo", "duration_ms", "track_popularity"]
 TREES = (100, 150, 300)
 
 
@@ -33,20 +28,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", type=int, default=24)
     args = ap.parse_args()
-    if not DATA.exists():
-        sys.exit(f"skipped: {DATA} is absent")
-    songs = pd.read_csv(DATA).drop_duplicates("track_id")
-    subgenres = songs["playlist_subgenre"].value_counts().index.tolist()
-    rng = np.random.default_rng(0)
     auc = {n: [] for n in TREES}
     seconds = {n: 0.0 for n in TREES}
-    for task in range(args.tasks):
-        pos = songs[songs["playlist_subgenre"] == subgenres[task % len(subgenres)]]
-        neg = songs[songs["playlist_genre"] != pos["playlist_genre"].iloc[0]].sample(len(pos), random_state=task)
-        data = pd.concat([pos.assign(y=1), neg.assign(y=0)])
-        artists = data["track_artist"].unique()
-        test = data["track_artist"].isin(set(rng.choice(artists, size=len(artists) // 4, replace=False))).to_numpy()
-        x, y = data[FEATURES].to_numpy(float), data["y"].to_numpy()
+    for task, x, y, test in label_tasks(args.tasks):
         for n in TREES:
             model = RandomForestClassifier(**{**PARAMS, "n_estimators": n}, n_jobs=2, random_state=task)
             model.fit(x[~test], y[~test])

@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tidytuesday_spotify_songs.csv"
-FEATURES = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-            "instrumentalness", "liveness", "valence", "tempo", "duration_ms", "track_popularity"]
+from label_tasks import label_tasks
 
 
 def main() -> None:
@@ -33,25 +28,13 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--towers", type=int, default=3)
     args = ap.parse_args()
-    if not DATA.exists():
-        sys.exit(f"skipped: {DATA} is absent")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from tastebot.models import mlp
 
-    songs = pd.read_csv(DATA).drop_duplicates("track_id")
-    subgenres = songs["playlist_subgenre"].value_counts().index.tolist()
-    rng = np.random.default_rng(0)
     aucs = []
     started = time.perf_counter()
-    for task in range(args.tasks):
-        pos = songs[songs["playlist_subgenre"] == subgenres[task % len(subgenres)]]
-        neg = songs[songs["playlist_genre"] != pos["playlist_genre"].iloc[0]].sample(len(pos), random_state=task)
-        data = pd.concat([pos.assign(y=1), neg.assign(y=0)])
-        artists = data["track_artist"].unique()
-        test = data["track_artist"].isin(set(rng.choice(artists, size=len(artists) // 4, replace=False))).to_numpy()
-        x = data[FEATURES].to_numpy(float)
+    for task, x, y, test in label_tasks(args.tasks):
         x = (x - x[~test].mean(axis=0)) / x[~test].std(axis=0)
-        y = data["y"].to_numpy().astype(float)
         rows = np.flatnonzero(~test)
         val = np.random.default_rng(task).random(len(rows)) < 0.2
         tr, va = rows[~val], rows[val]
