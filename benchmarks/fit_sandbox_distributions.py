@@ -1,8 +1,7 @@
 """Fit the sandbox generator's audio-feature model from the real TidyTuesday Spotify songs.
 
-Run once by a developer who has ../shared; it prints a Python literal that is pasted into
-tastebot/sandbox/catalog.py as `_FEATURE_MODEL` (users do not have the data, so the numbers live in
-the code). The model is a Gaussian copula per genre:
+Run once by a developer who has ../shared; it writes tastebot/sandbox/feature_model.json, which
+the package ships (users do not have the data, so the numbers travel with the code). The model is a Gaussian copula per genre:
 
 - marginals: 27 quantiles of each continuous value per genre (5 % steps, denser in both tails);
 - dependence: correlation of the normal scores after removing the subgenre's mean normal score;
@@ -15,13 +14,15 @@ Usage: .venv/bin/python benchmarks/fit_sandbox_distributions.py [path/to/tidytue
 
 from __future__ import annotations
 
-import pprint
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtri
+
+from tastebot.sandbox.catalog import FEATURE_MODEL_FILE
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "tidytuesday_spotify_songs.csv"
 CONTINUOUS = ["danceability", "energy", "loudness", "speechiness", "acousticness", "instrumentalness",
@@ -80,7 +81,9 @@ def main() -> None:
     if not path.is_file():
         sys.exit(f"no data at {path}: pass the path of tidytuesday_spotify_songs.csv")
     model = fit(path)
-    print("_FEATURE_MODEL = " + pprint.pformat(model, width=118, sort_dicts=True, compact=True))
+    out = Path(__file__).resolve().parents[1] / "tastebot" / "sandbox" / FEATURE_MODEL_FILE
+    out.write_text(json.dumps(model, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from tastebot.errors import ModelError, NotEnoughData
-from tastebot.vocab import AUDIO_FEATURES, FEATURE_RANGES
+from tastebot.vocab import AUDIO_FEATURES, FEATURE_RANGES, LONG_TAIL_FEATURES
 
 FORMAT = "tastebot-preprocessing/1"
 
@@ -45,11 +45,7 @@ METADATA_FEATURES = ("duration_ms", "explicit", "popularity", "track_number", "r
 NUMERIC_TRANSFORMS: dict[str, str] = {
     **dict.fromkeys(AUDIO_FEATURES, "identity"),
     "key": "cycle12",
-    # Mostly near 0 with a long tail: the square root spreads the informative low end.
-    "speechiness": "sqrt",
-    "acousticness": "sqrt",
-    "instrumentalness": "sqrt",
-    "liveness": "sqrt",
+    **dict.fromkeys(LONG_TAIL_FEATURES, "sqrt"),
     "duration_ms": "log_seconds",
     "explicit": "identity",
     "popularity": "identity",

@@ -26,6 +26,16 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "mode": (0, 1), "speechiness": (0.0, 1.0), "acousticness": (0.0, 1.0), "instrumentalness": (0.0, 1.0),
     "liveness": (0.0, 1.0), "valence": (0.0, 1.0), "tempo": (0.0, 300.0), "time_signature": (0, 7),
 }
+# Features mostly near 0 with a long tail: the network's inputs take their square root, which spreads
+# the informative low end (tastebot.features).
+LONG_TAIL_FEATURES = ("speechiness", "acousticness", "instrumentalness", "liveness")
+# The sound as the content kNN compares it (tastebot.models.collab): each column divided by a fixed
+# spread typical of Spotify's catalogue, so distances are comparable across listeners and runs.
+CONTENT_SCALES: dict[str, float] = {
+    "danceability": 0.15, "energy": 0.2, "loudness": 3.5, "speechiness": 0.15, "acousticness": 0.3,
+    "instrumentalness": 0.35, "liveness": 0.2, "valence": 0.24, "tempo": 28.0, "mode": 0.5,
+    "duration_s_log": 0.35, "release_year": 10.0, "key_sin": 0.7, "key_cos": 0.7,
+}
 
 # The audio features a listener may steer a run by (`recommend --energy 0.2-0.5`, ...), and how far
 # from a single target value (`--energy 0.3`) a track may be and still fit.

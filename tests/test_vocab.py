@@ -19,8 +19,7 @@ COPY = 6
 # Assignments the check does not read: fitted sandbox data (per-feature distributions, not a list
 # anyone edits by hand), and SQL migrations (history: a migration keeps the columns it created).
 # The content kNN's per-feature spreads are settings of that model, one per input it reads.
-DATA_TABLES = {("sandbox/catalog.py", "_FEATURE_MODEL"), ("store/corpus.py", "MIGRATIONS"),
-               ("store/library.py", "MIGRATIONS"), ("models/collab.py", "CONTENT_SCALES")}
+DATA_TABLES = {("store/corpus.py", "MIGRATIONS"), ("store/library.py", "MIGRATIONS")}
 
 
 def _names(nodes) -> set[str]:

@@ -33,6 +33,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from tastebot.vocab import CONTENT_SCALES
+
 FALLBACK = 0.0
 # Tuned on benchmarks/recommend.py: liked artists are the strongest single signal; collab and content
 # order the rest and carry the tracks of artists the user has not liked yet.
@@ -45,12 +47,6 @@ MAX_SVD_ROWS = 100_000
 MAX_SVD_COLS = 200_000
 EXACT_ARTIST_NNZ = 5_000_000  # content kNN reference set: the strongest likes beyond this many
 
-# Fixed spreads (typical of Spotify's catalogue) make distances comparable across users and runs.
-CONTENT_SCALES: dict[str, float] = {
-    "danceability": 0.15, "energy": 0.2, "loudness": 3.5, "speechiness": 0.15, "acousticness": 0.3,
-    "instrumentalness": 0.35, "liveness": 0.2, "valence": 0.24, "tempo": 28.0, "mode": 0.5,
-    "duration_s_log": 0.35, "release_year": 10.0, "key_sin": 0.7, "key_cos": 0.7,
-}
 CONTENT_COLUMNS = tuple(CONTENT_SCALES)
 KERNEL_WIDTH = 1.0
 # Weigh the nearest likes against the nearest dislikes (see _content_scores). Off: on the benchmark it
