@@ -98,6 +98,7 @@ def run_arm(catalog: dict, export_dir: Path | None, truth: set[str], negatives: 
     from sklearn.metrics import roc_auc_score
 
     from tastebot import corpus, train
+    from tastebot.models import runs
     from tastebot.demo import _free_port
     from tastebot.harvest import HarvestOptions, run_harvest
     from tastebot.history import import_history
@@ -132,7 +133,7 @@ def run_arm(catalog: dict, export_dir: Path | None, truth: set[str], negatives: 
         out["labels"] = harvest["labels"]
         trained = train.train_from_store(settings, epochs=epochs, seed=seed, ensemble=ensemble)
         out["train_seconds"] = round(time.perf_counter() - t, 1)
-        model = train.load_model(settings)
+        model = runs.load_model(settings)
         ids = sorted(truth) + negatives
         scores = model.predict(catalog_frame(catalog, ids))
         y = np.array([1] * len(truth) + [0] * len(negatives))
