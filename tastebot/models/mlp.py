@@ -96,14 +96,11 @@ def batch_size_for(n_rows: int) -> int:
     return int(min(512, max(32, size)))
 
 
-def build_model(n_inputs: int, *, towers: int = 1, steps_per_epoch: int = 1, units: Sequence[int] | None = None,
-                dropout: float | None = None, l2: float | None = None, learning_rate: float | None = None):
-    """`towers` independent networks side by side; the output has one probability per tower."""
+def build_model(n_inputs: int, *, towers: int = 1):
+    """`towers` independent networks side by side; the output has one probability per tower. The
+    shape is this module's constants alone, so (seed, inputs, towers) names a start (`_STARTS`)."""
     keras = _keras()
-    units = HIDDEN_UNITS if units is None else units
-    dropout = DROPOUT if dropout is None else dropout
-    l2 = L2 if l2 is None else l2
-    learning_rate = LEARNING_RATE if learning_rate is None else learning_rate
+    units, dropout, l2, learning_rate = HIDDEN_UNITS, DROPOUT, L2, LEARNING_RATE
     layers = keras.layers
     inputs = keras.Input(shape=(n_inputs,), name="features")
     outputs = []
@@ -224,13 +221,13 @@ def _dropout_states(model: Any) -> list[Any]:
     return [layer.seed_generator.state for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
 
 
-def _start(seed: int, width: int, towers: int, steps: int, reuse: Any) -> Any:
+def _start(seed: int, width: int, towers: int, reuse: Any) -> Any:
     """A compiled network of this shape at the seed's random start: `reuse` when it has the shape
     (its traced graphs are recycled; its weights and optimizer reset), else a new one."""
     key = (int(seed), int(width), int(towers))
     fits = reuse is not None and reuse.input_shape[-1] == width and _towers(reuse) == towers
     if not fits or key not in _STARTS:
-        model = build_model(width, towers=towers, steps_per_epoch=steps)
+        model = build_model(width, towers=towers)
         _STARTS[key] = (model.get_weights(), [np.asarray(v.numpy()) for v in _dropout_states(model)])
         if not fits:
             return model
@@ -315,7 +312,6 @@ def fit(
     keras = _keras()
     keras.utils.set_random_seed(int(seed))
     batch = batch_size or batch_size_for(len(x_train))
-    steps = int(np.ceil(len(x_train) / batch))
     y_train = np.asarray(y_train, dtype=np.float32)
     y_val = np.asarray(y_val, dtype=np.float32)
     w_train = np.asarray(w_train, dtype=np.float32)
@@ -326,7 +322,7 @@ def fit(
         w_val = w_val * np.where(y_val == 1, class_weight.get(1, 1.0), class_weight.get(0, 1.0)).astype(np.float32)
     width = padded_width(x_train.shape[1])
     x_train, x_val = _pad(x_train, width), _pad(x_val, width)
-    model = _start(seed, width, towers, steps, reuse)
+    model = _start(seed, width, towers, reuse)
     # Seeded again: what follows (dropout, shuffling, bootstrap) draws the same whether the network
     # was built or recycled.
     keras.utils.set_random_seed(int(seed))
