@@ -2,8 +2,10 @@
 
 Evidence per candidate (`EVIDENCE`): the taste model's probability (`mlp`), the corpus's direct
 co-occurrence with the likes (`cooc`), the factor cosine with the likes' profile (`factor`), artist
-affinity (`artist_direct`, `artist_cooc`), sound next to the nearest likes (`content`), and how much
-evidence there was (`shared`: corpus playlists shared with likes). A missing piece counts as 0 (see
+affinity (`artist_direct`, `artist_cooc`), sound next to the nearest likes (`content`), how much
+evidence there was (`shared`: corpus playlists shared with likes), and what the corpus says of the named
+dislikes: co-occurrence with them (`cooc_dislike`) and the factor cosine with the likes' profile less
+the one with the dislikes' (`factor_vs_dislike`). A missing piece counts as 0 (see
 `evidence_frame`).
 
 The model is a histogram gradient-boosted classifier, small and regularised, with every piece of
@@ -28,9 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-EVIDENCE = ("mlp", "cooc", "factor", "artist_direct", "artist_cooc", "content", "shared")
-# +1: the score may only grow with this piece.
-MONOTONE = {c: 1 for c in EVIDENCE}
+EVIDENCE = ("mlp", "cooc", "factor", "artist_direct", "artist_cooc", "content", "shared", "cooc_dislike",
+            "factor_vs_dislike")
+# +1: the score may only grow with this piece; -1: only fall (sharing playlists with the named dislikes).
+MONOTONE = {**{c: 1 for c in EVIDENCE}, "cooc_dislike": -1}
+# What a run's ranking was fitted on before the dislike pieces came (its ranker.json names none).
+EARLIER_EVIDENCE = EVIDENCE[:7]
 COLLAB_EVIDENCE = ("cooc", "factor", "artist_cooc")
 # The final score: the learned ranking's rank averaged with the taste model's rank (both over the
 # candidates scored together). The ranking learns from a few hundred held-out likes; halfway back to
@@ -49,7 +54,8 @@ PARAMS = {"max_iter": 60, "learning_rate": 0.1, "max_leaf_nodes": 8, "min_sample
 def evidence_frame(ev: pd.DataFrame, mlp: np.ndarray | None) -> pd.DataFrame:
     """The ranker's inputs (columns EVIDENCE) from a scorer's `evidence()` and the MLP's scores.
 
-    Unknown evidence is 0, the least there can be: "not in the corpus" must not become a signal of
+    Unknown evidence is 0, the least there can be (for the dislike pieces: no sign of a dislike, or
+    neither side): "not in the corpus" must not become a signal of
     its own. Where the listener's likes come from (the library) differs from where unheard tracks
     come from (the corpus, search), so a learnt "unknown" would tell the source, not the taste (with
     NaN kept, the ranking learnt "not in the corpus means liked" and lost all precision on the
@@ -59,6 +65,9 @@ def evidence_frame(ev: pd.DataFrame, mlp: np.ndarray | None) -> pd.DataFrame:
         "cooc": ev["cooc"].to_numpy(), "factor": ev["factor"].to_numpy(),
         "artist_direct": ev["artist_direct"].to_numpy(), "artist_cooc": ev["artist_cooc"].to_numpy(),
         "content": ev["content"].to_numpy(), "shared": np.log1p(ev["shared_playlists"].to_numpy(dtype=float)),
+        "cooc_dislike": ev["cooc_dislike"].to_numpy(),
+        # Closer to the likes' profile than to the dislikes' (-1..1); unknown is 0, neither.
+        "factor_vs_dislike": (ev["factor"] - ev["factor_dislike"].fillna(0.0)).to_numpy(),
     })
     none = np.ones(len(ev), dtype=bool)
     for c in COLLAB_EVIDENCE:
@@ -89,7 +98,13 @@ class Ranker:
         model = HistGradientBoostingClassifier(
             **PARAMS, monotonic_cst=[MONOTONE[c] for c in EVIDENCE], early_stopping=False, random_state=seed)
         model.fit(ev[list(EVIDENCE)].to_numpy(dtype=float), np.asarray(y, dtype=int), sample_weight=weight)
-        return cls(model, {"rows": int(len(y)), "likes": int(np.sum(y == 1)), "params": PARAMS})
+        return cls(model, {"rows": int(len(y)), "likes": int(np.sum(y == 1)), "params": PARAMS,
+                           "evidence": list(EVIDENCE)})
+
+    @property
+    def evidence(self) -> list[str]:
+        """The columns this ranking was fitted on, in order."""
+        return list(self.info.get("evidence", EARLIER_EVIDENCE))
 
     def score(self, ev: pd.DataFrame) -> np.ndarray:
         """Probability-like scores; ties broken by the taste model; candidates with no collaborative
@@ -101,7 +116,7 @@ class Ranker:
         # One thread: OpenMP's threads cost more than they save on a small, busy machine (measured:
         # 100,000 rows 4.0 s with the default threads, 1.4 s with one, under load).
         with threadpool_limits(1):
-            p = self.model.predict_proba(ev[list(EVIDENCE)].to_numpy(dtype=float))[:, 1]
+            p = self.model.predict_proba(ev[self.evidence].to_numpy(dtype=float))[:, 1]
         mlp = ev["mlp"].fillna(0.0).to_numpy(dtype=float)
         p = p + 1e-6 * mlp
         alone = np.flatnonzero(no_collab_evidence(ev))

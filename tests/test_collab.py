@@ -55,6 +55,29 @@ def test_dislikes_in_the_profile_are_not_used_as_likes():
     assert scorer.score(frame(["r20"]))[0] > scorer.score(frame(["j25"]))[0]
 
 
+def test_what_shares_playlists_with_named_dislikes_is_known_and_sampled_negatives_say_nothing():
+    from tastebot.ranking import evidence_frame
+
+    corpus = toy_corpus()
+    profile = pd.concat([
+        frame([f"r{i}" for i in range(5)]).assign(label=1, strength="explicit"),
+        frame([f"j{i}" for i in range(1, 11)]).assign(label=0, strength="explicit"),
+        # sampled negatives (random unheard tracks): not the listener's word, not dislike evidence
+        frame([f"r{i}" for i in range(10, 20)]).assign(label=0, strength="weak"),
+    ])
+    scorer = HybridScorer.fit(corpus, profile)
+    rock = scorer.evidence(frame([f"r{i}" for i in range(20, 30)]))
+    jazz = scorer.evidence(frame([f"j{i}" for i in range(11, 30)]))
+    assert (rock["cooc_dislike"] == 0).all()
+    assert (jazz["cooc_dislike"] > 0).mean() > 0.8
+    assert jazz["factor_dislike"].min() > rock["factor_dislike"].max()
+    ev_rock, ev_jazz = evidence_frame(rock, None), evidence_frame(jazz, None)
+    assert ev_rock["factor_vs_dislike"].min() > 0 > ev_jazz["factor_vs_dislike"].max()
+    # without named dislikes there is no dislike evidence at all (not a zero that looks like one)
+    plain = HybridScorer.fit(corpus, profile[profile["strength"] != "explicit"].assign(label=1))
+    assert plain.evidence(frame(["j20"]))[["cooc_dislike", "factor_dislike"]].isna().all(axis=None)
+
+
 def test_signal_weight_moves_the_profile():
     corpus = toy_corpus()
     likes = frame(["r1", "r2", "j1", "j2"]).assign(label=1)

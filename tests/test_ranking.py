@@ -54,6 +54,9 @@ def test_more_evidence_never_lowers_a_candidate():
         more = ev.copy()
         more[col] = np.minimum(more[col] + 0.2, 1.0)
         assert np.all(ranker.score(more) >= base - 1e-6), col
+    more = ev.copy()
+    more["cooc_dislike"] = np.minimum(more["cooc_dislike"] + 0.2, 1.0)  # sharing playlists with dislikes
+    assert np.all(ranker.score(more) <= base + 1e-6)
 
 
 def test_ranker_saves_and_loads_the_same_scores(tmp_path):
@@ -87,7 +90,9 @@ def _world():
 
 def test_a_saved_scorer_scores_and_explains_as_the_fitted_one(tmp_path):
     corpus, likes, cands = _world()
+    likes = pd.concat([likes, pd.DataFrame({"track_id": ["t5", "t12"], "label": 0})], ignore_index=True)
     scorer = HybridScorer.fit(corpus, likes)
+    assert scorer.evidence(cands)["cooc_dislike"].gt(0).any()
     save_scorer(scorer, tmp_path, {"likes": "abc"})
     loaded, fingerprint = load_scorer(tmp_path)
     assert fingerprint == {"likes": "abc"}

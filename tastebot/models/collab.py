@@ -319,6 +319,38 @@ class LikedPlaylists:
     indices: np.ndarray
 
 
+def named_dislike_ids(dislikes: pd.DataFrame) -> np.ndarray:
+    """Track ids of the dislikes the listener named (not the sampled, `weak`, negatives: those are
+    random unheard tracks, and what shares playlists with them says nothing)."""
+    if not len(dislikes):
+        return np.zeros(0, dtype=object)
+    if "strength" in dislikes.columns:
+        dislikes = dislikes[dislikes["strength"].astype(str).str.lower() != "weak"]
+    return dislikes["track_id"].astype(str).to_numpy(dtype=object)
+
+
+def _cooccurrence(X, seed_weight: np.ndarray, seed_cols: np.ndarray, lengths: np.ndarray, pop: np.ndarray):
+    """Direct co-occurrence of every corpus track with weighted seed tracks: playlists weighted by how
+    much of them is seed, shorter lists count more; only playlists holding a seed do any work.
+    Returns (score in [0, 1), playlists shared with a seed, seed weight per playlist, those rows,
+    the length-normalised weights)."""
+    u = X @ seed_weight
+    u_norm = u / np.sqrt(np.maximum(lengths, 1.0))
+    rows = np.flatnonzero(u > 0)
+    XL = X[rows]
+    raw = XL.T @ u_norm[rows]
+    raw[seed_cols] = 0.0  # a seed's own playlists say nothing new about it
+    score = 1.0 - np.exp(-raw / np.sqrt(np.maximum(pop, 1.0)))
+    shared = XL.T @ np.ones(len(rows), dtype=np.float32)
+    return score, shared, u, rows, u_norm
+
+
+def _unit_profile(factors: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    prof = (factors * weight[:, None]).sum(axis=0)
+    nrm = np.linalg.norm(prof)
+    return prof / nrm if nrm > 0 else None
+
+
 class HybridScorer:
     """Fit once per recommendation run (or per validation split in train), then score any frame."""
 
@@ -328,6 +360,8 @@ class HybridScorer:
         self.item_factors: np.ndarray | None = None  # unit rows, one per corpus track
         self.profile: np.ndarray | None = None
         self.cooc: np.ndarray | None = None  # normalised co-occurrence with the likes, per corpus track
+        self.cooc_dislike: np.ndarray | None = None  # the same with the named dislikes
+        self.dislike_profile: np.ndarray | None = None  # unit mean of the dislikes' item factors
         self.shared: np.ndarray | None = None  # playlists shared with a liked track, per corpus track
         self.artist_weight: dict[str, float] = {}
         self.artist_factor_score: dict[str, float] = {}
@@ -394,7 +428,7 @@ class HybridScorer:
         # -- collaborative part (tracks) and artist co-occurrence -------------------------------
         if corpus is not None:
             self.col_of = {t: i for i, t in enumerate(corpus.track_ids)}
-            self._fit_collab(corpus, ids, w, n_factors, seed)
+            self._fit_collab(corpus, ids, w, n_factors, seed, named_dislike_ids(dislikes))
 
         # -- liked artists ------------------------------------------------------------------
         # liked artists, under their name key and their id key, so a candidate matches either way
@@ -453,7 +487,8 @@ class HybridScorer:
             keys[ok] = "id:" + aids[ok].astype(str)
         return keys.to_numpy(dtype=object)
 
-    def _fit_collab(self, corpus: CorpusData, like_ids: np.ndarray, w: np.ndarray, n_factors: int, seed: int) -> None:
+    def _fit_collab(self, corpus: CorpusData, like_ids: np.ndarray, w: np.ndarray, n_factors: int, seed: int,
+                    dislike_ids: np.ndarray) -> None:
         import scipy.sparse as sp
 
         X = corpus.matrix.tocsr().astype(np.float32)
@@ -462,19 +497,19 @@ class HybridScorer:
         inside = cols >= 0
         wl = np.zeros(n_tr, dtype=np.float64)
         np.add.at(wl, cols[inside], w[inside])
+        dcols = np.array([self.col_of.get(t, -1) for t in dislike_ids], dtype=np.int64)
+        dcols = dcols[dcols >= 0]
+        wd = np.zeros(n_tr, dtype=np.float64)
+        np.add.at(wd, dcols, 1.0)
         lengths = np.asarray(X.sum(axis=1)).ravel()
         pop = np.asarray(X.sum(axis=0)).ravel()
 
         # direct co-occurrence: playlists weighted by how much of them is liked, shorter lists count more.
         # Only playlists holding a liked track contribute, so the work is done on those rows alone.
-        u = X @ wl  # liked weight per playlist
-        u_norm = u / np.sqrt(np.maximum(lengths, 1.0))
-        liked_rows = np.flatnonzero(u > 0)
+        self.cooc, self.shared, u, liked_rows, u_norm = _cooccurrence(X, wl, cols[inside], lengths, pop)
         XL = X[liked_rows]
-        raw = XL.T @ u_norm[liked_rows]
-        raw[cols[inside]] = 0.0  # a liked track's own playlists say nothing new about it
-        self.cooc = 1.0 - np.exp(-raw / np.sqrt(np.maximum(pop, 1.0)))
-        self.shared = XL.T @ np.ones(len(liked_rows), dtype=np.float32)
+        # The same from the named dislikes: what shares playlists with songs the listener skips.
+        self.cooc_dislike = _cooccurrence(X, wd, dcols, lengths, pop)[0] if len(dcols) else None
         self.pop = pop.astype(np.float32)
         self._u = u
 
@@ -494,9 +529,10 @@ class HybridScorer:
                 rows = np.sort(np.concatenate([liked_rows[:MAX_SVD_ROWS], take]))
             Xs = X[rows]
             spop = np.asarray(Xs.sum(axis=0)).ravel()
-            keep = np.flatnonzero((spop >= 2) | (wl > 0))
+            keep = np.flatnonzero((spop >= 2) | (wl > 0) | (wd > 0))
             if len(keep) > MAX_SVD_COLS:
-                keep = np.union1d(keep[np.argsort(-spop[keep], kind="stable")[:MAX_SVD_COLS]], cols[inside])
+                keep = np.union1d(keep[np.argsort(-spop[keep], kind="stable")[:MAX_SVD_COLS]],
+                                  np.union1d(cols[inside], dcols))
             Xs = Xs[:, keep]
             k = int(min(k, Xs.shape[0] - 1, Xs.shape[1] - 1))
             if k >= 2:
@@ -509,9 +545,10 @@ class HybridScorer:
                 self.factor_row[keep] = np.arange(len(keep))
                 liked_f = self.factor_row[cols[inside]]
                 ok = liked_f >= 0
-                prof = (self.item_factors[liked_f[ok]] * w[inside][ok, None]).sum(axis=0)
-                nrm = np.linalg.norm(prof)
-                self.profile = prof / nrm if nrm > 0 else None
+                self.profile = _unit_profile(self.item_factors[liked_f[ok]], w[inside][ok])
+                dis_f = self.factor_row[dcols]
+                dis_f = dis_f[dis_f >= 0]
+                self.dislike_profile = _unit_profile(self.item_factors[dis_f], np.ones(len(dis_f)))
 
         # artists: co-occurrence through the playlists, per artist key
         if corpus.track_artists is not None:
@@ -538,21 +575,27 @@ class HybridScorer:
         knows nothing about the track): `cooc` (direct co-occurrence with the likes), `factor`
         (cosine of the item factors with the likes' profile), `artist_direct` (how much of what you
         like is by this artist), `artist_cooc` (the artist's co-occurrence with your likes),
-        `content` (sound next to the nearest likes), `shared_playlists`, and `corpus_playlists` (how
-        many corpus playlists hold the track: its popularity there). The learned ranking
+        `content` (sound next to the nearest likes), `shared_playlists`, `corpus_playlists` (how
+        many corpus playlists hold the track: its popularity there), and from the named dislikes
+        (not sampled negatives) `cooc_dislike` and `factor_dislike`, the same views of what the
+        listener skips. The learned ranking
         (tastebot.ranking) reads these; the hand-weighted hybrid combines them in `score_parts`."""
         n = len(frame)
         cooc, factor = np.full(n, np.nan), np.full(n, np.nan)
+        cooc_dislike, factor_dislike = np.full(n, np.nan), np.full(n, np.nan)
         shared, corpus_pop = np.zeros(n), np.full(n, np.nan)
         if self.corpus is not None and self.cooc is not None:
             cols = _lookup(frame["track_id"].astype(str), self.col_of, -1).astype(np.int64)
             inside = cols >= 0
             cooc[inside] = self.cooc[cols[inside]]
-            if self.profile is not None:
-                frow = self.factor_row[cols[inside]]
-                has_f = frow >= 0
-                cos = np.clip(self.item_factors[np.where(has_f, frow, 0)] @ self.profile, 0.0, 1.0)
-                factor[np.flatnonzero(inside)[has_f]] = cos[has_f]
+            if self.cooc_dislike is not None:
+                cooc_dislike[inside] = self.cooc_dislike[cols[inside]]
+            frow = self.factor_row[cols[inside]]
+            has_f = frow >= 0
+            at = np.flatnonzero(inside)[has_f]
+            for out, profile in ((factor, self.profile), (factor_dislike, self.dislike_profile)):
+                if profile is not None:
+                    out[at] = np.clip(self.item_factors[frow[has_f]] @ profile, 0.0, 1.0)
             shared[inside] = self.shared[cols[inside]]
             corpus_pop[inside] = self.pop[cols[inside]]
 
@@ -570,7 +613,8 @@ class HybridScorer:
         via[no_artist] = np.nan
         return pd.DataFrame(
             {"cooc": cooc, "factor": factor, "artist_direct": direct, "artist_cooc": via,
-             "content": self._content_scores(frame)[0], "shared_playlists": shared, "corpus_playlists": corpus_pop},
+             "content": self._content_scores(frame)[0], "shared_playlists": shared, "corpus_playlists": corpus_pop,
+             "cooc_dislike": cooc_dislike, "factor_dislike": factor_dislike},
             index=frame.index,
         )
 
@@ -741,11 +785,13 @@ def top_ids(score: np.ndarray, ids: np.ndarray, k: int, exclude: set[str]) -> li
 COLLAB_ARRAYS = "collab.npz"
 COLLAB_STATE = "collab.json"
 COLLAB_LIKED = "collab-liked.npy"
-_ARRAY_FIELDS = ("item_factors", "profile", "cooc", "shared", "pop", "factor_row", "likes_content", "dislikes_content")
+_ARRAY_FIELDS = ("item_factors", "profile", "cooc", "shared", "pop", "factor_row", "likes_content", "dislikes_content",
+                 "cooc_dislike", "dislike_profile")
 
 
 def fingerprint(store, profile_frame: pd.DataFrame) -> dict[str, Any]:
-    """What a fitted scorer depends on: the imported corpus, the own playlists and the likes. A saved
+    """What a fitted scorer depends on: the imported corpus, the own playlists, the likes and the named
+    dislikes. A saved
     scorer whose fingerprint differs from the store's is stale and is fitted again."""
     import hashlib
 
@@ -758,7 +804,9 @@ def fingerprint(store, profile_frame: pd.DataFrame) -> dict[str, Any]:
     own = hashlib.sha1()
     for pid, (_, items) in sorted(_own_playlists(store).items()):
         own.update(f"{pid}:{','.join(items)}\n".encode())
-    return {"corpus": store.corpus_stats(), "likes": h.hexdigest(), "own_playlists": own.hexdigest()}
+    dislikes = hashlib.sha1("\n".join(sorted(named_dislike_ids(profile_frame[labels == 0]))).encode())
+    return {"corpus": store.corpus_stats(), "likes": h.hexdigest(), "own_playlists": own.hexdigest(),
+            "dislikes": dislikes.hexdigest()}
 
 
 def save_scorer(scorer: HybridScorer, folder, fingerprint: dict[str, Any], *, ids_in_store: int = 0) -> None:
