@@ -206,6 +206,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--ensemble", type=int, default=3, help="networks per model (default 3, the product's)")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--protocol", choices=("personas", "labels", "both"), default="both")
+    ap.add_argument("--labels-apart", action="store_true",
+                    help="label cases whose test songs come from other playlists than the likes' and dislikes'")
     ap.add_argument("--quick", action="store_true", help="2 personas, 1 seed, 2 label cases, ensemble 1, 10 epochs")
     ap.add_argument("--json", type=Path, default=None, help="write every number here (rewritten after each case)")
     args = ap.parse_args(argv)
@@ -231,7 +233,8 @@ def main(argv=None) -> int:
         plan += [("personas", persona_world, i, s) for s in range(args.seed_start, args.seed_start + args.seeds)
                  for i in range(args.personas)]
     if args.protocol in ("labels", "both"):
-        plan += [("labels", label_world, i, s) for s in range(args.seed_start, args.seed_start + args.seeds)
+        build = (lambda songs, i, s: label_world(songs, i, s, apart=True)) if args.labels_apart else label_world
+        plan += [("labels", build, i, s) for s in range(args.seed_start, args.seed_start + args.seeds)
                  for i in range(args.label_cases)]
     results: dict = {"command": " ".join(sys.argv), "args": {k: str(v) for k, v in vars(args).items()},
                      "personas": [], "labels": []}

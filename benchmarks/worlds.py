@@ -269,7 +269,11 @@ def _one_per_song(songs: Songs, ids: list[str]) -> list[str]:
     return out
 
 
-def label_world(songs: Songs, index: int, seed: int, test_size: int = 400) -> World:
+def label_world(songs: Songs, index: int, seed: int, test_size: int = 400, apart: bool = False) -> World:
+    """Likes from own playlists of one or two subgenres, a dislike playlist, a playlist of test songs
+    by artists the library never names. `apart`: the test songs come from other playlists than the
+    training ones (the likes' own playlists, the dislikes' playlists), and never sit in those, so
+    what the corpus says of a test song comes only through playlists that happen to hold both."""
     rng = np.random.default_rng([seed, index, 22])
     pl = songs.playlists
     subs = _pick_subgenres(songs, rng)
@@ -283,15 +287,24 @@ def label_world(songs: Songs, index: int, seed: int, test_size: int = 400) -> Wo
         bad_pls, dislike_kind = list(rng.choice(others, size=min(12, len(others)), replace=False)), "random mix"
     like_pool = list(dict.fromkeys(t for p in taste for t in songs.members[p]))
     bad_pool = [t for t in dict.fromkeys(t for p in bad_pls for t in songs.members[p]) if t not in set(like_pool)]
-    like_test_artists = _split_artists(songs, like_pool, 0.25, rng)
-    bad_test_artists = _split_artists(songs, bad_pool, 0.4, rng) - set(songs.tracks.loc[like_pool, "artist_id"])
+    like_test_pool, bad_test_pool = like_pool, bad_pool
+    if apart and len(bad_pls) >= 2 and len(taste) > len(own_ids):
+        in_own = {t for p in own_ids for t in songs.members[p]}
+        like_test_pool = [t for t in dict.fromkeys(t for p in taste if p not in own_ids for t in songs.members[p])
+                          if t not in in_own]
+        train_bad = {t for p in bad_pls[::2] for t in songs.members[p]}
+        bad_test_pool = [t for t in dict.fromkeys(t for p in bad_pls[1::2] for t in songs.members[p])
+                         if t not in train_bad and t not in set(like_pool)]
+        bad_pool = [t for t in bad_pool if t in train_bad]
+    like_test_artists = _split_artists(songs, like_test_pool, 0.25, rng)
+    bad_test_artists = _split_artists(songs, bad_test_pool, 0.4, rng) - set(songs.tracks.loc[like_pool, "artist_id"])
     test_artists = like_test_artists | bad_test_artists
     art = songs.tracks["artist_id"]
     likes = [t for t in dict.fromkeys(t for p in own_ids for t in songs.members[p]) if art[t] not in test_artists]
     dislikes = [t for t in bad_pool if art[t] not in test_artists and t not in set(likes)]
     dislikes = [str(t) for t in rng.permutation(dislikes)[: max(100, len(likes) // 2)]]
-    pos = _test_part(songs, like_pool, like_test_artists, test_size // 2, rng)
-    neg = _test_part(songs, bad_pool, bad_test_artists - like_test_artists, test_size // 2, rng)
+    pos = _test_part(songs, like_test_pool, like_test_artists, test_size // 2, rng)
+    neg = _test_part(songs, bad_test_pool, bad_test_artists - like_test_artists, test_size // 2, rng)
     test = [str(t) for t in rng.permutation(pos + neg)]
     test = _one_per_song(songs, test)  # the same song twice (two ids) is one test song
     pos = [t for t in pos if t in set(test)]
@@ -303,7 +316,7 @@ def label_world(songs: Songs, index: int, seed: int, test_size: int = 400) -> Wo
     own[dislike_pl] = ("Not for me", dislikes)
     corpus = [p for p in pl.index if p not in own]
     cat = build_catalog(songs, own, likes, corpus, [], rng)
-    return World(kind="labels", name=f"{'+'.join(subs)} vs {dislike_kind}", seed=seed, catalog=cat, likes=likes,
+    return World(kind="labels", name=f"{'+'.join(subs)} vs {dislike_kind}{' (apart)' if apart else ''}", seed=seed, catalog=cat, likes=likes,
                  dislikes=dislikes, dislike_playlist=dislike_pl, own_playlists={p: v[1] for p, v in own.items()},
                  corpus_playlists=corpus, test_tracks=test, test_labels=labels,
                  info={"subgenres": subs, "dislike": dislike_kind, "positives": len(pos), "negatives": len(neg),

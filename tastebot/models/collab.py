@@ -497,10 +497,8 @@ class HybridScorer:
         inside = cols >= 0
         wl = np.zeros(n_tr, dtype=np.float64)
         np.add.at(wl, cols[inside], w[inside])
-        dcols = np.array([self.col_of.get(t, -1) for t in dislike_ids], dtype=np.int64)
-        dcols = dcols[dcols >= 0]
-        wd = np.zeros(n_tr, dtype=np.float64)
-        np.add.at(wd, dcols, 1.0)
+        dcols = np.array([c for c in (self.col_of.get(t, -1) for t in dislike_ids) if c >= 0], dtype=np.int64)
+        wd = np.bincount(dcols, minlength=n_tr).astype(np.float64)
         lengths = np.asarray(X.sum(axis=1)).ravel()
         pop = np.asarray(X.sum(axis=0)).ravel()
 
