@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from tastebot.sandbox.catalog import FEATURE_MODEL_FILE
+from tastebot.sandbox.generator import FEATURE_MODEL_FILE
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "data" / "tidytuesday_spotify_songs.csv"
 CONTINUOUS = ["danceability", "energy", "loudness", "speechiness", "acousticness", "instrumentalness",

@@ -104,7 +104,8 @@ def run_arm(catalog: dict, export_dir: Path | None, truth: set[str], negatives: 
     from tastebot.history import import_history
     from tastebot.recommend import RecommendOptions, recommend
     from tastebot.sandbox import Sandbox
-    from tastebot.sandbox.catalog import DISLIKE_PLAYLIST_NAME, export_corpus_csv
+    from tastebot.sandbox.format import export_corpus_csv
+    from tastebot.sandbox.generator import DISLIKE_PLAYLIST_NAME
     from tastebot.settings import load_settings
     from tastebot.spotify import SpotifyClient
     from tastebot.store import open_store

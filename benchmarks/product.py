@@ -36,7 +36,7 @@ def _prepare(world, settings, home: Path, *, ensemble: int, epochs: int, seed: i
     """Login, corpus import, harvest, train. Returns facts for the report."""
     from tastebot import corpus, train
     from tastebot.harvest import HarvestOptions, run_harvest
-    from tastebot.sandbox.catalog import export_corpus_csv
+    from tastebot.sandbox.format import export_corpus_csv
     from tastebot.store import open_store
 
     t = time.perf_counter()

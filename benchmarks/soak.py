@@ -56,7 +56,7 @@ class Soak:
         from login_helpers import login_to, sandbox_settings
 
         from tastebot.sandbox import Sandbox
-        from tastebot.sandbox.catalog import export_corpus_csv
+        from tastebot.sandbox.format import export_corpus_csv
 
         faults.RATE_WINDOW_S = 2.0  # a short rolling window: 429 storms come and go within a cycle
         self.sb = Sandbox(seed=self.args.seed, n_tracks=self.args.tracks).start()

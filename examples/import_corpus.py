@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             paths = [Path(p) for p in args.paths]
             written = None
             if sandbox is not None and not paths:
-                from tastebot.sandbox.catalog import export_corpus_csv
+                from tastebot.sandbox.format import export_corpus_csv
 
                 path = Path(settings.home) / "corpus.csv"
                 settings.ensure_home()

@@ -151,7 +151,7 @@ def run_demo(options: DemoOptions, steps: DemoSteps | None = None,
     from tastebot.harvest import HarvestOptions, run_harvest
     from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
     from tastebot.sandbox import Sandbox, generate_catalog
-    from tastebot.sandbox.catalog import export_corpus_csv
+    from tastebot.sandbox.format import export_corpus_csv
     from tastebot.settings import load_settings
     from tastebot.spotify import SpotifyClient
     from tastebot.store import open_store

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from tastebot.evaluation import curves, grouped_folds, random_validation_split, 
 from tastebot.features import FeatureSpec, provenance_counts
 from tastebot.models.forest import Forest, taste_score
 from tastebot.models.runs import TasteModel, TrainResult, json_safe, save_run
+
+if TYPE_CHECKING:
+    from tastebot.store.readers import ModelReader
 
 METRICS_FORMAT = "tastebot-metrics/1"
 # Below this many likes or dislikes a single held-out test part is too small to mean anything.
@@ -575,7 +578,7 @@ def fit_ranking(t: _Trainer, model: TasteModel):
 
 
 # -- from the store ------------------------------------------------------------------------------------
-def _hybrid_factory(store) -> HybridFitFn:
+def _hybrid_factory(store: ModelReader) -> HybridFitFn:
     from tastebot.models.collab import CorpusData, HybridScorer
 
     loaded: list = []
@@ -591,7 +594,7 @@ def _hybrid_factory(store) -> HybridFitFn:
     return fit
 
 
-def _unheard_factory(store) -> Callable[[Sequence[str] | None], pd.DataFrame]:
+def _unheard_factory(store: ModelReader) -> Callable[[Sequence[str] | None], pd.DataFrame]:
     """Corpus tracks for the ranking's unheard examples: all with features (None), or these ids."""
     def tracks(ids: Sequence[str] | None) -> pd.DataFrame:
         if ids is None:
@@ -609,7 +612,7 @@ MAX_CORPUS_NEGATIVES = 5000
 CORPUS_NEGATIVE_WEIGHT = 0.3  # as the harvest's sampled random negatives (harvest.SOURCES)
 
 
-def corpus_negatives(store, labelled: pd.DataFrame, seed: int) -> pd.DataFrame:
+def corpus_negatives(store: ModelReader, labelled: pd.DataFrame, seed: int) -> pd.DataFrame:
     """A seeded draw of corpus tracks with features that the listener does not know, labelled as weak
     dislikes (rows in the labelled frame's columns). They live only in the training frame: they are
     not signals, so they stay recommendable."""
@@ -632,7 +635,7 @@ def corpus_negatives(store, labelled: pd.DataFrame, seed: int) -> pd.DataFrame:
     return out[list(LABELLED_FRAME_COLUMNS)].reset_index(drop=True)
 
 
-def store_age_seconds(store) -> float | None:
+def store_age_seconds(store: ModelReader) -> float | None:
     """Seconds since the last harvest that finished (done or interrupted with progress saved), or
     None when the store was never harvested."""
     runs = store.harvest_runs()

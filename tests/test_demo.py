@@ -10,7 +10,7 @@ import pytest
 from cli_runner import invoke
 
 from tastebot.demo import future_like_hits
-from tastebot.sandbox.catalog import generate_catalog
+from tastebot.sandbox.generator import generate_catalog
 
 
 def _heard(catalog: dict) -> set[str]:

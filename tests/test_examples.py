@@ -109,7 +109,7 @@ def _csv_facts(path: Path) -> tuple[int, int]:
 
 def test_import_corpus_counts_the_rows_written_and_imports_once(home, tmp_path):
     from tastebot.sandbox import generate_catalog
-    from tastebot.sandbox.catalog import export_corpus_csv
+    from tastebot.sandbox.format import export_corpus_csv
     from tastebot.settings import load_settings
     from tastebot.store import open_store
 

@@ -32,7 +32,7 @@ def _known_to_listener(cat: dict) -> set[str]:
 
 @pytest.mark.parametrize("profile", ["development", "extended"])
 def test_login_to_playlist(make_logged_in, tmp_path, profile):
-    from tastebot.sandbox.catalog import export_corpus_csv
+    from tastebot.sandbox.format import export_corpus_csv
 
     sb = make_logged_in(profile=profile)
     cat = sb.catalog

@@ -68,7 +68,7 @@ def world(tmp_path_factory):
     from tastebot.corpus import import_corpus
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.sandbox import Sandbox
-    from tastebot.sandbox.catalog import export_corpus_csv
+    from tastebot.sandbox.format import export_corpus_csv
     from tastebot.spotify import SpotifyClient
 
     root = tmp_path_factory.mktemp("bad-input-world")

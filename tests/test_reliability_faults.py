@@ -130,7 +130,7 @@ def test_invalid_grant_mid_harvest_stops_with_4_and_keeps_progress(make_logged_i
 def test_hours_long_retry_after_while_writing_a_playlist(make_logged_in, home, tmp_path):
     """recommend --create-playlist meets a 429 asking for hours: exit 75 naming when to retry; the
     next run finishes the same playlist, with no second playlist and no track twice."""
-    from tastebot.sandbox.catalog import export_corpus_csv
+    from tastebot.sandbox.format import export_corpus_csv
 
     sb = make_logged_in(n_tracks=600)
     assert invoke(HARVEST).returncode == 0

@@ -16,10 +16,8 @@ import numpy as np
 import pytest
 
 from tastebot.errors import InputError
-from tastebot.sandbox.catalog import (
-    DISLIKE_PLAYLIST_NAME, FORMAT, GENRES, export_corpus_csv, generate_catalog, load_catalog,
-    validate_catalog,
-)
+from tastebot.sandbox.format import FORMAT, export_corpus_csv, load_catalog, validate_catalog
+from tastebot.sandbox.generator import DISLIKE_PLAYLIST_NAME, GENRES, generate_catalog
 from tastebot.vocab import AUDIO_FEATURES
 
 
@@ -42,7 +40,7 @@ def digest(catalog: dict) -> str:
 def test_same_seed_gives_identical_json_also_in_another_process(small):
     assert json.dumps(generate_catalog(seed=7, n_tracks=600)) == json.dumps(small)
     # Another interpreter with another string-hash seed: nothing may depend on set or hash order.
-    code = ("import hashlib, json; from tastebot.sandbox.catalog import generate_catalog; "
+    code = ("import hashlib, json; from tastebot.sandbox.generator import generate_catalog; "
             "print(hashlib.sha256(json.dumps(generate_catalog(seed=7, n_tracks=600), sort_keys=True).encode()).hexdigest())")
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)

@@ -31,7 +31,7 @@ from login_helpers import (
     start_cli,
 )
 
-from tastebot.sandbox.catalog import export_corpus_csv
+from tastebot.sandbox.format import export_corpus_csv
 
 
 def _login_cli(env: dict, *extra: str) -> dict[str, str]:

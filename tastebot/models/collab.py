@@ -28,12 +28,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from tastebot.vocab import CONTENT_SCALES
+
+if TYPE_CHECKING:
+    from tastebot.store.readers import ModelReader
 
 FALLBACK = 0.0
 # Tuned on benchmarks/recommend.py: liked artists are the strongest single signal; collab and content
@@ -229,7 +232,7 @@ class CorpusData:
         return cls(m, np.asarray(tr, dtype=object), list(pl), keys)
 
     @classmethod
-    def from_store(cls, store, include_own: bool = True) -> "CorpusData":
+    def from_store(cls, store: ModelReader, include_own: bool = True) -> "CorpusData":
         """The imported corpus plus (with include_own) the user's own playlists from the library."""
         import scipy.sparse as sp
 
@@ -285,7 +288,7 @@ def _id_keys(frame: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def _own_playlists(store) -> dict[str, tuple[str, list[str]]]:
+def _own_playlists(store: ModelReader) -> dict[str, tuple[str, list[str]]]:
     """{playlist id: (name, track ids)} of the user's own (and like-) playlists in the library."""
     out: dict[str, tuple[str, list[str]]] = {}
     for role in ("own", "like"):
@@ -296,7 +299,7 @@ def _own_playlists(store) -> dict[str, tuple[str, list[str]]]:
     return out
 
 
-def _library_artist_names(store, track_ids) -> dict[str, str]:
+def _library_artist_names(store: ModelReader, track_ids) -> dict[str, str]:
     fn = getattr(store, "tracks_frame", None)
     if fn is None or not len(track_ids):
         return {}
@@ -383,7 +386,7 @@ class HybridScorer:
     @classmethod
     def fit(
         cls,
-        store_or_corpus,
+        store_or_corpus: ModelReader | CorpusData | None,
         profile_frame: pd.DataFrame,
         *,
         n_factors: int = 64,
@@ -787,7 +790,7 @@ _ARRAY_FIELDS = ("item_factors", "profile", "cooc", "shared", "pop", "factor_row
                  "cooc_dislike", "dislike_profile")
 
 
-def fingerprint(store, profile_frame: pd.DataFrame) -> dict[str, Any]:
+def fingerprint(store: ModelReader, profile_frame: pd.DataFrame) -> dict[str, Any]:
     """What a fitted scorer depends on: the imported corpus, the own playlists, the likes and the named
     dislikes. A saved
     scorer whose fingerprint differs from the store's is stale and is fitted again."""

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tastebot.sandbox.catalog import CATALOG_NOW, DISLIKE_PLAYLIST_NAME
+from tastebot.sandbox.generator import CATALOG_NOW, DISLIKE_PLAYLIST_NAME
 
 PER_FILE_EXTENDED = 15_000
 PER_FILE_BASIC = 10_000

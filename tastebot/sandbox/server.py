@@ -60,7 +60,7 @@ _catalog_cache_lock = threading.Lock()
 
 def _generated_catalog(seed: int, n_tracks: int) -> dict:
     """generate_catalog, remembered per (seed, n_tracks): tests start many sandboxes on one seed."""
-    from tastebot.sandbox.catalog import generate_catalog
+    from tastebot.sandbox.generator import generate_catalog
 
     key = (seed, n_tracks)
     with _catalog_cache_lock:
@@ -145,11 +145,11 @@ class Sandbox:
         if catalog is None:
             catalog = _generated_catalog(seed, n_tracks)
         elif isinstance(catalog, (str, Path)):
-            from tastebot.sandbox.catalog import load_catalog
+            from tastebot.sandbox.format import load_catalog
 
             catalog = load_catalog(catalog)
         else:
-            from tastebot.sandbox.catalog import validate_catalog
+            from tastebot.sandbox.format import validate_catalog
 
             catalog = validate_catalog(catalog)
         self.catalog: dict = catalog
