@@ -20,6 +20,12 @@ Protocols (issue 11, item 4):
   with `RecommendOptions(from_playlists=(it,), n=its size)`. ROC-AUC of the returned order against
   the labels; test songs the product leaves out (never-heard filter, max-per-artist) rank last and
   are counted.
+- labels, apart (`--labels-apart`, a stricter check of ours, not in the issue): the same cases, but
+  the test songs come from other playlists than the training ones (likes: the taste's playlists the
+  listener does not own; dislikes: every other one of the dislike playlists), and never sit in the
+  training ones. In the plain protocol a test dislike shares its corpus playlists with the named
+  dislikes, which makes corpus evidence about the dislikes strong; here it speaks only through
+  playlists that happen to hold both.
 
 Peers (benchmarks/peers.py) see the same knowledge: random, popularity, co-occurrence item kNN,
 implicit ALS and BM25 (corpus + own playlists), random forest and HistGradientBoosting on features
