@@ -22,6 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# One OpenMP thread per process: `make test` runs two workers on two cores, and scikit-learn's
+# OpenMP loops (the learned ranking's gradient boosting) otherwise start a thread per core in each
+# worker and spin-wait for cores the other worker holds; one `tastebot train` took 60 s of CPU
+# instead of 5 that way on this machine under load.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # Variables that would leak a developer's real configuration into a test.
 _ISOLATE = [
