@@ -63,7 +63,13 @@ ENV_VARS: dict[str, str] = {
     "TASTEBOT_DISLIKE_PLAYLISTS": "dislike_playlists",
     "TASTEBOT_LIKE_PLAYLISTS": "like_playlists",
     "TASTEBOT_REPEAT_WINDOW_DAYS": "repeat_window_days",
+    "TASTEBOT_EPOCHS": "train_epochs",
+    "TASTEBOT_ENSEMBLE": "train_ensemble",
 }
+
+# `tastebot train`'s defaults for --epochs and --ensemble, and their allowed ranges: a slow machine
+# or a CI job sets smaller ones once instead of on every command.
+TRAIN_RANGES = {"train_epochs": (1, 1000), "train_ensemble": (1, 10)}
 
 
 def default_home() -> Path:
@@ -95,6 +101,8 @@ class Settings:
     # What tastebot put in a playlist in the last this many days is not recommended again
     # (`recommend --allow-repeats` lifts it; 0 = no window: repeats allowed at once).
     repeat_window_days: float = 30.0
+    train_epochs: int = 30
+    train_ensemble: int = 3
 
     # -- derived locations: one home holds everything --------------------------------------
     @property
@@ -195,6 +203,16 @@ def _parse_float(name: str, value: str) -> float:
     return x
 
 
+def _parse_count(name: str, value: Any, low: int, high: int) -> int:
+    try:
+        x = value if isinstance(value, int) and not isinstance(value, bool) else int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+    if not low <= x <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {x}.")
+    return x
+
+
 def _parse_list(value: Any) -> tuple[str, ...]:
     if isinstance(value, (list, tuple)):
         return tuple(str(v).strip() for v in value if str(v).strip())
@@ -219,6 +237,8 @@ def _coerce(field_name: str, source: str, value: Any) -> Any:
         return value if isinstance(value, bool) else _parse_bool(source, str(value))
     if field_name in {"keyring_timeout", "max_wait", "request_timeout", "repeat_window_days"}:
         return float(value) if isinstance(value, (int, float)) else _parse_float(source, str(value))
+    if field_name in TRAIN_RANGES:
+        return _parse_count(source, value, *TRAIN_RANGES[field_name])
     if field_name in {"dislike_playlists", "like_playlists"}:
         return _parse_list(value)
     if field_name == "discovery":

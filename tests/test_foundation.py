@@ -101,11 +101,21 @@ def test_settings_urls_follow_the_sandbox(tmp_path):
         ({"TASTEBOT_MAX_WAIT": "soon"}, "TASTEBOT_MAX_WAIT must be a number"),
         ({"TASTEBOT_MAX_WAIT": "-1"}, "must not be negative"),
         ({"TASTEBOT_INSECURE_STORAGE": "maybe"}, "must be true or false"),
+        ({"TASTEBOT_EPOCHS": "many"}, "TASTEBOT_EPOCHS must be a whole number"),
+        ({"TASTEBOT_ENSEMBLE": "11"}, "TASTEBOT_ENSEMBLE must be between 1 and 10"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path, env, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(environ={"TASTEBOT_HOME": str(tmp_path), **env})
+
+
+def test_train_defaults_come_from_the_environment(tmp_path):
+    """TASTEBOT_EPOCHS / TASTEBOT_ENSEMBLE: `tastebot train`'s defaults (test_readme trains with them)."""
+    plain = load_settings(environ={"TASTEBOT_HOME": str(tmp_path)})
+    assert (plain.train_epochs, plain.train_ensemble) == (30, 3)
+    small = load_settings(environ={"TASTEBOT_HOME": str(tmp_path), "TASTEBOT_EPOCHS": " 4 ", "TASTEBOT_ENSEMBLE": "1"})
+    assert (small.train_epochs, small.train_ensemble) == (4, 1)
 
 
 def test_bad_config_file_is_refused(tmp_path):

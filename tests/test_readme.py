@@ -169,10 +169,13 @@ def test_readme_flow_against_the_sandbox(make_sandbox, home, tmp_path):
     _write_mpd_slice(cwd / "path/to/mpd/data/mpd.slice.1000-1999.json", catalog, n_playlists=5)
     _write_export_zip(cwd / "my_spotify_data.zip", catalog)
 
+    # `tastebot train` as written, with the small defaults a CI job would set (the README's 30 epochs
+    # x 3 networks are test_train_model's business, not this flow's)
     env = _env(TASTEBOT_HOME=str(home), TASTEBOT_SPOTIFY_URL=sb.url,
                TASTEBOT_REDIRECT_URI=f"http://127.0.0.1:{_free_port()}/callback",
                MEMORY_KEYRING_FILE=str(tmp_path / "keyring.json"),
-               BROWSER=f"{sys.executable} {SUPPORT / 'login_helpers.py'} %s")
+               BROWSER=f"{sys.executable} {SUPPORT / 'login_helpers.py'} %s",
+               TASTEBOT_EPOCHS="3", TASTEBOT_ENSEMBLE="1")
     fill = {"YOUR_CLIENT_ID": "0123456789abcdef0123456789abcdef"}
     outputs = {}
     for command in FLOW:
@@ -203,6 +206,8 @@ def test_readme_flow_against_the_sandbox(make_sandbox, home, tmp_path):
         outputs["tastebot corpus import mpd.slice.0-999.json"].stdout
     history = outputs["tastebot history import my_spotify_data.zip"]
     assert "likes" in history.stderr and "listening session" in history.stderr, history.stderr[-2000:]
+    trained = json.loads(next((home / "models").glob("*/metrics.json")).read_text())["settings"]
+    assert (trained["epochs"], trained["ensemble"]) == (3, 1), "TASTEBOT_EPOCHS / TASTEBOT_ENSEMBLE were not used"
     reports = list((home / "reports").rglob("report.html"))
     assert reports, "tastebot report wrote no page"
     # logout leaves no token: status now says not logged in (exit 4)

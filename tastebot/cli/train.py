@@ -8,6 +8,7 @@ import re
 import click
 
 from tastebot.cli import settings_from
+from tastebot.settings import TRAIN_RANGES, Settings
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -116,23 +117,27 @@ def _render(metrics: dict, run_dir, as_json: bool = False) -> None:
 
 
 @click.command()
-@click.option("--epochs", type=click.IntRange(1, 1000), default=30, show_default=True,
-              help="Passes over the training data (early stopping may end sooner).")
+@click.option("--epochs", type=click.IntRange(*TRAIN_RANGES["train_epochs"]), default=None,
+              help="Passes over the training data (early stopping may end sooner). "
+                   f"[default: {Settings.train_epochs}, or TASTEBOT_EPOCHS]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed repeats a run on the same machine.")
-@click.option("--ensemble", type=click.IntRange(1, 10), default=3, show_default=True,
-              help="Networks trained side by side from different random starts; their mean is the score.")
+@click.option("--ensemble", type=click.IntRange(*TRAIN_RANGES["train_ensemble"]), default=None,
+              help="Networks trained side by side from different random starts; their mean is the score. "
+                   f"[default: {Settings.train_ensemble}, or TASTEBOT_ENSEMBLE]")
 @click.option("--max-age", default="1d", show_default=True, metavar="AGE",
               help="Harvest first when the store is empty or its last harvest is older than AGE (30m, 12h, 1d).")
 @click.option("--no-harvest", is_flag=True, help="Train on what is stored; never harvest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON on stdout.")
 @click.pass_context
-def train(ctx: click.Context, epochs: int, seed: int, ensemble: int, max_age: str, no_harvest: bool, as_json: bool) -> None:
+def train(ctx: click.Context, epochs: int | None, seed: int, ensemble: int | None, max_age: str, no_harvest: bool,
+          as_json: bool) -> None:
     """Learn your taste from the stored likes and dislikes, and measure it honestly.
 
     The test part is tracks by artists the model never saw in training; beside the model's scores
     the same run shows a majority-class guess, logistic regression and a random forest. With fewer
     than 40 likes or 40 dislikes, the scores come from cross-validation instead, and it says so.
-    The model, its preprocessing and metrics.json go to a new folder under HOME/models
+    TASTEBOT_EPOCHS and TASTEBOT_ENSEMBLE (environment or .env) set smaller defaults for a slow
+    machine or CI. The model, its preprocessing and metrics.json go to a new folder under HOME/models
     (`tastebot models` lists them; the newest is used by `tastebot recommend`).
 
     \b
@@ -157,7 +162,8 @@ def train(ctx: click.Context, epochs: int, seed: int, ensemble: int, max_age: st
             def on_progress(what: str, done: int, total: int) -> None:
                 progress.update(task, description=what, completed=done, total=total)
 
-            result = train_from_store(settings, epochs=epochs, seed=seed, ensemble=ensemble, progress=on_progress)
+            result = train_from_store(settings, epochs=epochs or settings.train_epochs, seed=seed,
+                                      ensemble=ensemble or settings.train_ensemble, progress=on_progress)
     _render(result.metrics, result.run_dir, as_json)
     if as_json:
         console.print_json(summary_for_json(result.metrics, result.run_dir))
