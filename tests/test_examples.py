@@ -1,4 +1,8 @@
-"""The scripts in examples/ run, each in a subprocess against a sandbox, and say what is true.
+"""The scripts in examples/ run against a sandbox and say what is true.
+
+import_corpus runs as a script in a subprocess (`python examples/import_corpus.py`, its exit codes
+included); the two that train call the script's own main() in this process (run_example_here), as a
+process start is not what they check and each would import TensorFlow again.
 
 library_usage: the DataFrame has the store's rows and the scores are for the tracks asked;
 rank_playlist: the ranking is sorted by score and holds exactly the playlist's tracks minus the ones
@@ -9,11 +13,15 @@ adds nothing.
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
+import importlib.util
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -26,6 +34,17 @@ SCRIPTS = ("library_usage.py", "rank_playlist.py", "import_corpus.py")
 def run_example(name: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(EXAMPLES / name), *args], env=cli_env(), capture_output=True,
                           text=True, timeout=timeout)
+
+
+def run_example_here(name: str, *args: str) -> SimpleNamespace:
+    """The example's main(args) in this process, its stdout and stderr captured; what a subprocess gives."""
+    spec = importlib.util.spec_from_file_location(f"example_{Path(name).stem}", EXAMPLES / name)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = module.main(list(args))
+    return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -42,7 +61,7 @@ def test_library_usage_dataframe_training_and_scores(logged_in, home):
     listener = logged_in.catalog["listener"]
     saved = [s["track_id"] for s in listener["saved_tracks"][:2]]
     unknown = "0000000000000000000000"
-    res = run_example("library_usage.py", "--json", "--epochs", "2", "--track", saved[0], "--track", saved[1],
+    res = run_example_here("library_usage.py", "--json", "--epochs", "2", "--track", saved[0], "--track", saved[1],
                       "--track", unknown)
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout)
@@ -77,7 +96,7 @@ def test_library_usage_dataframe_training_and_scores(logged_in, home):
 def test_rank_playlist_ranks_exactly_the_playlists_unknown_tracks():
     from tastebot.sandbox import generate_catalog
 
-    res = run_example("rank_playlist.py", "--sandbox", "--seed", "7", "--epochs", "2", "--json")
+    res = run_example_here("rank_playlist.py", "--sandbox", "--seed", "7", "--epochs", "2", "--json")
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout)
 
