@@ -40,19 +40,28 @@ _ISOLATE = [
 
 # Long tests start first: `make test` (-n 2 --dist loadgroup) hands tests out in collection order, so
 # a long test collected last would run alone at the end while the other worker idles. FIRST are the
-# longest, longest first (measured with --durations); test_train_cli leads because it builds the
-# shared trained home, which the report and ranking tests (later in the order) then find ready.
+# longest, longest first (measured with --durations, waits included: a test that sleeps on a slowed
+# sandbox holds its worker as long as one that computes); test_train_cli leads because it builds the
+# shared trained home, which the report, living and ranking tests then find ready, and the tests
+# right after it need no trained home, so the other worker does not wait on the build. test_report
+# is one xdist group (one worker runs all of it), about as long as the longest single test.
 # After them come the other tests marked slow, then the rest, each in collection order.
 _FIRST = (
     "tests/test_train_cli.py::",
     "tests/test_recommend_e2e.py::test_login_to_playlist",
-    "tests/test_train_model.py::test_thin_data_is_cross_validated_and_says_so",
-    "tests/test_security.py::test_full_run_leaks_no_token_and_logout_leaves_nothing",
-    "tests/test_demo.py::test_demo_leaves_nothing_behind",
-    "tests/test_train_model.py::",
+    "tests/test_playlist.py::test_the_command_killed_between_two_add_requests_then_rerun",
+    "tests/test_report.py::",
     "tests/test_readme.py::test_readme_flow_against_the_sandbox",
-    "tests/test_examples.py::test_library_usage_dataframe_training_and_scores",
+    "tests/test_reliability_hostile.py::test_answers_generated_from_the_spec",
+    "tests/test_security.py::test_full_run_leaks_no_token_and_logout_leaves_nothing",
     "tests/test_demo.py::test_demo_runs_the_whole_job_and_beats_random",
+    "tests/test_living.py::test_the_scheduling_docs_run_as_written",
+    "tests/test_living.py::test_the_refresh_command_killed_mid_way_then_rerun",
+    "tests/test_demo.py::test_demo_leaves_nothing_behind",
+    "tests/test_train_model.py::test_thin_data_is_cross_validated_and_says_so",
+    "tests/test_examples.py::test_library_usage_dataframe_training_and_scores",
+    "tests/test_train_model.py::",
+    "tests/test_harvest_kill.py::test_sigkill_at_random_points_then_resume_gives_the_same_store",
 )
 
 
