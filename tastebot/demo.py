@@ -198,7 +198,9 @@ def run_demo(options: DemoOptions, steps: DemoSteps | None = None,
         steps.done("harvest", "Harvest: " + counts(labels))
 
         with timed("train", f"Training the taste model ({options.epochs} epochs)"):
-            trained = train.train_from_store(settings, epochs=options.epochs, seed=options.seed, progress=train_progress)
+            # the networks per ensemble as `tastebot train` would (TASTEBOT_ENSEMBLE, default 3)
+            trained = train.train_from_store(settings, epochs=options.epochs, seed=options.seed,
+                                             ensemble=settings.train_ensemble, progress=train_progress)
             result.metrics = trained.metrics
         mlp = trained.metrics.get("scores", {}).get("mlp", {})
         steps.done("train", f"Model trained: ROC-AUC {mlp.get('roc_auc', float('nan')):.3f} on held-out tracks")

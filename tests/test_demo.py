@@ -80,6 +80,7 @@ def test_demo_leaves_nothing_behind(tmp_path, monkeypatch):
                 urls.append(text.split()[-1])
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setenv("TASTEBOT_ENSEMBLE", "1")  # one network: this test is about what is left behind
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
@@ -88,6 +89,7 @@ def test_demo_leaves_nothing_behind(tmp_path, monkeypatch):
     assert result.playlist["tracks"] == 5
     assert not {r["track_id"] for r in result.recommendations} & _heard(generate_catalog(seed=2, n_tracks=600))
     assert result.harvest["app_kind"] == "extended"
+    assert result.metrics["settings"]["ensemble"] == 1  # the demo trains as `tastebot train` would
     assert not result.home.exists()
     assert list(tmp_path.iterdir()) == []
     port = urlparse(urls[0]).port
