@@ -1,10 +1,14 @@
-"""No token anywhere but the keyring (or the chosen 0600 file): every output and every file is scanned."""
+"""No token anywhere but the keyring (or the chosen 0600 file): every output and every file is scanned.
+
+The logins run as their own processes (a browser's callback reaches a process waiting for it); status
+and logout run in this process (cli_runner.invoke), where their output is captured the same way."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from cli_runner import invoke
 from login_helpers import (
     CLIENT_ID,
     approve,
@@ -15,7 +19,6 @@ from login_helpers import (
     leaks,
     login_to,
     read_url_line,
-    run_cli,
     sandbox_settings,
     start_cli,
 )
@@ -43,10 +46,10 @@ def test_no_token_in_any_output_or_file(make_sandbox, home, tmp_path, monkeypatc
     outputs["login stdout"], outputs["login stderr"] = out, err
 
     # 2. status, before and after the access token expired (a refresh happens)
-    record("status", run_cli(["status", "--json"], env=env))
+    record("status", invoke(["status", "--json"], env=env))
     time.sleep(1.1)
-    record("status after expiry", run_cli(["status"], env=env))
-    record("status json after expiry", run_cli(["status", "--json"], env=env))
+    record("status after expiry", invoke(["status"], env=env))
+    record("status json after expiry", invoke(["status", "--json"], env=env))
 
     # 3. in-process library calls with logging switched fully on
     caught: list[str] = []
@@ -71,7 +74,7 @@ def test_no_token_in_any_output_or_file(make_sandbox, home, tmp_path, monkeypatc
         # an expired login's error message
         sb.revoke_refresh_tokens()
         time.sleep(1.1)
-        record("status revoked", run_cli(["status"], env=env))
+        record("status revoked", invoke(["status"], env=env))
         assert outputs["status revoked stderr"] and "tastebot login" in outputs["status revoked stderr"]
     finally:
         root.removeHandler(handler)
@@ -89,8 +92,8 @@ def test_no_token_in_any_output_or_file(make_sandbox, home, tmp_path, monkeypatc
     token_file = home / "credentials" / "token.json"
     assert token_file.exists()  # the one documented file that may hold a token
     fallback_copy = token_file.read_text()
-    record("logout", run_cli(["logout"], env=env))
-    record("status logged out", run_cli(["status", "--json"], env=env))
+    record("logout", invoke(["logout"], env=env))
+    record("status logged out", invoke(["status", "--json"], env=env))
 
     tokens = issued_tokens(sb)
     assert len(tokens) >= 6  # logins and refreshes really happened
