@@ -158,6 +158,27 @@ def test_fit_from_a_store_with_an_imported_corpus(tmp_path):
     assert s["collab"].iloc[0] > s["collab"].iloc[1]
 
 
+def test_own_playlist_tracks_outside_the_corpus_carry_their_artist(tmp_path):
+    """An own playlist's track the imported corpus lacks still has its artist in the corpus view
+    (from the library), so artist co-occurrence and affinity can speak for it."""
+    from tastebot.models.collab import CorpusData, normalise_artist
+    from tastebot.store import Store
+
+    tid, aid, pid = "T" * 22, "A" * 22, "P" * 22
+    track = {"id": tid, "name": "Feeling Good", "type": "track", "duration_ms": 200000,
+             "artists": [{"id": aid, "name": "Nina Simone"}],
+             "album": {"id": "L" * 22, "name": "I Put a Spell on You", "release_date": "1965",
+                       "release_date_precision": "year", "artists": [{"id": aid, "name": "Nina Simone"}]}}
+    with Store(tmp_path / "s.db") as store:
+        assert store.upsert_tracks([track]) == [tid]
+        store.upsert_playlist({"id": pid, "name": "mine", "owner": {"id": "me"}}, "own")
+        store.store_playlist_page(pid, "snap", 0, [(tid, False, None)], 1)
+        store.finish_playlist(pid, "snap", 1)
+        corpus = CorpusData.from_store(store)
+    assert tid in list(corpus.track_ids)
+    assert corpus.track_artists[list(corpus.track_ids).index(tid)] == normalise_artist("Nina Simone")
+
+
 @pytest.mark.parametrize("raw,want", [("The Beatles", "beatles"), ("Beyoncé", "beyonce"), ("AC/DC", "ac dc"), (None, None)])
 def test_normalise_artist(raw, want):
     assert normalise_artist(raw) == want

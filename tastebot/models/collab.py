@@ -300,15 +300,12 @@ def _own_playlists(store: ModelReader) -> dict[str, tuple[str, list[str]]]:
 
 
 def _library_artist_names(store: ModelReader, track_ids) -> dict[str, str]:
-    fn = getattr(store, "tracks_frame", None)
-    if fn is None or not len(track_ids):
+    """{track id: its primary artist's name} for library tracks (own-playlist tracks the corpus lacks)."""
+    if not len(track_ids):
         return {}
-    try:
-        f = fn(list(track_ids))
-    except Exception:
-        return {}
-    col = "artist_name" if "artist_name" in f.columns else "primary_artist_name" if "primary_artist_name" in f.columns else None
-    return dict(zip(f["track_id"], f[col])) if col else {}
+    f = store.tracks_frame(list(track_ids))
+    names = store.artist_names(f["primary_artist_id"].dropna().astype(str).unique().tolist())
+    return {t: names[a] for t, a in zip(f["track_id"], f["primary_artist_id"]) if a in names}
 
 
 @dataclass
