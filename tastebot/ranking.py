@@ -100,8 +100,8 @@ class Ranker:
         model = HistGradientBoostingClassifier(
             **PARAMS, monotonic_cst=[MONOTONE[c] for c in EVIDENCE], early_stopping=False, random_state=seed)
         # One thread, as in `score`: a few thousand rows gain nothing from OpenMP, whose spinning
-        # threads cost most of a busy machine's time (measured in the test suite: 62 s of CPU
-        # for a 600-track train with the default threads under load, 5.5 s with one).
+        # threads cost most of a busy machine's time (measured in the test suite under load: a
+        # 600-track train took 62 s of CPU with the default threads, 5.5 s with OMP_NUM_THREADS=1).
         with threadpool_limits(1):
             model.fit(ev[list(EVIDENCE)].to_numpy(dtype=float), np.asarray(y, dtype=int), sample_weight=weight)
         return cls(model, {"rows": int(len(y)), "likes": int(np.sum(y == 1)), "params": PARAMS,

@@ -68,6 +68,21 @@ def test_ranker_saves_and_loads_the_same_scores(tmp_path):
     assert Ranker.load(tmp_path / "nothing-here") is None
 
 
+def test_a_ranking_saved_before_the_dislike_evidence_scores_with_its_own_seven_pieces(tmp_path):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from tastebot.ranking import EARLIER_EVIDENCE
+
+    rng = np.random.default_rng(3)
+    ev = _evidence(rng, 300, True)
+    y = (ev["cooc"] > 0.5).astype(int).to_numpy()
+    old = HistGradientBoostingClassifier(max_iter=10).fit(ev[list(EARLIER_EVIDENCE)].to_numpy(), y)
+    Ranker(old, {"rows": 300}).save(tmp_path)  # ranker.json of that time named no evidence
+    loaded = Ranker.load(tmp_path)
+    assert loaded.evidence == list(EARLIER_EVIDENCE)
+    assert np.allclose(loaded.score(ev)[:5], old.predict_proba(ev[list(EARLIER_EVIDENCE)].to_numpy())[:5, 1], atol=1e-5)
+
+
 def test_balanced_weights_give_likes_and_each_kind_of_non_like_their_share():
     y = np.array([1, 1, 0, 0, 0, 0, 0, 0])
     kind = np.array(["like", "like", "dislike", "unheard", "unheard", "unheard", "unheard", "unheard"])

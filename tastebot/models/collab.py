@@ -333,7 +333,7 @@ def _cooccurrence(X, seed_weight: np.ndarray, seed_cols: np.ndarray, lengths: np
     """Direct co-occurrence of every corpus track with weighted seed tracks: playlists weighted by how
     much of them is seed, shorter lists count more; only playlists holding a seed do any work.
     Returns (score in [0, 1), playlists shared with a seed, seed weight per playlist, those rows,
-    the length-normalised weights)."""
+    the matrix's rows there, the length-normalised weights)."""
     u = X @ seed_weight
     u_norm = u / np.sqrt(np.maximum(lengths, 1.0))
     rows = np.flatnonzero(u > 0)
@@ -342,7 +342,7 @@ def _cooccurrence(X, seed_weight: np.ndarray, seed_cols: np.ndarray, lengths: np
     raw[seed_cols] = 0.0  # a seed's own playlists say nothing new about it
     score = 1.0 - np.exp(-raw / np.sqrt(np.maximum(pop, 1.0)))
     shared = XL.T @ np.ones(len(rows), dtype=np.float32)
-    return score, shared, u, rows, u_norm
+    return score, shared, u, rows, XL, u_norm
 
 
 def _unit_profile(factors: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
@@ -504,8 +504,7 @@ class HybridScorer:
 
         # direct co-occurrence: playlists weighted by how much of them is liked, shorter lists count more.
         # Only playlists holding a liked track contribute, so the work is done on those rows alone.
-        self.cooc, self.shared, u, liked_rows, u_norm = _cooccurrence(X, wl, cols[inside], lengths, pop)
-        XL = X[liked_rows]
+        self.cooc, self.shared, u, liked_rows, XL, u_norm = _cooccurrence(X, wl, cols[inside], lengths, pop)
         # The same from the named dislikes: what shares playlists with songs the listener skips.
         self.cooc_dislike = _cooccurrence(X, wd, dcols, lengths, pop)[0] if len(dcols) else None
         self.pop = pop.astype(np.float32)
