@@ -146,7 +146,7 @@ def test_a_refresh_killed_after_the_replace_is_finished_by_the_next_run(living, 
 @pytest.mark.slow
 def test_the_refresh_command_killed_mid_way_then_rerun(living):
     """`tastebot recommend --update-playlist` SIGKILLed as soon as the sandbox has seen its replace
-    (requests slowed down: the answer may or may not have been recorded), then run again."""
+    (writes slowed down: the answer may or may not have been recorded), then run again."""
     import signal
     import time
 
@@ -159,7 +159,7 @@ def test_the_refresh_command_killed_mid_way_then_rerun(living):
     first = _recommend("-n", "10", "--create-playlist", "--name", "weekly")
     pid = first["playlist"]["spotify_id"]
     adds_before = sum(sb.stats()["requests"]["POST /v1/playlists/{id}/items"].values())
-    sb.configure(latency_ms=150)
+    sb.configure(write_latency_ms=150)
     proc = start_cli(["recommend", "-n", "120", "--max-per-artist", "0", "--blend", "0", "--update-playlist", "weekly"])
     deadline = time.monotonic() + 240
     try:
@@ -172,7 +172,7 @@ def test_the_refresh_command_killed_mid_way_then_rerun(living):
     finally:
         if proc.poll() is None:
             proc.kill()
-    sb.configure(latency_ms=0)
+    sb.configure(write_latency_ms=0)
     adds = sum(sb.stats()["requests"]["POST /v1/playlists/{id}/items"].values())
     assert adds == adds_before, "the kill must land before the add"
     with open_store(load_settings(), readonly=True) as s:

@@ -162,7 +162,7 @@ def test_plan_refuses_repeats_and_empty(tmp_path):
 
 def test_the_command_killed_between_two_add_requests_then_rerun(logged_in):
     """`tastebot recommend --create-playlist` itself, SIGKILLed as soon as the sandbox has seen its
-    first add-request (requests slowed down so the kill lands before the second), then run again."""
+    first add-request (writes slowed down so the kill lands before the second), then run again."""
     import time
 
     from cli_runner import invoke
@@ -171,7 +171,7 @@ def test_the_command_killed_between_two_add_requests_then_rerun(logged_in):
     sb = logged_in
     res = invoke(["harvest"])
     assert res.returncode == 0, res.stderr
-    sb.configure(latency_ms=150)
+    sb.configure(write_latency_ms=150)
     proc = start_cli(["recommend", "-n", "120", "--max-per-artist", "0", "--blend", "0", "--create-playlist",
                       "--name", "killed", "--json"])
     deadline = time.monotonic() + 240
@@ -187,7 +187,7 @@ def test_the_command_killed_between_two_add_requests_then_rerun(logged_in):
             proc.kill()
     adds = sum(sb.stats()["requests"].get("POST /v1/playlists/{id}/items", {}).values())
     assert adds == 1, "the kill must land between the first and the second add-request"
-    sb.configure(latency_ms=0)
+    sb.configure(write_latency_ms=0)
     lists = [p for p in sb.snapshot()["playlists"] if p["name"] == "killed"]
     assert len(lists) == 1
     assert len(lists[0]["track_ids"]) in (0, 100)  # the first add may or may not have been carried out

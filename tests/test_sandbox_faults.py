@@ -91,6 +91,21 @@ def test_latency_delays_api_answers(tiny_sandbox):
     assert api_get(sb.url, "/v1/me", "x")[0] == 401
 
 
+def test_write_latency_delays_only_writes(tiny_sandbox):
+    sb = tiny_sandbox()
+    token = pkce_login(sb.url)
+    sb.configure(write_latency_ms=400)
+    started = time.monotonic()
+    assert api_get(sb.url, "/v1/me", token)[0] == 200
+    assert time.monotonic() - started < 0.3  # a read is not delayed
+    started = time.monotonic()
+    status, body, _ = api_call(sb.url, "POST", "/v1/me/playlists", token, {"name": "slow"})
+    assert status == 201 and body["name"] == "slow"
+    assert time.monotonic() - started >= 0.4
+    with pytest.raises(ValueError):
+        sb.configure(write_latency_ms=-1)
+
+
 def test_drop_rate_closes_connections_without_an_answer(tiny_sandbox):
     sb = tiny_sandbox(drop_rate=1.0)
     with pytest.raises(requests.ConnectionError):

@@ -28,6 +28,9 @@ FAULT_BODIES = {
 @dataclass
 class FaultConfig:
     latency_ms: float = 0.0
+    # Added to requests that change something (POST, PUT, DELETE): a write that takes its time while
+    # reads stay quick, so a test can stop a client between two writes without slowing the rest.
+    write_latency_ms: float = 0.0
     fault_rate: float = 0.0
     rate_limit: int | None = None
     retry_after: float = 1
@@ -39,8 +42,9 @@ class FaultConfig:
     lost_answer_rate: float = 0.0
 
     def check(self) -> None:
-        if self.latency_ms < 0:
-            raise ValueError("latency_ms must be >= 0")
+        for name in ("latency_ms", "write_latency_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
         for name in ("fault_rate", "drop_rate", "lost_answer_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -85,8 +89,9 @@ class FaultInjector:
                 self._calls.clear()
             return merged
 
-    def latency_s(self) -> float:
-        return max(0.0, self.config.latency_ms) / 1000.0
+    def latency_s(self, method: str = "GET") -> float:
+        extra = self.config.write_latency_ms if method in {"POST", "PUT", "DELETE"} else 0.0
+        return max(0.0, self.config.latency_ms + extra) / 1000.0
 
     def should_drop(self) -> bool:
         with self._lock:

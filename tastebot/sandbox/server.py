@@ -225,8 +225,8 @@ class Sandbox:
             return per.get(str(status), 0) if status is not None else sum(per.values())
 
     def configure(self, **faults: Any) -> dict[str, Any]:
-        """Change latency_ms / fault_rate / rate_limit / retry_after / token_ttl / refresh_ttl / drop_rate /
-        lost_answer_rate live."""
+        """Change latency_ms / write_latency_ms / fault_rate / rate_limit / retry_after / token_ttl /
+        refresh_ttl / drop_rate / lost_answer_rate live."""
         return self.faults.configure(**faults).as_dict()
 
     def configure_discovery(self, service: str, **options: Any) -> dict[str, Any]:
@@ -307,7 +307,7 @@ class Sandbox:
                 except OSError:
                     pass
                 return
-            delay = self.faults.latency_s()
+            delay = self.faults.latency_s(method)
             if delay:
                 time.sleep(delay)
             retry_after = self.faults.rate_limited()
