@@ -12,12 +12,12 @@ from tastebot.settings import Settings
 
 
 @contextmanager
-def home_lock(settings: Settings, wait: float = 10.0) -> Iterator[None]:
-    """Hold the home's lock, waiting up to `wait` seconds for another command to finish."""
+def home_lock(settings: Settings) -> Iterator[None]:
+    """Hold the home's lock, waiting up to `settings.lock_wait` seconds for another command to finish."""
     settings.ensure_home()
     lock = FileLock(str(settings.lock_path))
     try:
-        lock.acquire(timeout=wait)
+        lock.acquire(timeout=settings.lock_wait)
     except Timeout:
         raise HomeBusy(
             f"Another tastebot command is using {settings.home}; wait for it to finish and try again."

@@ -59,6 +59,7 @@ ENV_VARS: dict[str, str] = {
     "TASTEBOT_INSECURE_STORAGE": "insecure_storage",
     "TASTEBOT_KEYRING_TIMEOUT": "keyring_timeout",
     "TASTEBOT_MAX_WAIT": "max_wait",
+    "TASTEBOT_LOCK_WAIT": "lock_wait",
     "TASTEBOT_REQUEST_TIMEOUT": "request_timeout",
     "TASTEBOT_DISLIKE_PLAYLISTS": "dislike_playlists",
     "TASTEBOT_LIKE_PLAYLISTS": "like_playlists",
@@ -95,6 +96,9 @@ class Settings:
     insecure_storage: bool = False
     keyring_timeout: float = 5.0
     max_wait: float = 60.0
+    # How long a command waits for another tastebot command on the same home before exit 75 (a
+    # scheduled job that may meet a long manual run can wait longer).
+    lock_wait: float = 10.0
     request_timeout: float = 20.0
     dislike_playlists: tuple[str, ...] = ()
     like_playlists: tuple[str, ...] = ()
@@ -235,7 +239,7 @@ def _coerce(field_name: str, source: str, value: Any) -> Any:
         return Path(str(value)).expanduser()
     if field_name == "insecure_storage":
         return value if isinstance(value, bool) else _parse_bool(source, str(value))
-    if field_name in {"keyring_timeout", "max_wait", "request_timeout", "repeat_window_days"}:
+    if field_name in {"keyring_timeout", "max_wait", "lock_wait", "request_timeout", "repeat_window_days"}:
         return float(value) if isinstance(value, (int, float)) else _parse_float(source, str(value))
     if field_name in TRAIN_RANGES:
         return _parse_count(source, value, *TRAIN_RANGES[field_name])

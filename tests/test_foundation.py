@@ -100,6 +100,7 @@ def test_settings_urls_follow_the_sandbox(tmp_path):
     [
         ({"TASTEBOT_MAX_WAIT": "soon"}, "TASTEBOT_MAX_WAIT must be a number"),
         ({"TASTEBOT_MAX_WAIT": "-1"}, "must not be negative"),
+        ({"TASTEBOT_LOCK_WAIT": "-1"}, "TASTEBOT_LOCK_WAIT must not be negative"),
         ({"TASTEBOT_INSECURE_STORAGE": "maybe"}, "must be true or false"),
         ({"TASTEBOT_EPOCHS": "many"}, "TASTEBOT_EPOCHS must be a whole number"),
         ({"TASTEBOT_ENSEMBLE": "11"}, "TASTEBOT_ENSEMBLE must be between 1 and 10"),
@@ -165,7 +166,8 @@ def test_home_lock_refuses_a_second_holder(tmp_path):
     from tastebot.errors import HomeBusy
     from tastebot.lock import home_lock
 
-    settings = load_settings(environ={"TASTEBOT_HOME": str(tmp_path)})
+    settings = load_settings(environ={"TASTEBOT_HOME": str(tmp_path), "TASTEBOT_LOCK_WAIT": "0.2"})
+    assert settings.lock_wait == 0.2
     code = (
         "import sys, time\nfrom tastebot.lock import home_lock\nfrom tastebot.settings import load_settings\n"
         "with home_lock(load_settings()):\n    print('held', flush=True)\n    time.sleep(20)\n"
@@ -175,12 +177,12 @@ def test_home_lock_refuses_a_second_holder(tmp_path):
     try:
         assert proc.stdout.readline().strip() == "held"
         with pytest.raises(HomeBusy, match="Another tastebot command"):
-            with home_lock(settings, wait=0.2):
+            with home_lock(settings):
                 pass
     finally:
         proc.kill()
         proc.wait()
-    with home_lock(settings, wait=5):  # free again once the holder is gone
+    with home_lock(load_settings(environ={"TASTEBOT_HOME": str(tmp_path)})):  # free again once the holder is gone
         pass
 
 

@@ -14,7 +14,7 @@ import time
 import pytest
 from store_helpers import HARVEST, dump_and_check, remove_store
 from cli_runner import invoke
-from login_helpers import login_to, run_cli, start_cli
+from login_helpers import cli_env, login_to, run_cli, start_cli
 
 from tastebot.settings import load_settings
 from tastebot.store import open_store
@@ -202,7 +202,8 @@ def test_two_harvests_at_once_one_waits_and_the_store_is_whole(reference, home):
 
 @pytest.mark.slow
 def test_a_command_refuses_clearly_when_the_home_stays_busy(reference, home, tmp_path):
-    """A command that cannot get the home within its wait says who holds it and exits 75; nothing changes."""
+    """A command that cannot get the home within its wait (TASTEBOT_LOCK_WAIT) says who holds it and
+    exits 75; nothing changes."""
     sb, ref = reference
     assert invoke(HARVEST).returncode == 0
     before = dump_and_check()
@@ -212,8 +213,11 @@ def test_a_command_refuses_clearly_when_the_home_stays_busy(reference, home, tmp
     csv_file.write_text("playlist_id,track_id\nP1,4uLU6hMCjMI75M1A2tKUQC\n", encoding="utf-8")
     with home_lock(load_settings()):
         # A real process: in this one the lock is already held (the wait would not be tested).
-        busy = run_cli(["corpus", "import", str(csv_file)], timeout=60)
+        started = time.monotonic()
+        busy = run_cli(["corpus", "import", str(csv_file)], env=cli_env(TASTEBOT_LOCK_WAIT="1.5"), timeout=60)
+        waited = time.monotonic() - started
     assert busy.returncode == 75, busy.stderr
+    assert waited >= 1.5  # it waited for the holder before giving up
     message = one_line_error(busy.stderr)
     assert "Another tastebot command is using" in message
     assert dump_and_check() == before
