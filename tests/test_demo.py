@@ -40,8 +40,10 @@ def test_future_like_hits_counts_isrc_twins_and_random_rate():
 def test_demo_runs_the_whole_job_and_beats_random(tmp_path):
     profile = "development"
     keep = tmp_path / "demo-home"
+    # One network (TASTEBOT_ENSEMBLE): the demo's whole job is the point here; three networks are
+    # test_train_model's business.
     res = invoke(["demo", "--profile", profile, "--tracks", "1000", "--epochs", "8", "-n", "20", "--seed", "1",
-                  "--home", str(keep), "--json"])
+                  "--home", str(keep), "--json"], env={"TASTEBOT_ENSEMBLE": "1"})
     assert res.returncode == 0, res.stderr[-2000:]
     assert "Traceback" not in res.stderr
     summary = json.loads(res.stdout)
