@@ -183,11 +183,12 @@ def make_logged_in(make_sandbox, home, tmp_path, monkeypatch):
 
 def _build_trained_home(root: Path) -> dict:
     """Login, then `tastebot train --epochs 3 --ensemble 1 --json` on the empty store (so the command
-    harvests first), in root/home against a development sandbox (seed 7, 600 tracks) that is stopped
+    harvests first), in root/home against a development sandbox of worlds.TRAINED_WORLD that is stopped
     afterwards. Returns what the users check against, the train command's output included
     (test_train_cli checks it: one Keras training serves both)."""
     from cli_runner import invoke
     from login_helpers import CLIENT_ID, issued_tokens, login_to, sandbox_settings
+    from worlds import TRAINED_WORLD
 
     from tastebot.sandbox import Sandbox
 
@@ -198,7 +199,7 @@ def _build_trained_home(root: Path) -> dict:
         mp.chdir(root)  # no stray ./.env
         mp.setenv("PYTHON_KEYRING_BACKEND", "memory_keyring.MemoryKeyring")
         mp.setenv("MEMORY_KEYRING_FILE", str(root / "keyring.json"))
-        with Sandbox(profile="development", seed=7, n_tracks=600) as sb:
+        with Sandbox(profile="development", **TRAINED_WORLD) as sb:
             login_to(sb, settings=sandbox_settings(sb, home=str(home)))
             train = invoke(["train", "--epochs", "3", "--ensemble", "1", "--json"],
                            env={"TASTEBOT_HOME": str(home), "TASTEBOT_SPOTIFY_URL": sb.url, "TASTEBOT_CLIENT_ID": CLIENT_ID})

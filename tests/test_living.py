@@ -11,14 +11,17 @@ from pathlib import Path
 
 import pytest
 from cli_runner import invoke
+from worlds import TRAINED_WORLD
 
 
 @pytest.fixture
-def living(logged_in, trained_home, home):
-    """The logged-in development sandbox, and the trained home's store and model runs in this home."""
+def living(make_logged_in, trained_home, home):
+    """A logged-in development sandbox of the trained home's world, and that home's store and model
+    runs in this home."""
+    sb = make_logged_in(**TRAINED_WORLD)
     shutil.copytree(trained_home.home / "models", home / "models")
     shutil.copy2(trained_home.home / "tastebot.db", home / "tastebot.db")
-    return logged_in
+    return sb
 
 
 def _playlist(sb, pid: str) -> dict:
