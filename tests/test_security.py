@@ -46,13 +46,15 @@ def _login_cli(env: dict, *extra: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_full_run_leaks_no_token_and_logout_leaves_nothing(make_sandbox, home, tmp_path, monkeypatch):
+def test_full_run_leaks_no_token_and_logout_leaves_nothing(make_sandbox, copy_trained, home, tmp_path, monkeypatch):
     """Also the network check: every command runs with sockets that refuse (and record) any
     destination but loopback, so nothing is sent anywhere but the sandbox. The login runs in its own
     process (guarded from its first import on); the other commands run in this process (cli_runner.invoke,
     under the same guard), since a process start is not what this test checks and each would import
-    TensorFlow again."""
+    TensorFlow again. The model runs come from the suite's trained home, whose training output and
+    files test_train_cli scans for its own tokens; this run does everything else."""
     sb = make_sandbox(n_tracks=600, token_ttl=3)  # short-lived tokens: refreshes happen during the run
+    copy_trained(home, store=False)
     export_corpus_csv(sb.catalog, tmp_path / "corpus.csv")
     guard_env, netlog = _netguard(tmp_path)
     settings_env = {"TASTEBOT_SPOTIFY_URL": sb.url, "TASTEBOT_CLIENT_ID": CLIENT_ID, "TASTEBOT_INSECURE_STORAGE": "1"}
@@ -66,7 +68,6 @@ def test_full_run_leaks_no_token_and_logout_leaves_nothing(make_sandbox, home, t
         ["status", "--json"],
         ["harvest", "--json"],
         ["corpus", "import", str(tmp_path / "corpus.csv"), "--json"],
-        ["train", "--epochs", "2", "--ensemble", "1", "--no-harvest", "--json"],
         ["report", "--json"],
         ["recommend", "-n", "20", "--create-playlist", "--name", "security check", "--json"],
         ["recommend", "-n", "10", "--offline", "--csv"],

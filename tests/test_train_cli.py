@@ -10,6 +10,7 @@ import json
 
 import pytest
 from cli_runner import invoke
+from login_helpers import leaks
 from worlds import TRAINED_WORLD
 
 pytestmark = pytest.mark.slow
@@ -28,6 +29,10 @@ def test_train_harvests_an_empty_store_then_trains_saves_and_lists(trained_home,
     assert set(summary["scores"]) == {"taste", "mlp", "majority", "logistic_regression", "random_forest"}
     assert summary["mode"] == "holdout" and summary["mode_reason"]  # worlds.TRAINED_WORLD
     assert "random forest" in err  # the table on stderr
+    # No token in what the training printed or wrote (test_security's full run starts from this home).
+    written = {str(p): p.read_bytes() for p in trained_home.home.rglob("*") if p.is_file()}
+    assert any(name.endswith("metrics.json") for name in written) and any(name.endswith("tastebot.db") for name in written)
+    assert leaks(trained_home.tokens, {"train stdout": out, "train stderr": err, **written}) == []
 
     run_dir = trained_home.settings.models_dir / summary["run_id"]
     assert {"network.keras", "preprocessing.json", "metrics.json"} <= {p.name for p in run_dir.iterdir()}
