@@ -26,6 +26,7 @@ from types import SimpleNamespace
 import pytest
 
 from login_helpers import cli_env
+from worlds import TRAINED_WORLD
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = ("library_usage.py", "rank_playlist.py", "import_corpus.py")
@@ -55,10 +56,10 @@ def test_every_example_says_what_it_shows_and_how_to_run_it(name):
 
 
 @pytest.mark.slow
-def test_library_usage_dataframe_training_and_scores(logged_in, home):
+def test_library_usage_dataframe_training_and_scores(make_logged_in, home):
     from tastebot.settings import load_settings
 
-    listener = logged_in.catalog["listener"]
+    listener = make_logged_in(**TRAINED_WORLD).catalog["listener"]
     saved = [s["track_id"] for s in listener["saved_tracks"][:2]]
     unknown = "0000000000000000000000"
     res = run_example_here("library_usage.py", "--json", "--epochs", "2", "--track", saved[0], "--track", saved[1],
@@ -96,11 +97,12 @@ def test_library_usage_dataframe_training_and_scores(logged_in, home):
 def test_rank_playlist_ranks_exactly_the_playlists_unknown_tracks():
     from tastebot.sandbox import generate_catalog
 
-    res = run_example_here("rank_playlist.py", "--sandbox", "--seed", "7", "--epochs", "2", "--json")
+    seed = TRAINED_WORLD["seed"]  # a listener with 40+ likes and dislikes: one training, not cross-validation
+    res = run_example_here("rank_playlist.py", "--sandbox", "--seed", str(seed), "--epochs", "2", "--json")
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout)
 
-    catalog = generate_catalog(seed=7, n_tracks=600)  # the same world the script's sandbox served
+    catalog = generate_catalog(seed=seed, n_tracks=600)  # the same world the script's sandbox served
     playlist = next(p for p in catalog["playlists"] if p["id"] == out["playlist"])
     assert playlist["owner_id"] != catalog["listener"]["user_id"] and playlist["public"]
     tracks = {t for t in playlist["track_ids"] if t}
