@@ -87,6 +87,7 @@ def test_learns_the_planted_taste_on_unseen_artists_never_touching_test_rows_and
     before, after = result.model.predict(probe), model.predict(probe)
     assert np.allclose(before, after, atol=1e-6) and np.all((after >= 0) & (after <= 1))
     assert model.run_dir == run_dir and model.blend_weight == 1.0
+    assert {"network.keras", "network.npz"} <= {p.name for p in run_dir.iterdir()}
 
     # The taste score is the mean of its two members, each of which can be asked alone.
     assert model.forest is not None and (run_dir / "forest.pkl").is_file()
@@ -156,3 +157,43 @@ def test_folds_of_slightly_different_widths_share_one_traced_network():
     fresh = mlp.fit(x[:48], y[:48], w[:48], x[48:], y[48:], w[48:], epochs=1, seed=1)
     assert fresh.model is not first.model
     assert np.array_equal(p, mlp.predict(fresh.model, x))
+
+
+def test_a_saved_run_scores_without_tensorflow_as_keras_does(trained_home, copy_trained, tmp_path):
+    """A saved run is scored from its weights in NumPy (mlp.Forward): no TensorFlow import in a
+    process that only scores, and the same scores as the Keras network within float32 rounding. A
+    run saved before the weights file still loads, through Keras."""
+    import os
+    import subprocess
+    import sys
+
+    from tastebot.models import mlp
+
+    settings = copy_trained(tmp_path / "h")
+    run_dir = settings.models_dir / trained_home.run_id
+    frame = trained_home.frame
+    model = runs.load_model(settings)
+    assert isinstance(model.ensemble.model, mlp.Forward)
+    keras_net = mlp.Ensemble.load(run_dir, [mlp.MODEL_FILE])  # the same run's Keras file
+    x = model.spec.transform(frame)
+    assert np.abs(model.ensemble.predict(x) - keras_net.predict(x)).max() < 1e-6
+
+    code = ("import json, sys\nfrom tastebot.settings import load_settings\nfrom tastebot.models.runs import load_model\n"
+            "from tastebot.store import open_store\n"
+            "s = load_settings()\nwith open_store(s, readonly=True) as st:\n    f = st.labelled_tracks()\n"
+            "p = load_model(s).predict(f)\nprint(json.dumps({'tf': 'tensorflow' in sys.modules, 'p': p.tolist()}))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "TASTEBOT_HOME": str(settings.home)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    done = json.loads(out.stdout)
+    assert done["tf"] is False
+    assert np.allclose(done["p"], model.predict(frame), atol=1e-9)
+
+    # An older run (only network.keras, as metrics.json lists it) loads through Keras and scores alike.
+    (run_dir / mlp.WEIGHTS_FILE).unlink()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics["networks"] = [mlp.MODEL_FILE]
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    older = runs.load_model(settings)
+    assert not isinstance(older.ensemble.model, mlp.Forward)
+    assert np.abs(older.predict(frame) - model.predict(frame)).max() < 1e-6

@@ -17,6 +17,7 @@ so `tastebot --help` and everything that does not train or score stays fast.
 
 from __future__ import annotations
 
+import json
 import os
 import weakref
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ PREDICT_BATCH = 8192
 # A zero column changes nothing the network computes (its weights get no gradient).
 INPUT_BUCKET = 32
 MODEL_FILE = "network.keras"
+# The same weights as arrays, which a saved run is scored from without TensorFlow (`Forward`).
+WEIGHTS_FILE = "network.npz"
 # Each tower learns from its own bootstrap resample of the rows (Poisson(1) weights, as in
 # bagging): towers that see different data disagree more, and their mean is steadier.
 BOOTSTRAP = True
@@ -341,25 +344,94 @@ def fit(
     return FitResult(model=model, history=hist, best_epoch=best, epochs_run=epochs_run, batch_size=batch)
 
 
+class Forward:
+    """The towers' forward pass in NumPy from their weights: how a saved run scores, without
+    TensorFlow (a `recommend` or `report` process skips TensorFlow's import: seconds, and most of a
+    gigabyte). Inference as Keras computes it: dropout off, batch normalisation with its moving
+    statistics, float32 throughout."""
+
+    def __init__(self, params: dict[str, np.ndarray], *, width: int, towers: int, depth: int, epsilon: float,
+                 slope: float):
+        self.params = {k: np.asarray(v, dtype=np.float32) for k, v in params.items()}
+        self.width, self.towers, self.depth = int(width), int(towers), int(depth)
+        self.epsilon, self.slope = float(epsilon), float(slope)
+        # Batch normalisation folded to a scale and a shift per layer, as tf.nn.batch_normalization does.
+        self._norm = {}
+        for t in range(self.towers):
+            for i in range(self.depth):
+                n = f"t{t}_norm_{i}/"
+                inv = (1.0 / np.sqrt(self.params[n + "moving_variance"] + np.float32(self.epsilon))) * self.params[n + "gamma"]
+                self._norm[t, i] = (inv.astype(np.float32), (self.params[n + "beta"] - self.params[n + "moving_mean"] * inv).astype(np.float32))
+
+    @classmethod
+    def from_keras(cls, model: Any) -> "Forward":
+        params = {f"{layer.name}/{w.name}": np.asarray(w.numpy()) for layer in model.layers for w in layer.weights}
+        return cls(params, width=int(model.input_shape[-1]), towers=_towers(model), depth=len(HIDDEN_UNITS),
+                   epsilon=model.get_layer("t0_norm_0").epsilon, slope=model.get_layer("t0_act_0").negative_slope)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        x = _pad(x, self.width)
+        if len(x) == 0:
+            return np.zeros(0)
+        parts = [self._chunk(x[start:start + PREDICT_BATCH]) for start in range(0, len(x), PREDICT_BATCH)]
+        return np.clip(np.concatenate(parts), 0.0, 1.0)
+
+    def _chunk(self, x: np.ndarray) -> np.ndarray:
+        p, slope = self.params, np.float32(self.slope)
+        towers = []
+        for t in range(self.towers):
+            h = x
+            for i in range(self.depth):
+                scale, shift = self._norm[t, i]
+                h = (h @ p[f"t{t}_dense_{i}/kernel"]) * scale + shift
+                h = np.where(h >= 0, h, h * slope)
+            z = h @ p[f"t{t}_like/kernel"] + p[f"t{t}_like/bias"]
+            towers.append(1.0 / (1.0 + np.exp(-z.astype(np.float64))))
+        return np.mean(np.hstack(towers), axis=1)
+
+    def save(self, path: Path) -> None:
+        meta = {"width": self.width, "towers": self.towers, "depth": self.depth, "epsilon": self.epsilon, "slope": self.slope}
+        with open(path, "wb") as fh:
+            np.savez(fh, __meta__=np.array(json.dumps(meta)), **self.params)
+
+    @classmethod
+    def load(cls, path: Path) -> "Forward":
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["__meta__"]))
+                params = {k: data[k] for k in data.files if k != "__meta__"}
+            return cls(params, **meta)
+        except FileNotFoundError:
+            raise ModelError(f"The model file {path} is missing: retrain with `tastebot train`.") from None
+        except Exception as exc:  # a damaged archive: zip, JSON, key and shape errors alike
+            raise ModelError(f"Cannot load the model {path} ({type(exc).__name__}): retrain with `tastebot train`.") from None
+
+
 @dataclass
 class Ensemble:
-    """The trained towers (one Keras model); the score is the mean of their probabilities."""
+    """The towers; the score is the mean of their probabilities. `model` is the Keras model just
+    trained, or a `Forward` loaded from a saved run."""
 
     model: Any
 
     @property
     def towers(self) -> int:
-        return _towers(self.model)
+        return self.model.towers if isinstance(self.model, Forward) else _towers(self.model)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return predict(self.model, x)
+        return self.model.predict(x) if isinstance(self.model, Forward) else predict(self.model, x)
 
     def save(self, folder: Path) -> list[str]:
+        """The Keras model (for Keras itself) and its weights for `Forward` (what tastebot loads)."""
         self.model.save(Path(folder) / MODEL_FILE)
-        return [MODEL_FILE]
+        Forward.from_keras(self.model).save(Path(folder) / WEIGHTS_FILE)
+        return [MODEL_FILE, WEIGHTS_FILE]
 
     @classmethod
-    def load(cls, folder: Path, names: Sequence[str] = (MODEL_FILE,)) -> "Ensemble":
+    def load(cls, folder: Path, names: Sequence[str] = (MODEL_FILE, WEIGHTS_FILE)) -> "Ensemble":
+        if WEIGHTS_FILE in names:
+            return cls(Forward.load(Path(folder) / WEIGHTS_FILE))
+        # A run saved before the weights file: its Keras model, through TensorFlow.
         keras = _keras()
         if len(names) != 1:
             raise ModelError(f"The model in {folder} has an unexpected layout: retrain with `tastebot train`.")

@@ -60,8 +60,8 @@ class TasteModel:
             return self.forest.score(x)
         if not use_forest:
             return self.ensemble.predict(x)
-        # The trees in a second thread while the networks run: the trees release the GIL, Keras'
-        # eager calls mostly hold it, so the overlap is partial (benchmarks/recommend_scale.py).
+        # The trees in a second thread while the networks run: both release the GIL in their
+        # compiled loops (the trees, NumPy's matrix products), so they overlap (benchmarks/recommend_scale.py).
         with ThreadPoolExecutor(1) as pool:
             forest = pool.submit(self.forest.score, x)
             return taste_score(self.ensemble.predict(x), forest.result())
