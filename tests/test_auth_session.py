@@ -39,13 +39,13 @@ def _age_stored_token(settings) -> None:
 
 
 def test_refresh_on_expiry_keeps_the_refresh_token_when_none_comes_back(make_sandbox, home):
-    sb = make_sandbox(token_ttl=2)
+    sb = make_sandbox(token_ttl=1)
     login_to(sb)
     settings = sandbox_settings(sb)
     first = _stored(settings)
-    assert first["expires_in"] == 2
+    assert first["expires_in"] == 1
 
-    time.sleep(2.2)  # the sandbox now answers 401 to the first access token
+    time.sleep(1.1)  # the sandbox now answers 401 to the first access token
     me = _api(settings).me()
     assert me["id"] == sb.state.listener_id
     second = _stored(settings)
@@ -53,7 +53,7 @@ def test_refresh_on_expiry_keeps_the_refresh_token_when_none_comes_back(make_san
     # The sandbox leaves refresh_token out of every odd refresh: the old one must be kept.
     assert second["refresh_token"] == first["refresh_token"]
 
-    time.sleep(2.2)
+    time.sleep(1.1)
     assert _api(settings).me()["id"] == sb.state.listener_id
     third = _stored(settings)
     assert third["access_token"] != second["access_token"]
