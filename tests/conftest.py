@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-# One OpenMP thread per process: `make test` runs two workers on two cores, and scikit-learn's
+# One OpenMP thread per process: `make test` runs three workers on two cores, and scikit-learn's
 # OpenMP loops (the learned ranking's gradient boosting) otherwise start a thread per core in each
 # worker and spin-wait for cores the other worker holds; one `tastebot train` took 60 s of CPU
 # instead of 5 that way on this machine under load.
@@ -38,34 +39,38 @@ _ISOLATE = [
 ]
 
 
-# Long tests start first: `make test` (-n 2 --dist loadgroup) hands tests out in collection order, so
-# a long test collected last would run alone at the end while the other worker idles. FIRST are the
-# longest, longest first (measured with --durations, waits included: a test that sleeps on a slowed
-# sandbox holds its worker as long as one that computes); test_train_cli leads because it builds the
-# shared trained home, which the report, living and ranking tests then find ready, and the tests
-# right after it need no trained home, so the other worker does not wait on the build. test_report
-# is one xdist group (one worker runs all of it), about as long as the longest single test.
-# After them come the other tests marked slow, then the rest, each in collection order.
+# Every test that trains a network (marked `trains`) runs on one worker: the xdist group "keras".
+# Only that worker then imports TensorFlow (about 7 s of CPU each time; scoring a saved run needs
+# none, see mlp.Forward), and it builds the shared trained home (`trained_home`: the other workers
+# wait for it rather than build it).
+#
+# Long tests start first: `make test` (-n 3 --dist loadgroup) hands tests (a group as one unit) out
+# in this order, so a long test collected last would run alone at the end while the other workers
+# idle. FIRST are the longest (measured with --durations, waits included: a test that sleeps on a
+# slowed sandbox holds its worker as long as one that computes). test_train_cli leads the keras
+# group because it builds the trained home; the long tests right after it need none, so the other
+# workers do not wait on the build. test_report is one xdist group too (one worker renders its
+# report once). After them come the other tests marked slow, then the rest, in collection order.
 _FIRST = (
     "tests/test_train_cli.py::",
-    "tests/test_recommend_e2e.py::test_login_to_playlist",
+    "tests/test_reliability_hostile.py::test_answers_generated_from_the_spec",
+    "tests/test_harvest_kill.py::test_sigkill_at_random_points_then_resume_gives_the_same_store",
+    "tests/test_harvest_kill.py::test_faults_and_rate_limit_end_with_the_same_store",
     "tests/test_playlist.py::test_the_command_killed_between_two_add_requests_then_rerun",
     "tests/test_report.py::",
-    "tests/test_readme.py::test_readme_flow_against_the_sandbox",
-    "tests/test_reliability_hostile.py::test_answers_generated_from_the_spec",
     "tests/test_security.py::test_full_run_leaks_no_token_and_logout_leaves_nothing",
-    "tests/test_demo.py::test_demo_runs_the_whole_job_and_beats_random",
     "tests/test_living.py::test_the_scheduling_docs_run_as_written",
+    "tests/test_living.py::test_excluded_artists_and_tracks_never_come_back_over_many_runs",
     "tests/test_living.py::test_the_refresh_command_killed_mid_way_then_rerun",
-    "tests/test_demo.py::test_demo_leaves_nothing_behind",
-    "tests/test_train_model.py::test_thin_data_is_cross_validated_and_says_so",
-    "tests/test_examples.py::test_library_usage_dataframe_training_and_scores",
-    "tests/test_train_model.py::",
-    "tests/test_harvest_kill.py::test_sigkill_at_random_points_then_resume_gives_the_same_store",
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("trains") is not None:
+            item.add_marker(pytest.mark.xdist_group("keras"))
+
     def rank(item) -> int:
         for i, prefix in enumerate(_FIRST):
             if item.nodeid.startswith(prefix):
@@ -73,6 +78,15 @@ def pytest_collection_modifyitems(config, items):
         return len(_FIRST) + (item.get_closest_marker("slow") is None)
 
     items.sort(key=rank)  # stable: otherwise collection order
+
+
+# The test whose fixtures are being set up (a session fixture's request names the session, not it).
+_SETTING_UP: dict[str, pytest.Item] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _SETTING_UP["item"] = item
 
 
 @pytest.fixture(autouse=True)
@@ -212,8 +226,10 @@ def _build_trained_home(root: Path) -> dict:
 @pytest.fixture(scope="session")
 def trained_home(tmp_path_factory):
     """A home with a harvested store and a trained model run, built once per test run (across xdist
-    workers too: the first builds it under a file lock, the others read it). Read-only: a test that
-    changes anything copies it first (`copy_trained_home`).
+    workers too: one builds it under a file lock, the others read it). Under xdist the worker of
+    the tests that train builds it when one of them uses it (so only that worker imports
+    TensorFlow); the others wait for it. Read-only: a test that changes anything copies it first
+    (`copy_trained_home`).
 
     .home (Path), .settings (for that home), .run_id, .metrics (the run's metrics.json), .frame (the store's
     labelled tracks), .tokens (every token the sandbox issued while building it), .train_cli (the
@@ -226,8 +242,15 @@ def trained_home(tmp_path_factory):
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     root = shared / "trained-home"
+    done = root / "built.json"
+    asking = _SETTING_UP.get("item")
+    if os.environ.get("PYTEST_XDIST_WORKER") and asking is not None and asking.get_closest_marker("trains") is None \
+            and any(item.get_closest_marker("trains") is not None and "trained_home" in item.fixturenames
+                    for item in asking.session.items):
+        deadline = time.monotonic() + 600
+        while not done.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
     with FileLock(str(shared / "trained-home.lock")):
-        done = root / "built.json"
         if not done.exists():
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir()

@@ -37,6 +37,7 @@ def test_future_like_hits_counts_isrc_twins_and_random_rate():
 
 
 @pytest.mark.slow
+@pytest.mark.trains
 def test_demo_runs_the_whole_job_and_beats_random(tmp_path):
     profile = "development"
     keep = tmp_path / "demo-home"
@@ -69,6 +70,7 @@ def test_demo_runs_the_whole_job_and_beats_random(tmp_path):
     assert not (keep / "credentials" / "token.json").exists()  # logged out at the end
 
 
+@pytest.mark.trains
 def test_demo_leaves_nothing_behind(tmp_path, monkeypatch):
     """Extended profile, in process: without --home the temporary home is removed and the sandbox
     port closed; the recommendations are still never-heard tracks."""

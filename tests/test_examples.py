@@ -56,6 +56,7 @@ def test_every_example_says_what_it_shows_and_how_to_run_it(name):
 
 
 @pytest.mark.slow
+@pytest.mark.trains
 def test_library_usage_dataframe_training_and_scores(make_logged_in, home):
     from tastebot.settings import load_settings
 
@@ -94,6 +95,7 @@ def test_library_usage_dataframe_training_and_scores(make_logged_in, home):
 
 
 @pytest.mark.slow
+@pytest.mark.trains
 def test_rank_playlist_ranks_exactly_the_playlists_unknown_tracks():
     from tastebot.sandbox import generate_catalog
 

@@ -151,6 +151,7 @@ def _write_export_zip(path: Path, catalog: dict) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.trains
 def test_readme_flow_against_the_sandbox(make_sandbox, home, tmp_path):
     """login, status, harvest, train, recommend --create-playlist and the rest, as the README writes them."""
     # Extended: ranking another user's public playlist (--from-playlist) needs it; a development

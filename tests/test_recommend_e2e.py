@@ -30,6 +30,7 @@ def _known_to_listener(cat: dict) -> set[str]:
     return known
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("profile", ["development", "extended"])
 def test_login_to_playlist(make_logged_in, tmp_path, profile):
     from tastebot.sandbox.format import export_corpus_csv

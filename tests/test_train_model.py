@@ -13,7 +13,7 @@ import pytest
 from tastebot import train as T
 from tastebot.models import runs
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.trains]
 
 
 def catalog_frame(seed: int = 5, n_tracks: int = 600) -> pd.DataFrame:
