@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/tastebot demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 3 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/harvest.py

@@ -44,8 +44,8 @@ _ISOLATE = [
 # none, see mlp.Forward), and it builds the shared trained home (`trained_home`: the other workers
 # wait for it rather than build it).
 #
-# Long tests start first: `make test` (-n 3 --dist loadgroup) hands tests (a group as one unit) out
-# in this order, so a long test collected last would run alone at the end while the other workers
+# Long tests start first: `make test` (-n 3 --dist loadgroup --no-loadscope-reorder: without it
+# xdist puts the groups with the most tests first) hands tests (a group as one unit) out in this order, so a long test collected last would run alone at the end while the other workers
 # idle. FIRST are the longest (measured with --durations, waits included: a test that sleeps on a
 # slowed sandbox holds its worker as long as one that computes). test_train_cli leads the keras
 # group because it builds the trained home; the long tests right after it need none, so the other
