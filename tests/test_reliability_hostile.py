@@ -444,16 +444,23 @@ def reccobeats_answers(draw):
     return asked, list(order)
 
 
+@pytest.fixture(scope="module")
+def reccobeats_server():
+    """One server for every example (starting and stopping one per example was most of the time)."""
+    with HostileServer() as hs:
+        yield hs
+
+
 @given(case=reccobeats_answers())
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-def test_reccobeats_never_attaches_features_to_the_wrong_track(case):
+def test_reccobeats_never_attaches_features_to_the_wrong_track(reccobeats_server, case):
     from tastebot.reccobeats import ReccoBeatsClient
 
     asked, content = case
-    with HostileServer() as hs:
-        hs.routes["/v1/audio-features"] = Reply.json({"content": content})
-        client = ReccoBeatsClient(load_settings(reccobeats_url=hs.url + "/v1", max_wait=0))
-        got = client.audio_features(asked)
+    hs = reccobeats_server
+    hs.routes["/v1/audio-features"] = Reply.json({"content": content})
+    client = ReccoBeatsClient(load_settings(reccobeats_url=hs.url + "/v1", max_wait=0))
+    got = client.audio_features(asked)
     assert set(got) <= set(asked)
     for sid, values in got.items():
         expected = _features_for(sid)
