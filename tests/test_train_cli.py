@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.trains]
 
 def test_train_harvests_an_empty_store_then_trains_saves_and_lists(trained_home, copy_trained, home, make_logged_in,
                                                                    request):
-    if request.config.getvalue("dist") == "loadgroup" or request.config.getoption("loadgroup", False):
+    if request.config.getoption("loadgroup", False):  # set in the workers of `-n N --dist loadgroup`
         # The tests that train share one worker (conftest.py); a pytest whose node ids xdist cannot
         # mark (pytest-xdist #1386) would spread them silently.
         assert request.node.nodeid.endswith("@keras"), request.node.nodeid
