@@ -158,3 +158,22 @@ def test_load_model_without_a_model_is_a_clear_error(home):
         runs.load_model(settings)
     with pytest.raises(ModelError, match="not a model run id"):
         runs.load_model(settings, "../etc")
+
+
+def test_a_run_that_cannot_load_is_refused_without_importing_tensorflow(tmp_path):
+    """A run listing an unknown layout or a missing Keras file is refused before TensorFlow's import
+    (seconds spent only to say "retrain")."""
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom tastebot.errors import ModelError\n"
+        "from tastebot.models.mlp import Ensemble\n"
+        f"folder = Path({str(tmp_path)!r})\n"
+        "for names in (['a.keras', 'b.keras'], ['network.keras']):\n"
+        "    try:\n"
+        "        Ensemble.load(folder, names)\n"
+        "    except ModelError as exc:\n"
+        "        print('REFUSED', 'retrain' in exc.message)\n"
+        "print('TF', 'tensorflow' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:3] == ["REFUSED True", "REFUSED True", "TF False"], out.stdout

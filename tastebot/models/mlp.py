@@ -428,18 +428,19 @@ class Ensemble:
         return [MODEL_FILE, WEIGHTS_FILE]
 
     @classmethod
-    def load(cls, folder: Path, names: Sequence[str] = (MODEL_FILE, WEIGHTS_FILE)) -> "Ensemble":
+    def load(cls, folder: Path, names: Sequence[str]) -> "Ensemble":
+        """The networks of a run whose metrics.json lists `names` (its "networks")."""
         if WEIGHTS_FILE in names:
             return cls(Forward.load(Path(folder) / WEIGHTS_FILE))
-        # A run saved before the weights file: its Keras model, through TensorFlow.
-        keras = _keras()
+        # A run saved before the weights file: its Keras model, through TensorFlow (imported only
+        # once the file is there to load).
         if len(names) != 1:
             raise ModelError(f"The model in {folder} has an unexpected layout: retrain with `tastebot train`.")
         path = Path(folder) / names[0]
         if not path.is_file():
             raise ModelError(f"The model file {path} is missing: retrain with `tastebot train`.")
         try:
-            model = keras.models.load_model(path, compile=False)
+            model = _keras().models.load_model(path, compile=False)
         except Exception as exc:  # Keras raises many kinds for a damaged file
             raise ModelError(f"Cannot load the model {path} ({type(exc).__name__}): retrain with `tastebot train`.") from None
         return cls(model)

@@ -89,7 +89,7 @@ class FaultInjector:
                 self._calls.clear()
             return merged
 
-    def latency_s(self, method: str = "GET") -> float:
+    def latency_s(self, method: str) -> float:
         extra = self.config.write_latency_ms if method in {"POST", "PUT", "DELETE"} else 0.0
         return max(0.0, self.config.latency_ms + extra) / 1000.0
 
