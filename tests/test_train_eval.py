@@ -95,6 +95,13 @@ def test_scores_and_curves_on_a_known_ranking():
     assert c["roc"]["fpr"][0] == 0.0 and c["roc"]["tpr"][-1] == 1.0
 
 
+def _python(code: str) -> subprocess.CompletedProcess:
+    """`code` in a fresh interpreter (what it imports is the point), which must succeed."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out
+
+
 def test_help_never_imports_tensorflow():
     code = (
         "import sys\n"
@@ -107,8 +114,7 @@ def test_help_never_imports_tensorflow():
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'sklearn'))\n"
         "print('HEAVY', bad[:3])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
+    out = _python(code)
     assert "HEAVY []" in out.stdout
     assert "--no-harvest" in out.stdout and "--max-age" in out.stdout
 
@@ -174,6 +180,5 @@ def test_a_run_that_cannot_load_is_refused_without_importing_tensorflow(tmp_path
         "        print('REFUSED', 'retrain' in exc.message)\n"
         "print('TF', 'tensorflow' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
+    out = _python(code)
     assert out.stdout.split("\n")[:3] == ["REFUSED True", "REFUSED True", "TF False"], out.stdout
