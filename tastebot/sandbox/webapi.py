@@ -94,6 +94,7 @@ class WebApi:
         self.sb = sandbox
         self.state = sandbox.state
         self._cache: dict[tuple[str, str], Any] = {}
+        self._search_memo: dict[tuple, list[str]] = {}
         self._id_rng = random.Random(f"ids:{sandbox.seed}")
         self._artist_popularity: dict[str, int] = {}
         for aid, tids in self.state.artist_tracks.items():
@@ -977,12 +978,18 @@ class WebApi:
         lowered = _lowered_terms(terms)
         if lowered is None:
             return []
-        if kind == "track":
-            return [row[2] for row in self._search_rows()["track"] if all(_track_term(row, f, v) for f, v in lowered)]
-        if kind == "artist":
-            return [row[2] for row in self._search_rows()["artist"] if all(_artist_term(row, f, v) for f, v in lowered)]
-        if kind == "album":
-            return [row[2] for row in self._search_rows()["album"] if all(_album_term(row, f, v) for f, v in lowered)]
+        if kind in _CATALOGUE_MATCHERS:
+            # The catalogue is fixed, so a query's matches are too: a client paging through them, or
+            # asking again, gets them without a scan of every row.
+            key = (kind, tuple(lowered))
+            found = self._search_memo.get(key)
+            if found is None:
+                match = _CATALOGUE_MATCHERS[kind]
+                found = [row[2] for row in self._search_rows()[kind] if all(match(row, f, v) for f, v in lowered)]
+                if len(self._search_memo) >= SEARCH_MEMO_SIZE:
+                    self._search_memo.clear()
+                self._search_memo[key] = found
+            return found
         if kind == "playlist":
             ranked = []
             with self.state.lock:
@@ -1056,6 +1063,11 @@ def _album_term(row: tuple, fld: str | None, v: Any) -> bool:
     if fld == "year":
         return _in_range(y, v)
     return False
+
+
+# The kinds whose matches depend on the fixed catalogue alone (playlists change), and their matchers.
+_CATALOGUE_MATCHERS = {"track": _track_term, "artist": _artist_term, "album": _album_term}
+SEARCH_MEMO_SIZE = 4096
 
 
 def build_routes() -> list[tuple[str, str, re.Pattern, str, tuple[str, ...]]]:
