@@ -17,7 +17,7 @@ import requests
 
 from tastebot.errors import SpotifyError
 from tastebot.settings import Settings
-from tastebot.spotify import RetryPolicy, _retry_after
+from tastebot.spotify import RetryPolicy, _retry_after, http_session
 
 
 class OpenService:
@@ -32,11 +32,7 @@ class OpenService:
         self.error = error
         self.endpoint = endpoint
         self.policy = policy or RetryPolicy(settings.max_wait, countdown)
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxy or .netrc credentials from the environment
-        adapter = requests.adapters.HTTPAdapter(max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.session = http_session()
         self.request_count = 0
 
     def get_json(self, path: str = "", params: Mapping[str, Any] | None = None) -> Any:

@@ -17,11 +17,13 @@ endpoint name, the status and Spotify's short message only.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Mapping, Sequence
+from urllib.parse import urlsplit
 
 import requests
 
@@ -194,6 +196,41 @@ class RetryPolicy:
         return retry_after
 
 
+class _Session(requests.Session):
+    """See `http_session`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trust_env = False  # no .netrc: its credentials would replace Spotify's bearer token
+        adapter = requests.adapters.HTTPAdapter(max_retries=0)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+        self._environment: dict[tuple[str, str], tuple[dict[str, str], str | None]] = {}
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # noqa: ANN001 - requests' signature
+        origin = urlsplit(url)[:2]
+        if origin not in self._environment:
+            self._environment[origin] = (requests.utils.get_environ_proxies(url),
+                                         os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"))
+        env_proxies, ca_bundle = self._environment[origin]
+        proxies = {**env_proxies, **(proxies or {})}
+        if (verify is True or verify is None) and ca_bundle:
+            verify = ca_bundle
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
+
+
+def http_session() -> requests.Session:
+    """The HTTP session of every client tastebot has (Spotify, ReccoBeats, the discovery services).
+
+    - No urllib3 retries: the RetryPolicy decides what is retried and how long to wait.
+    - No .netrc credentials, for any service.
+    - The environment's proxies (HTTPS_PROXY, NO_PROXY, ...) and CA bundle (REQUESTS_CA_BUNDLE) are
+      honoured as requests does. They are read once per host instead of at every request, where
+      requests spent a third of a request's time on loopback going through the environment.
+    """
+    return _Session()
+
+
 def _transient(exc: BaseException) -> bool:
     return isinstance(
         exc,
@@ -219,15 +256,11 @@ class SpotifyClient:
             quiet_spotipy_logging()
             auth_manager = api_auth_manager(settings)
         self.auth_manager = auth_manager
-        # A session without urllib3 retries: spotipy's Retry would turn a 503 into a bare "429 Max
-        # Retries" and sleep on Retry-After by itself. tastebot decides the waiting.
-        session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(max_retries=0)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
+        # Without urllib3 retries (http_session): spotipy's Retry would turn a 503 into a bare "429
+        # Max Retries" and sleep on Retry-After by itself. tastebot decides the waiting.
         self._sp = spotipy.Spotify(
             auth_manager=auth_manager,
-            requests_session=session,
+            requests_session=http_session(),
             requests_timeout=settings.request_timeout,
             retries=0,
             status_retries=0,

@@ -285,3 +285,42 @@ def test_reccobeats_gone_is_a_provider_error(logged_in):
     with pytest.raises(FeatureProviderError) as info:
         rb.audio_features(["AAAAAAAAAAAAAAAAAAAAAA"])
     assert "HTTP 404" in info.value.message and rb.request_count == 1
+
+
+def test_every_client_honours_the_environment_proxy_and_never_netrc(logged_in, tmp_path, monkeypatch):
+    """One HTTP session for every service (`spotify.http_session`): HTTP_PROXY and NO_PROXY apply to
+    the Spotify gateway and to the open services alike, and a ~/.netrc entry for the host never
+    replaces Spotify's bearer token."""
+    from hostile_server import HostileServer, Reply
+
+    from tastebot.openhttp import OpenService
+
+    sb = logged_in
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password not-a-token\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    seen = []
+
+    def record(req):
+        seen.append((req.headers.get("Host"), req.path, req.headers.get("Authorization")))
+        return Reply.json({"id": "via-proxy"})
+
+    with HostileServer() as proxy:
+        proxy.answer = record
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        # A host only the proxy can reach: an open service gets there through it.
+        service = OpenService(load_settings(), "Test", "http://tastebot-proxy-test.invalid", error=SpotifyError,
+                              endpoint="test")
+        assert service.get_json("/x", {"a": 1}) == {"id": "via-proxy"}
+        assert seen == [("tastebot-proxy-test.invalid", "/x", None)]
+        # The Spotify gateway goes through the proxy too, with its bearer token, not .netrc's login.
+        assert client_for().me() == {"id": "via-proxy"}
+        host, path, auth = seen[-1]
+        assert (host, path) == (sb.url.removeprefix("http://"), "/v1/me") and auth.startswith("Bearer ")
+        # NO_PROXY sends it straight to the sandbox, which knows the token.
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert client_for().me()["id"] == sb.state.listener_id
+    assert len(seen) == 2
