@@ -682,6 +682,8 @@ def train_from_store(
     finally:
         store.close()
     save_run(settings, result)
+    # Saved: from here on the run scores as a loaded one does, and its network is free to recycle.
+    result.model.ensemble.hand_back()
     return result
 
 

@@ -159,6 +159,28 @@ def test_folds_of_slightly_different_widths_share_one_traced_network():
     assert np.array_equal(p, mlp.predict(fresh.model, x))
 
 
+def test_a_training_recycles_a_handed_back_network_and_learns_what_a_fresh_one_learns(trained_home, copy_trained):
+    """A network handed back (`Ensemble.hand_back`, as `train_from_store` does once the run is
+    saved) is recycled by the next training of its shape in the process, traced graphs and all:
+    reset to the seed's start (weights, normalisation statistics, optimizer state), it learns
+    exactly what the trained home's fresh network learnt from the same store (3 epochs, one
+    network, seed 0). Then it is handed back again and the run scores as a loaded one does."""
+    from tastebot.models import mlp
+
+    settings = copy_trained()
+    width = runs.load_model(settings).ensemble.model.width
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(64, width)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(float)
+    used = mlp.fit(x[:48], y[:48], np.ones(48), x[48:], y[48:], np.ones(16), epochs=2, seed=5).model
+    mlp.Ensemble(used).hand_back()  # trained elsewhere: its weights, statistics and optimizer moved
+    result = T.train_from_store(settings, epochs=3, seed=0, ensemble=1)
+    assert mlp._SPARE[(width, 1)] is used
+    assert isinstance(result.model.ensemble.model, mlp.Forward)
+    assert result.metrics["scores"] == trained_home.metrics["scores"]
+    assert result.metrics["history"] == trained_home.metrics["history"]
+
+
 def test_a_saved_run_scores_without_tensorflow_as_keras_does(trained_home, copy_trained, tmp_path):
     """A saved run is scored from its weights in NumPy (mlp.Forward): no TensorFlow import in a
     process that only scores, and the same scores as the Keras network within float32 rounding. A

@@ -243,6 +243,12 @@ def _start(seed: int, width: int, towers: int, reuse: Any) -> Any:
     return reuse
 
 
+# Networks their owner handed back (`Ensemble.hand_back`), by (input width, towers): the next training
+# of that shape in this process recycles one with its traced graphs instead of tracing afresh (about
+# 2 s a training, which a process that trains many times, a benchmark or the test suite, paid each time).
+_SPARE: dict[tuple[int, int], Any] = {}
+
+
 def _towers(model: Any) -> int:
     shape = model.output_shape
     return int(shape[-1]) if shape and shape[-1] else 1
@@ -325,7 +331,7 @@ def fit(
         w_val = w_val * np.where(y_val == 1, class_weight.get(1, 1.0), class_weight.get(0, 1.0)).astype(np.float32)
     width = padded_width(x_train.shape[1])
     x_train, x_val = _pad(x_train, width), _pad(x_val, width)
-    model = _start(seed, width, towers, reuse)
+    model = _start(seed, width, towers, reuse if reuse is not None else _SPARE.pop((width, towers), None))
     # Seeded again: what follows (dropout, shuffling, bootstrap) draws the same whether the network
     # was built or recycled.
     keras.utils.set_random_seed(int(seed))
@@ -421,6 +427,14 @@ class Ensemble:
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.model.predict(x) if isinstance(self.model, Forward) else predict(self.model, x)
 
+    def hand_back(self) -> None:
+        """Score from here on as a saved run does (`Forward`), and hand the Keras model back for the
+        next training of its shape in this process to recycle (`_SPARE`). For a run that is saved."""
+        if isinstance(self.model, Forward):
+            return
+        model, self.model = self.model, Forward.from_keras(self.model)
+        _SPARE[(int(model.input_shape[-1]), _towers(model))] = model
+
     def save(self, folder: Path) -> list[str]:
         """The Keras model (for Keras itself) and its weights for `Forward` (what tastebot loads)."""
         self.model.save(Path(folder) / MODEL_FILE)
@@ -450,6 +464,7 @@ def release_memory() -> None:
     """Drop Keras' global graph state (for long processes that train many models, e.g. benchmarks)."""
     import gc
 
+    _SPARE.clear()
     _keras().backend.clear_session()
     gc.collect()
 
