@@ -404,8 +404,11 @@ def plot_feature_distributions(frame):
             bins = np.linspace(lo, hi if hi > lo else lo + 1.0, 21)
             for v, colour in ((liked, LIKE_COLOUR), (disliked, DISLIKE_COLOUR)):
                 if len(v):
-                    # Densities, so a class with fewer tracks is still comparable in shape.
-                    ax.hist(v, bins=bins, density=True, alpha=0.55, color=colour)
+                    # Densities, so a class with fewer tracks is still comparable in shape. One
+                    # filled outline per class, not a patch per bar: it looks the same and draws
+                    # in a fraction of the time (twelve panels of forty bars each).
+                    density, edges = np.histogram(v, bins=bins, density=True)
+                    ax.stairs(density, edges, fill=True, alpha=0.55, color=colour)
             ax.set_ylabel("density", fontsize=8)
             if col in FEATURE_UNITS:
                 ax.set_xlabel(FEATURE_UNITS[col], fontsize=8)
