@@ -138,11 +138,15 @@ def test_thin_data_is_cross_validated_and_says_so():
     assert len(result.model.predict(small)) == len(small)
 
 
-def test_folds_of_slightly_different_widths_share_one_traced_network():
+def test_folds_of_slightly_different_widths_share_one_traced_network(monkeypatch):
     """Inputs are padded to a multiple of INPUT_BUCKET, so the next fold's network (a few one-hot
-    columns more or less) recycles the traced graph; recycling and padding change no score."""
+    columns more or less) recycles the traced graph; recycling and padding change no score. No fit
+    sets TensorFlow's global seed (it empties the kernel cache: ~0.3 s a traced step after it)."""
+    import tensorflow as tf
+
     from tastebot.models import mlp
 
+    monkeypatch.setattr(tf.random, "set_seed", lambda seed: pytest.fail("a fit set TensorFlow's global seed"))
     rng = np.random.default_rng(0)
     assert mlp.padded_width(101) == mlp.padded_width(110) == 128 and mlp.padded_width(128) == 128
     x = rng.normal(size=(60, 110)).astype(np.float32)
