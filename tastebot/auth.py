@@ -34,6 +34,7 @@ from spotipy.oauth2 import SpotifyOauthError, SpotifyPKCE
 
 from tastebot import notices
 from tastebot.errors import AuthError, ConfigError, LoginExpired, NotLoggedIn, RateLimited, SpotifyError
+from tastebot.httpsession import http_session
 from tastebot.settings import SCOPES, Settings
 from tastebot.tokens import FILE, TokenStore, write_private_file
 from tastebot.vocab import now_iso
@@ -209,6 +210,7 @@ class _PKCE(SpotifyPKCE):
             cache_handler=store,
             open_browser=False,
             requests_timeout=settings.request_timeout,
+            requests_session=http_session(),
         )
         # Class attributes read through self: an instance can point them at the sandbox.
         self.OAUTH_AUTHORIZE_URL = settings.accounts_url + "/authorize"

@@ -16,8 +16,9 @@ from typing import Any, Callable, Mapping
 import requests
 
 from tastebot.errors import SpotifyError
+from tastebot.httpsession import http_session
 from tastebot.settings import Settings
-from tastebot.spotify import RetryPolicy, _retry_after, http_session
+from tastebot.spotify import RetryPolicy, _retry_after
 
 
 class OpenService:

@@ -17,13 +17,11 @@ endpoint name, the status and Spotify's short message only.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator, Mapping, Sequence
-from urllib.parse import urlsplit
 
 import requests
 
@@ -31,6 +29,7 @@ from tastebot import notices
 from tastebot.errors import (
     AuthError, FeatureProviderError, InputError, NotLoggedIn, RateLimited, SpotifyError, UncertainWrite,
 )
+from tastebot.httpsession import http_session
 from tastebot.settings import Settings
 from tastebot.wording import human_seconds
 
@@ -194,41 +193,6 @@ class RetryPolicy:
         if retry_after > 0:
             self.countdown(retry_after, service)
         return retry_after
-
-
-class _Session(requests.Session):
-    """See `http_session`."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.trust_env = False  # no .netrc: its credentials would replace Spotify's bearer token
-        adapter = requests.adapters.HTTPAdapter(max_retries=0)
-        self.mount("http://", adapter)
-        self.mount("https://", adapter)
-        self._environment: dict[tuple[str, str], tuple[dict[str, str], str | None]] = {}
-
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # noqa: ANN001 - requests' signature
-        origin = urlsplit(url)[:2]
-        if origin not in self._environment:
-            self._environment[origin] = (requests.utils.get_environ_proxies(url),
-                                         os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE"))
-        env_proxies, ca_bundle = self._environment[origin]
-        proxies = {**env_proxies, **(proxies or {})}
-        if (verify is True or verify is None) and ca_bundle:
-            verify = ca_bundle
-        return super().merge_environment_settings(url, proxies, stream, verify, cert)
-
-
-def http_session() -> requests.Session:
-    """The HTTP session of every client tastebot has (Spotify, ReccoBeats, the discovery services).
-
-    - No urllib3 retries: the RetryPolicy decides what is retried and how long to wait.
-    - No .netrc credentials, for any service.
-    - The environment's proxies (HTTPS_PROXY, NO_PROXY, ...) and CA bundle (REQUESTS_CA_BUNDLE) are
-      honoured as requests does. They are read once per host instead of at every request, where
-      requests spent a third of a request's time on loopback going through the environment.
-    """
-    return _Session()
 
 
 def _transient(exc: BaseException) -> bool:

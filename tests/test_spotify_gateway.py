@@ -288,16 +288,20 @@ def test_reccobeats_gone_is_a_provider_error(logged_in):
 
 
 def test_every_client_honours_the_environment_proxy_and_never_netrc(logged_in, tmp_path, monkeypatch):
-    """One HTTP session for every service (`spotify.http_session`): HTTP_PROXY and NO_PROXY apply to
-    the Spotify gateway and to the open services alike, and a ~/.netrc entry for the host never
-    replaces Spotify's bearer token."""
+    """One HTTP session policy for every client (tastebot.httpsession): HTTP_PROXY and NO_PROXY
+    apply to the Spotify gateway, the login's token refresh and the open services alike, and a
+    .netrc entry for a host never adds a Basic Authorization header (it would replace Spotify's
+    bearer token)."""
     from hostile_server import HostileServer, Reply
 
+    from tastebot.auth import api_auth_manager
+    from tastebot.httpsession import http_session
     from tastebot.openhttp import OpenService
 
     sb = logged_in
     netrc = tmp_path / ".netrc"
-    netrc.write_text("machine 127.0.0.1 login someone password not-a-token\n")
+    netrc.write_text("machine 127.0.0.1 login someone password not-a-token\n"
+                     "machine tastebot-proxy-test.invalid login someone password not-a-token\n")
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
@@ -305,7 +309,9 @@ def test_every_client_honours_the_environment_proxy_and_never_netrc(logged_in, t
     seen = []
 
     def record(req):
-        seen.append((req.headers.get("Host"), req.path, req.headers.get("Authorization")))
+        seen.append((req.method, req.headers.get("Host"), req.path, req.headers.get("Authorization")))
+        if req.path == "/api/token":
+            return Reply.json({"access_token": "A" * 40, "token_type": "Bearer", "expires_in": 3600, "scope": ""})
         return Reply.json({"id": "via-proxy"})
 
     with HostileServer() as proxy:
@@ -315,12 +321,19 @@ def test_every_client_honours_the_environment_proxy_and_never_netrc(logged_in, t
         service = OpenService(load_settings(), "Test", "http://tastebot-proxy-test.invalid", error=SpotifyError,
                               endpoint="test")
         assert service.get_json("/x", {"a": 1}) == {"id": "via-proxy"}
-        assert seen == [("tastebot-proxy-test.invalid", "/x", None)]
-        # The Spotify gateway goes through the proxy too, with its bearer token, not .netrc's login.
+        assert seen == [("GET", "tastebot-proxy-test.invalid", "/x", None)]
+        # The Spotify gateway goes through the proxy too, with its bearer token, not .netrc's login,
+        # and so does the token refresh, with no Authorization header at all.
+        sandbox_host = sb.url.removeprefix("http://")
         assert client_for().me() == {"id": "via-proxy"}
-        host, path, auth = seen[-1]
-        assert (host, path) == (sb.url.removeprefix("http://"), "/v1/me") and auth.startswith("Bearer ")
-        # NO_PROXY sends it straight to the sandbox, which knows the token.
+        method, host, path, auth = seen[-1]
+        assert (method, host, path) == ("GET", sandbox_host, "/v1/me") and auth.startswith("Bearer ")
+        api_auth_manager(load_settings()).refresh_now()
+        assert seen[-1] == ("POST", sandbox_host, "/api/token", None)
+        # NO_PROXY sends them straight to the sandbox.
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         assert client_for().me()["id"] == sb.state.listener_id
-    assert len(seen) == 2
+    assert len(seen) == 3
+    # The CA bundle named in the environment is the one requests would verify with.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(netrc))
+    assert http_session().merge_environment_settings("https://example.invalid/", {}, None, True, None)["verify"] == str(netrc)
