@@ -233,9 +233,11 @@ class _Trainer:
         self.observer("fit_train", dev[tr])
         self.observer("fit_validation", dev[va])
         cw = class_weights(y_dev[tr], w_dev[tr])
+        # The network of the previous fold, else one an earlier training in the process handed back.
+        reuse = self.last_model if self.last_model is not None else mlp.spare(x_all.shape[1], self.ensemble_size)
         fit = mlp.fit(
             x_all[tr], y_dev[tr], w_dev[tr], x_all[va], y_dev[va], w_dev[va],
-            epochs=self.epochs, seed=self.seed, towers=self.ensemble_size, class_weight=cw, reuse=self.last_model,
+            epochs=self.epochs, seed=self.seed, towers=self.ensemble_size, class_weight=cw, reuse=reuse,
             on_epoch=lambda e, logs: self._tick(f"{label}training"),
         )
         # Early stopping skips epochs: count them as done so the bar ends at its total.

@@ -179,7 +179,7 @@ def test_a_training_recycles_a_handed_back_network_and_learns_what_a_fresh_one_l
     used = mlp.fit(x[:48], y[:48], np.ones(48), x[48:], y[48:], np.ones(16), epochs=2, seed=5).model
     mlp.Ensemble(used).hand_back()  # trained elsewhere: its weights, statistics and optimizer moved
     result = T.train_from_store(settings, epochs=3, seed=0, ensemble=1)
-    assert mlp._SPARE[(width, 1)] is used
+    assert mlp.spare(width, 1) is used  # handed back again after the run was saved
     assert isinstance(result.model.ensemble.model, mlp.Forward)
     assert result.metrics["scores"] == trained_home.metrics["scores"]
     assert result.metrics["history"] == trained_home.metrics["history"]

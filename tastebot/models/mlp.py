@@ -243,10 +243,16 @@ def _start(seed: int, width: int, towers: int, reuse: Any) -> Any:
     return reuse
 
 
-# Networks their owner handed back (`Ensemble.hand_back`), by (input width, towers): the next training
-# of that shape in this process recycles one with its traced graphs instead of tracing afresh (about
-# 2 s a training, which a process that trains many times, a benchmark or the test suite, paid each time).
+# Networks their owner handed back (`Ensemble.hand_back`), by (input width, towers): a training of
+# that shape later in the process (`spare`) recycles one with its traced graphs instead of building
+# and tracing afresh, about 1 s a training (a process that trains many times: the demo, the tests).
 _SPARE: dict[tuple[int, int], Any] = {}
+
+
+def spare(n_inputs: int, towers: int) -> Any:
+    """A handed-back network for inputs of this width and this many towers (None if there is none),
+    to pass to `fit` as `reuse`; it is no longer spare."""
+    return _SPARE.pop((padded_width(n_inputs), int(towers)), None)
 
 
 def _towers(model: Any) -> int:
@@ -343,7 +349,7 @@ def fit(
         w_val = w_val * np.where(y_val == 1, class_weight.get(1, 1.0), class_weight.get(0, 1.0)).astype(np.float32)
     width = padded_width(x_train.shape[1])
     x_train, x_val = _pad(x_train, width), _pad(x_val, width)
-    model = _start(seed, width, towers, reuse if reuse is not None else _SPARE.pop((width, towers), None))
+    model = _start(seed, width, towers, reuse)
     # Seeded again: what follows (dropout, shuffling, bootstrap) draws the same whether the network
     # was built or recycled.
     _seed(seed)
@@ -440,8 +446,9 @@ class Ensemble:
         return self.model.predict(x) if isinstance(self.model, Forward) else predict(self.model, x)
 
     def hand_back(self) -> None:
-        """Score from here on as a saved run does (`Forward`), and hand the Keras model back for the
-        next training of its shape in this process to recycle (`_SPARE`). For a run that is saved."""
+        """Score from here on as a saved run does (`Forward`), and hand the Keras model back for a
+        later training of its shape in this process to recycle (`spare`). For a run that is saved:
+        without its Keras model, the ensemble cannot be saved again."""
         if isinstance(self.model, Forward):
             return
         model, self.model = self.model, Forward.from_keras(self.model)
