@@ -9,8 +9,9 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 export OPENBLAS_NUM_THREADS ?= 1
 # Bytecode is written (to the __pycache__ folders .gitignore leaves out), even where the environment
-# says not to: the suite starts tastebot in ~70 processes and three workers, and each compiled every
-# module it imported, and pytest re-rewrote every test module's asserts, on every run.
+# says not to (this machine's sets PYTHONDONTWRITEBYTECODE=1): the suite starts tastebot in ~70
+# processes and three workers, each compiled every module it imported, and pytest rewrote every test
+# module's asserts again on every run.
 export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: demo test install bench clean

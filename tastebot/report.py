@@ -248,7 +248,8 @@ def _finite(value: Any) -> float | None:
 
 # -- plots --------------------------------------------------------------------------------------------
 def _figure(width: float, height: float, *, layout: str | None = "constrained"):
-    """A matplotlib Figure on the Agg canvas: no pyplot, no GUI, no global state."""
+    """A matplotlib Figure on the Agg canvas: no pyplot, no GUI (write_report sets one rc value,
+    the titles' height, around its drawing)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

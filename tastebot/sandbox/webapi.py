@@ -94,7 +94,7 @@ class WebApi:
         self.sb = sandbox
         self.state = sandbox.state
         self._cache: dict[tuple[str, str], Any] = {}
-        self._search_memo: dict[tuple, list[str]] = {}
+        self._search_memo: dict[tuple, tuple[str, ...]] = {}
         self._id_rng = random.Random(f"ids:{sandbox.seed}")
         self._artist_popularity: dict[str, int] = {}
         for aid, tids in self.state.artist_tracks.items():
@@ -985,7 +985,7 @@ class WebApi:
             found = self._search_memo.get(key)
             if found is None:
                 match = _CATALOGUE_MATCHERS[kind]
-                found = [row[2] for row in self._search_rows()[kind] if all(match(row, f, v) for f, v in lowered)]
+                found = tuple(row[2] for row in self._search_rows()[kind] if all(match(row, f, v) for f, v in lowered))
                 if len(self._search_memo) >= SEARCH_MEMO_SIZE:
                     self._search_memo.clear()
                 self._search_memo[key] = found
