@@ -45,6 +45,12 @@ def test_sandbox_relations_come_from_shared_playlists_and_keep_the_quirks(sandbo
     # errors come back with HTTP 200
     gone = requests.get(f"{sandbox.url}/deezer/track/1", timeout=10)
     assert gone.status_code == 200 and gone.json()["error"]["code"] == 800
+    # a track by its ISRC (any case); an unknown ISRC is "no data"
+    on_deezer = next(t for t in sandbox.catalog["tracks"] if t["id"] in world.deezer_track and t.get("isrc"))
+    found = requests.get(f"{sandbox.url}/deezer/track/isrc:{on_deezer['isrc'].lower()}", timeout=10).json()
+    assert found["id"] == world.deezer_track[on_deezer["id"]]
+    unknown_isrc = requests.get(f"{sandbox.url}/deezer/track/isrc:ZZ0000000000", timeout=10).json()
+    assert unknown_isrc["error"]["code"] == 800
     # name variants: some Deezer spellings differ, and the loose comparison still pairs them
     variants = [(a["name"], world.name(aid, "deezer")) for aid, a in artists.items() if world.name(aid, "deezer") != a["name"]]
     assert len(variants) >= 0.05 * len(artists)

@@ -112,6 +112,12 @@ class World:
             if _draw(t["id"], "deezer-absent") >= 3:  # about 3 % are not on Deezer
                 self.deezer_track[t["id"]] = 3000000 + i
         self.track_by_deezer = {v: k for k, v in self.deezer_track.items()}
+        # Deezer's /track/isrc:{ISRC}: the first track on Deezer with that ISRC, in catalogue order.
+        self.track_by_isrc: dict[str, str] = {}
+        for tid, t in st.tracks.items():
+            if tid in self.deezer_track and t.get("isrc"):
+                self.track_by_isrc.setdefault(t["isrc"].upper(), tid)
+        self._names: dict[tuple[str, str], str] = {}
         pops: dict[str, list[int]] = {}
         for t in catalog["tracks"]:
             for aid in t.get("artist_ids", []):
@@ -138,7 +144,10 @@ class World:
             self.by_loose.setdefault(loose(st.artists[aid]["name"]), []).append(aid)
 
     def name(self, aid: str, salt: str) -> str:
-        return variant_name(self.state.artists[aid]["name"], aid, salt)
+        key = (aid, salt)
+        if key not in self._names:  # the catalogue is fixed: each spelling is worked out once
+            self._names[key] = variant_name(self.state.artists[aid]["name"], aid, salt)
+        return self._names[key]
 
     def fans(self, aid: str) -> int:
         return int(50 * 1.09 ** self.popularity.get(aid, 0))
@@ -233,11 +242,8 @@ class OpenServices:
             hits = w.find(req.arg("q") or "")
             return Response(200, _deezer_list([self._deezer_artist(a) for a in hits[:limit]], total=len(hits)))
         if template.startswith("/track/isrc:"):
-            isrc = params["isrc"].upper()
-            for tid in self.state.tracks:
-                if tid in w.deezer_track and (self.state.tracks[tid].get("isrc") or "").upper() == isrc:
-                    return Response(200, self._deezer_track(tid, full=True))
-            return no_data
+            tid = w.track_by_isrc.get(params["isrc"].upper())
+            return Response(200, self._deezer_track(tid, full=True)) if tid else no_data
         if template == "/track/{id}":
             tid = w.track_by_deezer.get(_int(params["id"], -1, -1, None))
             return Response(200, self._deezer_track(tid, full=True)) if tid else no_data
