@@ -46,8 +46,9 @@ _ISOLATE = [
 # wait for it rather than build it).
 #
 # Long tests start first: `make test` (-n 3 --dist loadgroup --no-loadscope-reorder: without it
-# xdist puts the groups with the most tests first) hands tests (a group as one unit) out in this order, so a long test collected last would run alone at the end while the other workers
-# idle. FIRST are the longest (measured with --durations, waits included: a test that sleeps on a
+# xdist puts the groups with the most tests first) hands tests (a group as one unit) out in this
+# order, so a long test collected last would run alone at the end while the other workers idle.
+# FIRST are the longest (measured with --durations, waits included: a test that sleeps on a
 # slowed sandbox holds its worker as long as one that computes). test_train_cli leads the keras
 # group because it builds the trained home; the long tests right after it need none, so the other
 # workers do not wait on the build. test_report is one xdist group too (one worker renders its
