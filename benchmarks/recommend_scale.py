@@ -105,7 +105,7 @@ def step_score(n: int) -> dict:
     import numpy as np
 
     from tastebot.models.collab import load_scorer
-    from tastebot.ranking import evidence_frame
+    from tastebot.models.ranker import evidence_frame
     from tastebot.recommend import score_candidates
     from tastebot.settings import load_settings
     from tastebot.store import open_store

@@ -52,7 +52,7 @@ def run_case(world, moods: list[str], args) -> dict:
     from tastebot.sandbox import Sandbox
     from tastebot.settings import load_settings
     from tastebot.spotify import SpotifyClient
-    from tastebot.steering import Steering
+    from tastebot.recommend.steering import Steering
     from tastebot.store import open_store
     from tastebot.vocab import STEERABLE_FEATURES
 

@@ -559,7 +559,7 @@ class SpotifyClient:
     def add_items(self, playlist_id: str, uris: Sequence[str], position: int | None = None) -> list[str]:
         """Add track URIs (or ids) at most 100 a request; returns the snapshot ids. Not retried after
         a failure that may have reached Spotify: UncertainWrite says to read the playlist before adding
-        again (tastebot.playlist does)."""
+        again (tastebot.recommend.playlist does)."""
         snapshots: list[str] = []
         full = [u if u.startswith("spotify:") else f"spotify:track:{u}" for u in uris]
         for i in range(0, len(full), BATCH_ADD_ITEMS):

@@ -486,7 +486,7 @@ def _ranker_rows(t: _Trainer, model: TasteModel, part: int, rows: np.ndarray, ml
     """One held-out part as the ranker sees recommending: its likes hidden among unheard tracks and
     its dislikes, with evidence from a hybrid scorer fitted without them."""
     from tastebot.models.collab import corpus_top
-    from tastebot.ranking import evidence_frame
+    from tastebot.models.ranker import evidence_frame
 
     y = t.y[rows]
     if not (y == 1).any():
@@ -527,11 +527,11 @@ def _ranker_rows(t: _Trainer, model: TasteModel, part: int, rows: np.ndarray, ml
 
 
 def fit_ranking(t: _Trainer, model: TasteModel):
-    """The learned ranking (tastebot.ranking) from the held-out parts, with its quality measured
+    """The learned ranking (tastebot.models.ranker) from the held-out parts, with its quality measured
     part by part on a ranker that never saw that part. Returns (Ranker or None, info)."""
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    from tastebot.ranking import Ranker, balanced_weights
+    from tastebot.models.ranker import Ranker, balanced_weights
 
     if t.hybrid_fit is None or not t.held_out:
         return None, {"used": False, "reason": "no collaborative scorer or no held-out part: the linear blend"}

@@ -56,7 +56,7 @@ def test_dislikes_in_the_profile_are_not_used_as_likes():
 
 
 def test_what_shares_playlists_with_named_dislikes_is_known_and_sampled_negatives_say_nothing():
-    from tastebot.ranking import evidence_frame
+    from tastebot.models.ranker import evidence_frame
 
     corpus = toy_corpus()
     profile = pd.concat([

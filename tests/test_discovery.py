@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import requests
 
-from tastebot.candidates import CandidatePool, gather_discovery
+from tastebot.recommend.candidates import CandidatePool, gather_discovery
 from tastebot.discovery import loose_name
 from tastebot.discovery.deezer import DeezerProvider
 from tastebot.known import Known

@@ -244,7 +244,7 @@ def test_feedback_from_a_tastebot_playlist(logged_in):
         known = s.known_track_ids()
     fresh = [t["id"] for t in sb.catalog["tracks"] if t["id"] not in known][:6]
     ours, user_added = fresh[:5], fresh[5]
-    # What tastebot.playlist does: create the playlist, add the tracks, record both in the outputs area.
+    # What tastebot.recommend.playlist does: create the playlist, add the tracks, record both in the outputs area.
     client = SpotifyClient(load_settings())
     pl = client.create_playlist("tastebot: for you", public=False, description="test")
     client.add_items(pl["id"], ours)

@@ -104,7 +104,7 @@ def test_removed_old_items_stay_dislikes_and_saved_ones_likes_after_a_refresh(li
 
 KILLER = """
 import os, signal, sys
-from tastebot import playlist as pl
+from tastebot.recommend import playlist as pl
 from tastebot.settings import load_settings
 from tastebot.spotify import SpotifyClient
 from tastebot.store import open_store
@@ -517,7 +517,7 @@ def test_an_older_store_is_upgraded_in_place_with_its_playlists(tmp_path):
 def test_a_refresh_whose_answers_are_lost_still_ends_with_the_new_items_once(make_logged_in):
     """The replace and the adds are carried out but answered 502 now and then: the replace is sent
     again (the same list twice is the same playlist), the adds are read back, never repeated."""
-    from tastebot import playlist as pl
+    from tastebot.recommend import playlist as pl
     from tastebot.settings import load_settings
     from tastebot.spotify import SpotifyClient
     from tastebot.store import open_store

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from tastebot import playlist as pl
+from tastebot.recommend import playlist as pl
 
 
 def _catalog_ids(sb, n: int) -> list[str]:
@@ -71,7 +71,7 @@ KILLER = textwrap.dedent(
     from tastebot.settings import load_settings
     from tastebot.spotify import SpotifyClient
     from tastebot.store import open_store
-    from tastebot import playlist as pl
+    from tastebot.recommend import playlist as pl
 
     kill_on = sys.argv[1]
     ids = sys.argv[2].split(",")

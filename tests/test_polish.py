@@ -356,7 +356,7 @@ def test_features_import_counts_distinct_tracks_not_rows(home, tmp_path):
 
 
 def test_sandbox_playlists_are_not_given_open_spotify_links(sandbox):
-    from tastebot.playlist import playlist_url
+    from tastebot.recommend.playlist import playlist_url
     from tastebot.settings import load_settings
 
     answer = {"id": "P" * 22, "external_urls": {"spotify": "https://open.spotify.com/playlist/" + "P" * 22}}

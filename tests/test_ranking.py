@@ -1,4 +1,4 @@
-"""The learned ranking (tastebot.ranking) and the collaborative scorer saved with a run."""
+"""The learned ranking (tastebot.models.ranker) and the collaborative scorer saved with a run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tastebot.models.collab import CorpusData, HybridScorer, corpus_top, load_scorer, save_scorer
-from tastebot.ranking import EVIDENCE, Ranker, balanced_weights, evidence_frame, no_collab_evidence
+from tastebot.models.ranker import EVIDENCE, Ranker, balanced_weights, evidence_frame, no_collab_evidence
 
 
 def _evidence(rng, n: int, collab: bool) -> pd.DataFrame:
@@ -71,7 +71,7 @@ def test_ranker_saves_and_loads_the_same_scores(tmp_path):
 def test_a_ranking_saved_before_the_dislike_evidence_scores_with_its_own_seven_pieces(tmp_path):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from tastebot.ranking import EARLIER_EVIDENCE
+    from tastebot.models.ranker import EARLIER_EVIDENCE
 
     rng = np.random.default_rng(3)
     ev = _evidence(rng, 300, True)

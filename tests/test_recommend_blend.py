@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tastebot.models.blend import blend, rank_scale
-from tastebot.recommend import shortlist_blend
+from tastebot.recommend.pick import shortlist_blend
 
 
 def test_without_a_model_the_hybrid_ranks_alone():

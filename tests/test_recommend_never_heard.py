@@ -168,7 +168,7 @@ def _pick_frame():
 def test_diversity_trades_score_for_variety():
     import numpy as np
 
-    from tastebot.recommend import select
+    from tastebot.recommend.pick import select
 
     frame, scores = _pick_frame()
     plain = select(frame, np.array(scores), 4, diversity=0.0)
@@ -181,7 +181,7 @@ def test_diversity_trades_score_for_variety():
 def test_max_per_artist_caps_and_zero_means_no_cap():
     import numpy as np
 
-    from tastebot.recommend import select
+    from tastebot.recommend.pick import select
 
     frame, scores = _pick_frame()
     frame["primary_artist_id"] = ["A"] * 4 + ["B"] * 4

@@ -143,7 +143,7 @@ def test_data_strings_are_escaped_and_missing_pieces_said(trained_home, copy_tra
 def test_scores_of_the_last_recommendations(trained_home, copy_trained, tmp_path):
     """A playlist recorded with its recommendations' scores (`recommendation_record`): the report plots
     their distribution and lists the best of them (names escaped)."""
-    from tastebot import playlist
+    from tastebot.recommend import playlist
     from tastebot.recommend import recommendation_record
     from tastebot.report import write_report
     from tastebot.store import open_store
@@ -173,7 +173,7 @@ def test_scores_of_the_last_recommendations(trained_home, copy_trained, tmp_path
 def test_a_playlist_without_recorded_scores_is_scored_by_the_model(trained_home, copy_trained, tmp_path):
     """An earlier tastebot playlist whose record carries no scores: its tracks are scored now by the
     run's MLP, and the page says that is what the plot shows."""
-    from tastebot import playlist
+    from tastebot.recommend import playlist
     from tastebot.report import write_report
     from tastebot.store import open_store
     from tastebot.models.runs import load_model

@@ -129,7 +129,7 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     if offline and (create_playlist or update_playlist or from_playlists):
         raise InputError("--offline cannot create playlists, refresh them or read --from-playlist playlists.")
     from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
-    from tastebot.steering import Steering
+    from tastebot.recommend.steering import Steering
 
     settings = settings_from(ctx, max_wait=max_wait)
     options = RecommendOptions(

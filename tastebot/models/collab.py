@@ -576,7 +576,7 @@ class HybridScorer:
         many corpus playlists hold the track: its popularity there), and from the named dislikes
         (not sampled negatives) `cooc_dislike` and `factor_dislike`, the same views of what the
         listener skips. The learned ranking
-        (tastebot.ranking) reads these; the hand-weighted hybrid combines them in `score_parts`."""
+        (tastebot.models.ranker) reads these; the hand-weighted hybrid combines them in `score_parts`."""
         n = len(frame)
         cooc, factor = np.full(n, np.nan), np.full(n, np.nan)
         cooc_dislike, factor_dislike = np.full(n, np.nan), np.full(n, np.nan)

@@ -38,7 +38,7 @@ class TasteModel:
     ensemble: Any  # tastebot.models.mlp.Ensemble
     metrics: dict[str, Any] = field(default_factory=dict)
     run_dir: Path | None = None
-    ranker: Any = None  # tastebot.ranking.Ranker, or None: no learned ranking (the linear blend)
+    ranker: Any = None  # tastebot.models.ranker.Ranker, or None: no learned ranking (the linear blend)
     forest: Any = None  # tastebot.models.forest.Forest, or None (a run from before the forest)
     members: tuple[str, ...] = TASTE_MEMBERS  # which members predict() averages (`recommend --taste-model`)
 
@@ -210,7 +210,7 @@ def load_model(settings, run: str | None = None) -> TasteModel:
     metrics = _read_metrics(run_dir)
     spec = FeatureSpec.load(run_dir / "preprocessing.json")
     ensemble = mlp.Ensemble.load(run_dir, metrics.get("networks") or [])
-    from tastebot.ranking import Ranker
+    from tastebot.models.ranker import Ranker
 
     return TasteModel(spec=spec, ensemble=ensemble, metrics=metrics, run_dir=run_dir, ranker=Ranker.load(run_dir),
                       forest=Forest.load(run_dir))

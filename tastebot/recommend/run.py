@@ -4,11 +4,11 @@ diversity, and reasons. One run, `recommend()`; the CLI and the demo call it.
 Steps (docs/recommend.md):
 1. the collaborative scorer: fitted once by `tastebot train` and loaded from the run
    (fitted afresh, with a warning, when the corpus, the own playlists or the likes changed since);
-2. candidates (tastebot.candidates): the union of the top `per_source` of each retriever, each pick
+2. candidates (tastebot.recommend.candidates): the union of the top `per_source` of each retriever, each pick
    tagged with the retrievers that found it; or, with `--from-playlist`, only those playlists;
 3. never heard (tastebot.known);
 4. audio features for candidates lacking them, within a budget of tracks (reported);
-5. score: the learned ranking over each candidate's evidence (tastebot.ranking), trained by
+5. score: the learned ranking over each candidate's evidence (tastebot.models.ranker), trained by
    `tastebot train`; or, with `--blend W` (or a run without a ranking), the linear blend
    W * rank(MLP) + (1 - W) * rank(hybrid) over a shortlist;
 6. pick: score order with at most `--max-per-artist` tracks per artist and, with `--diversity L`,
@@ -17,9 +17,6 @@ Steps (docs/recommend.md):
 
 from __future__ import annotations
 
-import math
-import warnings
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -27,15 +24,18 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from tastebot.candidates import (CandidatePool, candidate_frame, gather_albums, gather_corpus, gather_discovery,
-                                 gather_from_playlists, gather_search, gather_taste, store_corpus_tracks)
 from tastebot.errors import InputError, ModelError, NotEnoughData, RateLimited, TastebotError
 from tastebot.known import Known, never_heard
-from tastebot.models.collab import HybridScorer, content_matrix
-from tastebot.steering import Steering, fits, toward_seeds
+from tastebot.models.collab import HybridScorer
+from tastebot.models.ranker import evidence_frame
+from tastebot.recommend.candidates import (CandidatePool, candidate_frame, gather_albums, gather_corpus,
+                                           gather_discovery, gather_from_playlists, gather_search, gather_taste,
+                                           store_corpus_tracks)
+from tastebot.recommend.explain import Recommendation, recommendations
+from tastebot.recommend.pick import select, shortlist_blend
+from tastebot.recommend.steering import Steering, fits, toward_seeds
 from tastebot.vocab import AUDIO_FEATURES
 
-CANDIDATE_POOL_FOR_MMR = 10  # MMR looks at the best n * this many candidates
 PER_SOURCE = 1000  # candidates each retriever may add to the pool
 FEATURE_BUDGET = 3000  # tracks whose audio features may be requested per run
 
@@ -84,35 +84,6 @@ class RecommendOptions:
 
 
 @dataclass
-class Recommendation:
-    rank: int
-    track_id: str
-    name: str
-    artist: str
-    artist_id: str | None
-    album_id: str | None
-    uri: str
-    url: str
-    score: float
-    mlp: float | None
-    hybrid: float
-    collab: float | None
-    artist_affinity: float | None
-    content: float | None
-    sources: list[str]
-    nearest_liked: list[str]
-    shared_playlists: int
-    shared_playlist_names: list[str]
-    why: str
-    taste_only: bool = False  # no collaborative evidence: placed by the taste model alone
-    relation: str | None = None  # discovery: "related to X, whom you play a lot"
-
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass
 class RecommendResult:
     recommendations: list[Recommendation]
     candidates: dict[str, int]
@@ -122,7 +93,7 @@ class RecommendResult:
     model_run: str | None
     sources: dict[str, str]
     warnings: list[str] = field(default_factory=list)
-    ranking: str = "blend"  # "learned" (tastebot.ranking) or "blend" (the linear blend)
+    ranking: str = "blend"  # "learned" (tastebot.models.ranker) or "blend" (the linear blend)
     collab_from: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -138,127 +109,6 @@ class RecommendResult:
             "sources": self.sources,
             "warnings": self.warnings,
         }
-
-
-# -- the blend ---------------------------------------------------------------------------------------
-SHORTLIST_PER_PICK = 10
-MIN_SHORTLIST = 300
-
-
-def shortlist_blend(mlp: np.ndarray | None, hybrid: np.ndarray, w: float, n: int) -> np.ndarray:
-    """final = w * rank(MLP) + (1 - w) * rank(hybrid) (tastebot.models.blend), with the ranks taken
-    over the shortlist: the best max(10 n, 300) candidates of either part.
-
-    Why a shortlist: over tens of thousands of candidates a rank says little at the top (the hybrid's
-    30th and 300th tracks differ by 1 % of rank), so any w > 0 would let the MLP reorder the whole top
-    of the hybrid's list. Over the shortlist, both parts judge the tracks that either finds likely.
-    Candidates outside the shortlist keep their order after it (scores below every shortlisted one).
-    """
-    from tastebot.models.blend import blend, rank_scale
-
-    hybrid = np.asarray(hybrid, dtype=float)
-    if mlp is None or w <= 0:
-        return rank_scale(hybrid)
-    mlp = np.asarray(mlp, dtype=float)
-    size = max(SHORTLIST_PER_PICK * n, MIN_SHORTLIST)
-    if len(hybrid) <= size:
-        return blend(mlp, hybrid, w)
-    top_h = np.argsort(-np.nan_to_num(hybrid, nan=-1.0), kind="stable")[:size]
-    top_m = np.argsort(-np.nan_to_num(mlp, nan=-1.0), kind="stable")[:size]
-    short = np.union1d(top_h, top_m)
-    out = blend(mlp, hybrid, w) * 1e-3  # the rest: the plain blend's order, below the shortlist
-    out[short] = 1e-3 + (1 - 1e-3) * blend(mlp[short], hybrid[short], w)
-    return out
-
-
-# -- picking -----------------------------------------------------------------------------------------
-def select(frame: pd.DataFrame, scores: np.ndarray, n: int, *, max_per_artist: int = 2, diversity: float = 0.0) -> list[int]:
-    """Row positions of the picks: score order (or MMR on the sound when diversity > 0), at most
-    max_per_artist per primary artist (0 = no cap)."""
-    order = np.lexsort((frame["track_id"].astype(str).to_numpy(), -np.nan_to_num(scores, nan=-1.0)))
-    artists = [
-        (a if isinstance(a, str) and a else f"?{i}") for i, a in enumerate(
-            frame["primary_artist_id"] if "primary_artist_id" in frame.columns else [None] * len(frame))
-    ]
-    per_artist: Counter = Counter()
-
-    def allowed(i: int) -> bool:
-        return max_per_artist == 0 or per_artist[artists[i]] < max_per_artist
-
-    if diversity <= 0:
-        out = []
-        for i in order:
-            if allowed(i):
-                out.append(int(i))
-                per_artist[artists[i]] += 1
-                if len(out) >= n:
-                    break
-        return out
-    pool = [int(i) for i in order[: max(n * CANDIDATE_POOL_FOR_MMR, n)]]
-    X = content_matrix(frame.iloc[pool])
-    # centred on the pool, so the similarity compares sounds, not the shared offset (year ~ 200 units)
-    with warnings.catch_warnings():  # a feature unknown for the whole pool: its centre is NaN, zeroed below
-        warnings.simplefilter("ignore", RuntimeWarning)
-        centre = np.nanmean(X, axis=0)
-    X = X - np.nan_to_num(centre)[None, :]
-    X = np.where(np.isnan(X), 0.0, X)  # unknown features: the average sound
-    norm = np.linalg.norm(X, axis=1, keepdims=True)
-    U = X / np.where(norm > 0, norm, 1.0)
-    rel = np.nan_to_num(np.asarray(scores, dtype=float)[pool], nan=0.0)
-    max_sim = np.full(len(pool), -np.inf)
-    taken = np.zeros(len(pool), dtype=bool)
-    out: list[int] = []
-    while len(out) < n:
-        penalty = np.where(np.isfinite(max_sim), max_sim, 0.0)
-        value = (1 - diversity) * rel - diversity * penalty
-        value[taken] = -np.inf
-        for k in range(len(pool)):
-            if not allowed(pool[k]):
-                value[k] = -np.inf
-        k = int(np.argmax(value))
-        if not np.isfinite(value[k]):
-            break
-        taken[k] = True
-        out.append(pool[k])
-        per_artist[artists[pool[k]]] += 1
-        max_sim = np.maximum(max_sim, U @ U[k])
-    return out
-
-
-def _num(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(v) else round(v, 4)
-
-
-RETRIEVER_WORDS = {
-    "corpus:cooc": "in playlists with your likes", "corpus:factors": "near your likes in the playlist corpus",
-    "corpus:artist": "by an artist you like", "taste": "the taste model's pick", "search:artist": "search by your artists",
-    "search:genre": "search by your genres", "search:year": "search by your years",
-    "album:liked-artist": "an album of an artist you like", "album:followed-artist": "an album of an artist you follow",
-    "discovery:deezer": "Deezer's related artists", "discovery:lastfm": "Last.fm's similar artists",
-}
-
-
-def _why(row: dict, reason: dict, mlp: float | None) -> str:
-    parts = [row["relation"]] if row.get("relation") else []
-    if reason["nearest_liked"]:
-        parts.append("sounds like " + ", ".join(r["name"] for r in reason["nearest_liked"][:2]))
-    if reason["shared_playlists"]:
-        names = reason["shared_playlist_names"]
-        k = reason["shared_playlists"]
-        parts.append(f"in {k} playlist{'s' if k != 1 else ''} with your likes" + (f" ({names[0]})" if names else ""))
-    aff = row.get("artist")
-    if aff is not None and not (isinstance(aff, float) and math.isnan(aff)) and aff >= 0.3:
-        parts.append("an artist you like")
-    if mlp is not None:
-        parts.append(f"taste model {mlp:.2f}")
-    found = [RETRIEVER_WORDS.get(s, s) for s in row["sources"] if s in RETRIEVER_WORDS]
-    if found and not reason["shared_playlists"]:
-        parts.append("found as " + ", ".join(found[:2]))
-    return "; ".join(parts)
 
 
 # -- the collaborative scorer, fitted once -------------------------------------------------------------
@@ -431,8 +281,6 @@ def recommend(
     raw, mlp = score_candidates(scorer, model, frame)
     parts = scorer.parts_from_evidence(raw)
     n = n_wanted(options, frame)
-    from tastebot.ranking import evidence_frame
-
     evidence = evidence_frame(raw, mlp)
     if mode == "learned":
         final = model.ranker.final(evidence)
@@ -441,7 +289,7 @@ def recommend(
     if options.steering.seed_tracks:
         final = toward_seeds(frame, _seed_frame(settings, store, client, options, warns), final)
     picks = select(frame, final, n, max_per_artist=options.cap, diversity=options.diversity)
-    recs = _recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy())
+    recs = recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy())
     return RecommendResult(
         recommendations=recs, candidates=counts, removed=removed, blend_weight=w, blend_from=blend_from,
         model_run=model.run_id if model is not None else None, sources=sources, warnings=warns, ranking=mode,
@@ -510,32 +358,6 @@ def _seed_frame(settings, store, client, options: RecommendOptions, warns: list[
     return seeds
 
 
-def _recommendations(frame, picks, final, parts, mlp, scorer, taste_only) -> list[Recommendation]:
-    picked = frame.iloc[picks].reset_index(drop=True)
-    reasons = scorer.explain(picked)
-    recs = []
-    for rank, (i, reason) in enumerate(zip(picks, reasons), start=1):
-        row = frame.iloc[i]
-        p = parts.iloc[i]
-        m = float(mlp[i]) if mlp is not None else None
-        srcs = [s for s in str(row.get("sources") or "").split(",") if s]
-        relation = row.get("relation") if isinstance(row.get("relation"), str) else None
-        recs.append(Recommendation(
-            rank=rank, track_id=row["track_id"], name=str(row.get("name") or ""),
-            artist=str(row.get("artist_name") or ""),
-            artist_id=row.get("primary_artist_id") if isinstance(row.get("primary_artist_id"), str) else None,
-            album_id=row.get("album_id") if isinstance(row.get("album_id"), str) else None,
-            uri=f"spotify:track:{row['track_id']}", url=f"https://open.spotify.com/track/{row['track_id']}",
-            score=round(float(final[i]), 4), mlp=_num(m), hybrid=round(float(p["hybrid"]), 4),
-            collab=_num(p["collab"]), artist_affinity=_num(p["artist"]), content=_num(p["content"]),
-            sources=srcs, nearest_liked=[r["name"] for r in reason["nearest_liked"]],
-            shared_playlists=int(reason["shared_playlists"]), shared_playlist_names=reason["shared_playlist_names"],
-            why=_why({"artist": p["artist"], "sources": srcs, "relation": relation}, reason, m),
-            taste_only=bool(taste_only[i]), relation=relation,
-        ))
-    return recs
-
-
 def recommendation_record(result: RecommendResult) -> dict[str, Any]:
     """What is recorded with a playlist tastebot writes (`playlist.write_playlist(details=...)`), so
     `tastebot report` can show the scores the playlist was made with."""
@@ -592,7 +414,7 @@ class Delivery:
     the playlists an earlier, interrupted run planned, finished instead of a new run."""
 
     result: RecommendResult | None = None
-    playlist: Any = None  # tastebot.playlist.PlaylistResult
+    playlist: Any = None  # tastebot.recommend.playlist.PlaylistResult
     resumed: list = field(default_factory=list)
 
 
@@ -610,7 +432,7 @@ def recommend_to_playlist(
     playlist. A playlist an earlier run could not finish is finished first, instead of a new run
     (no second playlist, no duplicate track). `progress()` opens a rich-style progress (None: silent);
     `say(text)` follows the recommending steps."""
-    from tastebot import playlist as pl
+    from tastebot.recommend import playlist as pl
     from tastebot.lock import home_lock
     from tastebot.store import open_store
 
@@ -637,7 +459,7 @@ def recommend_to_playlist(
 
 
 def _write(store, client, result: RecommendResult, options: RecommendOptions, target: PlaylistTarget, progress):
-    from tastebot import playlist as pl
+    from tastebot.recommend import playlist as pl
 
     ids = [r.track_id for r in result.recommendations]
     details = {**recommendation_record(result), "n": options.n, "diversity": options.diversity,
