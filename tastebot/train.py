@@ -466,117 +466,22 @@ def train_on_frame(
     model = TasteModel(spec=ev.spec, ensemble=ev.ensemble, metrics=metrics, forest=ev.forest)
     if progress:
         progress("learning the ranking", t.done_epochs, t.total_epochs)
-    model.ranker, metrics["ranking"] = fit_ranking(t, model)
+    model.ranking, metrics["ranking"] = fit_ranking(t, model)
     return TrainResult(model=model, metrics=metrics)
 
 
-# -- the learned ranking -----------------------------------------------------------------------------
-# Unheard tracks per held-out part, as recommending meets them: the top of each corpus retriever
-# (co-occurrence, factors, liked artists) and as many again drawn at random from the corpus. Not the
-# taste retriever's top: the unheard tracks the taste model likes best are the likeliest future likes,
-# and labelled as non-likes they taught the ranking to distrust the taste model (benchmarks/recommend.py).
-# Random draws alone were no better: against them any co-occurrence looks like a like, while the pool
-# recommending ranks is full of co-occurring tracks.
-RANKER_UNHEARD_PER_SOURCE = 300
-MIN_RANKER_LIKES = 8
-
-
-def _ranker_rows(t: _Trainer, model: TasteModel, part: int, rows: np.ndarray, mlp_scores: np.ndarray,
-                 pool: pd.DataFrame, pool_mlp: np.ndarray, rng) -> pd.DataFrame | None:
-    """One held-out part as the ranker sees recommending: its likes hidden among unheard tracks and
-    its dislikes, with evidence from a hybrid scorer fitted without them."""
-    from tastebot.models.collab import corpus_top
-    from tastebot.models.ranker import evidence_frame
-
-    y = t.y[rows]
-    if not (y == 1).any():
-        return None
-    scorer = t.hybrid_fit(t.frame.drop(index=t.frame.index[rows]))
-
-    known = set(t.frame["track_id"].astype(str))
-    picks: set[str] = set()
-    for kind in ("cooc", "factor", "artist"):
-        picks.update(corpus_top(scorer, kind, RANKER_UNHEARD_PER_SOURCE, known))
-    if scorer.corpus is not None:
-        ids = [i for i in scorer.corpus.track_ids.astype(str) if i not in known and not i.startswith("own:")]
-        if ids:
-            picks.update(rng.choice(ids, size=min(len(ids), max(len(picks), RANKER_UNHEARD_PER_SOURCE)), replace=False))
-    missing = sorted(picks - set(pool["track_id"])) if len(pool) else sorted(picks)
-    if missing and t.unheard_tracks is not None:  # tracks without features: metadata only
-        extra = t.unheard_tracks(missing)
-        pool = pd.concat([pool, extra], ignore_index=True)
-        pool_mlp = np.concatenate([pool_mlp, np.asarray(model.predict(extra), dtype=float)])
-    unheard = pool["track_id"].isin(picks).to_numpy() if len(pool) else np.zeros(0, dtype=bool)
-    frames = [t.frame.iloc[rows], pool[unheard]]
-    mlp = np.concatenate([np.asarray(mlp_scores, dtype=float), pool_mlp[unheard]])
-    both = pd.concat(frames, ignore_index=True)
-    raw = scorer.evidence(both)
-    out = evidence_frame(raw, mlp)
-    weak = t.frame.iloc[rows]["strength"].astype(str).str.lower().eq("weak").to_numpy() if "strength" in t.frame.columns \
-        else np.zeros(len(rows), dtype=bool)
-    out["y"] = np.concatenate([y, np.zeros(int(unheard.sum()))]).astype(int)
-    out["kind"] = np.concatenate([np.where(y == 1, "like", np.where(weak, "unheard", "dislike")),
-                                  np.full(int(unheard.sum()), "unheard")])
-    out["hybrid"] = scorer.parts_from_evidence(raw)["hybrid"].to_numpy()
-    out["part"] = part
-    artists = t.frame.iloc[rows]["primary_artist_id"].fillna("").astype(str).to_numpy() \
-        if "primary_artist_id" in t.frame.columns else np.full(len(rows), "")
-    out["group"] = np.concatenate([np.where(artists == "", t.frame.iloc[rows]["track_id"].astype(str), artists),
-                                   np.full(int(unheard.sum()), "")])
-    return out if (out["y"] == 0).any() else None
-
-
+# -- the ranking ---------------------------------------------------------------------------------------
 def fit_ranking(t: _Trainer, model: TasteModel):
-    """The learned ranking (tastebot.models.ranker) from the held-out parts, with its quality measured
-    part by part on a ranker that never saw that part. Returns (Ranker or None, info)."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
+    """What recommend ranks by, chosen on likes of held-out contexts (tastebot.models.ranking_rows).
+    Returns (Ranking or None, info for metrics.json); None without a collaborative scorer: the
+    linear blend."""
+    from tastebot.models.ranking_rows import RankingData
+    from tastebot.models.ranking_rows import fit_ranking as fit
 
-    from tastebot.models.ranker import Ranker, balanced_weights
-
-    if t.hybrid_fit is None or not t.held_out:
-        return None, {"used": False, "reason": "no collaborative scorer or no held-out part: the linear blend"}
-    rng = np.random.default_rng(t.seed)
-    pool = t.unheard_tracks(None) if t.unheard_tracks is not None else pd.DataFrame(columns=["track_id"])
-    pool = pool[~pool["track_id"].astype(str).isin(set(t.frame["track_id"].astype(str)))].reset_index(drop=True)
-    pool_mlp = np.asarray(model.predict(pool), dtype=float) if len(pool) else np.zeros(0)
-    parts = [p for i, (rows, scores) in enumerate(t.held_out)
-             if (p := _ranker_rows(t, model, i, rows, scores, pool, pool_mlp, rng)) is not None]
-    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    if not len(data) or int(data["y"].sum()) < MIN_RANKER_LIKES:
-        return None, {"used": False, "reason": f"fewer than {MIN_RANKER_LIKES} held-out likes: the linear blend"}
-
-    def weights(d: pd.DataFrame) -> np.ndarray:
-        w = np.zeros(len(d))
-        for part in d["part"].unique():  # each held-out part has the same say
-            m = (d["part"] == part).to_numpy()
-            w[m] = balanced_weights(d["y"].to_numpy()[m], d["kind"].to_numpy()[m])
-        return w
-
-    # Each half (held-out rows split by artist, unheard tracks at random) ranked by a ranking fitted
-    # on the other half only: its quality on artists and tracks it never saw.
-    fold = np.where(data["group"].to_numpy() == "", rng.integers(0, 2, len(data)),
-                    pd.util.hash_array(data["group"].to_numpy(dtype=str)) % 2)
-    checks = []
-    for half in (0, 1):
-        train, held = data[fold != half], data[fold == half]
-        if train["y"].sum() < MIN_RANKER_LIKES // 2 or held["y"].nunique() < 2:
-            continue
-        p = Ranker.fit(train, train["y"].to_numpy(), weights(train), seed=t.seed).score(held)
-        y = held["y"].to_numpy()
-        checks.append({"part": int(half), "likes": int(y.sum()), "unheard": int((held["kind"] == "unheard").sum()),
-                       **{f"ap_{n}": float(average_precision_score(y, s)) for n, s in
-                          (("ranking", p), ("mlp", held["mlp"].fillna(0)), ("hybrid", held["hybrid"]))},
-                       **{f"auc_{n}": float(roc_auc_score(y, s)) for n, s in
-                          (("ranking", p), ("mlp", held["mlp"].fillna(0)), ("hybrid", held["hybrid"]))}})
-    ranker = Ranker.fit(data, data["y"].to_numpy(), weights(data), seed=t.seed)
-    info = {"used": True, **ranker.info, "parts": int(data["part"].nunique()),
-            "unheard": int((data["kind"] == "unheard").sum()), "dislikes": int((data["kind"] == "dislike").sum()),
-            "checks": checks,
-            "reason": "histogram gradient boosting over the evidence, on held-out likes (of artists the taste "
-                      "model never saw, and a random part of the rest) hidden among unheard corpus tracks and "
-                      "held-out dislikes"}
-    ranker.info = info
-    return ranker, info
+    if t.hybrid_fit is None:
+        return None, {"used": False, "reason": "no collaborative scorer: the linear blend"}
+    return fit(RankingData(frame=t.frame, y=t.y.astype(int), held_out=t.held_out, hybrid_fit=t.hybrid_fit,
+                           unheard_tracks=t.unheard_tracks, taste=model.predict, seed=t.seed))
 
 
 # -- from the store ------------------------------------------------------------------------------------

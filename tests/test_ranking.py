@@ -24,7 +24,7 @@ def _trained(seed: int = 0) -> tuple[Ranker, np.random.Generator]:
     rng = np.random.default_rng(seed)
     ev = pd.concat([_evidence(rng, 600, True), _evidence(rng, 400, False)], ignore_index=True)
     # likes: co-occurrence where it is known, the taste model everywhere
-    logit = 3 * ev["mlp"] + 4 * np.where(ev["no_collab"], 0.3, ev["cooc"]) - 3.5
+    logit = 3 * ev["taste"] + 4 * np.where(ev["no_collab"], 0.3, ev["cooc"]) - 3.5
     y = (rng.random(len(ev)) < 1 / (1 + np.exp(-logit))).astype(int)
     return Ranker.fit(ev, y, balanced_weights(y, np.full(len(y), "unheard")), seed=seed), rng
 
@@ -36,10 +36,10 @@ def test_candidates_without_collaborative_evidence_follow_the_taste_model():
     alone = no_collab_evidence(ev)
     assert alone.sum() == 50
     order = np.argsort(-scores[alone])
-    assert np.all(np.diff(ev["mlp"].to_numpy()[alone][order]) <= 0)  # the MLP's order exactly
+    assert np.all(np.diff(ev["taste"].to_numpy()[alone][order]) <= 0)  # the taste model's order exactly
     # the final score (halfway back to the taste model's rank) keeps that order too
     final = ranker.final(ev)
-    assert np.all(np.diff(ev["mlp"].to_numpy()[alone][np.argsort(-final[alone])]) <= 0)
+    assert np.all(np.diff(ev["taste"].to_numpy()[alone][np.argsort(-final[alone])]) <= 0)
     # ...while among candidates with evidence co-occurrence counts: the learned part is used
     with_ev = ~alone
     corr = np.corrcoef(scores[with_ev], ev["cooc"].to_numpy()[with_ev])[0, 1]
@@ -50,7 +50,7 @@ def test_more_evidence_never_lowers_a_candidate():
     ranker, rng = _trained(1)
     ev = _evidence(rng, 200, True)
     base = ranker.score(ev)
-    for col in ("mlp", "cooc", "factor", "artist_direct", "content"):
+    for col in ("taste", "cooc", "share", "factor", "artist_direct", "content"):
         more = ev.copy()
         more[col] = np.minimum(more[col] + 0.2, 1.0)
         assert np.all(ranker.score(more) >= base - 1e-6), col
@@ -71,16 +71,20 @@ def test_ranker_saves_and_loads_the_same_scores(tmp_path):
 def test_a_ranking_saved_before_the_dislike_evidence_scores_with_its_own_seven_pieces(tmp_path):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from tastebot.models.ranker import EARLIER_EVIDENCE
+    from tastebot.models.ranker import EARLIER_EVIDENCE, Ranking
 
     rng = np.random.default_rng(3)
     ev = _evidence(rng, 300, True)
     y = (ev["cooc"] > 0.5).astype(int).to_numpy()
-    old = HistGradientBoostingClassifier(max_iter=10).fit(ev[list(EARLIER_EVIDENCE)].to_numpy(), y)
+    # Then the taste model's score was called `mlp`: the same column, read under its new name.
+    columns = ["taste" if c == "mlp" else c for c in EARLIER_EVIDENCE]
+    old = HistGradientBoostingClassifier(max_iter=10).fit(ev[columns].to_numpy(), y)
     Ranker(old, {"rows": 300}).save(tmp_path)  # ranker.json of that time named no evidence
     loaded = Ranker.load(tmp_path)
-    assert loaded.evidence == list(EARLIER_EVIDENCE)
-    assert np.allclose(loaded.score(ev)[:5], old.predict_proba(ev[list(EARLIER_EVIDENCE)].to_numpy())[:5, 1], atol=1e-5)
+    assert loaded.evidence == columns
+    assert np.allclose(loaded.score(ev)[:5], old.predict_proba(ev[columns].to_numpy())[:5, 1], atol=1e-5)
+    # a run saved before the choice of ranking (no ranking.json) ranks by its learned ranking
+    assert Ranking.load(tmp_path).kind == "learned"
 
 
 def test_balanced_weights_give_likes_and_each_kind_of_non_like_their_share():
@@ -114,7 +118,7 @@ def test_a_saved_scorer_scores_and_explains_as_the_fitted_one(tmp_path):
     a, b = scorer.evidence(cands), loaded.evidence(cands)
     assert np.allclose(a.fillna(-1).to_numpy(), b.fillna(-1).to_numpy())
     assert scorer.explain(cands.iloc[:5]) == loaded.explain(cands.iloc[:5])
-    for kind in ("cooc", "factor", "artist"):
+    for kind in ("cooc", "share", "factor", "artist"):
         assert corpus_top(scorer, kind, 10, set()) == corpus_top(loaded, kind, 10, set())
 
 

@@ -79,7 +79,8 @@ def _render(result, as_json: bool = False) -> None:
                       title="Held-out taste (never seen in training)", console=err)
     ranking = result.metrics.get("ranking", {})
     if ranking.get("used"):
-        err.print(f"Ranked by the learned ranking (trained on {ranking.get('likes')} held-out likes by new artists).")
+        err.print(f"Ranked by {console.escape(str(ranking.get('label', 'the learned ranking')))}, chosen on "
+                  f"{ranking.get('likes')} likes of held-out contexts.")
     recs = result.recommendations[:10]
     console.table(
         ["#", "title", "artist", "score", "why"],

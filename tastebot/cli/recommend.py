@@ -9,7 +9,7 @@ from tastebot.vocab import MOODS, STEER_TOLERANCE, STEERABLE_FEATURES
 
 # Every field of a recommendation, in the order --csv writes them.
 CSV_FIELDS = (
-    "rank", "track_id", "name", "artist", "score", "mlp", "hybrid", "collab", "artist_affinity", "content",
+    "rank", "track_id", "name", "artist", "score", "taste", "mlp", "hybrid", "collab", "artist_affinity", "content",
     "sources", "nearest_liked", "shared_playlists", "shared_playlist_names", "why", "uri", "url", "artist_id", "album_id", "taste_only",
 )
 
@@ -55,6 +55,11 @@ def _steering_options(command):
               help="Rank by the plain linear blend instead of the learned ranking: "
                    "W*rank(taste model) + (1-W)*rank(hybrid score); 1 = the taste model alone, 0 = the hybrid alone. "
                    "Default: the learned ranking `tastebot train` fitted.")
+@click.option("--ranking", type=click.Choice(["auto", "learned", "fusion", "taste", "collab"]), default="auto",
+              show_default=True,
+              help="What to rank by: auto = what `tastebot train` chose for you on held-out likes (`tastebot train` "
+                   "says which); fusion = the taste model's order fused with the playlist co-occurrence's; taste or "
+                   "collab = one of them alone; learned = the learned ranking over all the evidence.")
 @click.option("--taste-model", type=click.Choice(["both", "mlp", "forest"]), default="both", show_default=True,
               help="The taste model's members: the mean of the MLP and the forest (both), or one alone, for comparison.")
 @click.option("--per-source", type=click.IntRange(min=1), default=None, metavar="K",
@@ -81,7 +86,8 @@ def _steering_options(command):
               help="Longest rate-limit wait to sit out (exit 75 beyond it). [env: TASTEBOT_MAX_WAIT; default 60]")
 @_steering_options
 @click.pass_context
-def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, taste_model, per_source,
+def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, ranking, taste_model,
+              per_source,
               feature_budget, no_search, no_albums, no_corpus, no_discovery, create_playlist, update_playlist, name, public,
               dry_run, offline, as_json, as_csv, seed, max_wait, allow_repeats, mood, seed_tracks, years, popularity,
               **features) -> None:
@@ -101,9 +107,10 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     Steer by sound with --mood or --energy/--valence/--danceability/
     --acousticness/--tempo ranges, by --years or --popularity, or toward
     --seed-track tracks; fewer picks than -n when too few fit (said so).
-    The score (0-1, higher is better) is where the track stands among the
-    candidates: the mean of its rank by the learned ranking (taste model and
-    collaborative evidence) and its rank by the taste model alone.
+    The order is what `tastebot train` chose for you on likes it held out
+    (--ranking): the taste model, the playlist co-occurrence, a fusion of
+    the two, or a ranking learned over all the evidence; the score (higher
+    is better) is the track's standing in that order.
     Each pick says why. See docs/recommend.md.
 
     \b
@@ -134,7 +141,7 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     settings = settings_from(ctx, max_wait=max_wait)
     options = RecommendOptions(
         n=n, from_playlists=tuple(from_playlists), new_artists_only=new_artists_only, max_per_artist=max_per_artist,
-        diversity=diversity, blend_weight=blend_weight,
+        diversity=diversity, blend_weight=blend_weight, ranking=None if ranking == "auto" else ranking,
         taste_members=("mlp", "forest") if taste_model == "both" else (taste_model,), use_search=not no_search,
         use_albums=not no_albums, use_corpus=not no_corpus, use_discovery=not no_discovery, seed=seed,
         allow_repeats=allow_repeats,

@@ -72,6 +72,7 @@ def _refuse_an_empty_store(settings) -> None:
 
 def _render(metrics: dict, run_dir, as_json: bool = False) -> None:
     from tastebot import console
+    from tastebot.models.ranker import LABELS
     from tastebot.train import SCORE_NAMES, summary_rows
 
     shown = console.results(as_json)
@@ -101,14 +102,16 @@ def _render(metrics: dict, run_dir, as_json: bool = False) -> None:
         shown.print(f"The MLP ranks {verdict} the random forest on this data (ROC-AUC {mlp_auc:.3f} vs {rf_auc:.3f}).")
     ranking = metrics.get("ranking", {})
     if ranking.get("used"):
-        checks = ranking.get("checks") or []
-        shown.print(f"Learned ranking: trained on {ranking.get('likes')} held-out likes among {ranking.get('unheard')} "
-                    f"unheard tracks and {ranking.get('dislikes')} held-out dislikes.")
-        if checks:
-            console.table(["held-out half", "likes", "ranking AP", "taste model AP", "hybrid AP"],
-                          [(c["part"] + 1, c["likes"], f"{c['ap_ranking']:.3f}", f"{c['ap_mlp']:.3f}",
-                            f"{c['ap_hybrid']:.3f}") for c in checks],
-                          title="Each half (split by artist) ranked by a ranking fitted on the other (average precision)", console=shown)
+        shown.print(f"Recommend will rank by {console.escape(str(ranking.get('label', 'the learned ranking')))}: "
+                    f"{console.escape(str(ranking.get('reason', '')))}.")
+        validation = ranking.get("validation") or {}
+        if validation:
+            console.table(["ranking", "AP", "ROC-AUC", "P@30"],
+                          [(LABELS.get(k, k) + (" (chosen)" if k == ranking.get("kind") else ""), f"{v['ap']:.3f}",
+                            f"{v['auc']:.3f}", f"{v['p_at_30']:.3f}") for k, v in validation.items()],
+                          title=f"{ranking.get('likes')} likes of held-out contexts hidden among {ranking.get('unheard')} "
+                                f"unheard tracks ({ranking.get('folds')} folds, each scored without its likes)",
+                          console=shown)
     else:
         shown.print(f"No learned ranking ({console.escape(str(ranking.get('reason', '')))}); recommend uses the blend "
                     f"weight {blend.get('weight', 1.0):.2f} of the MLP against the hybrid score.")

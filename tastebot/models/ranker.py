@@ -1,18 +1,19 @@
-"""The learned ranking: one small scikit-learn model over per-candidate evidence.
+"""What `recommend` ranks by, chosen per listener: the taste model alone, the playlist co-occurrence
+alone, a rank fusion of the two, or a learned ranking over every piece of evidence.
 
-Evidence per candidate (`EVIDENCE`): the taste model's probability (`mlp`), the corpus's direct
-co-occurrence with the likes (`cooc`), the factor cosine with the likes' profile (`factor`), artist
-affinity (`artist_direct`, `artist_cooc`), sound next to the nearest likes (`content`), how much
-evidence there was (`shared`: corpus playlists shared with likes), and what the corpus says of the named
-dislikes: co-occurrence with them (`cooc_dislike`) and the factor cosine with the likes' profile less
-the one with the dislikes' (`factor_vs_dislike`). A missing piece counts as 0 (see
-`evidence_frame`).
+Evidence per candidate (`EVIDENCE`): the taste model's probability (`taste`: the MLP and the forest
+together), the corpus's direct co-occurrence with the likes (`cooc`), the playlist-normalised
+co-occurrence (`share`: how much of the playlists holding the track are likes), the factor cosine
+with the likes' profile (`factor`), artist affinity (`artist_direct`, `artist_cooc`), sound next to
+the nearest likes (`content`), how much evidence there was (`shared`: corpus playlists shared with
+likes), and what the corpus says of the named dislikes: co-occurrence with them (`cooc_dislike`) and
+the factor cosine with the likes' profile less the one with the dislikes' (`factor_vs_dislike`). A
+missing piece counts as 0 (see `evidence_frame`).
 
-The model is a histogram gradient-boosted classifier, small and regularised, with every piece of
-evidence constrained to count upwards (more co-occurrence, a higher taste probability never lower a
-candidate), so a few hundred held-out likes cannot teach it a perverse rule. It learns where to
-trust what: on held-out likes hidden among unheard tracks (`tastebot.train` builds those rows; see
-docs/recommend.md, "The learned ranking").
+`Ranking` is what a run saves and recommend uses: its `kind` (`KINDS`), and for "learned" the
+`Ranker`, a small, regularised histogram gradient-boosted classifier with every piece of evidence
+constrained to count upwards. `tastebot.models.ranking_rows` builds the rows it learns from (likes of
+whole held-out contexts, their evidence computed again without them) and chooses the kind on them.
 
 Where a candidate has no collaborative evidence at all (not in the corpus, no known artist), its
 place among such candidates is the taste model's order alone (`rank`): the ranking never lets
@@ -30,12 +31,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-EVIDENCE = ("mlp", "cooc", "factor", "artist_direct", "artist_cooc", "content", "shared", "cooc_dislike",
+from tastebot.models.blend import blend, rank_scale
+
+EVIDENCE = ("taste", "cooc", "share", "factor", "artist_direct", "artist_cooc", "content", "shared", "cooc_dislike",
             "factor_vs_dislike")
+# Runs saved before the rename called the taste model's score `mlp` (it was the MLP and the forest
+# together even then): their ranker.json lists that name, read as `taste`.
+RENAMED = {"mlp": "taste"}
 # +1: the score may only grow with this piece; -1: only fall (sharing playlists with the named dislikes).
 MONOTONE = {**{c: 1 for c in EVIDENCE}, "cooc_dislike": -1}
 # What a run's ranking was fitted on before the dislike pieces came (its ranker.json names none).
-EARLIER_EVIDENCE = EVIDENCE[:7]
+EARLIER_EVIDENCE = ("mlp", "cooc", "factor", "artist_direct", "artist_cooc", "content", "shared")
 COLLAB_EVIDENCE = ("cooc", "factor", "artist_cooc")
 # The final score: the learned ranking's rank averaged with the taste model's rank (both over the
 # candidates scored together). The ranking learns from a few hundred held-out likes; halfway back to
@@ -51,8 +57,8 @@ PARAMS = {"max_iter": 60, "learning_rate": 0.1, "max_leaf_nodes": 8, "min_sample
           "l2_regularization": 1.0}
 
 
-def evidence_frame(ev: pd.DataFrame, mlp: np.ndarray | None) -> pd.DataFrame:
-    """The ranker's inputs (columns EVIDENCE) from a scorer's `evidence()` and the MLP's scores.
+def evidence_frame(ev: pd.DataFrame, taste: np.ndarray | None) -> pd.DataFrame:
+    """The ranker's inputs (columns EVIDENCE) from a scorer's `evidence()` and the taste model's scores.
 
     Unknown evidence is 0, the least there can be (for the dislike pieces: no sign of a dislike, or
     neither side): "not in the corpus" must not become a signal of
@@ -61,8 +67,8 @@ def evidence_frame(ev: pd.DataFrame, mlp: np.ndarray | None) -> pd.DataFrame:
     NaN kept, the ranking learnt "not in the corpus means liked" and lost all precision on the
     persona benchmark). The column `no_collab` keeps which candidates had no collaborative evidence."""
     out = pd.DataFrame({
-        "mlp": np.zeros(len(ev)) if mlp is None else np.asarray(mlp, dtype=float),
-        "cooc": ev["cooc"].to_numpy(), "factor": ev["factor"].to_numpy(),
+        "taste": np.zeros(len(ev)) if taste is None else np.asarray(taste, dtype=float),
+        "cooc": ev["cooc"].to_numpy(), "share": ev["share"].to_numpy(), "factor": ev["factor"].to_numpy(),
         "artist_direct": ev["artist_direct"].to_numpy(), "artist_cooc": ev["artist_cooc"].to_numpy(),
         "content": ev["content"].to_numpy(), "shared": np.log1p(ev["shared_playlists"].to_numpy(dtype=float)),
         "cooc_dislike": ev["cooc_dislike"].to_numpy(),
@@ -109,8 +115,8 @@ class Ranker:
 
     @property
     def evidence(self) -> list[str]:
-        """The columns this ranking was fitted on, in order."""
-        return list(self.info.get("evidence", EARLIER_EVIDENCE))
+        """The columns this ranking was fitted on, in order (names from before the rename mapped)."""
+        return [RENAMED.get(c, c) for c in self.info.get("evidence", EARLIER_EVIDENCE)]
 
     def score(self, ev: pd.DataFrame) -> np.ndarray:
         """Probability-like scores; ties broken by the taste model; candidates with no collaborative
@@ -123,21 +129,15 @@ class Ranker:
         # 100,000 rows 4.0 s with the default threads, 1.4 s with one, under load).
         with threadpool_limits(1):
             p = self.model.predict_proba(ev[self.evidence].to_numpy(dtype=float))[:, 1]
-        mlp = ev["mlp"].fillna(0.0).to_numpy(dtype=float)
-        p = p + 1e-6 * mlp
-        alone = np.flatnonzero(no_collab_evidence(ev))
-        if len(alone) > 1:
-            # The same places in the list, filled in the taste model's order.
-            places = np.sort(p[alone])[::-1]
-            p[alone[np.argsort(-mlp[alone], kind="stable")]] = places
-        return p
+        return taste_order_without_collab(ev, p)
 
-    def final(self, ev: pd.DataFrame) -> np.ndarray:
-        """What recommend ranks by: TASTE_SHARE of the taste model's rank, the rest the ranking's."""
-        from tastebot.models.blend import blend
-
-        mlp = ev["mlp"].to_numpy(dtype=float)
-        return blend(mlp, self.score(ev), TASTE_SHARE) + 1e-9 * mlp
+    def final(self, ev: pd.DataFrame, taste_share: float = TASTE_SHARE) -> np.ndarray:
+        """`taste_share` of the taste model's rank, the rest the ranking's (runs from before the choice
+        of ranking ranked by TASTE_SHARE; a chosen learned ranking ranks by itself: 0)."""
+        taste = ev["taste"].to_numpy(dtype=float)
+        if taste_share <= 0:
+            return self.score(ev)
+        return blend(taste, self.score(ev), taste_share) + 1e-9 * taste
 
     def save(self, folder: Path) -> None:
         with open(Path(folder) / RANKER_FILE, "wb") as fh:
@@ -169,3 +169,94 @@ def balanced_weights(y: np.ndarray, kind: np.ndarray) -> np.ndarray:
         m = (~pos) & (kind == k)
         w[m] = 1.0 / (m.sum() * len(kinds))
     return w * len(y) / 2.0
+
+
+# -- what recommend ranks by ---------------------------------------------------------------------------
+KINDS = ("learned", "fusion", "taste", "collab")
+LABELS = {
+    "learned": "the learned ranking over the taste model and the collaborative evidence",
+    "fusion": "a rank fusion of the taste model and the playlist co-occurrence",
+    "taste": "the taste model alone",
+    "collab": "the playlist co-occurrence alone",
+}
+# Reciprocal rank fusion's constant (Cormack et al. 2009): each list's top keeps its weight, and a
+# track high in both lists rises above one at the top of either alone.
+RRF_K = 60
+RANKING_FILE = "ranking.json"
+
+
+def taste_order_without_collab(ev: pd.DataFrame, scores: np.ndarray) -> np.ndarray:
+    """`scores` with ties broken by the taste model, and the candidates with no collaborative evidence
+    put, in the places they hold among themselves, in the taste model's order."""
+    taste = ev["taste"].fillna(0.0).to_numpy(dtype=float)
+    p = np.asarray(scores, dtype=float) + 1e-6 * taste
+    alone = np.flatnonzero(no_collab_evidence(ev))
+    if len(alone) > 1:
+        places = np.sort(p[alone])[::-1]
+        p[alone[np.argsort(-taste[alone], kind="stable")]] = places
+    return p
+
+
+def collab_score(ev: pd.DataFrame) -> np.ndarray:
+    """The playlist co-occurrence (`share`); where it is equal (0 for tracks in no liked playlist), the
+    factor nearness, then direct co-occurrence, decide."""
+    return (ev["share"].to_numpy(dtype=float) + 1e-2 * ev["factor"].to_numpy(dtype=float)
+            + 1e-4 * ev["cooc"].to_numpy(dtype=float))
+
+
+def fusion_score(ev: pd.DataFrame) -> np.ndarray:
+    """Reciprocal rank fusion of the taste model's order and the playlist co-occurrence's."""
+    n = len(ev)
+    out = np.zeros(n)
+    for s in (ev["taste"].to_numpy(dtype=float), collab_score(ev)):
+        rank = np.empty(n)
+        rank[np.argsort(-s, kind="stable")] = np.arange(n)
+        out += 1.0 / (RRF_K + rank)
+    return out
+
+
+def kind_scores(kind: str, ev: pd.DataFrame, ranker: "Ranker | None" = None, taste_share: float = 0.0) -> np.ndarray:
+    """Scores in the order of ranking `kind` (a learned one needs its `ranker`)."""
+    if kind == "learned":
+        return ranker.final(ev, taste_share)
+    if kind == "taste":
+        return ev["taste"].to_numpy(dtype=float).copy()
+    base = collab_score(ev) if kind == "collab" else fusion_score(ev)
+    return taste_order_without_collab(ev, base)
+
+
+@dataclass
+class Ranking:
+    """What a run ranks by (`kind`, one of KINDS), the learned ranker when that is it, and what was
+    measured to choose it (`info`, which metrics.json's `ranking` also carries)."""
+
+    kind: str
+    ranker: Ranker | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    taste_share: float = 0.0  # a learned ranking's share of the taste model's rank (TASTE_SHARE in older runs)
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.kind]
+
+    def final(self, ev: pd.DataFrame) -> np.ndarray:
+        if len(ev) == 0:
+            return np.zeros(0)
+        return kind_scores(self.kind, ev, self.ranker, self.taste_share)
+
+    def save(self, folder: Path) -> None:
+        if self.ranker is not None:
+            self.ranker.save(folder)
+        (Path(folder) / RANKING_FILE).write_text(json.dumps({"kind": self.kind, "taste_share": self.taste_share}),
+                                                  encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "Ranking | None":
+        """The run's ranking; a run from before the choice has its learned ranker alone (or nothing:
+        the linear blend)."""
+        path = Path(folder) / RANKING_FILE
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+        ranker = Ranker.load(folder)
+        if saved is None:
+            return None if ranker is None else cls("learned", ranker, taste_share=TASTE_SHARE)
+        return cls(saved["kind"], ranker, taste_share=float(saved.get("taste_share", 0.0)))

@@ -23,6 +23,7 @@ import pandas as pd
 from tastebot.errors import ModelError
 from tastebot.features import FeatureSpec
 from tastebot.models.forest import Forest, taste_score
+from tastebot.models.ranker import Ranking
 
 LATEST = "LATEST"
 # The taste model's members: the MLP ensemble and a random forest on the same inputs (models/forest.py).
@@ -38,7 +39,7 @@ class TasteModel:
     ensemble: Any  # tastebot.models.mlp.Ensemble
     metrics: dict[str, Any] = field(default_factory=dict)
     run_dir: Path | None = None
-    ranker: Any = None  # tastebot.models.ranker.Ranker, or None: no learned ranking (the linear blend)
+    ranking: Ranking | None = None  # what recommend ranks by; None: the linear blend (a run from before it)
     forest: Any = None  # tastebot.models.forest.Forest, or None (a run from before the forest)
     members: tuple[str, ...] = TASTE_MEMBERS  # which members predict() averages (`recommend --taste-model`)
 
@@ -138,8 +139,8 @@ def save_run(settings, result: TrainResult) -> Path:
             result.model.spec.save(tmp / "preprocessing.json")
             if result.model.forest is not None:
                 result.model.forest.save(tmp)
-            if result.model.ranker is not None:
-                result.model.ranker.save(tmp)
+            if result.model.ranking is not None:
+                result.model.ranking.save(tmp)
             if result.collab is not None:
                 from tastebot.models.collab import save_scorer
 
@@ -210,9 +211,7 @@ def load_model(settings, run: str | None = None) -> TasteModel:
     metrics = _read_metrics(run_dir)
     spec = FeatureSpec.load(run_dir / "preprocessing.json")
     ensemble = mlp.Ensemble.load(run_dir, metrics.get("networks") or [])
-    from tastebot.models.ranker import Ranker
-
-    return TasteModel(spec=spec, ensemble=ensemble, metrics=metrics, run_dir=run_dir, ranker=Ranker.load(run_dir),
+    return TasteModel(spec=spec, ensemble=ensemble, metrics=metrics, run_dir=run_dir, ranking=Ranking.load(run_dir),
                       forest=Forest.load(run_dir))
 
 

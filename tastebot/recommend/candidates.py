@@ -2,6 +2,7 @@
 tagged by name so the reasons and `--json` can say where a pick came from.
 
 Retrievers (docs/recommend.md): `corpus:cooc` (corpus tracks sharing playlists with the likes),
+`corpus:share` (tracks of the playlists that are most made of likes),
 `corpus:factors` (nearest to the likes' profile in the corpus's factor space), `corpus:artist` (other
 tracks of liked artists), `taste` (the taste model over every corpus track with audio features),
 `search:artist|genre|year` (Spotify search, 10 a page), `album:liked-artist|followed-artist`,
@@ -24,7 +25,8 @@ from tastebot.vocab import AUDIO_FEATURES
 
 SEARCH_PAGE = 10
 TASTE_BATCH = 8192
-CORPUS_RETRIEVERS = (("cooc", "corpus:cooc"), ("factor", "corpus:factors"), ("artist", "corpus:artist"))
+CORPUS_RETRIEVERS = (("cooc", "corpus:cooc"), ("share", "corpus:share"), ("factor", "corpus:factors"),
+                     ("artist", "corpus:artist"))
 
 
 class CandidatePool:

@@ -20,7 +20,7 @@ class Recommendation:
     uri: str
     url: str
     score: float
-    mlp: float | None
+    taste: float | None  # the taste model's score (the MLP and the forest together)
     hybrid: float
     collab: float | None
     artist_affinity: float | None
@@ -35,7 +35,8 @@ class Recommendation:
 
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        # `mlp`: the taste score's name before the rename, kept for scripts that read it.
+        return {**self.__dict__, "mlp": self.taste}
 
 
 def _num(x) -> float | None:
@@ -47,7 +48,7 @@ def _num(x) -> float | None:
 
 
 RETRIEVER_WORDS = {
-    "corpus:cooc": "in playlists with your likes", "corpus:factors": "near your likes in the playlist corpus",
+    "corpus:cooc": "in playlists with your likes", "corpus:share": "in playlists made of your likes", "corpus:factors": "near your likes in the playlist corpus",
     "corpus:artist": "by an artist you like", "taste": "the taste model's pick", "search:artist": "search by your artists",
     "search:genre": "search by your genres", "search:year": "search by your years",
     "album:liked-artist": "an album of an artist you like", "album:followed-artist": "an album of an artist you follow",
@@ -55,7 +56,7 @@ RETRIEVER_WORDS = {
 }
 
 
-def _why(row: dict, reason: dict, mlp: float | None) -> str:
+def _why(row: dict, reason: dict, taste: float | None) -> str:
     parts = [row["relation"]] if row.get("relation") else []
     if reason["nearest_liked"]:
         parts.append("sounds like " + ", ".join(r["name"] for r in reason["nearest_liked"][:2]))
@@ -66,22 +67,22 @@ def _why(row: dict, reason: dict, mlp: float | None) -> str:
     aff = row.get("artist")
     if aff is not None and not (isinstance(aff, float) and math.isnan(aff)) and aff >= 0.3:
         parts.append("an artist you like")
-    if mlp is not None:
-        parts.append(f"taste model {mlp:.2f}")
+    if taste is not None:
+        parts.append(f"taste model {taste:.2f}")
     found = [RETRIEVER_WORDS.get(s, s) for s in row["sources"] if s in RETRIEVER_WORDS]
     if found and not reason["shared_playlists"]:
         parts.append("found as " + ", ".join(found[:2]))
     return "; ".join(parts)
 
 
-def recommendations(frame, picks, final, parts, mlp, scorer, taste_only) -> list[Recommendation]:
+def recommendations(frame, picks, final, parts, taste, scorer, taste_only) -> list[Recommendation]:
     picked = frame.iloc[picks].reset_index(drop=True)
     reasons = scorer.explain(picked)
     recs = []
     for rank, (i, reason) in enumerate(zip(picks, reasons), start=1):
         row = frame.iloc[i]
         p = parts.iloc[i]
-        m = float(mlp[i]) if mlp is not None else None
+        m = float(taste[i]) if taste is not None else None
         srcs = [s for s in str(row.get("sources") or "").split(",") if s]
         relation = row.get("relation") if isinstance(row.get("relation"), str) else None
         recs.append(Recommendation(
@@ -90,7 +91,7 @@ def recommendations(frame, picks, final, parts, mlp, scorer, taste_only) -> list
             artist_id=row.get("primary_artist_id") if isinstance(row.get("primary_artist_id"), str) else None,
             album_id=row.get("album_id") if isinstance(row.get("album_id"), str) else None,
             uri=f"spotify:track:{row['track_id']}", url=f"https://open.spotify.com/track/{row['track_id']}",
-            score=round(float(final[i]), 4), mlp=_num(m), hybrid=round(float(p["hybrid"]), 4),
+            score=round(float(final[i]), 4), taste=_num(m), hybrid=round(float(p["hybrid"]), 4),
             collab=_num(p["collab"]), artist_affinity=_num(p["artist"]), content=_num(p["content"]),
             sources=srcs, nearest_liked=[r["name"] for r in reason["nearest_liked"]],
             shared_playlists=int(reason["shared_playlists"]), shared_playlist_names=reason["shared_playlist_names"],

@@ -27,7 +27,7 @@ import pandas as pd
 from tastebot.errors import InputError, ModelError, NotEnoughData, RateLimited, TastebotError
 from tastebot.known import Known, never_heard
 from tastebot.models.collab import HybridScorer
-from tastebot.models.ranker import evidence_frame
+from tastebot.models.ranker import KINDS, LABELS, evidence_frame, kind_scores
 from tastebot.recommend.candidates import (CandidatePool, candidate_frame, gather_albums, gather_corpus,
                                            gather_discovery, gather_from_playlists, gather_search, gather_taste,
                                            store_corpus_tracks)
@@ -48,6 +48,7 @@ class RecommendOptions:
     max_per_artist: int | None = None  # None: 2, or no cap when ranking --from-playlist playlists
     diversity: float = 0.0
     blend_weight: float | None = None
+    ranking: str | None = None  # --ranking: one of tastebot.models.ranker.KINDS; None: the run's choice
     taste_members: tuple[str, ...] = ("mlp", "forest")  # --taste-model: which members score taste
     use_corpus: bool = True
     use_search: bool = True
@@ -71,6 +72,10 @@ class RecommendOptions:
             raise InputError("--diversity must be between 0 and 1.")
         if self.blend_weight is not None and not 0.0 <= self.blend_weight <= 1.0:
             raise InputError("--blend must be between 0 and 1.")
+        if self.ranking is not None and self.ranking not in KINDS:
+            raise InputError(f"--ranking must be one of {', '.join(KINDS)}.")
+        if self.ranking is not None and self.blend_weight is not None:
+            raise InputError("Choose one of --ranking and --blend.")
         if self.per_source < 1:
             raise InputError("--per-source must be at least 1.")
         if self.feature_budget < 0:
@@ -93,7 +98,7 @@ class RecommendResult:
     model_run: str | None
     sources: dict[str, str]
     warnings: list[str] = field(default_factory=list)
-    ranking: str = "blend"  # "learned" (tastebot.models.ranker) or "blend" (the linear blend)
+    ranking: str = "blend"  # a kind of tastebot.models.ranker.Ranking ("learned", "fusion", ...) or "blend"
     collab_from: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -138,9 +143,16 @@ def _ranking_mode(options: RecommendOptions, model) -> tuple[str, float | None, 
     if options.blend_weight is not None:
         return "blend", float(options.blend_weight), "--blend"
     if model is None:
+        if options.ranking is not None:
+            raise ModelError("--ranking needs a trained model: run `tastebot train` first.")
         return "blend", 0.0, "no trained model"
-    if model.ranker is not None:
-        return "learned", None, f"the learned ranking of run {model.run_id}"
+    if options.ranking is not None:
+        if options.ranking == "learned" and (model.ranking is None or model.ranking.ranker is None):
+            raise InputError(f"Run {model.run_id} has no learned ranking (`tastebot train` chose "
+                             f"{model.ranking.label if model.ranking else 'the linear blend'}): choose another --ranking.")
+        return options.ranking, None, f"{LABELS[options.ranking]} (--ranking)"
+    if model.ranking is not None:
+        return model.ranking.kind, None, f"{model.ranking.label} (run {model.run_id})"
     return "blend", float(model.blend_weight), "validation (metrics.json)"
 
 
@@ -282,8 +294,8 @@ def recommend(
     parts = scorer.parts_from_evidence(raw)
     n = n_wanted(options, frame)
     evidence = evidence_frame(raw, mlp)
-    if mode == "learned":
-        final = model.ranker.final(evidence)
+    if mode != "blend":
+        final = kind_scores(mode, evidence, *((model.ranking.ranker, model.ranking.taste_share) if model.ranking else ()))
     else:
         final = shortlist_blend(mlp if w and w > 0 else None, parts["hybrid"].to_numpy(), w or 0.0, n)
     if options.steering.seed_tracks:
@@ -366,7 +378,7 @@ def recommendation_record(result: RecommendResult) -> dict[str, Any]:
         "blend_weight": result.blend_weight,
         "blend_from": result.blend_from,
         "recommendations": [
-            {"track_id": r.track_id, "name": r.name, "artist": r.artist, "score": r.score, "mlp": r.mlp,
+            {"track_id": r.track_id, "name": r.name, "artist": r.artist, "score": r.score, "taste": r.taste, "mlp": r.taste,
              "hybrid": r.hybrid}
             for r in result.recommendations
         ],
@@ -375,8 +387,8 @@ def recommendation_record(result: RecommendResult) -> dict[str, Any]:
 
 def playlist_description(result: RecommendResult, options: RecommendOptions) -> str:
     """What the created playlist's description says about how it was made."""
-    if result.ranking == "learned":
-        how = "the learned ranking of the taste model and the collaborative evidence"
+    if result.ranking in LABELS:
+        how = LABELS[result.ranking]
     elif result.blend_weight:
         how = f"blend w={result.blend_weight:.2f} of the taste model and the hybrid score"
     else:

@@ -1,0 +1,270 @@
+"""The ranking's rows, built like the task, and the choice of what recommend ranks by.
+
+Recommending finds the tracks a listener will like next among unheard ones. Those sit in corpus
+playlists that share a few tracks with the likes, not in the playlists the likes came from. Likes
+held out at random sit beside their own context's other likes, so any co-occurrence finds them: a
+ranking that learns from such rows scores 1.0 on its own check and learns nothing (issue 24).
+
+So the rows hold out whole **contexts**: a like's context is the corpus playlist that holds it and is
+most made of likes (a playlist the listener evidently knows wholesale), else its artist. The
+contexts are dealt into `FOLDS` folds. For each fold the collaborative scorer is fitted again
+without that fold's likes, except a few `ANCHORS` per playlist context, which stay known: as a
+future like's playlist shares a few tracks with the likes, a held-out like's playlist then does too.
+The fold's held-out likes that have honest taste scores (from members that never learnt from them:
+`tastebot.train`'s held-out parts), its held-out dislikes and a random draw of unheard corpus
+tracks are the rows, every piece of evidence computed again without them. The unheard tracks are
+drawn at random, not from the retrievers' tops: those tops are where the listener's real future
+likes are, and counted as non-likes they would punish whichever evidence finds them.
+
+On those rows every kind of ranking (`ranker.KINDS`) is measured fold by fold (the learned one
+fitted on the other folds), and the run keeps the best by ROC-AUC (`MEASURE`), unless it is within
+`FUSION_MARGIN` of the rank fusion (the safe choice when the evidence does not clearly favour one
+side), or the learned one's check is implausibly good (`TOO_GOOD`) or no better than its parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from tastebot.models.ranker import KINDS, LABELS, Ranker, Ranking, balanced_weights, evidence_frame, kind_scores
+
+FOLDS = 3
+# A corpus playlist is a like's context when at least this share of it is likes (and it holds a few).
+CONTEXT_DENSITY = 0.25
+CONTEXT_MIN_LIKES = 3
+# Likes of a playlist context that stay known when it is held out, at most (a tenth of its likes, at
+# least one): future likes' playlists share one to three tracks with the likes.
+ANCHORS = 3
+# Unheard corpus tracks drawn at random per fold.
+UNHEARD = 1000
+MIN_RANKER_LIKES = 8
+# What the choice reads: ROC-AUC of held-out likes against random unheard tracks. Some of those are the
+# listener's real future likes, and the evidence that is right ranks them first; average precision
+# punished it for that by far more than ROC-AUC does (in tests/test_mirror_worlds.py's co-occurrence
+# world the right evidence had the lowest AP of all, 0.08, and the second-best ROC-AUC).
+MEASURE = "auc"
+# A ranking other than the fusion is kept only when it beats the fusion's measure by at least this
+# much (absolute, or relative to the fusion's, whichever is more): on a few dozen held-out likes
+# smaller gaps are noise.
+FUSION_MARGIN = (0.02, 0.0)
+# A measure this high for the learned ranking means its rows are easier than the task.
+TOO_GOOD = 0.98
+
+
+@dataclass
+class RankingData:
+    """What the rows are made from: the labelled frame (likes, dislikes, weak negatives) and their
+    labels, the held-out parts with honest taste scores, and how to fit a scorer, read unheard corpus
+    tracks and score taste."""
+
+    frame: pd.DataFrame
+    y: np.ndarray
+    held_out: Sequence[tuple[np.ndarray, np.ndarray]]
+    hybrid_fit: Callable[[pd.DataFrame], Any]
+    unheard_tracks: Callable[[Sequence[str] | None], pd.DataFrame] | None
+    taste: Callable[[pd.DataFrame], np.ndarray]
+    seed: int
+
+
+def like_contexts(scorer, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+    """Each row's context: `pl:<id>` of the corpus playlist holding it that is most made of likes (when
+    that is at least CONTEXT_DENSITY likes and holds CONTEXT_MIN_LIKES), else `artist:<id>` (or the
+    track itself)."""
+    artists = frame["primary_artist_id"].astype(object).where(frame["primary_artist_id"].notna(), None) \
+        if "primary_artist_id" in frame.columns else pd.Series([None] * len(frame))
+    out = np.array([f"artist:{a}" if isinstance(a, str) and a else f"track:{t}"
+                    for a, t in zip(artists, frame["track_id"].astype(str))], dtype=object)
+    corpus = scorer.corpus
+    if corpus is None or corpus.matrix is None:
+        return out
+    X = corpus.matrix.tocsr()
+    cols = np.array([scorer.col_of.get(t, -1) for t in frame["track_id"].astype(str)], dtype=np.int64)
+    is_like = np.zeros(X.shape[1], dtype=np.float32)
+    is_like[cols[(cols >= 0) & (y == 1)]] = 1.0
+    likes_in = X @ is_like
+    density = likes_in / np.maximum(np.asarray(X.sum(axis=1)).ravel(), 1.0)
+    good = (density >= CONTEXT_DENSITY) & (likes_in >= CONTEXT_MIN_LIKES)
+    if not good.any():
+        return out
+    Xc = X[np.flatnonzero(good)].tocsc()
+    rows_of = np.flatnonzero(good)
+    for i in np.flatnonzero(cols >= 0):
+        holders = Xc.indices[Xc.indptr[cols[i]]: Xc.indptr[cols[i] + 1]]
+        if len(holders):
+            best = holders[np.lexsort((-likes_in[rows_of[holders]], -density[rows_of[holders]]))[0]]
+            out[i] = f"pl:{corpus.playlist_ids[rows_of[best]]}"
+    return out
+
+
+def _deal(contexts: np.ndarray, weight: np.ndarray, seed: int) -> dict[str, int]:
+    """Contexts to folds, the largest first into the lightest fold (seeded order among equals)."""
+    sizes = pd.Series(weight, index=contexts).groupby(level=0).sum()
+    order = sizes.sample(frac=1.0, random_state=seed).sort_values(ascending=False, kind="stable")
+    load = np.zeros(FOLDS)
+    fold = {}
+    for ctx, size in order.items():
+        k = int(np.argmin(load))
+        fold[ctx] = k
+        load[k] += size
+    return fold
+
+
+def _unheard(d: RankingData, scorer, known: set[str], rng) -> tuple[pd.DataFrame, np.ndarray]:
+    """A random draw of unheard corpus tracks, and their taste scores."""
+    ids = [] if scorer.corpus is None or d.unheard_tracks is None else \
+        [i for i in scorer.corpus.track_ids.astype(str) if i not in known and not i.startswith("own:")]
+    if not ids:
+        return pd.DataFrame(columns=["track_id"]), np.zeros(0)
+    tracks = d.unheard_tracks(sorted(rng.choice(ids, size=min(len(ids), UNHEARD), replace=False).tolist()))
+    return tracks.reset_index(drop=True), np.asarray(d.taste(tracks), dtype=float)
+
+
+def _anchors(contexts: np.ndarray, likes: np.ndarray, honest: np.ndarray, rng) -> np.ndarray:
+    """The likes that stay known when their playlist context is held out: per `pl:` context a tenth of
+    its likes (at least one, at most ANCHORS), those without honest taste scores first."""
+    keep = np.zeros(len(contexts), dtype=bool)
+    for ctx in np.unique(contexts[likes]):
+        if not str(ctx).startswith("pl:"):
+            continue
+        members = np.flatnonzero(likes & (contexts == ctx))
+        members = members[np.lexsort((rng.random(len(members)), honest[members]))]
+        keep[members[:min(ANCHORS, max(1, len(members) // 10))]] = True
+    return keep
+
+
+def build_rows(d: RankingData) -> pd.DataFrame:
+    """Every fold's rows: evidence (EVIDENCE), `y`, `kind` (like, dislike, unheard), `part` (the fold)."""
+    honest: dict[int, float] = {}
+    for rows, scores in d.held_out:
+        honest.update(zip(rows.tolist(), np.asarray(scores, dtype=float).tolist()))
+    likes = d.y == 1
+    contexts = like_contexts(d.hybrid_fit(d.frame), d.frame, d.y)
+    is_honest = np.array([i in honest for i in range(len(d.frame))])
+    fold_of_ctx = _deal(contexts[likes], is_honest[likes].astype(float) + 1e-3, d.seed)
+    rng = np.random.default_rng(d.seed)
+    fold = np.array([fold_of_ctx.get(c, -1) if like else -1 for c, like in zip(contexts, likes)])
+    fold[~likes] = rng.integers(0, FOLDS, int((~likes).sum()))
+    fold[_anchors(contexts, likes, is_honest, rng)] = -1  # known in every fold
+    known = set(d.frame["track_id"].astype(str))
+    parts = []
+    for f in range(FOLDS):
+        rows = np.flatnonzero((fold == f) & is_honest)
+        if not (d.y[rows] == 1).any():
+            continue
+        scorer = d.hybrid_fit(d.frame.iloc[np.flatnonzero(fold != f)])
+        unheard, unheard_taste = _unheard(d, scorer, known, rng)
+        both = pd.concat([d.frame.iloc[rows], unheard], ignore_index=True)
+        ev = evidence_frame(scorer.evidence(both), np.concatenate([[honest[i] for i in rows], unheard_taste]))
+        weak = d.frame.iloc[rows]["strength"].astype(str).str.lower().eq("weak").to_numpy() \
+            if "strength" in d.frame.columns else np.zeros(len(rows), dtype=bool)
+        y = d.y[rows].astype(int)
+        ev["y"] = np.concatenate([y, np.zeros(len(unheard), dtype=int)])
+        ev["kind"] = np.concatenate([np.where(y == 1, "like", np.where(weak, "unheard", "dislike")),
+                                     np.full(len(unheard), "unheard")])
+        ev["part"] = f
+        ev["context"] = np.concatenate([contexts[rows], np.full(len(unheard), "")])
+        parts.append(ev)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _weights(data: pd.DataFrame) -> np.ndarray:
+    w = np.zeros(len(data))
+    for part in data["part"].unique():  # each fold has the same say
+        m = (data["part"] == part).to_numpy()
+        w[m] = balanced_weights(data["y"].to_numpy()[m], data["kind"].to_numpy()[m])
+    return w
+
+
+def _measure(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    top = np.argsort(-s, kind="stable")[:30]
+    return {"ap": float(average_precision_score(y, s)), "auc": float(roc_auc_score(y, s)),
+            "p_at_30": float(y[top].mean()) if len(top) else 0.0}
+
+
+def validate(data: pd.DataFrame, seed: int) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Each kind's mean measures over the folds (the learned one fitted on the other folds), and each
+    fold's figures."""
+    checks = []
+    for part in sorted(data["part"].unique()):
+        held = data[data["part"] == part]
+        y = held["y"].to_numpy()
+        if y.sum() == 0 or y.sum() == len(y):
+            continue
+        row: dict[str, Any] = {"part": int(part), "likes": int(y.sum()), "unheard": int((held["kind"] == "unheard").sum()),
+                               "contexts": int(held.loc[held["y"] == 1, "context"].nunique())}
+        for kind in KINDS:
+            ranker = None
+            if kind == "learned":
+                train = data[data["part"] != part]
+                if train["y"].sum() < MIN_RANKER_LIKES // 2:
+                    continue
+                ranker = Ranker.fit(train, train["y"].to_numpy(), _weights(train), seed=seed)
+            row[kind] = _measure(y, kind_scores(kind, held, ranker))
+        checks.append(row)
+    summary = {}
+    for kind in KINDS:
+        got = [c[kind] for c in checks if kind in c]
+        if got:
+            summary[kind] = {m: float(np.mean([g[m] for g in got])) for m in got[0]} | {"folds": len(got)}
+    return summary, checks
+
+
+def choose(summary: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    """The kind to rank by, and why."""
+    ap = {k: v[MEASURE] for k, v in summary.items()}
+    if "fusion" not in ap:
+        return "fusion", "no held-out fold to measure on: the rank fusion"
+    allowed = dict(ap)
+    notes = []
+    if "learned" in allowed:
+        parts = max(ap.get("taste", 0.0), ap.get("collab", 0.0))
+        if ap["learned"] >= TOO_GOOD:
+            notes.append(f"the learned ranking's check is implausibly good ({ap['learned']:.3f}): its rows are too easy")
+            allowed.pop("learned")
+        elif ap["learned"] < parts + _margin(parts):
+            notes.append(f"the learned ranking ({ap['learned']:.3f}) is no better than its parts")
+            allowed.pop("learned")
+    best = max(allowed, key=lambda k: (allowed[k], k == "fusion"))
+    if best != "fusion" and allowed[best] < ap["fusion"] + _margin(ap["fusion"]):
+        notes.append(f"{LABELS[best]} ({allowed[best]:.3f}) is not clearly better than the fusion")
+        best = "fusion"
+    why = (f"ROC-AUC {ap[best]:.3f} of likes of held-out contexts against unheard tracks (the fusion "
+           f"{ap['fusion']:.3f}, the taste model {ap.get('taste', float('nan')):.3f}, the co-occurrence "
+           f"{ap.get('collab', float('nan')):.3f})")
+    return best, "; ".join([why] + notes)
+
+
+def _margin(ap: float) -> float:
+    absolute, relative = FUSION_MARGIN
+    return max(absolute, relative * ap)
+
+
+def fit_ranking(d: RankingData) -> tuple[Ranking | None, dict[str, Any]]:
+    """The ranking recommend uses, chosen on rows like the task, and what was measured to choose it."""
+    if not len(d.held_out):
+        return None, {"used": False, "reason": "no held-out part: the linear blend"}
+    data = build_rows(d)
+    if not len(data) or int(data["y"].sum()) < MIN_RANKER_LIKES:
+        ranking = Ranking("fusion")
+        info = {"used": True, "kind": "fusion", "label": LABELS["fusion"],
+                "reason": f"fewer than {MIN_RANKER_LIKES} held-out likes to choose with: the rank fusion"}
+        ranking.info = info
+        return ranking, info
+    summary, checks = validate(data, d.seed)
+    kind, reason = choose(summary)
+    ranker = Ranker.fit(data, data["y"].to_numpy(), _weights(data), seed=d.seed) if kind == "learned" else None
+    info = {"used": True, "kind": kind, "label": LABELS[kind], "reason": reason, "validation": summary,
+            "checks": checks, "rows": int(len(data)), "likes": int(data["y"].sum()), "folds": int(data["part"].nunique()),
+            "unheard": int((data["kind"] == "unheard").sum()), "dislikes": int((data["kind"] == "dislike").sum()),
+            "contexts": {"playlists": int(data.loc[data["y"] == 1, "context"].str.startswith("pl:").sum()),
+                         "likes": int(data["y"].sum())}}
+    if ranker is not None:
+        info.update(params=ranker.info.get("params"), evidence=ranker.info.get("evidence"))
+        ranker.info.update(info)
+    return Ranking(kind, ranker, info), info
