@@ -118,7 +118,7 @@ def rank(settings, ref: str, *, epochs: int) -> dict:
         "ranked_by": result.blend_from,
         "ranked": [
             {"rank": r.rank, "track_id": r.track_id, "name": r.name, "artist": r.artist, "score": r.score,
-             "mlp": r.mlp, "hybrid": r.hybrid, "why": r.why}
+             "taste": r.taste, "mlp": r.taste, "hybrid": r.hybrid, "why": r.why}
             for r in result.recommendations
         ],
         # Tracks of the playlist that are not ranked: ones you know, or the same song twice.

@@ -32,7 +32,7 @@ def _known_to_listener(cat: dict) -> set[str]:
 
 @pytest.mark.trains
 @pytest.mark.parametrize("profile", ["development", "extended"])
-def test_login_to_playlist(make_logged_in, tmp_path, profile):
+def test_login_to_playlist(make_logged_in, home, tmp_path, profile):
     from tastebot.sandbox.format import export_corpus_csv
 
     sb = make_logged_in(profile=profile)
@@ -70,7 +70,9 @@ def test_login_to_playlist(make_logged_in, tmp_path, profile):
     assert any(k.startswith("corpus:") and v > 0 for k, v in data["candidates"].items())
     assert data["candidates"].get("taste", 0) > 0  # the taste model over every corpus track with features
     assert all(r["sources"] for r in recs)  # each pick names the retrievers that found it
-    assert data["ranking"] == "learned" and data["collab_from"].startswith("fitted by `tastebot train`")
+    # what `tastebot train` chose on held-out likes, and the run says so
+    metrics = json.loads(next((home / "models").glob("*/metrics.json")).read_text())
+    assert data["ranking"] == metrics["ranking"]["kind"] and data["collab_from"].startswith("fitted by `tastebot train`")
     if profile == "development":
         assert data["sources"]["features:reccobeats"].startswith("used")
         assert data["sources"]["features:spotify"].startswith("skipped")
@@ -88,7 +90,7 @@ def test_login_to_playlist(make_logged_in, tmp_path, profile):
     hybrid_ids = {r["track_id"] for r in json.loads(res.stdout)["recommendations"]}
     assert len(future & hybrid_ids) / len(hybrid_ids) >= 2 * base_rate, (len(future & hybrid_ids), base_rate)
 
-    # Where nothing collaborative is known (not in the corpus, no liked artist), the learned ranking
+    # Where nothing collaborative is known (not in the corpus, no liked artist), the chosen ranking
     # orders candidates exactly as the taste model alone (--blend 1) does.
     orders = {}
     for extra in ([], ["--blend", "1"]):
