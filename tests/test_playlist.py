@@ -232,3 +232,51 @@ def test_the_gateway_does_not_retry_a_write_that_may_have_happened(make_logged_i
     assert _posts(sb, "/v1/me/playlists") == 0  # answered 502 ...
     assert sb.stats()["requests"]["POST /v1/me/playlists"] == {"lost": 1}  # ... and sent once
     assert [p["name"] for p in sb.snapshot()["playlists"]].count("once") == 1  # but carried out
+
+
+def test_a_restarted_service_handing_out_a_known_id_does_not_wedge_the_writer(make_logged_in):
+    """A sandbox restarted on the same home hands out playlist ids the store already holds: the clash is
+    set aside with a warning, and every later create and refresh works."""
+    from tastebot import notices
+
+    first = make_logged_in()
+    ids = _catalog_ids(first, 30)
+    client, store = _client_and_store()
+    with store:
+        old = pl.write_playlist(store, client, ids[:10], name="before the restart", description="d")
+    first.stop()
+    second = make_logged_in()  # a new service: its first playlist gets the id `old` has in the store
+    said: list[str] = []
+    notices.listen(notices.Listener(warn=lambda text, once_key=None: said.append(text)))
+    client, store = _client_and_store()
+    with store:
+        new = pl.write_playlist(store, client, ids[10:20], name="after the restart", description="d")
+        again = pl.write_playlist(store, client, ids[20:], name="and again", description="d")
+        refreshed = pl.refresh_playlist(store, client, "after the restart", ids[:10], description="d")
+        rows = {r["name"]: r for r in store.output_playlists()}
+        assert store.unfinished_playlists() == []
+    notices.listen(None)
+    assert len(said) == 1 and "before the restart" in said[0] and old.spotify_id in said[0], said
+    assert new.spotify_id == old.spotify_id  # the clash this test is about
+    assert rows["after the restart"]["spotify_id"] == new.spotify_id and rows["and again"]["spotify_id"] == again.spotify_id
+    assert rows["before the restart"]["spotify_id"] is None and rows["before the restart"]["status"] == "set aside"
+    assert refreshed.spotify_id == new.spotify_id
+    by_name = {p["name"]: p for p in _tastebot_playlists(second)}
+    assert by_name["after the restart"]["track_ids"] == ids[:10] and by_name["and again"]["track_ids"] == ids[20:]
+
+
+def test_an_unfinished_playlist_the_service_no_longer_has_is_set_aside(make_logged_in):
+    first = make_logged_in()
+    ids = _catalog_ids(first, 20)
+    client, store = _client_and_store()
+    with store:
+        row = pl.plan(store, ids[:10], name="cut off", description="d", public=False)
+        store.mark_playlist_created(row, "0" * 22, None)  # created, then the run died; the service restarts
+    first.stop()
+    second = make_logged_in()
+    client, store = _client_and_store()
+    with store:
+        assert pl.finish_unfinished(store, client) == []
+        assert store.unfinished_playlists() == [] and store.output_playlist(row)["status"] == "set aside"
+        new = pl.write_playlist(store, client, ids[10:], name="after", description="d")
+    assert [p["track_ids"] for p in _tastebot_playlists(second)] == [ids[10:]] and new.tracks == 10
