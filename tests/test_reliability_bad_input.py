@@ -484,6 +484,31 @@ def test_home_is_a_file(tmp_path, monkeypatch):
     assert target.read_text(encoding="utf-8") == "keep me"
 
 
+READ_ONLY_COMMANDS = [["status"], ["models"], ["report"], ["recommend", "--offline"], ["exclude", "list"],
+                      ["corpus", "status"]]
+
+
+@pytest.mark.parametrize("args", READ_ONLY_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("named_by", ["--home", "TASTEBOT_HOME"])
+def test_a_mistyped_home_is_named_and_not_created(tmp_path, monkeypatch, args, named_by):
+    typo = tmp_path / "tastebto"
+    if named_by == "--home":
+        result = run("--home", str(typo), *args)
+    else:
+        monkeypatch.setenv("TASTEBOT_HOME", str(typo))
+        result = run(*args)
+    assert_refused(result, 3, f"{named_by} names a folder that does not exist", str(typo))
+    assert not typo.exists()
+
+
+def test_the_default_home_on_first_use_is_still_not_logged_in(tmp_path, monkeypatch):
+    monkeypatch.delenv("TASTEBOT_HOME")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    result = run("status")
+    assert result.code == 4, result
+    assert "not logged in" in result.err.lower() or "not logged in" in result.out.lower(), result
+
+
 def test_broken_config_toml(filled_home):
     before = store_snapshot()
     (filled_home / "config.toml").write_text("max_wait = [unclosed\n", encoding="utf-8")

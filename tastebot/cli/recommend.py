@@ -131,7 +131,7 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
     from tastebot.steering import Steering
 
-    settings = settings_from(ctx, max_wait=max_wait)
+    settings = settings_from(ctx, reads_only=True, max_wait=max_wait)
     options = RecommendOptions(
         n=n, from_playlists=tuple(from_playlists), new_artists_only=new_artists_only, max_per_artist=max_per_artist,
         diversity=diversity, blend_weight=blend_weight,
@@ -277,7 +277,7 @@ def corpus_status(ctx, as_json) -> None:
     from tastebot import console
     from tastebot.store import open_store
 
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, reads_only=True)
     if not settings.store_path.exists():
         stats = {"imports": 0, "playlists": 0, "tracks": 0, "pairs": 0}
     else:
