@@ -158,6 +158,36 @@ def test_report_of_an_unknown_run_id(filled_home):
     assert_refused(result, 2, "No model run 'nope'")
 
 
+def _unreadable_playlist(world) -> str:
+    """A playlist of another user's that the listener neither owns nor collaborates on."""
+    cat = world["sb"].catalog
+    me = cat["listener"]["user_id"]
+    return next(p["id"] for p in cat["playlists"] if p["owner_id"] != me and not p.get("collaborative")
+                and any(p["track_ids"]))
+
+
+# Things that do not exist are bad input (exit 2), never an outage (69) a scheduled job would retry.
+@pytest.mark.parametrize("args, code, words, not_words", [
+    (["--from-playlist", f"spotify:playlist:{UNKNOWN_PLAYLIST}"], 2, ["not found", UNKNOWN_PLAYLIST], ["try later"]),
+    (["--seed-track", f"spotify:track:{UNKNOWN_PLAYLIST}"], 2, ["not found", UNKNOWN_PLAYLIST],
+     ["development", "try later"]),
+    # Spotify's own editorial playlists exist but answer 404 to development apps: a limit of the app.
+    (["--from-playlist", "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M"], 3, ["editorial", "development-mode"],
+     ["try later"]),
+], ids=["unknown playlist", "unknown seed track", "editorial playlist"])
+def test_what_does_not_exist_is_not_an_outage(filled_home, args, code, words, not_words):
+    result = run("recommend", "--blend", "0", *args)
+    assert_refused(result, code, *words)
+    for w in not_words:
+        assert w not in result.err, result
+
+
+def test_a_playlist_the_app_may_not_read_is_a_limit_of_the_app(filled_home, world):
+    pid = _unreadable_playlist(world)
+    result = run("recommend", "--blend", "0", "--from-playlist", f"spotify:playlist:{pid}")
+    assert_refused(result, 3, "development-mode", "own or collaborate on", pid)
+
+
 # -- the store ------------------------------------------------------------------------------------
 
 def _garbage_store(home: Path) -> bytes:
