@@ -267,6 +267,9 @@ def corpus_import(ctx, paths, as_json) -> None:
         f"tracks) from {plural(summary.files, 'file')}; {summary.skipped_existing:,} already there, {summary.skipped_rows:,} "
         f"rows without a track id skipped. Corpus: {totals['playlists']:,} playlists, {totals['tracks']:,} tracks."
     )
+    if summary.features_refused:
+        console.warn(f"The audio features of {plural(summary.features_refused, 'track')} were refused: values no track "
+                     "can have (outside their ranges); those tracks were imported without them.")
 
 
 @corpus.command("status")
