@@ -3,6 +3,7 @@ between two add-requests (SIGKILL) finished by the next run with one playlist an
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -280,3 +281,34 @@ def test_an_unfinished_playlist_the_service_no_longer_has_is_set_aside(make_logg
         assert store.unfinished_playlists() == [] and store.output_playlist(row)["status"] == "set aside"
         new = pl.write_playlist(store, client, ids[10:], name="after", description="d")
     assert [p["track_ids"] for p in _tastebot_playlists(second)] == [ids[10:]] and new.tracks == 10
+
+
+def test_create_and_update_playlist_work_across_a_service_restart(make_logged_in, trained_home, home):
+    """The issue's steps through the CLI: a playlist made, the sandbox restarted (it hands out the same
+    ids again), a leftover half-written playlist, then --create-playlist and --update-playlist work."""
+    import shutil
+
+    from cli_runner import invoke
+    from worlds import TRAINED_WORLD
+
+    make_logged_in(**TRAINED_WORLD)
+    shutil.copytree(trained_home.home / "models", home / "models")
+    shutil.copy2(trained_home.home / "tastebot.db", home / "tastebot.db")
+    first = invoke(["recommend", "-n", "5", "--create-playlist", "--name", "before", "--json"])
+    assert first.code == 0, first.err[-2000:]
+    old_id = json.loads(first.out)["playlist"]["spotify_id"]
+    client, store = _client_and_store()
+    with store:  # and a playlist whose run died after its creation was recorded
+        row = pl.plan(store, ["4uLU6hMCjMI75M1A2tKUQC"], name="cut off", description="d", public=False)
+        store.mark_playlist_created(row, "1" * 22, None)
+    make_logged_in(**TRAINED_WORLD)  # a new sandbox on the same home: it hands out old_id again
+
+    made = invoke(["recommend", "-n", "5", "--create-playlist", "--name", "after", "--json"])
+    assert made.code == 0, made.err[-2000:]
+    assert json.loads(made.out)["playlist"]["spotify_id"] == old_id
+    text = " ".join(made.err.split())
+    assert "“before”" in text and "“cut off”" in text, made.err
+    updated = invoke(["recommend", "-n", "5", "--update-playlist", "after", "--json"])
+    assert updated.code == 0, updated.err[-2000:]
+    again = invoke(["recommend", "-n", "5", "--create-playlist", "--name", "and again"])
+    assert again.code == 0, again.err[-2000:]
