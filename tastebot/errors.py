@@ -128,11 +128,14 @@ NEARLY_FULL_BYTES = 1 << 20
 
 
 def _size(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+    """Bytes as `df -h` shows them, in words."""
+    if n < 1024:
+        return f"{n:.0f} bytes"
+    for unit in ("KB", "MB", "GB"):
         n /= 1024
-    return f"{n} bytes"
+        if n < 1024:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1024:.1f} TB"
 
 
 def no_room(path: Path | str, err: int | None = None) -> str | None:
