@@ -23,7 +23,8 @@ def home_lock(settings: Settings) -> Iterator[None]:
             f"Another tastebot command is using {settings.home}; wait for it to finish and try again."
         ) from None
     except OSError as exc:  # a read-only home, a full disk: the lock file cannot be made
-        why = no_room(settings.lock_path, exc.errno) or f"Cannot write to the tastebot home {settings.home}: {exc.strerror or exc}"
+        why = (no_room(settings.lock_path, exc.errno)
+               or f"Cannot write to the tastebot home {settings.home}: {exc.strerror or exc}")
         raise StoreError(f"{why}.") from None
     try:
         yield
