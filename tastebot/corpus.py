@@ -45,6 +45,7 @@ class ImportSummary:
     new_tracks: int = 0
     skipped_existing: int = 0
     skipped_rows: int = 0
+    features_refused: int = 0  # tracks whose audio features were values no track can have (metadata kept)
     per_file: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -365,6 +366,7 @@ def import_corpus(
     files = expand_paths(paths)
     summary = ImportSummary(files=len(files))
     run = store.corpus_begin_import([str(f) for f in files])
+    refused_before = store.features_refused
     known = _KnownTracks(CACHE_TRACKS)
     try:
         for path in files:
@@ -385,6 +387,7 @@ def import_corpus(
                 {"path": str(path), "format": kind, "playlists": summary.playlists - before[0], "pairs": summary.pairs - before[1]}
             )
         done = store.corpus_finish_import(run)
+        summary.features_refused = store.features_refused - refused_before
     except BaseException as exc:
         # Bad input, Ctrl-C or a bug: take the whole run out again so nothing half-imported remains.
         try:

@@ -15,6 +15,11 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
+from pathlib import Path
+
 
 class TastebotError(Exception):
     """Base of every error tastebot reports to a user. The message is one line, safe to print."""
@@ -116,3 +121,67 @@ class ModelError(TastebotError):
     """A saved model is missing, half-written, corrupt or from an incompatible version."""
 
     exit_code = 74
+
+
+# Below this much free space a failed write is put down to a full disk.
+NEARLY_FULL_BYTES = 1 << 20
+
+
+def _size(n: float) -> str:
+    """Bytes as `df -h` shows them, in words."""
+    if n < 1024:
+        return f"{n:.0f} bytes"
+    for unit in ("KB", "MB", "GB"):
+        n /= 1024
+        if n < 1024:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1024:.1f} TB"
+
+
+def no_room(path: Path | str, err: int | None = None) -> str | None:
+    """Why a write to `path` found no room, as `df` (or `ulimit -f`) would say it, or None when there
+    is room: SQLite reports a full disk as "disk I/O error" when the write it lost was not the data's."""
+    if err is not None and err not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return None
+    path = Path(path)
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        usage = shutil.disk_usage(probe)
+    except OSError:
+        usage = None
+    if err in (errno.ENOSPC, errno.EDQUOT) or (usage is not None and usage.free < NEARLY_FULL_BYTES):
+        where = f" ({_size(usage.free)} free of {_size(usage.total)})" if usage is not None else ""
+        return f"The disk holding {path} is full{where}: free some space and run the command again"
+    limit = _file_size_limit()
+    if err == errno.EFBIG or (limit is not None and _largest_beside(path) + NEARLY_FULL_BYTES >= limit):
+        what = f" of {_size(limit)}" if limit is not None else ""
+        return (f"No room to write {path}: this process may not write files over its file-size limit{what} "
+                "(`ulimit -f`); raise the limit and run the command again")
+    return None
+
+
+def write_failure(path: Path | str, exc: OSError) -> str:
+    """The one-line message for an OSError while writing `path` (no trailing full stop)."""
+    return no_room(path, exc.errno) or f"Cannot write {path}: {exc.strerror or exc}"
+
+
+def _file_size_limit() -> int | None:
+    try:
+        import resource
+    except ImportError:  # Windows has no rlimits
+        return None
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def _largest_beside(path: Path) -> int:
+    """The largest file of `path`'s family (the store's -wal and -journal beside it)."""
+    sizes = [0]
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal")):
+        try:
+            sizes.append(os.stat(p).st_size)
+        except OSError:
+            pass
+    return max(sizes)

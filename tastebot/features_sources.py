@@ -35,6 +35,7 @@ class ProviderReport:
     asked: int = 0
     found: int = 0
     requests: int = 0
+    refused: int = 0  # tracks whose answer held a value no track can have: nothing of it was stored
 
 
 @dataclass
@@ -131,11 +132,14 @@ class FeatureChain:
                 return
             rep.requests += counter() - before
             # The features and the record of asking commit together: a kill never loses either half.
+            refused_before = self.store.features_refused
             with self.store.transaction():
                 self.store.upsert_features(found, provider)
                 self.store.record_feature_attempts(chunk, provider, found.keys())
+            refused = self.store.features_refused - refused_before
             rep.asked += len(chunk)
-            rep.found += len(found)
+            rep.found += len(found) - refused
+            rep.refused += refused
             done += len(chunk)
             self.progress(provider, done, len(ids))
 

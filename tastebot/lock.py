@@ -7,7 +7,7 @@ from typing import Iterator
 
 from filelock import FileLock, Timeout
 
-from tastebot.errors import HomeBusy, StoreError
+from tastebot.errors import HomeBusy, StoreError, no_room
 from tastebot.settings import Settings
 
 
@@ -23,7 +23,9 @@ def home_lock(settings: Settings) -> Iterator[None]:
             f"Another tastebot command is using {settings.home}; wait for it to finish and try again."
         ) from None
     except OSError as exc:  # a read-only home, a full disk: the lock file cannot be made
-        raise StoreError(f"Cannot write to the tastebot home {settings.home}: {exc.strerror or exc}.") from None
+        why = (no_room(settings.lock_path, exc.errno)
+               or f"Cannot write to the tastebot home {settings.home}: {exc.strerror or exc}")
+        raise StoreError(f"{why}.") from None
     try:
         yield
     finally:

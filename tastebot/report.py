@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from tastebot.errors import InputError, ModelError, StoreError, TastebotError
+from tastebot.errors import InputError, ModelError, StoreError, TastebotError, no_room, write_failure
 from tastebot.vocab import AUDIO_FEATURES, PROVIDER_LABELS as _CHAIN_LABELS
 from tastebot.wording import COUNT_WORDS
 
@@ -644,7 +644,8 @@ def write_report(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(f"Cannot create the report folder {out}: {exc.strerror or exc}.") from None
+        why = no_room(out, exc.errno) or f"Cannot create the report folder {out}: {exc.strerror or exc}"
+        raise StoreError(f"{why}.") from None
 
     import matplotlib
 
@@ -688,7 +689,7 @@ class _Sections:
         try:
             path.write_bytes(png)
         except OSError as exc:
-            raise StoreError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+            raise StoreError(f"{write_failure(path, exc)}.") from None
         self.report.plots[name.removesuffix(".png")] = path
         return _img(name, png, alt)
 
@@ -892,4 +893,4 @@ def _write_page(report: Report, page: str) -> None:
         os.replace(tmp, report.html_path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise StoreError(f"Cannot write {report.html_path}: {exc.strerror or exc}.") from None
+        raise StoreError(f"{write_failure(report.html_path, exc)}.") from None

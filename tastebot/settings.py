@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import click
 
-from tastebot.errors import ConfigError
+from tastebot.errors import ConfigError, NotEnoughData
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -107,6 +107,8 @@ class Settings:
     repeat_window_days: float = 30.0
     train_epochs: int = 30
     train_ensemble: int = 3
+    # What named the home: "--home", "TASTEBOT_HOME", or None for the default home.
+    home_named_by: str | None = field(default=None, compare=False, repr=False)
 
     # -- derived locations: one home holds everything --------------------------------------
     @property
@@ -182,6 +184,16 @@ class Settings:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"Cannot create the tastebot home {self.home}: {exc.strerror}.") from None
+        return self.home
+
+    def require_home(self) -> Path:
+        """For commands that only read: a home named by --home or TASTEBOT_HOME must exist already.
+        Creating it would hide a mistyped path behind "no data"; the default home is made on first use."""
+        if self.home_named_by is not None and not self.home.is_dir():
+            raise NotEnoughData(
+                f"{self.home_named_by} names a folder that does not exist: {self.home}. Check the path; "
+                "`tastebot login` and `tastebot harvest` start a new home there."
+            )
         return self.home
 
     def with_(self, **changes: Any) -> "Settings":
@@ -269,7 +281,7 @@ def _read_config(home: Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Cannot read {path}: {exc}.") from None
-    known = set(Settings.__dataclass_fields__) - {"home"}
+    known = set(Settings.__dataclass_fields__) - {"home", "home_named_by"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting {unknown[0]!r}.")
@@ -306,7 +318,7 @@ def load_settings(environ: Mapping[str, str] | None = None, cwd: Path | None = N
         raise ConfigError(f"{origin} points at a file, not a folder: {home}. "
                           "tastebot keeps its state in a folder; give another path.")
 
-    values: dict[str, Any] = {"home": home}
+    values: dict[str, Any] = {"home": home, "home_named_by": None if origin == "the default home" else origin}
     for fname, raw in _read_config(home).items():
         values[fname] = _coerce(fname, f"config.toml {fname}", raw)
     for fname, (var, raw) in lookup([env, cwd_env, _read_dotenv(home / ".env")]).items():

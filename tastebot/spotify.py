@@ -35,8 +35,11 @@ from tastebot.wording import human_seconds
 
 __all__ = [
     "SpotifyClient",
+    "NotFound",
+    "AppCannotRead",
     "PlaylistRefused",
     "PlaylistNotFound",
+    "EditorialPlaylistHidden",
     "EndpointUnavailable",
     "parse_playlist_ref",
     "RetryPolicy",
@@ -59,13 +62,39 @@ BATCH_ARTISTS = 50
 BATCH_ADD_ITEMS = 100
 
 
-class PlaylistRefused(SpotifyError):
+class NotFound(SpotifyError):
+    """404 on one track, artist, album or playlist named by id: Spotify has no such thing. Bad input
+    (exit 2), not an outage: a scheduled job must not retry it forever."""
+
+    exit_code = 2
+
+
+class AppCannotRead(SpotifyError):
+    """It exists, but this kind of app may not read it: a limit of the app (exit 3), not an outage."""
+
+    exit_code = 3
+
+
+class PlaylistRefused(AppCannotRead):
     """403 on a playlist's items: a development-mode app may read only playlists the user owns or
     collaborates on."""
 
 
-class PlaylistNotFound(SpotifyError):
-    """404 on a playlist: deleted, a typo, or a Spotify-owned editorial playlist (404 for new apps)."""
+class PlaylistNotFound(NotFound):
+    """404 on a playlist: deleted or mistyped."""
+
+
+class EditorialPlaylistHidden(PlaylistNotFound):
+    """404 on one of Spotify's own editorial or algorithmic playlists (ids `37i9dQZF...`): they exist, but
+    new and development-mode apps get 404 for them (../shared/spotify/API-2026.md). A limit of the app."""
+
+    exit_code = 3
+
+
+# Spotify's own editorial and algorithmic playlists: hidden (404) from new and development-mode apps.
+EDITORIAL_PREFIX = "37i9dQZF"
+# Endpoints that read one thing by its id, and what that thing is called.
+_ONE_THING = {"track": "track", "artist": "artist", "album": "album"}
 
 
 class EndpointUnavailable(SpotifyError):
@@ -336,11 +365,17 @@ class SpotifyClient:
                 status=status, endpoint=label,
             )
         if label in ("playlist", "playlist_items") and status == 404:
-            return PlaylistNotFound(
-                f"Playlist{what} not found: deleted, mistyped, or a Spotify-owned editorial playlist, which "
-                "new and development-mode apps cannot read.",
-                status=status, endpoint=label,
-            )
+            if context and context.startswith(EDITORIAL_PREFIX):
+                return EditorialPlaylistHidden(
+                    f"Playlist{what} is one of Spotify's own editorial playlists, which Spotify hides from new and "
+                    "development-mode apps (it answers 404); copy its tracks into a playlist of your own.",
+                    status=status, endpoint=label,
+                )
+            return PlaylistNotFound(f"Playlist{what} not found: it was deleted, or the id is mistyped.",
+                                    status=status, endpoint=label)
+        if label in _ONE_THING and status == 404 and context:
+            return NotFound(f"{_ONE_THING[label].capitalize()} {context} not found on {self.service}: check the id.",
+                            status=status, endpoint=label)
         if label == "audio_features" and status in (403, 404, 410):
             return FeatureProviderError(
                 f"Spotify's /audio-features is not available to this app (HTTP {status}): development-mode apps "

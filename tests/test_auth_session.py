@@ -117,6 +117,7 @@ def test_no_login_is_exit_4_with_the_hint(sandbox, home):
         _api(settings).current_user_saved_tracks()
     assert info.value.exit_code == 4 and "run `tastebot login`" in str(info.value)
 
+    home.mkdir()  # a named home that does not exist is refused before the login is looked at (exit 3)
     r = invoke(["status"], env={"TASTEBOT_SPOTIFY_URL": sandbox.url})
     assert r.returncode == 4 and "tastebot login" in r.stderr
     j = invoke(["status", "--json"], env={"TASTEBOT_SPOTIFY_URL": sandbox.url})

@@ -16,7 +16,7 @@ from cli_runner import invoke
 from tastebot import corpus as corpus_mod
 from tastebot.corpus import import_corpus, iter_mpd_playlists
 from tastebot.errors import InputError
-from tastebot.store import Store
+from tastebot.store import Store, open_store
 
 ALPHA = string.ascii_letters + string.digits
 
@@ -158,6 +158,29 @@ def test_csv_import_reads_extra_columns_and_ungrouped_rows(store, tmp_path, monk
     assert np.isnan(meta.loc["7ouMYWpwJ422jRcDASZB7P", "danceability"])
     assert meta.loc["7ouMYWpwJ422jRcDASZB7P", "tempo"] == pytest.approx(137.1)
     assert store.corpus_playlist_names(["PL1"]) == {"PL1": "Pop"}
+
+
+def test_csv_features_no_track_can_have_are_refused_and_counted(tmp_path, home):
+    rows = [
+        "4uLU6hMCjMI75M1A2tKUQC,Never Gonna,Rick,80,1aaaaaaaaaaaaaaaaaaaaa,1987,Pop,PL1,pop,0.7,1.8,1,113.3,213000",
+        "3n3Ppam7vgaVa1iaRUc9Lp,Mr. Brightside,The Killers,85,2aaaaaaaaaaaaaaaaaaaaa,2004,Pop,PL1,pop,0.35,0.91,5.5,148.0,222000",
+        "7ouMYWpwJ422jRcDASZB7P,Knights,Muse,70,3aaaaaaaaaaaaaaaaaaaaa,2006,Pop,PL1,pop,0.5,0.96,2,137.1,366000",
+    ]
+    path = tmp_path / "songs.csv"
+    path.write_text(CSV_HEAD + "\n".join(rows) + "\n", encoding="utf-8")
+    res = invoke(["corpus", "import", str(path), "--json"])
+    assert res.code == 0, res
+    assert json.loads(res.out)["features_refused"] == 2  # energy 1.8; key 5.5 (a pitch class is whole)
+    assert "refused" in res.err
+    from tastebot.settings import load_settings
+
+    with open_store(load_settings()) as s:
+        meta = s.corpus_tracks_frame(["4uLU6hMCjMI75M1A2tKUQC", "3n3Ppam7vgaVa1iaRUc9Lp", "7ouMYWpwJ422jRcDASZB7P"])
+    meta = meta.set_index("track_id")
+    assert np.isnan(meta.loc["4uLU6hMCjMI75M1A2tKUQC", "energy"]) and np.isnan(meta.loc["4uLU6hMCjMI75M1A2tKUQC", "danceability"])
+    assert np.isnan(meta.loc["3n3Ppam7vgaVa1iaRUc9Lp", "key"])
+    assert meta.loc["3n3Ppam7vgaVa1iaRUc9Lp", "artist_name"] == "The Killers"  # the track itself is kept
+    assert meta.loc["7ouMYWpwJ422jRcDASZB7P", "energy"] == pytest.approx(0.96)
 
 
 _orig_csv = corpus_mod._csv_playlists

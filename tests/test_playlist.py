@@ -3,6 +3,7 @@ between two add-requests (SIGKILL) finished by the next run with one playlist an
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -232,3 +233,82 @@ def test_the_gateway_does_not_retry_a_write_that_may_have_happened(make_logged_i
     assert _posts(sb, "/v1/me/playlists") == 0  # answered 502 ...
     assert sb.stats()["requests"]["POST /v1/me/playlists"] == {"lost": 1}  # ... and sent once
     assert [p["name"] for p in sb.snapshot()["playlists"]].count("once") == 1  # but carried out
+
+
+def test_a_restarted_service_handing_out_a_known_id_does_not_wedge_the_writer(make_logged_in):
+    """A sandbox restarted on the same home hands out playlist ids the store already holds: the clash is
+    set aside with a warning, and every later create and refresh works."""
+    from tastebot import notices
+
+    first = make_logged_in()
+    ids = _catalog_ids(first, 30)
+    client, store = _client_and_store()
+    with store:
+        old = pl.write_playlist(store, client, ids[:10], name="before the restart", description="d")
+    first.stop()
+    second = make_logged_in()  # a new service: its first playlist gets the id `old` has in the store
+    said: list[str] = []
+    notices.listen(notices.Listener(warn=lambda text, once_key=None: said.append(text)))
+    client, store = _client_and_store()
+    with store:
+        new = pl.write_playlist(store, client, ids[10:20], name="after the restart", description="d")
+        again = pl.write_playlist(store, client, ids[20:], name="and again", description="d")
+        refreshed = pl.refresh_playlist(store, client, "after the restart", ids[:10], description="d")
+        rows = {r["name"]: r for r in store.output_playlists()}
+        assert store.unfinished_playlists() == []
+    notices.listen(None)
+    assert len(said) == 1 and "before the restart" in said[0] and old.spotify_id in said[0], said
+    assert new.spotify_id == old.spotify_id  # the clash this test is about
+    assert rows["after the restart"]["spotify_id"] == new.spotify_id and rows["and again"]["spotify_id"] == again.spotify_id
+    assert rows["before the restart"]["spotify_id"] is None and rows["before the restart"]["status"] == "set aside"
+    assert refreshed.spotify_id == new.spotify_id
+    by_name = {p["name"]: p for p in _tastebot_playlists(second)}
+    assert by_name["after the restart"]["track_ids"] == ids[:10] and by_name["and again"]["track_ids"] == ids[20:]
+
+
+def test_an_unfinished_playlist_the_service_no_longer_has_is_set_aside(make_logged_in):
+    first = make_logged_in()
+    ids = _catalog_ids(first, 20)
+    client, store = _client_and_store()
+    with store:
+        row = pl.plan(store, ids[:10], name="cut off", description="d", public=False)
+        store.mark_playlist_created(row, "0" * 22, None)  # created, then the run died; the service restarts
+    first.stop()
+    second = make_logged_in()
+    client, store = _client_and_store()
+    with store:
+        assert pl.finish_unfinished(store, client) == []
+        assert store.unfinished_playlists() == [] and store.output_playlist(row)["status"] == "set aside"
+        new = pl.write_playlist(store, client, ids[10:], name="after", description="d")
+    assert [p["track_ids"] for p in _tastebot_playlists(second)] == [ids[10:]] and new.tracks == 10
+
+
+def test_create_and_update_playlist_work_across_a_service_restart(make_logged_in, trained_home, home):
+    """The issue's steps through the CLI: a playlist made, the sandbox restarted (it hands out the same
+    ids again), a leftover half-written playlist, then --create-playlist and --update-playlist work."""
+    import shutil
+
+    from cli_runner import invoke
+    from worlds import TRAINED_WORLD
+
+    make_logged_in(**TRAINED_WORLD)
+    shutil.copytree(trained_home.home / "models", home / "models")
+    shutil.copy2(trained_home.home / "tastebot.db", home / "tastebot.db")
+    first = invoke(["recommend", "-n", "5", "--create-playlist", "--name", "before", "--json"])
+    assert first.code == 0, first.err[-2000:]
+    old_id = json.loads(first.out)["playlist"]["spotify_id"]
+    client, store = _client_and_store()
+    with store:  # and a playlist whose run died after its creation was recorded
+        row = pl.plan(store, ["4uLU6hMCjMI75M1A2tKUQC"], name="cut off", description="d", public=False)
+        store.mark_playlist_created(row, "1" * 22, None)
+    make_logged_in(**TRAINED_WORLD)  # a new sandbox on the same home: it hands out old_id again
+
+    made = invoke(["recommend", "-n", "5", "--create-playlist", "--name", "after", "--json"])
+    assert made.code == 0, made.err[-2000:]
+    assert json.loads(made.out)["playlist"]["spotify_id"] == old_id
+    text = " ".join(made.err.split())
+    assert "“before”" in text and "“cut off”" in text, made.err
+    updated = invoke(["recommend", "-n", "5", "--update-playlist", "after", "--json"])
+    assert updated.code == 0, updated.err[-2000:]
+    again = invoke(["recommend", "-n", "5", "--create-playlist", "--name", "and again"])
+    assert again.code == 0, again.err[-2000:]

@@ -158,6 +158,36 @@ def test_report_of_an_unknown_run_id(filled_home):
     assert_refused(result, 2, "No model run 'nope'")
 
 
+def _unreadable_playlist(world) -> str:
+    """A playlist of another user's that the listener neither owns nor collaborates on."""
+    cat = world["sb"].catalog
+    me = cat["listener"]["user_id"]
+    return next(p["id"] for p in cat["playlists"] if p["owner_id"] != me and not p.get("collaborative")
+                and any(p["track_ids"]))
+
+
+# Things that do not exist are bad input (exit 2), never an outage (69) a scheduled job would retry.
+@pytest.mark.parametrize("args, code, words, not_words", [
+    (["--from-playlist", f"spotify:playlist:{UNKNOWN_PLAYLIST}"], 2, ["not found", UNKNOWN_PLAYLIST], ["try later"]),
+    (["--seed-track", f"spotify:track:{UNKNOWN_PLAYLIST}"], 2, ["not found", UNKNOWN_PLAYLIST],
+     ["development", "try later"]),
+    # Spotify's own editorial playlists exist but answer 404 to development apps: a limit of the app.
+    (["--from-playlist", "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M"], 3, ["editorial", "development-mode"],
+     ["try later"]),
+], ids=["unknown playlist", "unknown seed track", "editorial playlist"])
+def test_what_does_not_exist_is_not_an_outage(filled_home, args, code, words, not_words):
+    result = run("recommend", "--blend", "0", *args)
+    assert_refused(result, code, *words)
+    for w in not_words:
+        assert w not in result.err, result
+
+
+def test_a_playlist_the_app_may_not_read_is_a_limit_of_the_app(filled_home, world):
+    pid = _unreadable_playlist(world)
+    result = run("recommend", "--blend", "0", "--from-playlist", f"spotify:playlist:{pid}")
+    assert_refused(result, 3, "development-mode", "own or collaborate on", pid)
+
+
 # -- the store ------------------------------------------------------------------------------------
 
 def _garbage_store(home: Path) -> bytes:
@@ -252,7 +282,7 @@ def test_disk_full_during_corpus_import_loses_nothing(filled_home, tmp_path):
     rows = [f"PL{i // 40:05d},{random_id(rng)}" for i in range(60_000)]
     big.write_text("playlist_id,track_id\n" + "\n".join(rows) + "\n", encoding="utf-8")
     result = run("corpus", "import", str(big), preexec=_fsize_limit(db_size + 256 * 1024))
-    assert_refused(result, 74, "tastebot.db")
+    assert_refused(result, 74, "tastebot.db", "file-size limit", "ulimit -f")  # named, not "disk I/O error"
     assert store_snapshot() == before
 
 
@@ -266,8 +296,79 @@ def test_disk_full_during_features_import_loses_nothing(filled_home, tmp_path):
     lines += [f"{random_id(rng)},0.5,0.25,0.75,120.5" for _ in range(40_000)]
     csv_file = write(tmp_path / "features.csv", "\n".join(lines) + "\n")
     result = run("features", "import", str(csv_file), preexec=_fsize_limit(max(db_size, wal_size) + 128 * 1024))
-    assert_refused(result, 74, "tastebot.db")
+    assert_refused(result, 74, "tastebot.db", "file-size limit")
     assert store_snapshot() == before
+
+
+def _can_mount_tmpfs() -> bool:
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        return False
+    probe = subprocess.run(["unshare", "--mount", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+CAN_MOUNT_TMPFS = _can_mount_tmpfs()
+needs_tmpfs = pytest.mark.skipif(not CAN_MOUNT_TMPFS, reason="needs root and unshare to mount a small tmpfs")
+
+
+def run_on_full_disk(src_home: Path, mount: Path, *args: str) -> tuple[Result, Path]:
+    """`tastebot --home DISK/home ARGS` with DISK a tmpfs (in a private mount namespace) holding a copy of
+    `src_home` and filled to the last byte: a full disk as `df` shows one, ENOSPC on every write."""
+    mount.mkdir(parents=True, exist_ok=True)
+    size_kb = sum(p.stat().st_size for p in src_home.rglob("*") if p.is_file()) // 1024 + 512
+    script = (f"mount -t tmpfs -o size={size_kb}k tmpfs {mount} && cp -a {src_home} {mount}/home"
+              f" && (dd if=/dev/zero of={mount}/filler bs=4k 2>/dev/null; true)"
+              f" && exec {sys.executable} -m tastebot --home {mount}/home \"$@\"")
+    proc = subprocess.run(["unshare", "--mount", "sh", "-c", script, "sh", *args], capture_output=True, text=True,
+                          env=cli_env(), timeout=120)
+    return Result(proc.returncode, proc.stdout, proc.stderr), mount / "home"
+
+
+# `exclude list` reads through a read-only store, which touches the file only at its first query: the
+# store's error mapping must cover reads too, not only opening and transactions.
+def test_exclude_list_on_a_corrupt_store(filled_home):
+    data = _garbage_store(filled_home)
+    assert_refused(run("exclude", "list"), 74, "is corrupt or not a tastebot store")
+    assert (filled_home / "tastebot.db").read_bytes() == data
+
+
+@pytest.mark.skipif(SETPRIV is None, reason="needs setpriv to drop CAP_DAC_OVERRIDE (tests run as root)")
+def test_exclude_list_on_a_read_only_home(filled_home):
+    assert run("exclude", "add", f"spotify:artist:{A}").code == 0
+    before = file_hashes(filled_home)
+    paths = [filled_home, *filled_home.rglob("*")]
+    modes = {p: p.stat().st_mode for p in paths}
+    for p in paths:
+        p.chmod(0o555 if p.is_dir() else 0o444)
+    try:
+        result = run("exclude", "list", pre=NO_DAC)
+    finally:
+        for p, mode in modes.items():
+            p.chmod(mode)
+    assert_refused(result, 74, "tastebot.db", "read-only")
+    assert file_hashes(filled_home) == before
+
+
+@needs_tmpfs
+def test_exclude_list_on_a_full_disk(filled_home, tmp_path):
+    result, _ = run_on_full_disk(filled_home, tmp_path / "disk", "exclude", "list")
+    assert_refused(result, 74, "is full", "tastebot.db")
+
+
+@needs_tmpfs
+def test_a_full_disk_is_called_full_with_its_path(filled_home, tmp_path):
+    result, home = run_on_full_disk(filled_home, tmp_path / "disk", "exclude", "add", f"spotify:artist:{A}")
+    assert_refused(result, 74, f"The disk holding {home}/tastebot.db is full (0 bytes free of",
+                   "Nothing already stored was lost")
+    assert "disk I/O error" not in result.err
+
+
+@needs_tmpfs
+def test_a_full_disk_under_the_report_is_called_full(copy_trained, tmp_path):
+    trained = copy_trained(tmp_path / "trained").home
+    result, home = run_on_full_disk(trained, tmp_path / "disk", "report")
+    assert_refused(result, 74, f"The disk holding {home}/reports", "is full")
 
 
 # -- models -------------------------------------------------------------------------------------
@@ -411,6 +512,31 @@ def test_home_is_a_file(tmp_path, monkeypatch):
     assert result.code in (2, 74), result
     assert_refused(result, result.code, str(target))
     assert target.read_text(encoding="utf-8") == "keep me"
+
+
+READ_ONLY_COMMANDS = [["status"], ["models"], ["report"], ["recommend", "--offline"], ["exclude", "list"],
+                      ["corpus", "status"]]
+
+
+@pytest.mark.parametrize("args", READ_ONLY_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("named_by", ["--home", "TASTEBOT_HOME"])
+def test_a_mistyped_home_is_named_and_not_created(tmp_path, monkeypatch, args, named_by):
+    typo = tmp_path / "tastebto"
+    if named_by == "--home":
+        result = run("--home", str(typo), *args)
+    else:
+        monkeypatch.setenv("TASTEBOT_HOME", str(typo))
+        result = run(*args)
+    assert_refused(result, 3, f"{named_by} names a folder that does not exist", str(typo))
+    assert not typo.exists()
+
+
+def test_the_default_home_on_first_use_is_still_not_logged_in(tmp_path, monkeypatch):
+    monkeypatch.delenv("TASTEBOT_HOME")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    result = run("status")
+    assert result.code == 4, result
+    assert "not logged in" in result.err.lower() or "not logged in" in result.out.lower(), result
 
 
 def test_broken_config_toml(filled_home):

@@ -485,3 +485,47 @@ def test_reccobeats_broken_answers_are_a_provider_error_not_a_crash(hostile):
     for odd in ({"content": "none"}, [], {"content": None}, {"content": [{"href": 5}]}):
         hostile.routes["/rb/audio-features"] = Reply.json(odd)
         assert client.audio_features(["A" * 22]) == {}
+
+
+def test_impossible_audio_features_are_refused_and_counted(hostile, home):
+    """ReccoBeats answers schema-valid but impossible values (energy 1.7, tempo -3, mode 0.5, ...): nothing
+    out of vocab's ranges is stored, and the harvest says how many tracks' answers it refused."""
+    from tastebot.vocab import FEATURE_RANGES
+
+    rng = random.Random(25)
+    ids = ["".join(rng.choice(BASE62) for _ in range(22)) for _ in range(6)]
+    items = [{"added_at": "2026-01-01T00:00:00Z", "track": {
+        "id": tid, "name": f"t{i}", "type": "track", "uri": f"spotify:track:{tid}", "duration_ms": 200_000,
+        "artists": [{"id": "A" * 22, "name": "a"}], "album": {"id": "B" * 22, "name": "alb", "release_date": "2020",
+                                                                "album_type": "album"},
+        "explicit": False, "is_local": False}} for i, tid in enumerate(ids)]
+    good = {"danceability": 0.5, "energy": 0.6, "key": 5, "loudness": -7.0, "mode": 1, "speechiness": 0.05,
+            "acousticness": 0.2, "instrumentalness": 0.0, "liveness": 0.1, "valence": 0.4, "tempo": 120.0,
+            "time_signature": 4}
+    bad = [{"energy": 1.7}, {"tempo": -3.0}, {"mode": 0.5}, {"loudness": 40.0},
+           {"danceability": 2.0, "speechiness": -0.1, "instrumentalness": 9.0, "liveness": 1.5}]
+    answers = [{**good, **b} for b in bad] + [good]
+    content = [{"id": f"rb{i}", "href": f"https://open.spotify.com/track/{tid}", **values}
+               for i, (tid, values) in enumerate(zip(ids, answers))]
+
+    def answer(req):
+        if req.path.startswith("/reccobeats/"):
+            return Reply.json({"content": content})
+        return {"/v1/me": Reply.json({"id": "hostile-user", "display_name": "me"}),
+                "/v1/me/tracks": Reply.json(_saved_page(items))}.get(req.path) or Reply.json(
+            {"error": {"status": 404, "message": "Service not found"}}, status=404)
+
+    hostile.answer = answer
+    code, out, err = harvest("--json")
+    assert_clean_ending(code, err)
+    assert code == 0, err[-1500:]
+    report = json.loads(out)["feature_providers"]["reccobeats"]
+    assert report["refused"] == len(bad) and report["found"] == 1, report
+    assert "outside their ranges" in " ".join(err.split())
+    with open_store(load_settings()) as s:
+        stored = s.features_for(ids)
+    assert set(stored) == {ids[-1]}, stored  # only the possible answer
+    for values in stored.values():
+        for feature, x in values.items():
+            low, high = FEATURE_RANGES[feature]
+            assert low <= x <= high, (feature, x)

@@ -214,6 +214,7 @@ def test_cli_json_open_and_errors(trained_home, copy_trained, tmp_path):
     assert set(data["plots"]) == EXPECTED_PLOTS and all(Path(p).is_file() for p in data["plots"].values())
     assert opened.read_text() == html_path.resolve().as_uri()
 
+    (tmp_path / "empty").mkdir()  # a home that does not exist at all is refused earlier (exit 3)
     res = invoke(["--home", str(tmp_path / "empty"), "report"])
     assert res.returncode == 74
     assert "No trained model: run `tastebot train`" in res.stderr and "Traceback" not in res.stderr

@@ -105,9 +105,14 @@ def test_other_users_playlist_items_refused_with_advice_in_development(logged_in
     assert meta["id"] == pid and meta["snapshot_id"]
     with pytest.raises(PlaylistRefused) as info:
         list(c.playlist_items_pages(pid))
-    assert "copy it into a playlist of your own" in info.value.message and info.value.exit_code == 69
-    with pytest.raises(PlaylistNotFound):
+    # A limit of the app, not an outage (exit 3); so is an editorial playlist's 404, and a plain 404 is bad input.
+    assert "copy it into a playlist of your own" in info.value.message and info.value.exit_code == 3
+    with pytest.raises(PlaylistNotFound) as info:
         c.playlist("37i9dQZF1DXcBWIGoYBM5M")
+    assert info.value.exit_code == 3 and "editorial" in info.value.message
+    with pytest.raises(PlaylistNotFound) as info:
+        c.playlist("0" * 22)
+    assert info.value.exit_code == 2 and "not found" in info.value.message
     ext = make_logged_in(profile="extended")
     items = [i for p in client_for(spotify_url=ext.url).playlist_items_pages(pid) for i in p["items"]]
     assert len(items) == len(ext.state.playlists[pid].entries)

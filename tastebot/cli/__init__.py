@@ -80,13 +80,16 @@ def cli(ctx: click.Context, home: str | None) -> None:
 _current_home: list[str] = []  # the home the running command uses, for the Ctrl-C message
 
 
-def settings_from(ctx: click.Context, **overrides: Any):
-    """Settings for a command: the group's --home plus the command's own options."""
+def settings_from(ctx: click.Context, *, reads_only: bool = False, **overrides: Any):
+    """Settings for a command: the group's --home plus the command's own options. A command that only
+    reads (`reads_only`) refuses a named home that does not exist rather than create an empty one."""
     from tastebot.settings import load_settings
 
     root = ctx.find_root()
     home = (root.obj or {}).get("home")
     settings = load_settings(home=home, **overrides)
+    if reads_only:
+        settings.require_home()
     _current_home[:] = [str(settings.home)]
     return settings
 

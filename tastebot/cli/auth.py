@@ -82,7 +82,7 @@ def status(ctx: click.Context, as_json: bool, recheck: bool) -> None:
     """
     from tastebot import auth, console
 
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, reads_only=True)
     report = auth.status(settings, recheck=recheck)
     if as_json:
         console.print_json(report)

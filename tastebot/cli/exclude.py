@@ -56,7 +56,7 @@ def exclude_list(ctx, as_json) -> None:
     from tastebot import console
     from tastebot.exclusions import list_exclusions
 
-    rows = list_exclusions(settings_from(ctx))
+    rows = list_exclusions(settings_from(ctx, reads_only=True))
     if as_json:
         console.print_json({"exclusions": rows})
         return

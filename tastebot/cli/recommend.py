@@ -138,7 +138,7 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
     from tastebot.recommend.steering import Steering
 
-    settings = settings_from(ctx, max_wait=max_wait)
+    settings = settings_from(ctx, reads_only=True, max_wait=max_wait)
     options = RecommendOptions(
         n=n, from_playlists=tuple(from_playlists), new_artists_only=new_artists_only, max_per_artist=max_per_artist,
         diversity=diversity, blend_weight=blend_weight, ranking=None if ranking == "auto" else ranking,
@@ -274,6 +274,9 @@ def corpus_import(ctx, paths, as_json) -> None:
         f"tracks) from {plural(summary.files, 'file')}; {summary.skipped_existing:,} already there, {summary.skipped_rows:,} "
         f"rows without a track id skipped. Corpus: {totals['playlists']:,} playlists, {totals['tracks']:,} tracks."
     )
+    if summary.features_refused:
+        console.warn(f"The audio features of {plural(summary.features_refused, 'track')} were refused: values no track "
+                     "can have (outside their ranges); those tracks were imported without them.")
 
 
 @corpus.command("status")
@@ -284,7 +287,7 @@ def corpus_status(ctx, as_json) -> None:
     from tastebot import console
     from tastebot.store import open_store
 
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, reads_only=True)
     if not settings.store_path.exists():
         stats = {"imports": 0, "playlists": 0, "tracks": 0, "pairs": 0}
     else:

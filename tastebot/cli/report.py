@@ -35,7 +35,7 @@ def report(ctx, run_id, out_dir, open_browser, as_json) -> None:
     from tastebot import console
     from tastebot.report import write_report
 
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, reads_only=True)
     with console.err.status("writing the report", spinner="dots") if console.err.is_terminal else _nothing() as status:
         def say(text: str) -> None:
             if status is not None:

@@ -177,7 +177,7 @@ def train(ctx: click.Context, epochs: int | None, seed: int, ensemble: int | Non
 @click.pass_context
 def models(ctx: click.Context, as_json: bool) -> None:
     """List the trained models (newest first); the one marked * is the latest, used by `recommend`."""
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, reads_only=True)
     from tastebot import console
     from tastebot.models.runs import list_runs
 

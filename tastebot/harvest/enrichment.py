@@ -53,6 +53,10 @@ def fill_features(ctx: HarvestContext, chain: FeatureChain) -> dict[str, Any]:
         res = SourceResult(f"features:{provider}", status="skipped" if rep.status == "skipped" else "used",
                            items=rep.asked, new=rep.found, requests=rep.requests)
         res.detail = rep.reason or f"asked about {plural(rep.asked, 'track')}, {rep.found} found"
+        if rep.refused:
+            res.detail += f", {rep.refused} refused (values outside their ranges)"
+            ctx.reporter.notice(f"Refused the audio features {PROVIDER_LABELS[provider]} gave for "
+                                f"{plural(rep.refused, 'track')}: values no track can have (outside their ranges).")
         ctx.results.append(res)
         ctx.reporter.finish(res.name, res.detail)
     return report.as_dict()

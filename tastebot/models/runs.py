@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from tastebot.errors import ModelError
+from tastebot.errors import ModelError, no_room
 from tastebot.features import FeatureSpec
 from tastebot.models.forest import Forest, taste_score
 from tastebot.models.ranker import Ranking
@@ -159,7 +159,8 @@ def save_run(settings, result: TrainResult) -> Path:
             raise
         _write_atomic(models_dir / LATEST, run_id + "\n")
     except OSError as exc:
-        raise ModelError(f"Cannot write the model to {models_dir}: {exc.strerror or exc}.") from None
+        why = no_room(models_dir, exc.errno) or f"Cannot write the model to {models_dir}: {exc.strerror or exc}"
+        raise ModelError(f"{why}.") from None
     result.run_dir = final
     result.model.run_dir = final
     return final

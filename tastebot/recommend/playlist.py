@@ -33,6 +33,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from tastebot import notices
 from tastebot.errors import InputError, UncertainWrite
 
 ADD_BATCH = 100
@@ -110,7 +111,7 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
         if found is not None:
             resumed = True
             spotify_id = found["id"]
-            store.mark_playlist_created(row, spotify_id, playlist_url(found, spotify_id, getattr(client, "settings", None)))
+            _record_created(store, row, spotify_id, playlist_url(found, spotify_id, getattr(client, "settings", None)))
         else:
             answer, sent = _write_or_read_back(
                 client,
@@ -119,7 +120,7 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
             )
             requests += sent
             spotify_id = answer["id"]
-            store.mark_playlist_created(row, spotify_id, playlist_url(answer, spotify_id, getattr(client, "settings", None)))
+            _record_created(store, row, spotify_id, playlist_url(answer, spotify_id, getattr(client, "settings", None)))
             if on_request:
                 on_request("create", 1)
     planned = store.planned_tracks(row)
@@ -135,6 +136,14 @@ def finish(store, client, row: int, *, on_request: RequestHook | None = None, pr
         spotify_id=spotify_id, url=final["url"], name=final["name"], tracks=len(planned),
         added_now=len(missing), already_there=already, resumed=resumed, requests=requests,
     )
+
+
+def _record_created(store, row: int, spotify_id: str, url: str | None) -> None:
+    """Record the id; a row that held it before is stale (the service gave the id out again) and is set
+    aside, said once, so it never blocks this or a later write."""
+    for old in store.mark_playlist_created(row, spotify_id, url):
+        notices.warn(f"The playlist “{old['name']}” tastebot made earlier no longer has the id {spotify_id}: "
+                     "Spotify now gives it to the new playlist, so tastebot stops refreshing the old one.")
 
 
 def _add_missing(store, client, row: int, spotify_id: str, planned: list[dict], missing: list[dict], *,
@@ -244,8 +253,20 @@ def write_playlist(
 
 
 def finish_unfinished(store, client, *, on_request: RequestHook | None = None, progress=None) -> list[PlaylistResult]:
-    """Finish every playlist an earlier run planned or started but did not complete."""
-    return [finish(store, client, pl["id"], on_request=on_request, progress=progress) for pl in store.unfinished_playlists()]
+    """Finish every playlist an earlier run planned or started but did not complete. One Spotify no
+    longer has (deleted meanwhile, or made on a service since restarted) is set aside with a warning
+    rather than block every later write."""
+    from tastebot.spotify import PlaylistNotFound
+
+    done = []
+    for pl in store.unfinished_playlists():
+        try:
+            done.append(finish(store, client, pl["id"], on_request=on_request, progress=progress))
+        except PlaylistNotFound:
+            store.set_playlist_aside(pl["id"])
+            notices.warn(f"The playlist “{pl['name']}” tastebot was writing is gone from Spotify "
+                         f"({pl['spotify_id']}): tastebot stops writing it.")
+    return done
 
 
 # -- helpers -----------------------------------------------------------------------------------------

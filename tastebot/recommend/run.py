@@ -462,7 +462,9 @@ def recommend_to_playlist(
             client.me()  # an expired login stops the run here (exit 4), before anything is written
             if store.unfinished_playlists():
                 with progress() as bar:
-                    return Delivery(resumed=pl.finish_unfinished(store, client, progress=bar))
+                    resumed = pl.finish_unfinished(store, client, progress=bar)
+                if resumed:  # none when every leftover was set aside: go on with what was asked
+                    return Delivery(resumed=resumed)
         result = recommend(settings, store, client, options, progress=say)
         delivery = Delivery(result=result)
         if target is not None:

@@ -7,12 +7,15 @@ store is always upgraded in place, never dropped.
 
 from __future__ import annotations
 
+import errno
+import functools
+import inspect
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from tastebot.errors import StoreError
+from tastebot.errors import StoreError, no_room
 from tastebot.vocab import now_iso
 
 
@@ -21,6 +24,16 @@ class StoreCore:
 
     # area name -> list of SQL scripts; index i is version i + 1. Filled by Store from the mixins.
     AREAS: dict[str, Sequence[str]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        """Every public method of the store maps SQLite's errors to a StoreError (exit 74). A read runs
+        outside `transaction()`, and a read-only store touches the file only at its first read, so
+        without this a corrupt, unreadable or full store escaped as a bare sqlite3 error (exit 1)."""
+        super().__init_subclass__(**kwargs)
+        for name in dir(cls):
+            raw = inspect.getattr_static(cls, name)
+            if not name.startswith("_") and inspect.isfunction(raw) and not getattr(raw, "_maps_store_errors", False):
+                setattr(cls, name, _mapping_errors(raw))
 
     def __init__(self, path: Path | str, *, readonly: bool = False):
         self.path = Path(path)
@@ -45,7 +58,8 @@ class StoreCore:
         except sqlite3.DatabaseError as exc:
             raise StoreError(_explain(exc, self.path)) from None
         except OSError as exc:
-            raise StoreError(f"Cannot open the store {self.path}: {exc.strerror or exc}.") from None
+            why = no_room(self.path, exc.errno) or f"Cannot open the store {self.path}: {exc.strerror or exc}"
+            raise StoreError(f"{why}.") from None
 
     # -- lifecycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -120,6 +134,25 @@ class StoreCore:
                 )
 
 
+def _mapping_errors(method):
+    if inspect.isgeneratorfunction(method):
+        @functools.wraps(method)
+        def mapped(self, *args, **kwargs):
+            try:
+                yield from method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(_explain(exc, self.path)) from None
+    else:
+        @functools.wraps(method)
+        def mapped(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(_explain(exc, self.path)) from None
+    mapped._maps_store_errors = True
+    return mapped
+
+
 def _explain(exc: sqlite3.DatabaseError, path: Path) -> str:
     text = str(exc)
     if "not a database" in text or "malformed" in text:
@@ -127,7 +160,8 @@ def _explain(exc: sqlite3.DatabaseError, path: Path) -> str:
     if "readonly" in text or "read-only" in text:
         return f"The store {path} is read-only: tastebot cannot write to it."
     if "disk is full" in text or "disk I/O" in text:
-        return f"Cannot write the store {path}: {text}. Nothing already stored was lost."
+        full = no_room(path, errno.ENOSPC if "disk is full" in text else None)
+        return f"{full or f'Cannot write the store {path}: {text}'}. Nothing already stored was lost."
     if "locked" in text:
         return f"The store {path} is locked by another program: try again when it is done."
     return f"Store error in {path}: {text}."

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from tastebot.store.library import impossible_features
 from tastebot.vocab import AUDIO_FEATURES, now_iso
 
 # Audio-feature (vocab.AUDIO_FEATURES) and metadata columns a corpus track may carry (from CSV imports
@@ -106,8 +107,10 @@ class CorpusMixin:
         `tracks` maps a track id to its metadata/features (any subset of CORPUS_META + AUDIO_FEATURES),
         or to None when the caller knows the track is stored already and wants only its index.
         Metadata of a new track is stored with it; features fill only columns of a stored track that
-        are still empty, so a later import can add features.
+        are still empty, so a later import can add features. Features no track can have are refused
+        (the track keeps its metadata) and counted in `features_refused`.
         """
+        tracks = self._possible_features(tracks)
         cols = CORPUS_META + AUDIO_FEATURES
         out: dict[str, int] = {}
         ids = list(tracks)
@@ -151,6 +154,16 @@ class CorpusMixin:
                 f"UPDATE corpus_tracks SET {sets} WHERE track_id = ?",
                 [tuple(meta.get(c) for c in cols) + (tid,) for tid, meta in with_features],
             )
+        return out
+
+    def _possible_features(self, tracks: dict[str, dict | None]) -> dict[str, dict | None]:
+        out = tracks
+        for tid, meta in tracks.items():
+            if meta and not _FEATURE_SET.isdisjoint(meta) and impossible_features(meta):
+                if out is tracks:
+                    out = dict(tracks)
+                out[tid] = {k: (None if k in _FEATURE_SET else v) for k, v in meta.items()}
+                self.features_refused += 1
         return out
 
     def corpus_put_playlists(

@@ -18,7 +18,7 @@ import unicodedata
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from tastebot.vocab import AUDIO_FEATURES, iso_time, now_iso
+from tastebot.vocab import AUDIO_FEATURES, FEATURE_RANGES, INTEGER_FEATURES, iso_time, now_iso
 
 # Provider rank: a lower rank may replace a value of a higher one, never the other way round.
 PROVIDER_RANK = {"spotify": 1, "reccobeats": 2, "import": 3}
@@ -209,6 +209,20 @@ def _clean_number(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def impossible_features(values: Mapping[str, Any]) -> list[str]:
+    """The audio features in `values` that no track can have: outside vocab's FEATURE_RANGES, or not a
+    whole number where one must be (key, mode, time signature). A key of -1 means unknown, not wrong."""
+    bad = []
+    for feature in AUDIO_FEATURES:
+        x = _clean_number(values.get(feature))
+        if x is None or (feature == "key" and x == -1):
+            continue
+        low, high = FEATURE_RANGES[feature]
+        if not low <= x <= high or (feature in INTEGER_FEATURES and x != int(x)):
+            bad.append(feature)
+    return bad
+
+
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -249,6 +263,8 @@ class LibraryMixin:
     # Tracks from Spotify skipped (malformed) or kept without a duration (implausible) by this Store.
     malformed_skipped = 0
     implausible_skipped = 0
+    # Tracks whose audio features from a provider (or a corpus CSV) were refused: a value no track can have.
+    features_refused = 0
 
     @contextmanager
     def _writing(self) -> Iterator[Any]:
@@ -427,7 +443,9 @@ class LibraryMixin:
     def upsert_features(self, rows: Mapping[str, Mapping[str, Any]], provider: str) -> int:
         """Store audio features {track_id: {feature: value}} from `provider` (spotify, reccobeats,
         import). Unknown feature names and non-numbers are ignored; a key of -1 means unknown. A value
-        from a better-ranked provider is never replaced by a worse one. Returns tracks written."""
+        from a better-ranked provider is never replaced by a worse one. A track with any value no track
+        can have (`impossible_features`) is refused whole, since its answer cannot be trusted, and
+        counted in `features_refused`. Every provider's rows pass here. Returns tracks written."""
         if provider not in PROVIDER_RANK:
             raise ValueError(f"unknown feature provider {provider}")
         now = now_iso(sortable=True)
@@ -436,6 +454,9 @@ class LibraryMixin:
         written = 0
         for track_id, values in rows.items():
             if not track_id or not isinstance(values, Mapping):
+                continue
+            if impossible_features(values):
+                self.features_refused += 1
                 continue
             before = len(params)
             for feature in AUDIO_FEATURES:

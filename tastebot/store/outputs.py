@@ -27,7 +27,7 @@ MIGRATIONS: list[str] = [
         name TEXT NOT NULL,
         description TEXT NOT NULL,
         public INTEGER NOT NULL,
-        status TEXT NOT NULL,               -- pending | created | complete
+        status TEXT NOT NULL,               -- pending | created | complete | refreshing | set aside
         spotify_id TEXT UNIQUE,
         url TEXT,
         planned_at TEXT NOT NULL,
@@ -70,6 +70,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX output_playlist_tracks_picked ON output_playlist_tracks(picked_at);
     """,
 ]
+
+# The status of a playlist tastebot no longer writes: its id went to another playlist, or Spotify lost it.
+SET_ASIDE = "set aside"
 
 # The rows of a playlist's current generation.
 _CURRENT = "generation = (SELECT generation FROM output_playlists WHERE id = ?)"
@@ -122,7 +125,7 @@ class OutputsMixin:
     def unfinished_playlists(self) -> list[dict[str, Any]]:
         """Playlists planned or created but not complete, oldest first."""
         rows = self.conn.execute(
-            "SELECT * FROM output_playlists WHERE status != 'complete' ORDER BY id"
+            f"SELECT * FROM output_playlists WHERE status NOT IN ('complete', '{SET_ASIDE}') ORDER BY id"
         ).fetchall()
         return [dict(r) for r in rows]
 
@@ -142,12 +145,26 @@ class OutputsMixin:
         ).fetchall()
         return [dict(r) for r in rows]
 
-    def mark_playlist_created(self, row: int, spotify_id: str, url: str | None) -> None:
+    def mark_playlist_created(self, row: int, spotify_id: str, url: str | None) -> list[dict[str, Any]]:
+        """Record the id Spotify gave playlist `row`. Another row holding that id is stale (a restarted
+        service, the sandbox, hands out ids again; Spotify says now the id is this playlist's): it is set
+        aside, keeping its tracks for the no-repeats window, and returned so the caller can say so."""
         with self.transaction() as conn:
+            clashing = [dict(r) for r in conn.execute(
+                "SELECT id, name, spotify_id FROM output_playlists WHERE spotify_id = ? AND id != ?", (spotify_id, row))]
+            conn.executemany(f"UPDATE output_playlists SET status = '{SET_ASIDE}', spotify_id = NULL, url = NULL"
+                             " WHERE id = ?", [(r["id"],) for r in clashing])
             conn.execute(
                 "UPDATE output_playlists SET status = 'created', spotify_id = ?, url = ?, created_at = ? WHERE id = ?",
                 (spotify_id, url, now_iso(), row),
             )
+        return clashing
+
+    def set_playlist_aside(self, row: int) -> None:
+        """Stop writing playlist `row` (Spotify no longer has it); its tracks still count as picked."""
+        with self.transaction() as conn:
+            conn.execute(f"UPDATE output_playlists SET status = '{SET_ASIDE}', spotify_id = NULL, url = NULL"
+                         " WHERE id = ?", (row,))
 
     def mark_tracks_added(self, row: int, positions: Iterable[int], *, request: bool = True) -> None:
         """Record that the tracks at these positions are in the playlist (one add-request, or found there)."""
