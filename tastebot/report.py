@@ -87,7 +87,6 @@ UNUSED_WORDS = {
 }
 PROVIDER_LABELS = {**_CHAIN_LABELS, "none": "no audio features"}
 LIKE_COLOUR, DISLIKE_COLOUR = "#1db954", "#d9534f"
-MODEL_COLOURS = {"mlp": "#1f77b4", "logistic_regression": "#ff7f0e", "random_forest": "#2ca02c"}
 SPLIT_WORDS = {"train": "learnt from", "validation": "held back to choose when to stop (then learnt from too)",
                "test": "test part (never learnt from)", "test_likes": "test likes", "test_dislikes": "test dislikes",
                "test_artists": "artists in the test part", "folds": "cross-validation parts",

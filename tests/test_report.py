@@ -167,7 +167,8 @@ def test_scores_of_the_last_recommendations(trained_home, copy_trained, tmp_path
     assert "no recommendations yet" not in page and rep.missing == []
     assert "12 tracks from the playlist" in page
     assert f"They were ranked by the learned ranking of run {trained_home.run_id}." in page
-    assert "final (blend)" not in page and "linear blend" not in page    assert "<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td>" in page
+    assert "final (blend)" not in page and "linear blend" not in page
+    assert "<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td>" in page
     assert "<script" not in page
     section = page.split("<h2>The last recommendations</h2>", 1)[1].split("<h2>", 1)[0]
     top = re.findall(r'<td class="num">(0\.\d{3})</td><td class="num">0\.\d{3}</td><td class="num">0\.\d{3}</td></tr>', section)
@@ -247,7 +248,7 @@ def test_the_taste_model_that_ships_is_tabulated_and_plotted_beside_every_baseli
     scores = section(page, "<h2>How good is the taste model?</h2>")
     for key, name, what in MODELS:
         s = m["scores"][key]
-        row = f"<td>{name}</td><td>{what}</td>" + "".join(
+        row = f"<td>{name}</td><td>{html_escape(what)}</td>" + "".join(
             f'<td class="num">{s[k]:.3f}</td>' for k in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc"))
         assert row in scores, key
     assert "<td>taste model (MLP + forest)</td><td>what recommend scores tracks with" in scores
@@ -319,7 +320,7 @@ def test_the_header_and_scores_give_the_test_parts_own_counts(trained_home, rend
     assert f"Learnt from {data['likes']} likes and {data['dislikes']} dislikes" in header
     assert (split["test_likes"], split["test_dislikes"]) != (data["likes"], data["dislikes"])
     assert m["mode_reason"] not in page, "the training totals are not the test part's"
-    assert f"on {test}" in section(page, "<h2>How good is the taste model?</h2>")
+    assert f"was {test}" in section(page, "<h2>How good is the taste model?</h2>")
 
 
 def test_every_input_left_out_is_named_with_its_own_reason(trained_home, rendered):
