@@ -1,9 +1,13 @@
 """`tastebot report`: one self-contained HTML page about a trained model, with its plots.
 
-The page shows what the model learnt from and how good it is: liked vs disliked means and
-distributions of every audio feature (from the store's labelled tracks), the training curves, ROC and
-precision-recall curves of the MLP against the baselines, the blend weight, the score distribution of
-the last recommendations, and where the features came from. Every plot is a PNG file beside the page
+The page describes what `recommend` uses with the run, as its metrics.json says: the taste model
+(the MLP and the forest, averaged) and the ranking the run fitted (`ranking.kind`/`label`/`validation`
+when the run wrote them, else `ranking.used`: the learned ranking, or the linear blend). Then how
+good the taste model is on the test part (its own counts from `split`), beside its MLP alone and every
+baseline, in a table, in words and as ROC and precision-recall curves; the training curves explained;
+liked vs disliked means (the key counted, never averaged) and distributions of every audio feature
+(from the store's labelled tracks); the score distribution of the last recommendations; and where
+the features came from, with the reason each left-out input was left out. Every plot is a PNG file beside the page
 AND embedded in it as a data URI, so the page can be mailed or moved on its own.
 
 It reads `metrics.json` of the run and the store, read-only, and nothing else: no token is ever
@@ -463,8 +467,12 @@ def plot_feature_means(summary: Sequence[dict[str, Any]]):
     summary, empty = _with_values(summary, lambda r: r["liked_mean"] is not None or r["disliked_mean"] is not None)
     if not summary:
         summary = empty[:1]
+    title = ("Mean of each audio feature, liked vs disliked (error bars: ±1 standard error)\n"
+             "key has no mean (it is a place on a circle): its commonest values are in the table below")
+    if empty and len(empty) < len(AUDIO_FEATURES):
+        title += "\nno values for: " + ", ".join(r["feature"].replace("_", " ") for r in empty)
     rows, cols = _grid(len(summary))
-    fig = _small_multiples(rows, cols, top=0.8)
+    fig = _small_multiples(rows, cols, top=0.45 + 0.2 * (title.count("\n") + 1))  # room for each title line
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax, row in zip(axes.flat, summary):
         ax.set_title(MEAN_TITLES.get(row["feature"], row["feature"].replace("_", " ")), fontsize=10)
@@ -484,10 +492,6 @@ def plot_feature_means(summary: Sequence[dict[str, Any]]):
         ax.tick_params(axis="y", labelsize=8)
     for ax in list(axes.flat)[len(summary):]:
         ax.set_visible(False)
-    title = ("Mean of each audio feature, liked vs disliked (error bars: ±1 standard error)\n"
-             "key has no mean (it is a place on a circle): its commonest values are in the table below")
-    if empty and len(empty) < len(AUDIO_FEATURES):
-        title += "\nno values for: " + ", ".join(r["feature"].replace("_", " ") for r in empty)
     fig.suptitle(title, fontsize=11, y=1 - 0.08 / fig.get_figheight())
     return fig
 
@@ -842,16 +846,16 @@ def _test_part(metrics: dict) -> dict[str, Any]:
     tracks = _count(split.get("evaluated" if cv else "test"))
     if tracks is None and likes is not None and dislikes is not None:
         tracks = likes + dislikes
-    counts = (f"{likes} likes and {dislikes} dislikes" if likes is not None and dislikes is not None
-              else "likes and dislikes (counts not recorded)")
+    known = likes is not None and dislikes is not None
+    counts = f"{likes} likes and {dislikes} dislikes" if known else "tracks"
+    of = f"{tracks} tracks ({counts})" if tracks is not None and known else "tracks (how many was not recorded)"
     if cv:
-        where = (f"cross-validated: each of {tracks if tracks is not None else 'the'} tracks ({counts}) scored by "
-                 f"models that never saw it, in {split.get('folds', 'several')} parts split by artist")
+        where = (f"scored by cross-validation: each of {of} by models that never saw it, in "
+                 f"{split.get('folds', 'several')} parts split by artist")
     else:
         artists = _count(split.get("test_artists"))
         by = f" by {artists} artists" if artists is not None else ""
-        where = (f"a held-out test part of {tracks if tracks is not None else '?'} tracks ({counts}){by}, "
-                 "none of whose tracks the models learnt from")
+        where = f"scored on a held-out test part of {of}{by}, none of whose tracks the models learnt from"
     return {"likes": likes, "dislikes": dislikes, "tracks": tracks, "counts": counts, "where": where}
 
 
@@ -870,7 +874,7 @@ def _uses_section(page: _Sections, metrics: dict) -> None:
             "likes and dislikes on the same inputs (the sound, the duration, the year): a neural network's (the "
             "MLP) and a random forest's."]
     if taste_auc is not None:
-        part.append(f" On {_e(test['counts'])} it never saw it puts a like above a dislike with probability "
+        part.append(f" On {_e(test['counts'])} it never learnt from, it puts a like above a dislike with probability "
                     f"<b>{_fmt(taste_auc)}</b> (ROC-AUC: 1 is perfect, 0.5 is chance).")
     part.append(f"</p><p><b>To order the recommendations: {_e(ranking.label)}</b>.</p>")
     if ranking.kind == "blend":
@@ -942,8 +946,8 @@ def _scores_section(page: _Sections, metrics: dict) -> None:
     score_names = ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc")
     rows = [[name, what] + [_fmt((scores.get(k) or {}).get(m)) for m in score_names]
             for k, name, what in MODELS if scores.get(k)]
-    part = [f"<h2>How good is the taste model?</h2><p>Every model below learnt from the same tracks and was scored "
-            f"on {_e(test['where'])}.{_e(_weak_note(metrics))}</p>"]
+    part = [f"<h2>How good is the taste model?</h2><p>Every model below learnt from the same tracks and was "
+            f"{_e(test['where'])}.{_e(_weak_note(metrics))}</p>"]
     headers = ["model", "what it is", "accuracy", "precision", "recall", "F1", "ROC-AUC", "PR-AUC"]
     part.append(_table(headers, rows, numeric_from=2) if rows else page.missing("this run recorded no scores"))
     part.append(_comparison_html(scores, test))
@@ -1060,9 +1064,11 @@ def _features_section(page: _Sections, settings, metrics: dict, say: Callable[[s
     part = ["<h2>What you like and dislike: the audio features</h2>"]
     if frame is not None:
         n_like, n_dis = int((frame["label"] == 1).sum()), int((frame["label"] == 0).sum())
+        extra = _count(data.get("corpus_negatives"))
+        extra = f", of them {extra} tracks from your corpus you never heard, taken as probable dislikes" if extra else ""
         part.append(f"<p>From the store's labelled tracks now: <b>{n_like}</b> liked and <b>{n_dis}</b> disliked "
                     f"(the model of this run learnt from {_e(data.get('likes', '?'))} and "
-                    f"{_e(data.get('dislikes', '?'))}).</p>")
+                    f"{_e(data.get('dislikes', '?'))}{_e(extra)}).</p>")
         summary = feature_summary(frame)
         say("feature plots")
         part.append(save("feature_means.png", plot_feature_means(summary), "Liked vs disliked mean of each audio feature"))
@@ -1183,7 +1189,7 @@ def _page_html(report: Report, metrics: dict, sections: list[str]) -> str:
               if data.get("likes") is not None and data.get("dislikes") is not None else "")
     header = (
         f"<h1>tastebot model report</h1><p class=\"sub\">Model <code>{_e(run_id)}</code>, trained {_e(created)}. "
-        f"{learnt}scored on {_e(_test_part(metrics)['where'])}. Report written "
+        f"{learnt}{_e(_test_part(metrics)['where'])}. Report written "
         f"{_e(datetime.now(timezone.utc).isoformat(timespec='seconds'))}.</p>"
     )
     if report.missing:
