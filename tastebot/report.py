@@ -880,7 +880,8 @@ def _uses_section(page: _Sections, metrics: dict) -> None:
     if ranking.kind == "blend":
         part.append(_blend_html(page, metrics, ranking))
     elif ranking.validation:
-        part.append(_validation_html(ranking))
+        why = f"<p>Why: {_e(ranking.reason)}.</p>" if ranking.reason and ranking.kind != "learned" else ""
+        part.append(why + _validation_html(ranking))
     elif ranking.kind == "learned":
         part.append(_checks_html(ranking))
     part.append("<p class=\"sub\">Options of <code>recommend</code> can change either for one run "
@@ -980,7 +981,8 @@ def _comparison_html(scores: dict, test: dict[str, Any]) -> str:
     why = ("the forest alone won on some benchmark listeners and lost on others, while the mean of the MLP and the "
            "forest was never far below the better of the two" if best == "random_forest" else
            "on the benchmark listeners with 1,600 tracks logistic regression was below both parts of the taste model")
-    return (f"<p>Here {MODEL_LABELS[best]} orders the test tracks better than the taste model (ROC-AUC "
+    the = "the " if best == "random_forest" else ""
+    return (f"<p>Here {the}{MODEL_LABELS[best]} orders the test tracks better than the taste model (ROC-AUC "
             f"{rivals[best]:.3f} against {taste:.3f}).{_e(spread)} tastebot keeps one model for every listener rather "
             f"than pick one on a test part this small: {_e(why)} (docs/training.md).</p>")
 
