@@ -423,7 +423,7 @@ def _metrics(t: "_Trainer", ev: _Evaluation, blend_info: dict[str, Any], started
             "numpy": np.__version__, "pandas": pd.__version__, "python": platform.python_version(),
         },
         "scores": {name: score(ev.y, p) for name, p in ev.preds.items()},
-        "curves": {name: curves(ev.y, ev.preds[name]) for name in ("mlp", "logistic_regression", "random_forest")},
+        "curves": {name: curves(ev.y, ev.preds[name]) for name in ("taste", "mlp", "logistic_regression", "random_forest")},
         "blend": blend_info,
         "history": t.histories,
         "timing": {"train_seconds": round(time.perf_counter() - started, 2)},

@@ -475,7 +475,7 @@ def test_training_curves_and_tables_speak_plainly(home):
                {"stage": "final refit", "best_epoch": 2, "epochs_run": 2, "train_rows": 100, "validation_rows": 0,
                 "epochs": [{"epoch": e, "loss": 1 / e, "auc": 0.6 + e / 20} for e in (1, 2)]}]
     texts = " ".join(_texts(plot_training_curves(history)))
-    assert "#" not in texts and "refit on all data" in texts and "first fit" in texts, texts
+    assert "#" not in texts and "the network kept" in texts and "finding when to stop" in texts, texts
 
     run_dir = _fake_run(home)
     metrics = json.loads((run_dir / "metrics.json").read_text())

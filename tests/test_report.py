@@ -98,9 +98,9 @@ def test_the_page_shows_the_store_and_metrics_numbers(trained_home, rendered):
                f"<td class=\"num\">{len(liked)}</td><td class=\"num\">{len(disliked)}</td></tr>")
         assert row in page, f"the {feature} row of the means table is not the store's"
     m = trained_home.metrics
-    assert f"w = {m['blend']['weight']:.2f}" in page
     mlp = m["scores"]["mlp"]
-    assert f"<td>MLP (tastebot)</td><td class=\"num\">{mlp['accuracy']:.3f}</td>" in page
+    assert (f"<td>MLP alone</td><td>one part of the taste model: the neural network</td>"
+            f"<td class=\"num\">{mlp['accuracy']:.3f}</td>") in page
     assert np.isfinite(mlp["roc_auc"]), "a held-out run with both classes has a ROC-AUC"
     for provider, count in m["features"]["by_provider"].items():
         label = PROVIDER_LABELS.get(provider, provider)
@@ -123,6 +123,7 @@ def test_data_strings_are_escaped_and_missing_pieces_said(trained_home, copy_tra
     m = json.loads(mpath.read_text())
     m["mode_reason"] = HOSTILE
     m["blend"]["reason"] = HOSTILE
+    m["ranking"] = {"used": False, "reason": HOSTILE}  # the blend, with both reasons on the page
     m["data"]["by_source"] = {HOSTILE: {"likes": 3, "dislikes": 1}}
     m["features"]["by_provider"] = {HOSTILE: 7}
     m["history"] = []  # an older metrics.json without a history
@@ -153,7 +154,9 @@ def test_scores_of_the_last_recommendations(trained_home, copy_trained, tmp_path
     recs = [SimpleNamespace(track_id=t, name=f"song {i}" if i else HOSTILE, artist="someone",
                             score=round(0.95 - 0.05 * i, 4), mlp=round(0.9 - 0.04 * i, 4), hybrid=round(0.5 + 0.01 * i, 4))
             for i, t in enumerate(ids)]
-    result = SimpleNamespace(model_run=trained_home.run_id, blend_weight=0.4, blend_from="test", recommendations=recs)
+    # As recommend records a run ranked by the learned ranking (no blend weight).
+    result = SimpleNamespace(model_run=trained_home.run_id, blend_weight=None,
+                             blend_from=f"the learned ranking of run {trained_home.run_id}", recommendations=recs)
     with open_store(settings) as store:
         playlist.plan(store, ids, name="tastebot test", description="test", public=False,
                       details={"n": 12, **recommendation_record(result)})
@@ -163,6 +166,8 @@ def test_scores_of_the_last_recommendations(trained_home, copy_trained, tmp_path
     page = rep.html_path.read_text(encoding="utf-8")
     assert "no recommendations yet" not in page and rep.missing == []
     assert "12 tracks from the playlist" in page
+    assert f"They were ranked by the learned ranking of run {trained_home.run_id}." in page
+    assert "final (blend)" not in page and "linear blend" not in page
     assert "<td>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</td>" in page
     assert "<script" not in page
     section = page.split("<h2>The last recommendations</h2>", 1)[1].split("<h2>", 1)[0]
@@ -225,3 +230,155 @@ def test_cli_json_open_and_errors(trained_home, copy_trained, tmp_path):
     (tmp_path / "afile").write_text("x")
     res = invoke(["--home", str(settings.home), "report", "--out", str(tmp_path / "afile")])
     assert res.returncode == 2 and "is a file" in res.stderr
+
+
+# -- the report shows what ships (issue 25) -----------------------------------------------------------
+def section(page: str, heading: str) -> str:
+    """The HTML of one section of the page, from its heading to the next."""
+    return page.split(heading, 1)[1].split("<h2>", 1)[0]
+
+
+def test_the_taste_model_that_ships_is_tabulated_and_plotted_beside_every_baseline(trained_home, rendered):
+    """The taste model recommend uses (MLP + forest), its MLP alone and every baseline: one row each on
+    the test part, a curve each, and the page says which one recommend uses."""
+    from tastebot.report import MODELS, plot_pr, plot_roc
+
+    m = trained_home.metrics
+    assert m["curves"]["taste"]["roc"]["fpr"], "train records the taste model's curves"
+    page = rendered.html_path.read_text(encoding="utf-8")
+    scores = section(page, "<h2>How good is the taste model?</h2>")
+    for key, name, what in MODELS:
+        s = m["scores"][key]
+        row = f"<td>{name}</td><td>{html_escape(what)}</td>" + "".join(
+            f'<td class="num">{s[k]:.3f}</td>' for k in ("accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc"))
+        assert row in scores, key
+    assert "<td>taste model (MLP + forest)</td><td>what recommend scores tracks with" in scores
+    uses = section(page, "<h2>What <code>recommend</code> uses</h2>")
+    assert "To score each track: the taste model" in uses and f"<b>{m['scores']['taste']['roc_auc']:.3f}</b>" in uses
+
+    for plot, curve, x in ((plot_roc(m["curves"], m["scores"]), "roc", "fpr"),
+                           (plot_pr(m["curves"], m["scores"], 0.3), "pr", "recall")):
+        lines = {line.get_label().split(":")[0]: line for line in plot.axes[0].lines}
+        assert {"taste model, what recommend uses", "MLP alone (part of it)", "random forest (the other part)",
+                "logistic regression"} <= set(lines)
+        assert list(lines["taste model, what recommend uses"].get_xdata()) == m["curves"]["taste"][curve][x]
+        assert lines["taste model, what recommend uses"].get_linewidth() > lines["MLP alone (part of it)"].get_linewidth()
+
+
+RANKINGS = {
+    "fusion": {"kind": "fusion", "label": "a rank fusion of the taste model and the co-occurrence",
+               "validation": {"fusion": {"p_at_10": 0.41, "ap": 0.377}, "taste": {"p_at_10": 0.32, "ap": 0.301},
+                              "cooc": {"p_at_10": 0.18, "ap": 0.144}},
+               "checks": [], "used": True, "reason": "fused"},
+    "learned": {"used": True, "likes": 40, "checks": [{"part": 0, "likes": 20, "ap_ranking": 0.611, "ap_mlp": 0.522,
+                                                       "ap_hybrid": 0.133}],
+                "reason": "histogram gradient boosting over the evidence"},
+    "blend": {"used": False, "reason": "fewer than 8 held-out likes: the linear blend"},
+}
+
+
+@pytest.mark.parametrize("case", sorted(RANKINGS))
+def test_the_page_describes_the_ranking_the_run_says_it_used(trained_home, copy_trained, tmp_path, case):
+    """`ranking.kind`/`label`/`validation` when the run wrote them, else `ranking.used`; a run that did not
+    rank by the linear blend is never described as one."""
+    from tastebot.report import RANKING_WORDS, plot_recommendation_scores, write_report
+
+    settings = copy_trained(tmp_path / "h", store=False)
+    mpath = settings.models_dir / trained_home.run_id / "metrics.json"
+    m = json.loads(mpath.read_text())
+    m["ranking"] = RANKINGS[case]
+    m["blend"]["weight"] = 0.35
+    mpath.write_text(json.dumps(m))
+    page = write_report(settings).html_path.read_text(encoding="utf-8")
+    uses = section(page, "<h2>What <code>recommend</code> uses</h2>")
+    blend_words = ("w = 0.35", "linear blend", "The blend weight", "final (blend)", "MLP counts")
+    if case == "fusion":
+        assert "To order the recommendations: a rank fusion of the taste model and the co-occurrence</b>" in uses
+        assert ('<tr><td>rank fusion (what recommend uses)</td><td class="num">0.410</td>'
+                '<td class="num">0.377</td></tr>') in uses
+        assert '<tr><td>co-occurrence alone</td><td class="num">0.180</td><td class="num">0.144</td></tr>' in uses
+        assert "<th>share of likes in the top 10</th><th>average precision</th>" in uses
+    elif case == "learned":
+        assert f"To order the recommendations: {RANKING_WORDS['learned'].replace(chr(39), '&#x27;')}</b>" in uses
+        assert '<tr><td>1</td><td class="num">20</td><td class="num">0.611</td><td class="num">0.522</td>' in uses
+    else:
+        assert "To order the recommendations: the linear blend" in uses and '<p class="big">w = 0.35</p>' in uses
+        assert "Why no learned ranking: fewer than 8 held-out likes: the linear blend." in uses
+    if case != "blend":
+        assert not [w for w in blend_words if w in page], "a run that did not blend is described as a blend"
+    fig = plot_recommendation_scores([{"score": 0.9, "mlp": 0.8, "hybrid": 0.5}, {"score": 0.7, "mlp": 0.6, "hybrid": 0.4}])
+    assert "blend" not in fig.axes[0].get_title()
+
+
+def test_the_header_and_scores_give_the_test_parts_own_counts(trained_home, rendered):
+    m = trained_home.metrics
+    split, data = m["split"], m["data"]
+    page = rendered.html_path.read_text(encoding="utf-8")
+    header = page.split("<h2>", 1)[0]
+    test = (f"scored on a held-out test part of {split['test']} tracks ({split['test_likes']} likes and "
+            f"{split['test_dislikes']} dislikes) by {split['test_artists']} artists")
+    assert test in header
+    assert f"Learnt from {data['likes']} likes and {data['dislikes']} dislikes" in header
+    assert (split["test_likes"], split["test_dislikes"]) != (data["likes"], data["dislikes"])
+    assert m["mode_reason"] not in page, "the training totals are not the test part's"
+    assert f"was {test}" in section(page, "<h2>How good is the taste model?</h2>")
+
+
+def test_every_input_left_out_is_named_with_its_own_reason(trained_home, rendered):
+    from tastebot.features import SOURCE_DEPENDENT_REASON
+    from tastebot.report import UNUSED_WORDS
+
+    unused = trained_home.metrics["features"]["unused"]
+    assert unused, "the trained run leaves some inputs out"
+    page = rendered.html_path.read_text(encoding="utf-8")
+    assert "no values in training" not in page and "features.SOURCE_DEPENDENT" not in page
+    table = section(page, "<h2>Where the features came from</h2>").split("Inputs the model does not read, and why:", 1)[1]
+    rows = dict(re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", table))
+    shown = {name: why for names, why in rows.items() for name in names.split(", ")}
+    assert set(shown) == {name.replace("_", " ") for name in unused}
+    for name, why in unused.items():
+        assert shown[name.replace("_", " ")] == html_escape(UNUSED_WORDS.get(why, why))
+    if SOURCE_DEPENDENT_REASON in unused.values():
+        assert "only some of the places tracks come from carry it" in table
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
+
+
+def test_key_is_counted_not_averaged(trained_home, rendered):
+    """A key is a place on a circle: the page gives the commonest keys of the store's tracks, no mean."""
+    import numpy as np
+
+    from tastebot.report import KEY_NAMES, feature_summary
+
+    frame = trained_home.frame
+    page = rendered.html_path.read_text(encoding="utf-8")
+    assert "mean pitch class" not in page
+    assert "key" not in {r["feature"] for r in feature_summary(frame)}
+    features = section(page, "<h2>What you like and dislike: the audio features</h2>")
+    assert "<tr><td>key</td>" not in features, "the means table has a key row"
+    for column, label in ((1, 1), (2, 0)):
+        keys = np.round(frame.loc[frame["label"] == label, "key"].dropna().to_numpy(dtype=float)).astype(int)
+        counts = np.bincount(keys[(keys >= 0) & (keys < 12)], minlength=12)
+        best = int(np.argmax(counts))
+        row = re.search(r"<tr><td>commonest</td><td class=\"num\">([^<]*)</td><td class=\"num\">([^<]*)</td></tr>",
+                        features)
+        assert row and row.group(column) == f"{KEY_NAMES[best]} ({100 * counts[best] / counts.sum():.0f} %)"
+
+
+def test_the_training_curves_are_explained_in_words(trained_home, rendered):
+    m = trained_home.metrics
+    page = rendered.html_path.read_text(encoding="utf-8")
+    training = section(page, "<h2>How the network learnt</h2>")
+    assert "first fit, with a validation part" not in page and "refit on all data" not in page
+    first, refit = m["history"][0], m["history"][-1]
+    patience = re.search(r"patience (\d+)", m["settings"]["early_stopping"]).group(1)
+    assert f"it first learns from {first['train_rows']} tracks while {first['validation_rows']} others are held back" in training
+    assert f"has not improved for {patience} passes in a row, and the pass with the best ROC-AUC is kept" in training
+    assert f"(the dot: pass {first['best_epoch']})" in training
+    assert "so the pass is chosen by ROC-AUC, not by the loss" in training
+    assert refit["stage"].endswith("refit") and "that network is the one kept" in training
+    assert (f"<tr><td>2. the network kept (all tracks)</td><td class=\"num\">{refit['epochs_run']}</td>") in training

@@ -18,10 +18,12 @@ def report(ctx, run_id, out_dir, open_browser, as_json) -> None:
     """Write an HTML report about your taste model, with plots.
 
     \b
-    The page shows: liked vs disliked means and distributions of every
-    audio feature, the training curves, ROC and precision-recall curves of
-    the model against the baselines, the blend weight, the scores of the
-    last recommendations, and where the features came from. Each plot is
+    The page shows what `recommend` uses: the taste model (the MLP and a
+    random forest, averaged) and the ranking this run fitted; the taste
+    model's scores on the test part beside its MLP alone and the baselines
+    (table, words, ROC and precision-recall curves); the training curves,
+    explained; liked vs disliked audio features; the scores of the last
+    recommendations; and where the features came from. Each plot is
     embedded in the page and also saved as a PNG beside it. The page is
     self-contained: it works offline and can be moved or mailed.
     It reads the model's metrics.json and the store (read-only), never
