@@ -77,10 +77,12 @@ RANKING_WORDS = {
     "fusion": "a rank fusion of the taste model and the collaborative evidence",
     "taste": "the taste model alone",
     "cooc": "co-occurrence alone: how often a track shares playlists with your likes",
+    "collab": "the playlist co-occurrence alone: how much of the playlists holding a track are your likes",
     "blend": "the linear blend of the taste model's score and the collaborative score",
 }
 RANKER_NAMES = {"learned": "learned ranking", "ranking": "learned ranking", "fusion": "rank fusion",
                 "taste": "taste model alone", "mlp": "taste model alone", "cooc": "co-occurrence alone",
+                "collab": "playlist co-occurrence alone",
                 "hybrid": "collaborative score alone", "blend": "linear blend"}
 RANKER_MEASURES = {"ap": "average precision", "auc": "ROC-AUC", "roc_auc": "ROC-AUC", "ndcg": "NDCG"}
 # Why an input was left out, in a listener's words, for the reasons features.FeatureSpec records.

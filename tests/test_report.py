@@ -152,10 +152,10 @@ def test_scores_of_the_last_recommendations(trained_home, copy_trained, tmp_path
     settings = copy_trained(tmp_path / "h")
     ids = trained_home.frame["track_id"].tolist()[:12]
     recs = [SimpleNamespace(track_id=t, name=f"song {i}" if i else HOSTILE, artist="someone",
-                            score=round(0.95 - 0.05 * i, 4), mlp=round(0.9 - 0.04 * i, 4), hybrid=round(0.5 + 0.01 * i, 4))
+                            score=round(0.95 - 0.05 * i, 4), taste=round(0.9 - 0.04 * i, 4), hybrid=round(0.5 + 0.01 * i, 4))
             for i, t in enumerate(ids)]
     # As recommend records a run ranked by the learned ranking (no blend weight).
-    result = SimpleNamespace(model_run=trained_home.run_id, blend_weight=None,
+    result = SimpleNamespace(model_run=trained_home.run_id, blend_weight=None, ranking="learned",
                              blend_from=f"the learned ranking of run {trained_home.run_id}", recommendations=recs)
     with open_store(settings) as store:
         playlist.plan(store, ids, name="tastebot test", description="test", public=False,

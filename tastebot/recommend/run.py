@@ -375,6 +375,7 @@ def recommendation_record(result: RecommendResult) -> dict[str, Any]:
     `tastebot report` can show the scores the playlist was made with."""
     return {
         "model_run": result.model_run,
+        "ranking": result.ranking,
         "blend_weight": result.blend_weight,
         "blend_from": result.blend_from,
         "recommendations": [
