@@ -152,3 +152,49 @@ def test_a_corpus_that_shares_nothing_with_the_likes_is_said_so(copy_trained, tm
         assert store.corpus_stats()["playlists"] == 4
         with pytest.raises(NotEnoughData, match="the corpus has 4 playlists and none shares"):
             recommend(settings, store, None, RecommendOptions(n=5))
+
+
+def test_a_like_s_context_is_the_playlist_most_made_of_likes_else_its_artist():
+    from tastebot.models.ranking_rows import like_contexts
+
+    # p0 is all likes (a playlist the listener knows wholesale); p1 holds one like among strangers.
+    pairs = [("p0", f"l{i}") for i in range(6)] + [("p1", "l0")] + [("p1", f"x{i}") for i in range(9)] + \
+            [("p2", "l5"), ("p2", "x1")]
+    corpus = CorpusData.from_pairs(pairs)
+    frame = pd.DataFrame({"track_id": [f"l{i}" for i in range(6)] + ["lonely", "x3"],
+                          "primary_artist_id": ["a"] * 6 + ["b", "c"], "label": [1] * 7 + [0]})
+    scorer = HybridScorer.fit(corpus, frame)
+    ctx = like_contexts(scorer, frame, frame["label"].to_numpy())
+    assert list(ctx[:6]) == ["pl:p0"] * 6  # l0 is in p1 too, and l5 in p2: p0 is the densest
+    assert ctx[6] == "artist:b"  # in no playlist
+
+
+def test_the_choice_keeps_the_fusion_unless_one_side_is_clearly_better():
+    from tastebot.models.ranking_rows import choose
+
+    def summary(**auc):
+        return {k: {"auc": v, "ap": v} for k, v in auc.items()}
+
+    assert choose(summary(learned=0.80, fusion=0.80, taste=0.81, collab=0.70))[0] == "fusion"  # within noise
+    assert choose(summary(learned=0.80, fusion=0.80, taste=0.86, collab=0.70))[0] == "taste"
+    assert choose(summary(learned=0.80, fusion=0.80, taste=0.60, collab=0.90))[0] == "collab"
+    # a learned ranking must beat its parts, and not be implausibly good (rows easier than the task)
+    assert choose(summary(learned=0.95, fusion=0.85, taste=0.84, collab=0.85))[0] == "learned"
+    assert choose(summary(learned=0.86, fusion=0.85, taste=0.84, collab=0.85))[0] == "fusion"
+    kind, why = choose(summary(learned=0.99, fusion=0.85, taste=0.84, collab=0.85))
+    assert kind == "fusion" and "implausibly good" in why
+
+
+def test_a_ranking_saves_its_kind_and_a_learned_one_its_ranker(tmp_path):
+    from tastebot.models.ranker import Ranking
+
+    (tmp_path / "a").mkdir()
+    Ranking("collab").save(tmp_path / "a")
+    assert Ranking.load(tmp_path / "a").kind == "collab" and Ranking.load(tmp_path / "a").ranker is None
+    ranker, rng = _trained(4)
+    (tmp_path / "b").mkdir()
+    Ranking("learned", ranker).save(tmp_path / "b")
+    loaded = Ranking.load(tmp_path / "b")
+    ev = _evidence(rng, 50, True)
+    assert loaded.kind == "learned" and np.array_equal(loaded.final(ev), Ranking("learned", ranker).final(ev))
+    assert Ranking.load(tmp_path / "nothing") is None  # a run without any ranking: the linear blend
