@@ -120,13 +120,15 @@ class FeatureChain:
                     continue
                 batch = source[0]
                 total = min(todo, _room(max_tracks, 0, 1), _room(max_requests, 0, batch))
+                last = 0
                 while provider not in self.skipped:
                     # Read the next ids in slices: a bound or a kill leaves the rest for the next run.
                     room = min(_room(max_tracks, out.asked, 1), _room(max_requests, out.requests, batch), batch * 25)
-                    ids = self.store.corpus_tracks_needing_features(provider, room, cutoff)
-                    if not ids:
+                    rows = self.store.corpus_tracks_needing_features(provider, room, cutoff, after=last)
+                    if not rows:
                         break
-                    self._ask(provider, ids, *source, tally=out, total=total)
+                    last = rows[-1][0]
+                    self._ask(provider, [tid for _, tid in rows], *source, tally=out, total=total)
         except RateLimited as exc:
             out.stopped = f"rate-limited: {exc.message}"
         out.seconds = round(time.monotonic() - started, 2)
@@ -233,7 +235,7 @@ class CorpusFeatureReport:
         if self.unknown:
             text += f"; {self.unknown:,} unknown to the providers (asked again after {CORPUS_RETRY_DAYS} days)"
         if self.left:
-            text += f"; {self.left:,} left for the next run" + (f" (stopped by {self.stopped})" if self.stopped else "")
+            text += f"; {self.left:,} left for the next run" + (f" (stopped: {self.stopped})" if self.stopped else "")
         return text
 
     def as_dict(self) -> dict[str, Any]:

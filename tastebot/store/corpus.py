@@ -272,18 +272,20 @@ class CorpusMixin:
         return m, track_ids, playlist_ids
 
     # -- audio features for corpus tracks (tastebot.features_sources.FeatureChain.fill_corpus) ---------
-    def corpus_tracks_needing_features(self, provider: str, limit: int, asked_before: str) -> list[str]:
-        """Up to `limit` corpus tracks without audio features (from the import or any provider) that
-        `provider` was not asked about since `asked_before` (a sortable time: an unknown track is asked
-        again only after that). Import order, so an interrupted fetch resumes where it stopped."""
+    def corpus_tracks_needing_features(self, provider: str, limit: int, asked_before: str,
+                                       after: int = 0) -> list[tuple[int, str]]:
+        """Up to `limit` (index, track id) of corpus tracks past index `after` without audio features
+        (from the import or any provider) that `provider` was not asked about since `asked_before` (a
+        sortable time: an unknown track is asked again only after that). In import order: a caller
+        passes the last index it got as `after`, so a whole corpus is one pass, not a scan a slice."""
         if limit <= 0:
             return []
         sql = (
-            f"SELECT c.track_id FROM corpus_tracks c WHERE c.{_DONE} AND NOT {_HAS_FEATURES}"
+            f"SELECT c.idx, c.track_id FROM corpus_tracks c WHERE c.idx > ? AND c.{_DONE} AND NOT {_HAS_FEATURES}"
             " AND NOT EXISTS (SELECT 1 FROM feature_attempts a WHERE a.track_id = c.track_id AND a.provider = ?"
             " AND (a.found = 1 OR a.attempted_at >= ?)) ORDER BY c.idx LIMIT ?"
         )
-        return [r[0] for r in self.conn.execute(sql, (provider, asked_before, int(limit)))]
+        return [(int(r[0]), r[1]) for r in self.conn.execute(sql, (int(after), provider, asked_before, int(limit)))]
 
     def corpus_feature_coverage(self, asked_since: str) -> dict[str, int]:
         """{tracks, with_features, unknown}: corpus tracks, those with audio features, and those without
