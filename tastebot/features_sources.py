@@ -130,7 +130,7 @@ class FeatureChain:
                     last = rows[-1][0]
                     self._ask(provider, [tid for _, tid in rows], *source, tally=out, total=total)
         except RateLimited as exc:
-            out.stopped = f"rate-limited: {exc.message}"
+            out.stopped = f"rate limit: {exc.message}"
         out.seconds = round(time.monotonic() - started, 2)
         out.coverage(self.store.corpus_feature_coverage(cutoff))
         if out.stopped is None and out.left and max_requests is not None and out.requests >= max_requests:

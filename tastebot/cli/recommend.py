@@ -309,7 +309,7 @@ def corpus_features(ctx, max_tracks, max_requests, max_wait, as_json) -> None:
     if as_json:
         console.print_json(report.as_dict())
     console.success(console.escape(report.line()) + ".")
-    if report.stopped and report.stopped.startswith("rate-limited"):
+    if report.stopped and report.stopped.startswith("rate limit"):
         raise RateLimited(f"Stopped: {report.stopped} Progress is saved: run it again later.")
 
 

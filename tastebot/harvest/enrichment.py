@@ -80,6 +80,6 @@ def fill_corpus_features(ctx: HarvestContext, chain: FeatureChain) -> dict[str, 
                        detail=report.line())
     ctx.results.append(res)
     ctx.reporter.finish(name, res.detail)
-    if report.stopped and report.stopped.startswith("rate-limited"):
+    if report.stopped and report.stopped.startswith("rate limit"):
         ctx.reporter.notice(f"Corpus audio features stopped ({report.stopped}); the next harvest resumes them.")
     return report.as_dict()
