@@ -29,8 +29,6 @@ from typing import Any, Callable, Iterable
 from tastebot.errors import FeatureProviderError, InputError, RateLimited
 from tastebot.vocab import AUDIO_FEATURES, FEATURE_RANGES, INTEGER_FEATURES, PROVIDER_LABELS, PROVIDERS, iso_time
 
-# The providers a chain asks, in order (the others are an import and the tracks' metadata).
-API_PROVIDERS = PROVIDERS[:2]
 # A corpus track no provider knew is asked again after this many days (it may have been added since).
 CORPUS_RETRY_DAYS = 30
 # What one harvest may spend on the corpus's features: about 40,000 tracks at ReccoBeats' 40 ids a
@@ -49,7 +47,7 @@ class ProviderReport:
 
 @dataclass
 class FeatureReport:
-    providers: dict[str, ProviderReport] = field(default_factory=lambda: {p: ProviderReport() for p in API_PROVIDERS})
+    providers: dict[str, ProviderReport] = field(default_factory=lambda: {p: ProviderReport() for p in PROVIDERS[:2]})
 
     def as_dict(self) -> dict[str, Any]:
         return {p: vars(r) for p, r in self.providers.items()}
@@ -95,10 +93,8 @@ class FeatureChain:
         """Ask the providers, in order, about the tracks (all library tracks when None) that have no
         API features yet. Returns the cumulative report of this chain."""
         wanted = None if track_ids is None else list(dict.fromkeys(track_ids))
-        for provider in API_PROVIDERS:
-            source = self._provider(provider)
-            if source is not None:
-                self._ask(provider, self.store.tracks_needing_features(provider, wanted, retry=full), *source)
+        self._spotify(wanted, full)
+        self._reccobeats(wanted, full)
         return self.report
 
     def fill_corpus(self, *, max_tracks: int | None = None, max_requests: int | None = None) -> "CorpusFeatureReport":
@@ -108,29 +104,40 @@ class FeatureChain:
         interrupted run resumes where it stopped and no track is asked twice; a track a provider did
         not know is asked again only after CORPUS_RETRY_DAYS. A rate limit longer than the allowed
         wait stops the fetch (its reason in the report), not the caller."""
+        from tastebot.reccobeats import BATCH
+        from tastebot.spotify import BATCH_AUDIO_FEATURES
+
         started = time.monotonic()
         cutoff = iso_time(datetime.now(timezone.utc) - timedelta(days=CORPUS_RETRY_DAYS))
         out = CorpusFeatureReport(max_tracks=max_tracks, max_requests=max_requests)
         before = self.store.corpus_feature_coverage(cutoff)
         todo = before["tracks"] - before["with_features"] - before["unknown"]
+        progress = self.progress
         try:
-            for provider in API_PROVIDERS:
-                source = self._provider(provider)
-                if source is None:
-                    continue
-                batch = source[0]
+            for provider, ask, batch in (("spotify", self._spotify, BATCH_AUDIO_FEATURES),
+                                         ("reccobeats", self._reccobeats, BATCH)):
                 total = min(todo, _room(max_tracks, 0, 1), _room(max_requests, 0, batch))
                 last = 0
                 while provider not in self.skipped:
-                    # Read the next ids in slices: a bound or a kill leaves the rest for the next run.
+                    # The next ids in slices: a bound or a kill leaves the rest for the next run.
                     room = min(_room(max_tracks, out.asked, 1), _room(max_requests, out.requests, batch), batch * 25)
                     rows = self.store.corpus_tracks_needing_features(provider, room, cutoff, after=last)
                     if not rows:
                         break
                     last = rows[-1][0]
-                    self._ask(provider, [tid for _, tid in rows], *source, tally=out, total=total)
+                    rep = self.report.providers.setdefault(provider, ProviderReport())
+                    counts, offset = (rep.asked, rep.found, rep.requests), out.asked
+                    self.progress = lambda p, done, _n, offset=offset, total=total: progress(p, offset + done, total)
+                    try:
+                        ask(None, False, ids=[tid for _, tid in rows])
+                    finally:  # what this slice asked counts, whether it ended or a rate limit stopped it
+                        out.asked += rep.asked - counts[0]
+                        out.found += rep.found - counts[1]
+                        out.requests += rep.requests - counts[2]
         except RateLimited as exc:
             out.stopped = f"rate limit: {exc.message}"
+        finally:
+            self.progress = progress
         out.seconds = round(time.monotonic() - started, 2)
         out.coverage(self.store.corpus_feature_coverage(cutoff))
         if out.stopped is None and out.left and max_requests is not None and out.requests >= max_requests:
@@ -140,66 +147,65 @@ class FeatureChain:
         out.providers = self.report.as_dict()
         return out
 
-    def _provider(self, provider: str) -> tuple[int, Callable, Callable[[], int]] | None:
-        """(ids a call, fetch, request counter) of a provider that may be asked; None when skipped."""
-        if provider in self.skipped:
-            return None
-        if provider == "spotify":
-            if self.client is None:
-                self.skip("spotify", "no Spotify client")
-                return None
-            if self.client.app_kind() != "extended":
-                self.skip("spotify", "development-mode apps cannot read /audio-features (403 since 2024)",
-                          expected=True)
-                return None
-            from tastebot.spotify import BATCH_AUDIO_FEATURES
+    def _spotify(self, wanted, full: bool, ids: list[str] | None = None) -> None:
+        if "spotify" in self.skipped:
+            return
+        if self.client is None:
+            self.skip("spotify", "no Spotify client")
+            return
+        if self.client.app_kind() != "extended":
+            self.skip("spotify", "development-mode apps cannot read /audio-features (403 since 2024)", expected=True)
+            return
+        from tastebot.spotify import BATCH_AUDIO_FEATURES
 
-            return BATCH_AUDIO_FEATURES, self.client.audio_features, lambda: self.client.request_count
+        self._run("spotify", wanted, full, BATCH_AUDIO_FEATURES, self.client.audio_features,
+                  lambda: self.client.request_count, ids)
+
+    def _reccobeats(self, wanted, full: bool, ids: list[str] | None = None) -> None:
+        if "reccobeats" in self.skipped:
+            return
         from tastebot.reccobeats import BATCH
 
-        return BATCH, self.reccobeats.audio_features, lambda: self.reccobeats.request_count
+        self._run("reccobeats", wanted, full, BATCH, self.reccobeats.audio_features,
+                  lambda: self.reccobeats.request_count, ids)
 
-    def _ask(self, provider: str, ids: list[str], batch: int, fetch, counter, *, tally=None,
-             total: int | None = None) -> None:
-        """Ask `provider` about `ids`, `batch` a request, counting into the chain's report (and into
-        `tally`, a corpus fetch's report, when given: the progress then runs from its count to `total`)."""
+    def _run(self, provider: str, wanted, full: bool, batch: int, fetch, counter, ids: list[str] | None = None) -> None:
+        """Ask `provider` about `ids` (default: the library tracks `wanted` that need it), `batch` a request."""
+        if ids is None:
+            ids = self.store.tracks_needing_features(provider, wanted, retry=full)
         rep = self.report.providers.setdefault(provider, ProviderReport())
+        if not ids:
+            if rep.status == "unused":
+                rep.status = "used"
+            return
         rep.status = "used"
-        reports = (rep,) if tally is None else (rep, tally)
-        done = 0 if tally is None else tally.asked
-        total = len(ids) if total is None else total
+        done = 0
         for i in range(0, len(ids), batch):
             chunk = ids[i:i + batch]
             before = counter()
             try:
                 found = fetch(chunk)
             except FeatureProviderError as exc:
-                _count_requests(counter() - before, *reports)
+                rep.requests += counter() - before
                 self.skip(provider, exc.message)
                 return
             except RateLimited:  # a wait past --max-wait: the requests it made still count
-                _count_requests(counter() - before, *reports)
+                rep.requests += counter() - before
                 raise
-            _count_requests(counter() - before, *reports)
+            rep.requests += counter() - before
             # The features and the record of asking commit together: a kill never loses either half.
             with self.store.transaction():
                 self.store.upsert_features(found, provider)
                 self.store.record_feature_attempts(chunk, provider, found.keys())
-            for r in reports:
-                r.asked += len(chunk)
-                r.found += len(found)
+            rep.asked += len(chunk)
+            rep.found += len(found)
             done += len(chunk)
-            self.progress(provider, done, total)
+            self.progress(provider, done, len(ids))
 
 
 def _room(bound: int | None, used: int, per_unit: int) -> int:
     """How many more tracks a bound allows (`per_unit` tracks per unit of it); no bound: no limit."""
     return 2**62 if bound is None else max(0, bound - used) * per_unit
-
-
-def _count_requests(n: int, *reports: ProviderReport) -> None:
-    for r in reports:
-        r.requests += n
 
 
 @dataclass
