@@ -25,6 +25,7 @@ code on a copy of the same store.
 
     .venv/bin/python benchmarks/corpus_features.py [--world tidytuesday|generated] [--latency-ms 0]
     .venv/bin/python benchmarks/corpus_features.py --time-recommend --baseline /tmp/base
+    .venv/bin/python benchmarks/corpus_features.py --corpus full --time-recommend --baseline /tmp/base
     .venv/bin/python benchmarks/corpus_features.py --mpd 20000 --max-requests 2000
 """
 
@@ -97,8 +98,14 @@ def run_world(args, home: Path) -> dict:
                                  redirect_uri=f"http://127.0.0.1:{_free_port()}/callback", insecure_storage=True)
         settings.ensure_home()
         _login(settings)
-        path = home / "corpus-ids.csv"
-        pairs = _ids_only_csv(catalog, path)
+        if args.corpus == "ids":
+            path = home / "corpus-ids.csv"
+            pairs = _ids_only_csv(catalog, path)
+        else:  # the corpus file carries the audio features (as the benchmark worlds' TidyTuesday CSV)
+            from tastebot.sandbox.format import export_corpus_csv
+
+            path = home / "corpus.csv"
+            pairs = export_corpus_csv(catalog, path)
         with open_store(settings) as store:
             corpus.import_corpus(store, [path])
             stats = store.corpus_stats()
@@ -115,7 +122,8 @@ def run_world(args, home: Path) -> dict:
     # Every corpus track was asked at most once: the library harvest's own fetch covers some corpus
     # tracks (the listener's likes are in corpus playlists too), so asked <= tracks, and every track
     # the corpus fetch did not ask has features or was never needed.
-    return {"world": args.world, "corpus": {**stats, "pairs_written": pairs}, "parts": [_part("interrupted", first),
+    return {"world": args.world, "corpus_file": "ids alone" if args.corpus == "ids" else "with audio features",
+            "corpus": {**stats, "pairs_written": pairs}, "parts": [_part("interrupted", first),
             _part("harvest (resumed)", rest)], "asked_total": asked, "asked_at_most_once": asked <= stats["tracks"],
             "reccobeats_answers": dict(served), "fetch_and_harvest_seconds": wall, "settings": settings}
 
@@ -147,7 +155,7 @@ def run_mpd(args, home: Path) -> dict:
         sandbox.stop()
         if not args.mpd_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
-    return {"world": f"mpd {args.mpd:,} playlists", "corpus": stats, "import_seconds": imported,
+    return {"world": f"mpd {args.mpd:,} playlists", "corpus_file": "ids alone", "corpus": stats, "import_seconds": imported,
             "generated": generated, "parts": [_part("interrupted", first), _part("resumed", rest)],
             "asked_total": first["asked"] + rest["asked"],
             "asked_at_most_once": first["asked"] + rest["asked"] <= stats["tracks"]}
@@ -183,7 +191,7 @@ def time_recommend(src: Path, home: Path, repeats: int) -> dict:
 
 def _print(result: dict) -> None:
     c = result["corpus"]
-    print(f"world: {result['world']}: {c['playlists']:,} playlists, {c['tracks']:,} tracks (ids alone)")
+    print(f"world: {result['world']}: {c['playlists']:,} playlists, {c['tracks']:,} tracks ({result['corpus_file']})")
     print(f"{'part':<20} {'requests':>9} {'seconds':>8} {'asked':>8} {'found':>8} {'covered':>18} {'left':>8}")
     for p in result["parts"]:
         print(f"{p['part']:<20} {p['requests']:>9,} {p['seconds']:>8.1f} {p['asked']:>8,} {p['found']:>8,} "
@@ -200,6 +208,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--world", choices=("tidytuesday", "generated"),
                     default="tidytuesday" if DATA.exists() else "generated")
+    ap.add_argument("--corpus", choices=("ids", "full"), default="ids",
+                    help="the corpus file: ids alone (default) or with the audio features (nothing to fetch)")
     ap.add_argument("--persona", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n-tracks", type=int, default=20000)

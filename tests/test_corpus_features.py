@@ -113,8 +113,8 @@ def test_harvest_covers_the_corpus_within_its_bound(logged_in, tmp_path):
     assert "Corpus audio features: 419 of 434 tracks (96.5 %)" in res.text
 
 
-def _taste_picks(settings_home: Path) -> tuple[dict, set[str]]:
-    res = invoke(["--home", str(settings_home), "recommend", "--offline", "-n", "50", "--per-source", "60",
+def _taste_picks(settings_home: Path, per_source: int = 60) -> tuple[dict, set[str]]:
+    res = invoke(["--home", str(settings_home), "recommend", "--offline", "-n", "50", "--per-source", str(per_source),
                   "--allow-repeats", "--json"])
     assert res.code == 0, res.err
     data = json.loads(res.out)
@@ -179,4 +179,7 @@ def test_a_large_corpus_is_scored_at_train_time_and_recommend_reads_its_top(copy
 
     data, picks = _taste_picks(settings.home)
     assert picks and picks <= set(scan["track_ids"])
-    assert f"at train time (run {model.run_id}); its top 25" in data["sources"]["taste"]
+    assert f"at train time (run {model.run_id}), which kept its top 25" in data["sources"]["taste"]
+    # The saved order is the model's own: with 5 a retriever, the taste candidates are the saved first 5.
+    data, picks = _taste_picks(settings.home, per_source=5)
+    assert data["candidates"]["taste"] == 5 and picks and picks <= set(scan["track_ids"][:5])

@@ -239,13 +239,16 @@ def gather_taste(store, model, known: Known, pool: CandidatePool, per_source: in
     co-occurrence says of them. A run that scored the corpus at train time (a large corpus, see
     `scan_corpus_taste`) is asked only for its saved top, so recommend stays fast; otherwise every
     corpus track with audio features is scored here. Returns (tracks added, the `taste` source line)."""
-    from tastebot.models.runs import load_taste_corpus
+    from tastebot.models.runs import TASTE_MEMBERS, load_taste_corpus
 
     saved = load_taste_corpus(model.run_dir) if model.run_dir is not None else None
     if saved is not None:
-        ids = [t for t in saved["track_ids"] if t not in known.track_ids]
-        tracks = store.corpus_tracks_frame(ids, with_features=True) if ids else store.corpus_tracks_frame([])
         scan = TasteScan.from_dict(saved)
+        ids = [t for t in saved["track_ids"] if t not in known.track_ids]
+        if tuple(model.members) == TASTE_MEMBERS:  # the model that ranked them: its order stands
+            _add_corpus_ids(store, pool, ids[:per_source], "taste")
+            return len(ids[:per_source]), scan.line()
+        tracks = store.corpus_tracks_frame(ids, with_features=True) if ids else store.corpus_tracks_frame([])
     else:
         tracks = store.corpus_tracks_frame(with_features=True)
         n_features = len(tracks)
@@ -272,7 +275,7 @@ class TasteScan:
     scored: int                 # unheard corpus tracks with audio features: all were scored
     with_features: int          # corpus tracks with audio features
     corpus_tracks: int          # corpus tracks
-    track_ids: list[str] = field(default_factory=list)  # the top by taste score (train time only)
+    track_ids: list[str] = field(default_factory=list)  # the top by taste score, best first (train time only)
     run_id: str | None = None   # set when it was scored at train time
 
     def line(self) -> str:
@@ -283,7 +286,7 @@ class TasteScan:
         text = (f"scored {self.scored:,} of {self.corpus_tracks:,} corpus tracks ({share:.1f} % have audio "
                 f"features; the {self.with_features - self.scored:,} you know left out)")
         if self.run_id is not None:
-            text += f" at train time (run {self.run_id}); its top {len(self.track_ids):,} are scored again now"
+            text += f" at train time (run {self.run_id}), which kept its top {len(self.track_ids):,}"
         if self.with_features < self.corpus_tracks:
             text += "; `tastebot corpus features` fetches the missing features"
         return text
