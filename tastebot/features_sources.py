@@ -108,7 +108,7 @@ class FeatureChain:
         from tastebot.spotify import BATCH_AUDIO_FEATURES
 
         started = time.monotonic()
-        cutoff = iso_time(datetime.now(timezone.utc) - timedelta(days=CORPUS_RETRY_DAYS))
+        cutoff = _retry_cutoff()
         out = CorpusFeatureReport(max_tracks=max_tracks, max_requests=max_requests)
         before = self.store.corpus_feature_coverage(cutoff)
         todo = before["tracks"] - before["with_features"] - before["unknown"]
@@ -201,6 +201,16 @@ class FeatureChain:
             rep.found += len(found)
             done += len(chunk)
             self.progress(provider, done, len(ids))
+
+
+def _retry_cutoff() -> str:
+    """Attempts before this time are stale: the providers did not know those tracks a while ago."""
+    return iso_time(datetime.now(timezone.utc) - timedelta(days=CORPUS_RETRY_DAYS))
+
+
+def corpus_coverage(store) -> dict[str, int]:
+    """{tracks, with_features, unknown} of the imported corpus (`tastebot corpus status`)."""
+    return store.corpus_feature_coverage(_retry_cutoff())
 
 
 def _room(bound: int | None, used: int, per_unit: int) -> int:

@@ -74,6 +74,8 @@ def test_ids_alone_corpus_gets_features_bounded_resumed_never_asked_twice(sandbo
     assert first["asked"] + second["asked"] + third["asked"] == len(tracks)
     assert third["with_features"] == len(knowable) and third["unknown"] == len(tracks) - len(knowable)
     assert third["share"] == round(len(knowable) / len(tracks), 4)
+    status = json.loads(invoke(["corpus", "status", "--json"]).out)
+    assert (status["tracks"], status["with_features"]) == (len(tracks), len(knowable))
 
     # Nothing new: nothing asked, the unknown ones remembered.
     before = _reccobeats_requests(sandbox)

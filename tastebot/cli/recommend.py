@@ -317,19 +317,24 @@ def corpus_features(ctx, max_tracks, max_requests, max_wait, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_context
 def corpus_status(ctx, as_json) -> None:
-    """How big the imported corpus is."""
+    """How big the imported corpus is, and how much of it has audio features."""
     from tastebot import console
     from tastebot.store import open_store
 
+    from tastebot.features_sources import corpus_coverage
+
     settings = settings_from(ctx)
     if not settings.store_path.exists():
-        stats = {"imports": 0, "playlists": 0, "tracks": 0, "pairs": 0}
+        stats = {"imports": 0, "playlists": 0, "tracks": 0, "pairs": 0, "with_features": 0}
     else:
         with open_store(settings) as store:
-            stats = store.corpus_stats()
+            coverage = corpus_coverage(store)
+            stats = {**store.corpus_stats(), "with_features": coverage["with_features"]}
     if as_json:
         console.print_json(stats)
     else:
-        console.table(["imports", "playlists", "tracks", "playlist-track pairs"],
-                      [(stats["imports"], f"{stats['playlists']:,}", f"{stats['tracks']:,}", f"{stats['pairs']:,}")],
+        share = f" ({100 * stats['with_features'] / stats['tracks']:.1f} %)" if stats["tracks"] else ""
+        console.table(["imports", "playlists", "tracks", "playlist-track pairs", "tracks with audio features"],
+                      [(stats["imports"], f"{stats['playlists']:,}", f"{stats['tracks']:,}", f"{stats['pairs']:,}",
+                        f"{stats['with_features']:,}{share}")],
                       title="Corpus", console=console.out)
