@@ -185,3 +185,27 @@ def test_a_large_corpus_is_scored_at_train_time_and_recommend_reads_its_top(copy
     # The saved order is the model's own: with 5 a retriever, the taste candidates are the saved first 5.
     data, picks = _taste_picks(settings.home, per_source=5)
     assert data["candidates"]["taste"] == 5 and picks and picks <= set(scan["track_ids"][:5])
+
+
+def test_sandbox_reccobeats_serves_corpus_tracks_with_its_real_limits(sandbox):
+    """By Spotify id, matched by `href`, 40 ids a call (41 is a 400), and a rate limit of its own:
+    429 with Retry-After in Spring's error shape, counted apart from Spotify's."""
+    from sandbox_http import api_call, pkce_login
+
+    tracks, knowable = _corpus_ids(sandbox.catalog)
+    ids = sorted(tracks)
+    status, body, _ = api_call(sandbox.url, "GET", "/reccobeats/v1/audio-features?ids=" + ",".join(ids[:40]))
+    assert status == 200
+    served = {e["href"].rsplit("/", 1)[-1]: e for e in body["content"]}
+    assert set(served) == {t for t in ids[:40] if sandbox.catalog["audio_features"].get(t)}
+    t = next(iter(set(served) & knowable))
+    assert served[t]["danceability"] == sandbox.catalog["audio_features"][t]["danceability"]
+    assert api_call(sandbox.url, "GET", "/reccobeats/v1/audio-features?ids=" + ",".join(ids[:41]))[0] == 400
+
+    token = pkce_login(sandbox.url)
+    sandbox.configure(reccobeats_rate_limit=2, retry_after=7)
+    assert [api_call(sandbox.url, "GET", f"/reccobeats/v1/audio-features?ids={ids[i]}")[0] for i in range(2)] == [200] * 2
+    status, body, headers = api_call(sandbox.url, "GET", f"/reccobeats/v1/audio-features?ids={ids[2]}")
+    assert status == 429 and headers["Retry-After"] == "7"
+    assert body["status"] == 429 and body["path"] == "/v1/audio-features" and "error" in body
+    assert api_call(sandbox.url, "GET", "/v1/me", token)[0] == 200  # Spotify's own limit is untouched
