@@ -300,19 +300,29 @@ class TasteScan:
 
 
 def scan_corpus_taste(store, model, known_ids: set[str], keep: int = TASTE_SHORTLIST,
-                      batch: int = TASTE_BATCH) -> dict[str, Any] | None:
-    """`tastebot train`'s scan: the taste model over every unheard corpus track with audio features.
-    When more than `keep` were scored, returns the TasteScan (top `keep` ids) to save with the run
-    (models/runs.py); None on a corpus small enough for recommend to scan itself."""
-    tracks = store.corpus_tracks_frame(with_features=True)
-    n_features = len(tracks)
-    tracks = tracks[~tracks["track_id"].isin(known_ids)].reset_index(drop=True)
-    if len(tracks) <= keep:
+                      batch: int = TASTE_BATCH, chunk: int = 50_000) -> dict[str, Any] | None:
+    """`tastebot train`'s scan: the taste model over every unheard corpus track with audio features,
+    `chunk` corpus tracks at a time with a running top (a whole-MPD corpus never sits in memory at
+    once). When more than `keep` were scored, returns the TasteScan (top `keep` ids, best first) to
+    save with the run (models/runs.py); None on a corpus small enough for recommend to scan itself."""
+    all_ids = store.corpus_track_ids()
+    best_ids: list[str] = []
+    best_scores = np.zeros(0)
+    scored = n_features = 0
+    for start in range(0, len(all_ids), chunk):
+        tracks = store.corpus_tracks_frame(all_ids[start : start + chunk], with_features=True)
+        n_features += len(tracks)
+        tracks = tracks[~tracks["track_id"].isin(known_ids)]
+        if not len(tracks):
+            continue
+        scored += len(tracks)
+        ids = best_ids + tracks["track_id"].tolist()
+        scores = np.concatenate([best_scores, _taste_scores(model, tracks, batch)])
+        top = np.argsort(-scores, kind="stable")[:keep]
+        best_ids, best_scores = [ids[i] for i in top], scores[top]
+    if scored <= keep:
         return None
-    top = np.argsort(-_taste_scores(model, tracks, batch), kind="stable")[:keep]
-    scan = TasteScan(scored=len(tracks), with_features=n_features, corpus_tracks=store.corpus_stats()["tracks"],
-                     track_ids=tracks["track_id"].iloc[top].tolist(), run_id=None)
-    return scan.as_dict()
+    return TasteScan(scored=scored, with_features=n_features, corpus_tracks=len(all_ids), track_ids=best_ids).as_dict()
 
 
 def _taste_scores(model, tracks: pd.DataFrame, batch: int) -> np.ndarray:
