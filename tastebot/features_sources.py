@@ -10,6 +10,11 @@ A provider that refuses (403, 404, gone, unreachable) is skipped for the rest of
 line saying why; it is not retried track by track. A provider is asked about a track once: tracks it
 did not know are remembered, so a harvest with nothing new asks nothing (`--full` asks again).
 
+`FeatureChain.fill_corpus` asks the same providers, through the same store path, about the imported
+corpus's tracks that have no features (a corpus of ids alone), bounded and resumable; there a track
+no provider knew is asked again after CORPUS_RETRY_DAYS (harvest runs it after the library's tracks;
+so does `tastebot corpus features`, tastebot.corpus.fetch_corpus_features).
+
 `import_features_csv(store, path)` is the CSV import; the CLI's `features import` calls it.
 """
 

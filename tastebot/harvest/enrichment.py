@@ -76,8 +76,12 @@ def fill_corpus_features(ctx: HarvestContext, chain: FeatureChain) -> dict[str, 
 
     chain.progress = progress
     report = chain.fill_corpus(max_requests=bound)
-    res = SourceResult(name, status="used", items=report.asked, new=report.found, requests=report.requests,
-                       detail=report.line())
+    skipped = [f"{PROVIDER_LABELS[p]}: {r['reason']}" for p, r in report.providers.items() if r["status"] == "skipped"]
+    if not report.asked and len(skipped) == len(report.providers):  # no provider could be asked
+        res = SourceResult(name, status="skipped", detail="; ".join(skipped))
+    else:
+        res = SourceResult(name, status="used", items=report.asked, new=report.found, requests=report.requests,
+                           detail=report.line())
     ctx.results.append(res)
     ctx.reporter.finish(name, res.detail)
     if report.stopped and report.stopped.startswith("rate limit"):
