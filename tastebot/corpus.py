@@ -479,3 +479,24 @@ def _write_batch(store, run: int, kind: str, batch: list[Playlist], summary: Imp
     summary.skipped_existing += skipped
     if on_playlists:
         on_playlists(len(batch))
+
+
+def fetch_corpus_features(settings, store, *, max_tracks: int | None = None, max_requests: int | None = None,
+                          progress: Callable[[int, int], None] | None = None,
+                          notice: Callable[[str], None] | None = None,
+                          countdown: Callable[[float, str], None] | None = None):
+    """`tastebot corpus features`: the audio features of the corpus tracks that lack them, from
+    ReccoBeats (no login needed; `harvest` asks Spotify first on extended-quota apps), bounded and
+    resumable (tastebot.features_sources.FeatureChain.fill_corpus). Returns its CorpusFeatureReport."""
+    from tastebot.errors import NotEnoughData
+    from tastebot.features_sources import FeatureChain
+    from tastebot.reccobeats import ReccoBeatsClient
+
+    if not store.corpus_stats()["tracks"]:
+        raise NotEnoughData("No corpus imported yet: `tastebot corpus import FILE...` first.")
+    chain = FeatureChain(settings, store, None, reccobeats=ReccoBeatsClient(settings, countdown=countdown),
+                         progress=lambda provider, done, total: progress and progress(done, total),
+                         notice=notice)
+    chain.skip("spotify", "this command asks ReccoBeats only (harvest asks Spotify too on extended-quota apps)",
+               expected=True)
+    return chain.fill_corpus(max_tracks=max_tracks, max_requests=max_requests)

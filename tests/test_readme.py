@@ -86,6 +86,8 @@ FLOW = [
     "tastebot report",
     "tastebot corpus import path/to/mpd/data/",
     "tastebot corpus status",
+    "tastebot corpus features",
+    "tastebot corpus features --max-requests 200",
     "tastebot logout",
 ]
 SANDBOX = [
@@ -205,6 +207,7 @@ def test_readme_flow_against_the_sandbox(make_sandbox, home, tmp_path):
     assert scores == sorted(scores, reverse=True)
     assert f"{n_slice}" in outputs["tastebot corpus import mpd.slice.0-999.json"].stderr + \
         outputs["tastebot corpus import mpd.slice.0-999.json"].stdout
+    assert "corpus tracks" in outputs["tastebot corpus features"].stderr  # the share covered, said
     history = outputs["tastebot history import my_spotify_data.zip"]
     assert "likes" in history.stderr and "listening session" in history.stderr, history.stderr[-2000:]
     trained = json.loads(next((home / "models").glob("*/metrics.json")).read_text())["settings"]

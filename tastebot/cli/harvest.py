@@ -7,6 +7,7 @@ import textwrap
 import click
 
 from tastebot.cli import settings_from
+from tastebot.features_sources import CORPUS_HARVEST_REQUESTS
 from tastebot.vocab import AUDIO_FEATURES  # no imports beyond the standard library: --help stays fast
 
 
@@ -95,6 +96,10 @@ def _render_summary(summary: dict, as_json: bool = False) -> None:
     console.table(["audio features from", "labelled tracks"],
                   [(PROVIDER_LABELS.get(k, k), v) for k, v in sorted(feats.items())], title="Features by provider",
                   console=shown)
+    corpus_features = summary.get("corpus_features") or {}
+    if corpus_features:
+        shown.print(f"Corpus audio features: {corpus_features['with_features']:,} of {corpus_features['tracks']:,} "
+                    f"tracks ({100 * corpus_features['share']:.1f} %).")
     req = summary.get("requests") or {}
     shown.print(f"Requests: {req.get('spotify', 0)} to Spotify, {req.get('reccobeats', 0)} to ReccoBeats. "
                  f"App: {summary.get('app_kind')}.")
@@ -115,9 +120,14 @@ def _render_summary(summary: dict, as_json: bool = False) -> None:
 @click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Longest rate-limit wait to sit out; a longer one stops the harvest with progress saved "
                    "(exit 75). [env: TASTEBOT_MAX_WAIT; default 60]")
+@click.option("--corpus-feature-requests", type=click.IntRange(min=0), default=CORPUS_HARVEST_REQUESTS,
+              show_default=True, metavar="N",
+              help="At most N requests for the audio features of imported corpus tracks that lack them (40 "
+                   "tracks a request at ReccoBeats); the next harvest resumes. 0: none.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.pass_context
-def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, seed, max_wait, as_json) -> None:
+def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, seed, max_wait, corpus_feature_requests,
+            as_json) -> None:
     """Collect your likes and dislikes, with metadata and audio features, into the local store.
 
     \b
@@ -125,7 +135,8 @@ def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, see
     plays, your own playlists, and --like-playlist ones. Dislikes:
     --dislike-playlist ones, own playlists named like "Not for me" or
     "Dislikes", tracks you removed from a tastebot playlist, and (weak)
-    sampled tracks you do not know.
+    sampled tracks you do not know. Then the audio features of imported
+    corpus tracks that lack them (bounded: --corpus-feature-requests).
     Incremental: a second run reads only what changed. See docs/harvest.md.
 
     \b
@@ -147,6 +158,7 @@ def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, see
         dislike_playlists=tuple(settings.dislike_playlists) + tuple(dislike_playlists),
         sampled_negatives=sampled_negatives,
         seed=seed,
+        corpus_feature_requests=corpus_feature_requests,
     )
     with home_lock(settings), console.progress() as progress:
         reporter = RichReporter(progress)

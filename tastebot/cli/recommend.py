@@ -224,7 +224,7 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
 
 @click.group()
 def corpus() -> None:
-    """The playlist corpus behind the collaborative score (import, status)."""
+    """The playlist corpus behind the collaborative score (import, features, status)."""
 
 
 @corpus.command("import")
@@ -279,23 +279,72 @@ def corpus_import(ctx, paths, as_json) -> None:
                      "can have (outside their ranges); those tracks were imported without them.")
 
 
+@corpus.command("features")
+@click.option("--max-tracks", type=click.IntRange(min=0), metavar="N", help="Ask about at most N tracks this run.")
+@click.option("--max-requests", type=click.IntRange(min=0), metavar="N",
+              help="Send at most N requests this run (40 tracks a request).")
+@click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Longest rate-limit wait to sit out; a longer one stops the run with progress saved "
+                   "(exit 75). [env: TASTEBOT_MAX_WAIT; default 60]")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+@click.pass_context
+def corpus_features(ctx, max_tracks, max_requests, max_wait, as_json) -> None:
+    """Fetch audio features (ReccoBeats) for imported corpus tracks that have none, so the taste
+    model can score the whole corpus.
+
+    \b
+    Resumable: every batch of 40 is saved as it comes, a track is never asked
+    twice, and one ReccoBeats does not know is asked again only after 30
+    days. `harvest` runs this too, within --corpus-feature-requests.
+
+    \b
+    Exit codes: 0 done, 3 no corpus imported, 74 the store cannot be written,
+    75 rate-limited for longer than --max-wait or the home is busy (progress
+    is saved: run it again later).
+    """
+    from tastebot import console
+    from tastebot.cli.harvest import RichReporter
+    from tastebot.corpus import fetch_corpus_features
+    from tastebot.errors import RateLimited
+    from tastebot.lock import home_lock
+    from tastebot.store import open_store
+
+    settings = settings_from(ctx, max_wait=max_wait)
+    with home_lock(settings), open_store(settings) as store, console.progress() as progress:
+        task = progress.add_task("corpus audio features", total=None)
+        report = fetch_corpus_features(
+            settings, store, max_tracks=max_tracks, max_requests=max_requests,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            notice=lambda text: console.warn(console.escape(text)), countdown=RichReporter(progress).countdown)
+    if as_json:
+        console.print_json(report.as_dict())
+    console.success(console.escape(report.line()) + ".")
+    if report.stopped and report.stopped.startswith("rate limit"):
+        raise RateLimited(f"Stopped: {report.stopped} Progress is saved: run it again later.")
+
+
 @corpus.command("status")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.pass_context
 def corpus_status(ctx, as_json) -> None:
-    """How big the imported corpus is."""
+    """How big the imported corpus is, and how much of it has audio features."""
     from tastebot import console
     from tastebot.store import open_store
 
+    from tastebot.features_sources import corpus_coverage
+
     settings = settings_from(ctx, reads_only=True)
     if not settings.store_path.exists():
-        stats = {"imports": 0, "playlists": 0, "tracks": 0, "pairs": 0}
+        stats = {"imports": 0, "playlists": 0, "tracks": 0, "pairs": 0, "with_features": 0}
     else:
         with open_store(settings) as store:
-            stats = store.corpus_stats()
+            coverage = corpus_coverage(store)
+            stats = {**store.corpus_stats(), "with_features": coverage["with_features"]}
     if as_json:
         console.print_json(stats)
     else:
-        console.table(["imports", "playlists", "tracks", "playlist-track pairs"],
-                      [(stats["imports"], f"{stats['playlists']:,}", f"{stats['tracks']:,}", f"{stats['pairs']:,}")],
+        share = f" ({100 * stats['with_features'] / stats['tracks']:.1f} %)" if stats["tracks"] else ""
+        console.table(["imports", "playlists", "tracks", "playlist-track pairs", "tracks with audio features"],
+                      [(stats["imports"], f"{stats['playlists']:,}", f"{stats['tracks']:,}", f"{stats['pairs']:,}",
+                        f"{stats['with_features']:,}{share}")],
                       title="Corpus", console=console.out)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from tastebot.features_sources import CORPUS_HARVEST_REQUESTS
 from tastebot.spotify import EndpointUnavailable, PlaylistNotFound, PlaylistRefused, parse_playlist_ref
 
 
@@ -16,11 +17,12 @@ class HarvestOptions:
     dislike_playlists: tuple[str, ...] = ()
     sampled_negatives: str = "auto"
     seed: int = 0                   # the draw of sampled negatives: same library + same seed = same sample
+    corpus_feature_requests: int = CORPUS_HARVEST_REQUESTS  # bound on the corpus tracks' features (0: none)
 
     def as_dict(self) -> dict[str, Any]:
         return {"full": self.full, "like_playlists": list(self.like_playlists),
                 "dislike_playlists": list(self.dislike_playlists), "sampled_negatives": self.sampled_negatives,
-                "seed": self.seed}
+                "seed": self.seed, "corpus_feature_requests": self.corpus_feature_requests}
 
 
 @dataclass

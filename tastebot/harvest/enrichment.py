@@ -1,6 +1,7 @@
 """What the harvest adds to the tracks it holds: artist genres (extended-quota apps only) and
 audio features, through the provider chain of tastebot/features_sources.py (Spotify, then
-ReccoBeats), only for tracks that lack them unless the run is full."""
+ReccoBeats), only for tracks that lack them unless the run is full; then the imported corpus's
+tracks' features, within a bound on requests, resuming where the last harvest stopped."""
 
 from __future__ import annotations
 
@@ -59,4 +60,34 @@ def fill_features(ctx: HarvestContext, chain: FeatureChain) -> dict[str, Any]:
                                 f"{plural(rep.refused, 'track')}: values no track can have (outside their ranges).")
         ctx.results.append(res)
         ctx.reporter.finish(res.name, res.detail)
+    return report.as_dict()
+
+
+def fill_corpus_features(ctx: HarvestContext, chain: FeatureChain) -> dict[str, Any]:
+    """Audio features for the corpus tracks that lack them, at most `options.corpus_feature_requests`
+    requests (the taste model can then score the whole corpus). Its result goes to `ctx.results`;
+    returns the fetch's report as a dict (the summary's `corpus_features`), {} when there is nothing to do."""
+    name = "features:corpus"
+    bound = ctx.options.corpus_feature_requests
+    if bound <= 0 or not ctx.store.corpus_stats()["tracks"]:
+        return {}
+    ctx.reporter.start(name, "Audio features: corpus tracks")
+    shown = [0]
+
+    def progress(provider: str, done: int, total: int) -> None:
+        ctx.reporter.advance(name, done - shown[0], total)
+        shown[0] = done
+
+    chain.progress = progress
+    report = chain.fill_corpus(max_requests=bound)
+    skipped = [f"{PROVIDER_LABELS[p]}: {r['reason']}" for p, r in report.providers.items() if r["status"] == "skipped"]
+    if not report.asked and len(skipped) == len(report.providers):  # no provider could be asked
+        res = SourceResult(name, status="skipped", detail="; ".join(skipped))
+    else:
+        res = SourceResult(name, status="used", items=report.asked, new=report.found, requests=report.requests,
+                           detail=report.line())
+    ctx.results.append(res)
+    ctx.reporter.finish(name, res.detail)
+    if report.stopped and report.stopped.startswith("rate limit"):
+        ctx.reporter.notice(f"Corpus audio features stopped ({report.stopped}); the next harvest resumes them.")
     return report.as_dict()

@@ -15,7 +15,7 @@ from typing import Any
 
 from tastebot.errors import InputError, TastebotError
 from tastebot.harvest.context import HarvestContext, HarvestOptions, Reporter, SourceResult, parse_playlist_refs
-from tastebot.harvest.enrichment import feature_chain, fill_features, read_genres
+from tastebot.harvest.enrichment import feature_chain, fill_corpus_features, fill_features, read_genres
 from tastebot.harvest.playlists import read_feedback_saved, read_playlists
 from tastebot.harvest.sampling import SAMPLED_MODES, NegativeSampler
 from tastebot.harvest.signals import TIME_RANGES
@@ -33,6 +33,7 @@ class HarvestSummary:
     signals_by_source: dict[str, dict[str, int]] = field(default_factory=dict)
     features: dict[str, int] = field(default_factory=dict)
     feature_providers: dict[str, Any] = field(default_factory=dict)
+    corpus_features: dict[str, Any] = field(default_factory=dict)  # the corpus tracks' fetch ({} when none)
     library: dict[str, int] = field(default_factory=dict)
     requests: int = 0
     reccobeats_requests: int = 0
@@ -49,6 +50,7 @@ class HarvestSummary:
             "signals_by_source": self.signals_by_source,
             "features": self.features,
             "feature_providers": self.feature_providers,
+            "corpus_features": self.corpus_features,
             "library": self.library,
             "requests": {"spotify": self.requests, "reccobeats": self.reccobeats_requests},
         }
@@ -84,6 +86,7 @@ class Harvester:
                                   dislike_ids=parse_playlist_refs(options.dislike_playlists))
         self.reccobeats = reccobeats
         self._feature_report: dict[str, Any] = {}  # set by the features step
+        self._corpus_report: dict[str, Any] = {}  # set by the corpus features step
         self._chain_reccobeats = None  # the feature chain's ReccoBeats client, when it made one
 
     def run(self) -> HarvestSummary:
@@ -123,6 +126,7 @@ class Harvester:
         chain = feature_chain(ctx, self.reccobeats)
         self._chain_reccobeats = chain.reccobeats
         self._feature_report = fill_features(ctx, chain)
+        self._corpus_report = fill_corpus_features(ctx, chain)
         return self._summary("done")
 
     def _check_owner(self) -> None:
@@ -161,6 +165,7 @@ class Harvester:
             ctx.reporter.notice(f"Skipped {plural(implausible, 'duration')} from Spotify outside 1 ms to 6 hours; "
                                 "those tracks are kept without a duration.")
         s.feature_providers = self._feature_report
+        s.corpus_features = self._corpus_report
         s.requests = ctx.client.request_count
         rb = self.reccobeats if self.reccobeats is not None else self._chain_reccobeats
         s.reccobeats_requests = rb.request_count if rb is not None else 0

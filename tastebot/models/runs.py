@@ -26,6 +26,8 @@ from tastebot.models.forest import Forest, taste_score
 from tastebot.models.ranker import Ranking
 
 LATEST = "LATEST"
+# The top corpus tracks by taste score, scanned at train time on a large corpus (recommend reads it).
+TASTE_CORPUS = "taste_corpus.json"
 # The taste model's members: the MLP ensemble and a random forest on the same inputs (models/forest.py).
 TASTE_MEMBERS = ("mlp", "forest")
 
@@ -81,6 +83,8 @@ class TrainResult:
     run_dir: Path | None = None
     collab: Any = None  # the HybridScorer fitted on every like, saved with the run
     collab_fingerprint: dict[str, Any] | None = None
+    # The taste model's scan of a large corpus (tastebot.recommend.candidates.scan_corpus_taste), or None.
+    taste_corpus: dict[str, Any] | None = None
 
     @property
     def run_id(self) -> str | None:
@@ -146,6 +150,8 @@ def save_run(settings, result: TrainResult) -> Path:
 
                 save_scorer(result.collab, tmp, result.collab_fingerprint or {},
                             ids_in_store=int((result.collab_fingerprint or {}).get("corpus", {}).get("tracks", 0)))
+            if result.taste_corpus is not None:
+                (tmp / TASTE_CORPUS).write_text(dumps({**result.taste_corpus, "run_id": run_id}), encoding="utf-8")
             (tmp / "metrics.json").write_text(dumps(json_safe(result.metrics)), encoding="utf-8")
             for f in tmp.iterdir():
                 with open(f, "rb") as fh:
@@ -164,6 +170,17 @@ def save_run(settings, result: TrainResult) -> Path:
     result.run_dir = final
     result.model.run_dir = final
     return final
+
+
+def load_taste_corpus(run_dir: Path) -> dict[str, Any] | None:
+    """The run's train-time taste scan of the corpus, or None when the run has none (a small corpus,
+    or a run from before it)."""
+    try:
+        return json.loads((Path(run_dir) / TASTE_CORPUS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"Cannot read {Path(run_dir) / TASTE_CORPUS}: {exc}; retrain with `tastebot train`.") from None
 
 
 def json_safe(obj: Any) -> Any:

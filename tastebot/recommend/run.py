@@ -181,7 +181,7 @@ def _gather(settings, store, client, options, likes, model, scorer, known, pool,
     if options.use_corpus:
         found = gather_corpus(store, scorer, known, pool, options.per_source)
         if model is not None:
-            found["taste"] = gather_taste(store, model, known, pool, options.per_source)
+            found["taste"], sources["taste"] = gather_taste(store, model, known, pool, options.per_source)
         stats = store.corpus_stats()
         if any(found.values()):
             sources["corpus"] = "used"

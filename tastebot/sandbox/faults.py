@@ -34,6 +34,9 @@ class FaultConfig:
     fault_rate: float = 0.0
     rate_limit: int | None = None
     retry_after: float = 1
+    # ReccoBeats' own limit (calls per rolling window, answered 429 with Retry-After = retry_after):
+    # a third-party service counts its calls apart from Spotify's.
+    reccobeats_rate_limit: int | None = None
     token_ttl: float = 3600
     refresh_ttl: float | None = None
     drop_rate: float = 0.0
@@ -49,8 +52,9 @@ class FaultConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
-        if self.rate_limit is not None and self.rate_limit < 1:
-            raise ValueError("rate_limit must be >= 1 (or None for no limit)")
+        for name in ("rate_limit", "reccobeats_rate_limit"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1 (or None for no limit)")
         if self.retry_after < 0:
             raise ValueError("retry_after must be >= 0")
         if self.token_ttl <= 0:
@@ -76,6 +80,7 @@ class FaultInjector:
         self._drop_rng = random.Random(f"drops:{seed}")
         self._lost_rng = random.Random(f"lost:{seed}")
         self._calls: deque[float] = deque()
+        self._reccobeats_calls: deque[float] = deque()
 
     def configure(self, **changes: Any) -> FaultConfig:
         unknown = set(changes) - set(FAULT_OPTIONS)
@@ -87,6 +92,8 @@ class FaultInjector:
             self.config = merged
             if "rate_limit" in changes:
                 self._calls.clear()
+            if "reccobeats_rate_limit" in changes:
+                self._reccobeats_calls.clear()
             return merged
 
     def latency_s(self, method: str) -> float:
@@ -104,19 +111,23 @@ class FaultInjector:
             rate = self.config.lost_answer_rate
             return rate > 0 and self._lost_rng.random() < rate
 
-    def rate_limited(self) -> int | None:
-        """None when the call may go on (and it is counted); else the Retry-After seconds."""
+    def rate_limited(self, service: str = "spotify") -> int | None:
+        """None when the call may go on (and it is counted); else the Retry-After seconds. `service`
+        "reccobeats" counts against ReccoBeats' own limit."""
         with self._lock:
-            limit = self.config.rate_limit
+            if service == "reccobeats":
+                limit, calls = self.config.reccobeats_rate_limit, self._reccobeats_calls
+            else:
+                limit, calls = self.config.rate_limit, self._calls
             if limit is None:
                 return None
             now = time.monotonic()
-            while self._calls and now - self._calls[0] >= RATE_WINDOW_S:
-                self._calls.popleft()
-            if len(self._calls) >= limit:
+            while calls and now - calls[0] >= RATE_WINDOW_S:
+                calls.popleft()
+            if len(calls) >= limit:
                 # Retry-After is whole seconds on the wire (clients parse it as an int).
                 return int(math.ceil(self.config.retry_after))
-            self._calls.append(now)
+            calls.append(now)
             return None
 
     def server_fault(self) -> int | None:

@@ -2,7 +2,9 @@
 
 Its quirks, kept on purpose: each answer has ReccoBeats' own uuid as `id` and the Spotify id only at
 the end of `href`; unknown ids (and tracks it has no features for) are silently left out; the answer
-order is not the request order; no `time_signature`; `key` is -1 when unknown; more than 40 ids is a 400.
+order is not the request order; no `time_signature`; `key` is -1 when unknown; more than 40 ids is a 400;
+over its own rate limit (the fault option `reccobeats_rate_limit`), a 429 with Retry-After in Spring's
+error shape. Every catalogue track with features is served by its Spotify id, corpus tracks included.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ class ReccoBeatsError(ApiError):
 class ReccoBeats:
     def __init__(self, sandbox: "Sandbox"):
         self.state = sandbox.state
+
+    @staticmethod
+    def too_many_requests(path: str, retry_after: int) -> Response:
+        body = ReccoBeatsError(429, "Too Many Requests", "Rate limit exceeded", path.removeprefix("/reccobeats")).body()
+        return Response(429, body, headers={"Retry-After": str(retry_after)})
 
     def audio_features(self, req: Request) -> Response:
         path = "/v1/audio-features"

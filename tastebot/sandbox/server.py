@@ -9,7 +9,8 @@ catalogue's `hidden` section. Standard library only (ThreadingHTTPServer, daemon
         sb.stats()               # request counts per endpoint template and status
 
 Faults (latency, 5xx, dropped connections, rate limit) apply to /v1, /api/token and /reccobeats
-(answers lost after the request was carried out: /v1 only),
+(answers lost after the request was carried out: /v1 only; ReccoBeats also has a limit of its own,
+`reccobeats_rate_limit`, counted apart from Spotify's),
 never to /authorize or the /_sandbox control endpoints.
 
 What one origin serves:
@@ -318,6 +319,9 @@ class Sandbox:
             if retry_after is not None:
                 resp = Response(429, {"error": {"status": 429, "message": "API rate limit exceeded"}},
                                 headers={"Retry-After": str(retry_after)})
+            elif path.startswith("/reccobeats/") and (retry_after := self.faults.rate_limited("reccobeats")) is not None:
+                resp = self.reccobeats.too_many_requests(path, retry_after)
+            if retry_after is not None:
                 self._record(key, 429)
                 self._send(h, resp)
                 return

@@ -63,6 +63,16 @@ _COLUMNS = frozenset(CORPUS_META + AUDIO_FEATURES)
 _DONE = "import_id IN (SELECT id FROM corpus_imports WHERE status = 'done')"
 
 
+# A corpus track has audio features when its import carried them or a provider gave them (danceability
+# stands for all: every source gives the whole set or none).
+_HAS_FEATURES = ("(c.danceability IS NOT NULL OR EXISTS (SELECT 1 FROM features f"
+                 " WHERE f.track_id = c.track_id AND f.feature = 'danceability'))")
+
+
+def _fetched(feature: str) -> str:
+    return f"(SELECT f.value FROM features f WHERE f.track_id = c.track_id AND f.feature = '{feature}')"
+
+
 def _blob(idxs: np.ndarray) -> bytes:
     return np.unique(np.asarray(idxs, dtype="<i4")).astype("<i4", copy=False).tobytes()
 
@@ -274,6 +284,34 @@ class CorpusMixin:
         m = sp.csr_matrix((data, indices, indptr), shape=(len(playlist_ids), n_tracks))
         return m, track_ids, playlist_ids
 
+    # -- audio features for corpus tracks (tastebot.features_sources.FeatureChain.fill_corpus) ---------
+    def corpus_tracks_needing_features(self, provider: str, limit: int, asked_before: str,
+                                       after: int = 0) -> list[tuple[int, str]]:
+        """Up to `limit` (index, track id) of corpus tracks past index `after` without audio features
+        (from the import or any provider) that `provider` was not asked about since `asked_before` (a
+        sortable time: an unknown track is asked again only after that). In import order: a caller
+        passes the last index it got as `after`, so a whole corpus is one pass, not a scan a slice."""
+        if limit <= 0:
+            return []
+        sql = (
+            f"SELECT c.idx, c.track_id FROM corpus_tracks c WHERE c.idx > ? AND c.{_DONE} AND NOT {_HAS_FEATURES}"
+            " AND NOT EXISTS (SELECT 1 FROM feature_attempts a WHERE a.track_id = c.track_id AND a.provider = ?"
+            " AND (a.found = 1 OR a.attempted_at >= ?)) ORDER BY c.idx LIMIT ?"
+        )
+        return [(int(r[0]), r[1]) for r in self.conn.execute(sql, (int(after), provider, asked_before, int(limit)))]
+
+    def corpus_feature_coverage(self, asked_since: str) -> dict[str, int]:
+        """{tracks, with_features, unknown}: corpus tracks, those with audio features, and those without
+        that a provider was asked about since `asked_since` (or that it knew only in part)."""
+        row = self.conn.execute(
+            f"SELECT COUNT(*), COALESCE(SUM({_HAS_FEATURES}), 0),"
+            f" COALESCE(SUM(NOT {_HAS_FEATURES} AND EXISTS (SELECT 1 FROM feature_attempts a"
+            " WHERE a.track_id = c.track_id AND (a.found = 1 OR a.attempted_at >= ?))), 0)"
+            f" FROM corpus_tracks c WHERE c.{_DONE}",
+            (asked_since,),
+        ).fetchone()
+        return {"tracks": int(row[0]), "with_features": int(row[1]), "unknown": int(row[2])}
+
     def corpus_playlist_names(self, external_ids: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
         ids = list(external_ids)
@@ -298,17 +336,20 @@ class CorpusMixin:
         if unknown:
             raise ValueError(f"unknown corpus track columns: {sorted(unknown)}")
         cols = ("track_id",) + tuple(c for c in wanted if c != "track_id")
-        sel = f"SELECT {', '.join(cols)} FROM corpus_tracks WHERE {_DONE}"
-        if with_features:  # the tracks a taste model can score (CSV corpora carry audio features)
-            sel += " AND danceability IS NOT NULL"
+        # A feature the import did not carry comes from the features table (what the providers
+        # fetched for corpus tracks, tastebot.features_sources.FeatureChain.fill_corpus).
+        exprs = [f"COALESCE(c.{col}, {_fetched(col)})" if col in _FEATURE_SET else f"c.{col}" for col in cols]
+        sel = f"SELECT {', '.join(exprs)} FROM corpus_tracks c WHERE c.{_DONE}"
+        if with_features:  # the tracks a taste model can score
+            sel += f" AND {_HAS_FEATURES}"
         cur = self.conn.cursor()
         cur.row_factory = None
         if track_ids is None:
-            rows = cur.execute(sel + " ORDER BY idx").fetchall()
+            rows = cur.execute(sel + " ORDER BY c.idx").fetchall()
         else:
             rows = []
             ids = list(track_ids)
             for i in range(0, len(ids), 900):
                 chunk = ids[i : i + 900]
-                rows += cur.execute(sel + f" AND track_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+                rows += cur.execute(sel + f" AND c.track_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
         return pd.DataFrame.from_records(rows, columns=list(cols))
