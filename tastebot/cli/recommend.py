@@ -43,7 +43,8 @@ def _steering_options(command):
 
 @click.command()
 @click.option("-n", "n", type=click.IntRange(min=1), default=None,
-              help="How many tracks to recommend. [default: 30; with --from-playlist every track of the playlists]")
+              help="How many tracks to recommend (at most 10,000); fewer when fewer fit, and a warning says why. "
+                   "[default: 30; with --from-playlist every track of the playlists]")
 @click.option("--from-playlist", "from_playlists", multiple=True, metavar="URI_OR_URL",
               help="Rank only this playlist's tracks by your taste (repeatable). Other candidate sources are off.")
 @click.option("--new-artists-only", is_flag=True, help="Leave out every artist you already know.")

@@ -32,11 +32,12 @@ from tastebot.recommend.candidates import (CandidatePool, candidate_frame, gathe
                                            gather_discovery, gather_from_playlists, gather_search, gather_taste,
                                            store_corpus_tracks)
 from tastebot.recommend.explain import Recommendation, recommendations
-from tastebot.recommend.pick import select, shortlist_blend
+from tastebot.recommend.pick import select, shortfall, shortlist_blend
 from tastebot.recommend.steering import Steering, fits, toward_seeds
 from tastebot.vocab import AUDIO_FEATURES
 
 PER_SOURCE = 1000  # candidates each retriever may add to the pool
+MAX_N = 10_000  # the most picks one run gives (-n); a larger ask is bad input, not a silent cap
 FEATURE_BUDGET = 3000  # tracks whose audio features may be requested per run
 
 
@@ -63,8 +64,8 @@ class RecommendOptions:
     steering: Steering = field(default_factory=Steering)
 
     def check(self) -> None:
-        if self.n is not None and self.n < 1:
-            raise InputError("-n must be at least 1.")
+        if self.n is not None and not 1 <= self.n <= MAX_N:
+            raise InputError(f"-n must be between 1 and {MAX_N:,}.")
         if self.max_per_artist is not None and self.max_per_artist < 0:
             raise InputError("--max-per-artist must be 0 (no cap) or more.")
         if not 0.0 <= self.diversity <= 1.0:
@@ -273,7 +274,7 @@ def recommend(
     frame = _fill_features(settings, store, client, frame, options, scorer, feature_chain, sources, warns)
 
     counts["after never-heard filter"] = int(len(frame))
-    frame = _steer(frame, options, options.n or (1 if options.from_playlists else 30), warns)
+    frame, steered = _steer(frame, options)
     if options.steering.criteria():
         counts["after steering"] = int(len(frame))
 
@@ -289,6 +290,9 @@ def recommend(
     if options.steering.seed_tracks:
         final = toward_seeds(frame, _seed_frame(settings, store, client, options, warns), final)
     picks = select(frame, final, n, max_per_artist=options.cap, diversity=options.diversity)
+    short = shortfall(frame, picks, n, options.cap)
+    if short is not None:
+        warns.append(shortfall_text(short, options, steered))
     recs = recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy())
     return RecommendResult(
         recommendations=recs, candidates=counts, removed=removed, blend_weight=w, blend_from=blend_from,
@@ -314,21 +318,36 @@ def n_wanted(options: RecommendOptions, frame: pd.DataFrame) -> int:
     return options.n or (len(frame) if options.from_playlists else 30)
 
 
-def _steer(frame: pd.DataFrame, options: RecommendOptions, n: int, warns: list[str]) -> pd.DataFrame:
-    """The candidates that fit the steering's filters; says so when fewer than n fit (none: NotEnoughData)."""
+def _steer(frame: pd.DataFrame, options: RecommendOptions) -> tuple[pd.DataFrame, str]:
+    """The candidates that fit the steering's filters (none: NotEnoughData), and of how many, with the
+    counts per criterion ("" without steering). How many picks that left is said once they are picked
+    (`shortfall_text`), from what `select` did, not estimated here."""
     steering = options.steering
     if not steering.criteria():
-        return frame
+        return frame, ""
     keep, report = fits(frame, steering)
     k = int(keep.sum())
-    if k < n:
-        detail = "; ".join(f"{label} {lo:g}-{hi:g}: {report[label + ' fits']} fit, {report[label + ' unknown']} unknown"
-                           for label, (_, (lo, hi)) in steering.criteria().items())
-        text = f"{k} of {len(frame)} candidates fit the steering ({detail})"
-        if k == 0:
-            raise NotEnoughData(f"No candidate fits: {text}. Widen the ranges or drop one.")
-        warns.append(f"Only {text}: at most {k} tracks instead of {n}.")
-    return frame[keep].reset_index(drop=True)
+    detail = "; ".join(f"{label} {lo:g}-{hi:g}: {report[label + ' fits']} fit, {report[label + ' unknown']} unknown"
+                       for label, (_, (lo, hi)) in steering.criteria().items())
+    text = f"{k} of {len(frame)} candidates fit the steering ({detail})"
+    if k == 0:
+        raise NotEnoughData(f"No candidate fits: {text}. Widen the ranges or drop one.")
+    return frame[keep].reset_index(drop=True), f"of {len(frame)}; {detail}"
+
+
+def shortfall_text(short: dict[str, int], options: RecommendOptions, steered: str = "") -> str:
+    """Why a run gave fewer picks than asked, from `pick.shortfall`: how many candidates were left to
+    pick from (never heard, and fitting the steering: `steered` says how many fit) and how many the
+    per-artist cap left out."""
+    asked = (f"-n {short['asked']}" if options.n is not None
+             else "every track of the playlists" if options.from_playlists else "the default -n")
+    text = (f"{short['picked']} tracks instead of {short['asked']} ({asked}): only {short['candidates']} candidates "
+            + (f"fit the steering ({steered})" if steered else "are tracks you have never heard"))
+    if short["artist_capped"]:
+        text += (f", and {short['artist_capped']} of them are by artists that already have {options.cap} picks "
+                 f"(--max-per-artist {options.cap}; 0 = no cap)")
+    more = "widen the steering" if steered else "import a larger corpus (`tastebot corpus import`)"
+    return text + f". For more, {more}."
 
 
 def _seed_frame(settings, store, client, options: RecommendOptions, warns: list[str]) -> pd.DataFrame:
