@@ -114,3 +114,62 @@ def test_diverse_picks_go_past_a_pool_of_capped_artists():
     assert shortfall(frame, picks, 2, 1) is None
     short = shortfall(frame, select(frame, scores, 12, max_per_artist=1), 12, 1)
     assert short == {"asked": 12, "picked": 11, "candidates": 30, "artist_capped": 19}
+
+
+# -- item 8: names that are not names ----------------------------------------------------------------
+
+def test_picks_of_a_corpus_of_ids_alone_get_real_names_or_none(copy_trained, make_logged_in, home, tmp_path):
+    """A corpus imported from playlist and track ids alone: the picks once showed the artist as "nan" and
+    "why" named corpus playlists by their ids. Offline the names are left out (the link shows) and said;
+    online they are read from Spotify for the picks only, kept in the store, and the next offline run
+    has them."""
+    from worlds import TRAINED_WORLD
+
+    from tastebot.corpus import import_corpus
+    from tastebot.store import open_store
+
+    settings = copy_trained(dest=home)
+    sb = make_logged_in(**TRAINED_WORLD)
+    catalog = {t["id"]: t for t in sb.catalog["tracks"]}
+    with open_store(settings) as store:
+        frame = store.labelled_tracks()
+        likes = frame[pd.to_numeric(frame["label"], errors="coerce") == 1]["track_id"].tolist()[:12]
+        known = set(frame["track_id"]) | set(store.signal_track_ids())
+    unheard = [t for t in catalog if t not in known][:8]
+    csv = tmp_path / "ids.csv"
+    csv.write_text("playlist_id,track_id\n" + "".join(
+        f"zpPDMT9gdeCgMe7NQOLsT{p},{t}\n" for p in range(4) for t in likes[3 * p:3 * p + 3] + unheard),
+        encoding="utf-8")
+    with open_store(settings) as store:
+        import_corpus(store, [csv])
+
+    def run(*extra):
+        result = invoke(["recommend", "-n", "5", "--no-search", "--no-albums", "--no-discovery", "--json", *extra])
+        assert result.code == 0, result
+        return result, json.loads(result.out)
+
+    offline, data = run("--offline")
+    corpus_picks = [r for r in data["recommendations"] if r["track_id"] in unheard]
+    assert corpus_picks, data["recommendations"]
+    for r in data["recommendations"]:
+        assert "nan" not in (r["name"], r["artist"]) and "zpPDMT9gdeCgMe7NQOLsT" not in r["why"], r
+        assert not any("zpPDMT9gdeCgMe7NQOLsT" in n for n in r["shared_playlist_names"])
+    assert all(r["name"] == "" and r["artist"] == "" for r in corpus_picks)
+    assert any("have no title or artist name in the corpus and --offline" in w for w in data["warnings"])
+    table = invoke(["recommend", "-n", "5", "--offline"])
+    assert "nan" not in table.out.split() and f"open.spotify.com/track/{corpus_picks[0]['track_id']}" in table.out
+
+    online, data = run()
+    for r in data["recommendations"]:
+        want = catalog.get(r["track_id"])
+        if want is not None and r["track_id"] in unheard:
+            assert r["name"] == want["name"], r
+            assert r["artist"] and r["artist"] != "nan"
+    assert not [w for w in data["warnings"] if "no title or artist" in w]
+    # Kept in the store: offline now shows them too.
+    _, again = run("--offline")
+    named = {r["track_id"]: (r["name"], r["artist"]) for r in data["recommendations"]}
+    for r in again["recommendations"]:
+        if r["track_id"] in named:
+            assert (r["name"], r["artist"]) == named[r["track_id"]], r
+    assert not [w for w in again["warnings"] if "no title or artist" in w and "5 of" in w]

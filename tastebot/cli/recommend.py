@@ -192,7 +192,8 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
     else:
         console.table(
             [("#", {"justify": "right"}), "title", "artist", ("score", {"justify": "right"}), "why"],
-            [(r.rank, r.name, r.artist, f"{r.score:.3f}", r.why) for r in result.recommendations],
+            # A pick whose name is unknown (offline, from a corpus of ids alone) is shown by its link.
+            [(r.rank, r.name or r.url, r.artist, f"{r.score:.3f}", r.why) for r in result.recommendations],
             title=f"{len(result.recommendations)} tracks you have never heard",
             console=console.out,
         )

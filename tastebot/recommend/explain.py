@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from tastebot.recommend.candidates import text_or_none
+
 
 @dataclass
 class Recommendation:
@@ -85,8 +87,8 @@ def recommendations(frame, picks, final, parts, mlp, scorer, taste_only) -> list
         srcs = [s for s in str(row.get("sources") or "").split(",") if s]
         relation = row.get("relation") if isinstance(row.get("relation"), str) else None
         recs.append(Recommendation(
-            rank=rank, track_id=row["track_id"], name=str(row.get("name") or ""),
-            artist=str(row.get("artist_name") or ""),
+            rank=rank, track_id=row["track_id"], name=text_or_none(row.get("name")) or "",
+            artist=text_or_none(row.get("artist_name")) or "",
             artist_id=row.get("primary_artist_id") if isinstance(row.get("primary_artist_id"), str) else None,
             album_id=row.get("album_id") if isinstance(row.get("album_id"), str) else None,
             uri=f"spotify:track:{row['track_id']}", url=f"https://open.spotify.com/track/{row['track_id']}",

@@ -28,9 +28,9 @@ from tastebot.errors import InputError, ModelError, NotEnoughData, RateLimited, 
 from tastebot.known import Known, never_heard
 from tastebot.models.collab import HybridScorer
 from tastebot.models.ranker import evidence_frame
-from tastebot.recommend.candidates import (CandidatePool, candidate_frame, gather_albums, gather_corpus,
-                                           gather_discovery, gather_from_playlists, gather_search, gather_taste,
-                                           store_corpus_tracks)
+from tastebot.recommend.candidates import (CandidatePool, candidate_frame, fill_names, gather_albums,
+                                           gather_corpus, gather_discovery, gather_from_playlists, gather_search,
+                                           gather_taste, store_corpus_tracks)
 from tastebot.recommend.explain import Recommendation, recommendations
 from tastebot.recommend.pick import select, shortfall, shortlist_blend
 from tastebot.recommend.steering import Steering, fits, toward_seeds
@@ -293,6 +293,7 @@ def recommend(
     short = shortfall(frame, picks, n, options.cap)
     if short is not None:
         warns.append(shortfall_text(short, options, steered))
+    fill_names(store, client, frame, picks, warns)
     recs = recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy())
     return RecommendResult(
         recommendations=recs, candidates=counts, removed=removed, blend_weight=w, blend_from=blend_from,
