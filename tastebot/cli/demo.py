@@ -23,6 +23,10 @@ def demo(ctx, profile, demo_home, seed, n_tracks, epochs, n, as_json) -> None:
 
     Nothing is sent anywhere: the sandbox listens on 127.0.0.1 only and stops when the demo ends.
     Without --home the demo's state lives in a temporary folder that is removed afterwards.
+
+    \b
+    Exit codes: 0 done, 2 bad input (an option, a --home that cannot be
+    used), 74 the demo's folder cannot be written, 130 interrupted.
     """
     from pathlib import Path
 

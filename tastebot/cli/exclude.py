@@ -21,6 +21,11 @@ def exclude() -> None:
     what it taught so far is dropped at once; retrain to apply it to the model.
     Give URIs (spotify:artist:ID), links (https://open.spotify.com/track/ID)
     or bare ids with --kind.
+
+    \b
+    Exit codes: 0 done, 2 bad input (not a URI, link or id; a bare id
+    without --kind), 74 the store cannot be read or written, 75 another
+    command holds the home, 130 interrupted.
     """
 
 

@@ -77,14 +77,17 @@ def _steering_options(command):
 @click.option("--offline", is_flag=True, help="Use no Spotify requests: candidates from the corpus only, no playlist.")
 @click.option("--json", "as_json", is_flag=True, help="Print every field as JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print every field as CSV on stdout.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the factorisation (repeatable runs).")
+@click.option("--collab-seed", "seed", type=int, default=0, show_default=True,
+              help="Seed of the collaborative score's matrix factorisation, when it is fitted for this run "
+                   "(repeatable runs); nothing to do with --seed-track.")
+@click.option("--seed", "old_seed", type=int, default=None, hidden=True)  # the old spelling of --collab-seed
 @click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Longest rate-limit wait to sit out (exit 75 beyond it). [env: TASTEBOT_MAX_WAIT; default 60]")
 @_steering_options
 @click.pass_context
 def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, taste_model, per_source,
               feature_budget, no_search, no_albums, no_corpus, no_discovery, create_playlist, update_playlist, name, public,
-              dry_run, offline, as_json, as_csv, seed, max_wait, allow_repeats, mood, seed_tracks, years, popularity,
+              dry_run, offline, as_json, as_csv, seed, old_seed, max_wait, allow_repeats, mood, seed_tracks, years, popularity,
               **features) -> None:
     """Recommend tracks you have never heard, ranked by your taste; optionally as a playlist.
 
@@ -118,6 +121,7 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     from tastebot import console
     from tastebot.errors import InputError
 
+    seed = seed if old_seed is None else old_seed
     if as_json and as_csv:
         raise InputError("Choose one of --json and --csv.")
     if create_playlist and update_playlist:
@@ -219,7 +223,14 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
 
 @click.group()
 def corpus() -> None:
-    """The playlist corpus behind the collaborative score (import, status)."""
+    """The playlist corpus behind the collaborative score (import, status).
+
+    \b
+    Exit codes: 0 done, 2 a file that is not a corpus file (nothing of it
+    kept) or no such file, 74 the store cannot be read or written, 75
+    another command holds the home, 130 interrupted (nothing of the
+    unfinished file kept).
+    """
 
 
 @corpus.command("import")

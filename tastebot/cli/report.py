@@ -29,8 +29,8 @@ def report(ctx, run_id, out_dir, open_browser, as_json) -> None:
 
     \b
     Exit codes: 0 written, 2 bad input (--out is a file, --run names no
-    run), 74 no trained model (run `tastebot train`) or the report cannot
-    be written.
+    run), 3 no trained model yet (run `tastebot train`), 74 a damaged
+    model run or the report cannot be written.
     """
     from tastebot import console
     from tastebot.report import write_report

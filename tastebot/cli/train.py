@@ -173,7 +173,12 @@ def train(ctx: click.Context, epochs: int | None, seed: int, ensemble: int | Non
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON on stdout.")
 @click.pass_context
 def models(ctx: click.Context, as_json: bool) -> None:
-    """List the trained models (newest first); the one marked * is the latest, used by `recommend`."""
+    """List the trained models (newest first); the one marked * is the latest, used by `recommend`.
+
+    \b
+    Exit codes: 0 listed (also when there is none yet), 74 the models
+    folder cannot be read.
+    """
     settings = settings_from(ctx)
     from tastebot import console
     from tastebot.models.runs import list_runs
