@@ -50,3 +50,15 @@ def test_docs_show_the_real_default_of_export_history():
     doc = (ROOT / "docs" / "history.md").read_text(encoding="utf-8")
     shown = re.search(r"`tastebot sandbox export-history DIR .*?\[--plays (\d+)\]", doc, re.S)
     assert shown and int(shown.group(1)) == default == 20000
+
+
+def test_exclude_remove_of_a_playlist_says_a_harvest_is_needed(home):
+    pid = "37i9dQZF1DXcBWIGoYBM5M"
+    assert invoke(["exclude", "add", f"spotify:playlist:{pid}"]).code == 0
+    result = invoke(["exclude", "remove", f"spotify:playlist:{pid}"])
+    assert result.code == 0, result
+    assert "no longer excluded" in result.text and "Run `tastebot harvest` to learn from the playlist again" in result.text
+    # An artist needs no harvest: nothing said.
+    invoke(["exclude", "add", "spotify:artist:4uLU6hMCjMI75M1A2tKUQC"])
+    result = invoke(["exclude", "remove", "spotify:artist:4uLU6hMCjMI75M1A2tKUQC"])
+    assert result.code == 0 and "harvest" not in result.text

@@ -50,7 +50,14 @@ def exclude_remove(ctx, refs, kind, as_json) -> None:
     """Lift exclusions."""
     from tastebot.exclusions import remove_exclusions
 
-    _render(remove_exclusions(settings_from(ctx), refs, kind), "no longer excluded", "was not excluded", as_json)
+    from tastebot import console
+
+    changes = remove_exclusions(settings_from(ctx), refs, kind)
+    _render(changes, "no longer excluded", "was not excluded", as_json)
+    if any(c.changed and c.kind == "playlist" for c in changes):
+        # What a playlist taught was dropped when it was excluded; only a harvest reads it again.
+        console.info("Run `tastebot harvest` to learn from the playlist again, then `tastebot train` to apply it "
+                     "to the model.")
 
 
 @exclude.command("list")
