@@ -62,3 +62,31 @@ def test_exclude_remove_of_a_playlist_says_a_harvest_is_needed(home):
     invoke(["exclude", "add", "spotify:artist:4uLU6hMCjMI75M1A2tKUQC"])
     result = invoke(["exclude", "remove", "spotify:artist:4uLU6hMCjMI75M1A2tKUQC"])
     assert result.code == 0 and "harvest" not in result.text
+
+
+def test_the_keyring_warning_is_said_once_for_a_home_across_logouts(home, monkeypatch):
+    """"Said once for this home": a logout removed the marker, so every login after one said it again."""
+    import keyring
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    from tastebot import notices
+    from tastebot.settings import load_settings
+    from tastebot.tokens import TokenStore
+
+    said: list[str] = []
+    notices.listen(notices.Listener(warn=lambda text, once_key=None: said.append(text)))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    try:
+        settings = load_settings()
+        token = {"access_token": "a" * 40, "refresh_token": "r" * 40, "expires_at": 4_000_000_000,
+                 "token_type": "Bearer", "scope": "user-library-read"}
+        for _ in range(3):  # login, logout, ... three times over
+            store = TokenStore(settings)
+            store.save_token_to_cache(token)
+            assert store.kind == "file" and store.get_cached_token()["access_token"] == token["access_token"]
+            store.delete()
+    finally:
+        keyring.set_keyring(previous)
+        notices.listen(None)
+    assert len([t for t in said if "Said once for this home" in t]) == 1, said
