@@ -90,3 +90,27 @@ def test_the_keyring_warning_is_said_once_for_a_home_across_logouts(home, monkey
         keyring.set_keyring(previous)
         notices.listen(None)
     assert len([t for t in said if "Said once for this home" in t]) == 1, said
+
+
+STALE = "changed since the model was trained"
+
+
+def test_the_stale_collab_warning_comes_only_when_the_corpus_changed(copy_trained, make_logged_in, home, tmp_path):
+    """Recommending (which stores candidate tracks and their features, and writes playlists) changes
+    nothing the collaborative score was fitted on: no warning run after run. Importing a corpus does."""
+    from worlds import TRAINED_WORLD
+
+    copy_trained(dest=home)
+    make_logged_in(**TRAINED_WORLD)
+    for args in (["-n", "5"], ["-n", "5", "--create-playlist"], ["-n", "5"]):
+        result = invoke(["recommend", *args])
+        assert result.code == 0, result
+        assert STALE not in result.text, (args, result.err)
+    csv = tmp_path / "c.csv"
+    csv.write_text("playlist_id,track_id\n" + "".join(f"p{p},{'T' * 21}{p}\n" for p in range(3)), encoding="utf-8")
+    assert invoke(["corpus", "import", str(csv)]).code == 0
+    result = invoke(["recommend", "-n", "5"])
+    assert STALE in result.text, result
+    # Only what changed is named: the corpus, not the likes or the playlists.
+    assert "The imported corpus (0 playlists then, 3 now) changed since the model was trained" in result.text, result
+    assert "likes" not in result.text.split(STALE)[0].split("warning:")[-1]

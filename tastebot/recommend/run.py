@@ -120,7 +120,8 @@ def load_collab(store, model, labelled: pd.DataFrame, seed: int, warn: Callable[
     run_dir = model.run_dir if model is not None else None
     if run_dir is not None and (run_dir / COLLAB_STATE).exists():
         try:
-            fresh = saved_fingerprint(run_dir) == fingerprint(store, labelled)
+            changed = stale_parts(saved_fingerprint(run_dir), fingerprint(store, labelled))
+            fresh = not changed
             if fresh:
                 scorer, _ = load_scorer(run_dir, names_from=store.corpus_playlist_names,
                                         corpus_ids=store.corpus_track_ids)
@@ -129,9 +130,25 @@ def load_collab(store, model, labelled: pd.DataFrame, seed: int, warn: Callable[
                              "retrain with `tastebot train`.") from None
         if fresh:
             return scorer, f"fitted by `tastebot train` (run {model.run_id})"
-        warn("The corpus, your own playlists or your likes changed since the model was trained: the "
-             "collaborative score is fitted afresh for this run (`tastebot train` saves it again).")
+        warn(f"{' and '.join(changed)} changed since the model was trained: the collaborative score is "
+             "fitted afresh for this run (`tastebot train` saves it again).")
     return HybridScorer.fit(store, labelled, seed=seed), "fitted for this run"
+
+
+def stale_parts(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between the fingerprint a run saved and the store's now, in words (empty: fresh).
+    Said part by part, so the warning names only what really changed."""
+    out = []
+    if saved.get("corpus") != now.get("corpus"):
+        was, _is = saved.get("corpus") or {}, now.get("corpus") or {}
+        out.append(f"The imported corpus ({was.get('playlists', 0):,} playlists then, {_is.get('playlists', 0):,} now)")
+    for key, words in (("own_playlists", "your own playlists"), ("likes", "your likes"),
+                       ("dislikes", "your named dislikes")):
+        if saved.get(key) != now.get(key):
+            out.append(words)
+    if out:
+        out[0] = out[0][0].upper() + out[0][1:]
+    return out
 
 
 # -- the whole run -------------------------------------------------------------------------------------
