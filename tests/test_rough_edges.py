@@ -114,3 +114,47 @@ def test_the_stale_collab_warning_comes_only_when_the_corpus_changed(copy_traine
     # Only what changed is named: the corpus, not the likes or the playlists.
     assert "The imported corpus (0 playlists then, 3 now) changed since the model was trained" in result.text, result
     assert "likes" not in result.text.split(STALE)[0].split("warning:")[-1]
+
+
+def test_home_is_taken_after_the_command_too(tmp_path):
+    """`tastebot status --home X` was a usage error; gh takes its global flags after the command too."""
+    other = tmp_path / "other-home"
+    (other).mkdir()
+    invoke(["--home", str(other), "exclude", "add", "spotify:artist:4uLU6hMCjMI75M1A2tKUQC"])
+    for args in (["exclude", "list", "--json", "--home", str(other)], ["--home", str(other), "exclude", "list", "--json"]):
+        result = invoke(args)
+        assert result.code == 0, result
+        assert [r["spotify_id"] for r in json.loads(result.out)["exclusions"]] == ["4uLU6hMCjMI75M1A2tKUQC"]
+    result = invoke(["status", "--home", str(other)])
+    assert result.code != 2 and "No such option" not in result.err, result
+    assert "--home" in invoke(["corpus", "status", "--help"]).out
+    # demo keeps its own --home, and its help says what it is.
+    demo_help = " ".join(invoke(["demo", "--help"]).out.split())
+    assert "The demo's own state folder" in demo_help and "tastebot --home DIR demo` means the same" in demo_help
+
+
+def test_a_broken_playlist_reference_is_not_offered_as_a_name(home):
+    home.mkdir(parents=True)
+    result = invoke(["recommend", "--update-playlist", "spotify:playlist:!!!"])
+    assert result.code == 2, result
+    assert "not a valid playlist reference" in result.text and "create it first" not in result.text
+    assert "--create-playlist --name" not in result.text
+    # A plain name that tastebot never used still gets the advice to create it.
+    result = invoke(["recommend", "--update-playlist", "weekly mix"])
+    assert result.code == 2 and "create it first" in result.text
+
+
+def test_a_second_playlist_with_the_same_name_is_warned_at_creation(copy_trained, make_logged_in, home):
+    from worlds import TRAINED_WORLD
+
+    copy_trained(dest=home)
+    make_logged_in(**TRAINED_WORLD)
+    first = invoke(["recommend", "-n", "3", "--create-playlist", "--name", "Weekly", "--no-discovery"])
+    assert first.code == 0 and "already made a playlist named" not in first.text, first
+    second = invoke(["recommend", "-n", "3", "--create-playlist", "--name", "Weekly", "--no-discovery", "--json"])
+    assert second.code == 0, second
+    said = [w for w in json.loads(second.out)["warnings"] if "already made a playlist named “Weekly”" in w]
+    assert said and "--update-playlist` by that name will be ambiguous" in said[0]
+    assert "already made a playlist named" in second.text
+    # ... and it is what then happens: the name is ambiguous, the URI is not.
+    assert "2 playlists tastebot made are named" in invoke(["recommend", "--update-playlist", "Weekly"]).text

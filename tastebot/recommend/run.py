@@ -502,6 +502,12 @@ def _write(store, client, result: RecommendResult, options: RecommendOptions, ta
     details = {**recommendation_record(result), "n": options.n, "diversity": options.diversity,
                "max_per_artist": options.max_per_artist, "new_artists_only": options.new_artists_only}
     description = playlist_description(result, options)
+    same_name = [p for p in store.output_playlists() if p["spotify_id"] and p["name"] == target.name]
+    if same_name and not target.update:
+        # Allowed (Spotify allows it), but `--update-playlist NAME` can no longer tell them apart.
+        result.warnings.append(
+            f"tastebot already made a playlist named “{target.name}” (spotify:playlist:{same_name[0]['spotify_id']}): "
+            "`--update-playlist` by that name will be ambiguous; give the URI instead, or choose another --name.")
     with progress() as bar:
         if target.update:
             return pl.refresh_playlist(store, client, target.update, ids, description=description, details=details,
