@@ -158,3 +158,28 @@ def test_a_second_playlist_with_the_same_name_is_warned_at_creation(copy_trained
     assert "already made a playlist named" in second.text
     # ... and it is what then happens: the name is ambiguous, the URI is not.
     assert "2 playlists tastebot made are named" in invoke(["recommend", "--update-playlist", "Weekly"]).text
+
+
+def test_seed_track_is_confirmed_and_named_in_why(copy_trained, make_logged_in, home):
+    import pandas as pd
+    from worlds import TRAINED_WORLD
+
+    settings = copy_trained(dest=home)
+    make_logged_in(**TRAINED_WORLD)
+    from tastebot.store import open_store
+
+    with open_store(settings, readonly=True) as store:
+        frame = store.labelled_tracks()
+    seed = frame[pd.to_numeric(frame["label"]) == 1].iloc[0]
+    result = invoke(["recommend", "-n", "10", "--no-discovery", "--seed-track", f"spotify:track:{seed['track_id']}",
+                     "--json"])
+    assert result.code == 0, result
+    data = json.loads(result.out)
+    assert [s["track_id"] for s in data["seed_tracks"]] == [seed["track_id"]]
+    assert data["seed_tracks"][0]["name"] == seed["name"]
+    assert f"Seed tracks used: {seed['name']}" in result.text
+    moved = [r for r in data["recommendations"] if f"near your seed track “{seed['name']}”" in r["why"]]
+    assert moved, [r["why"] for r in data["recommendations"]]
+    # Without a seed, nothing is said of seeds.
+    plain = invoke(["recommend", "-n", "10", "--no-discovery", "--json"])
+    assert json.loads(plain.out)["seed_tracks"] == [] and "seed" not in plain.text.lower()

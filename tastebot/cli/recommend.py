@@ -159,6 +159,11 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
         return
     for w in delivery.result.warnings:
         console.warn(console.escape(w))
+    if delivery.result.seed_tracks:
+        console.info("Seed tracks used: " + "; ".join(
+            console.escape(f"{s['name'] or s['track_id']}" + (f" by {s['artist']}" if s["artist"] else "")
+                           + ("" if s["audio_features"] else " (no audio features: nearness by metadata)"))
+            for s in delivery.result.seed_tracks) + ". Picks they moved up say so in “why”.")
     _render(delivery.result, as_json=as_json, as_csv=as_csv, playlist=delivery.playlist)
 
 

@@ -76,7 +76,10 @@ def _why(row: dict, reason: dict, mlp: float | None) -> str:
     return "; ".join(parts)
 
 
-def recommendations(frame, picks, final, parts, mlp, scorer, taste_only) -> list[Recommendation]:
+def recommendations(frame, picks, final, parts, mlp, scorer, taste_only, notes=None) -> list[Recommendation]:
+    """The picks (row positions of frame) as Recommendations; `notes` {row: text} goes first in "why"
+    (e.g. the seed track that moved the pick up)."""
+    notes = notes or {}
     picked = frame.iloc[picks].reset_index(drop=True)
     reasons = scorer.explain(picked)
     recs = []
@@ -96,7 +99,8 @@ def recommendations(frame, picks, final, parts, mlp, scorer, taste_only) -> list
             collab=_num(p["collab"]), artist_affinity=_num(p["artist"]), content=_num(p["content"]),
             sources=srcs, nearest_liked=[r["name"] for r in reason["nearest_liked"]],
             shared_playlists=int(reason["shared_playlists"]), shared_playlist_names=reason["shared_playlist_names"],
-            why=_why({"artist": p["artist"], "sources": srcs, "relation": relation}, reason, m),
+            why="; ".join(x for x in (notes.get(i), _why({"artist": p["artist"], "sources": srcs, "relation": relation},
+                                                          reason, m)) if x),
             taste_only=bool(taste_only[i]), relation=relation,
         ))
     return recs

@@ -33,7 +33,7 @@ from tastebot.recommend.candidates import (CandidatePool, candidate_frame, fill_
                                            gather_taste, store_corpus_tracks)
 from tastebot.recommend.explain import Recommendation, recommendations
 from tastebot.recommend.pick import select, shortfall, shortlist_blend
-from tastebot.recommend.steering import Steering, fits, toward_seeds
+from tastebot.recommend.steering import Steering, fits, nearest_seed, toward_seeds
 from tastebot.vocab import AUDIO_FEATURES
 
 PER_SOURCE = 1000  # candidates each retriever may add to the pool
@@ -96,6 +96,7 @@ class RecommendResult:
     warnings: list[str] = field(default_factory=list)
     ranking: str = "blend"  # "learned" (tastebot.models.ranker) or "blend" (the linear blend)
     collab_from: str = ""
+    seed_tracks: list[dict[str, Any]] = field(default_factory=list)  # the --seed-track tracks used
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +110,7 @@ class RecommendResult:
             "collab_from": self.collab_from,
             "sources": self.sources,
             "warnings": self.warnings,
+            "seed_tracks": self.seed_tracks,
         }
 
 
@@ -304,19 +306,54 @@ def recommend(
         final = model.ranker.final(evidence)
     else:
         final = shortlist_blend(mlp if w and w > 0 else None, parts["hybrid"].to_numpy(), w or 0.0, n)
+    seeds, notes = None, {}
     if options.steering.seed_tracks:
-        final = toward_seeds(frame, _seed_frame(settings, store, client, options, warns), final)
+        seeds = _seed_frame(settings, store, client, options, warns)
+        by_taste = final
+        final = toward_seeds(frame, seeds, final)
     picks = select(frame, final, n, max_per_artist=options.cap, diversity=options.diversity)
+    if seeds is not None:
+        notes = seed_notes(frame, seeds, by_taste, final, picks)
     short = shortfall(frame, picks, n, options.cap)
     if short is not None:
         warns.append(shortfall_text(short, options, steered))
     fill_names(store, client, frame, picks, warns)
-    recs = recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy())
+    recs = recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy(), notes=notes)
     return RecommendResult(
         recommendations=recs, candidates=counts, removed=removed, blend_weight=w, blend_from=blend_from,
         model_run=model.run_id if model is not None else None, sources=sources, warnings=warns, ranking=mode,
-        collab_from=collab_from,
+        collab_from=collab_from, seed_tracks=seed_records(seeds, store),
     )
+
+
+def seed_notes(frame: pd.DataFrame, seeds: pd.DataFrame, by_taste: np.ndarray, final: np.ndarray,
+               picks: list[int]) -> dict[int, str]:
+    """For the picks the seed tracks moved up (a better place than taste alone gave them), the reason:
+    near which seed."""
+    def places(scores: np.ndarray) -> np.ndarray:
+        order = np.argsort(-np.nan_to_num(np.asarray(scores, dtype=float), nan=-1.0), kind="stable")
+        out = np.empty(len(order), dtype=int)
+        out[order] = np.arange(len(order))
+        return out
+
+    before, after = places(by_taste), places(final)
+    nearest = nearest_seed(frame.iloc[picks].reset_index(drop=True), seeds)
+    notes = {}
+    for k, i in enumerate(picks):
+        if after[i] < before[i] and nearest[k] >= 0:
+            name = seeds["name"].iat[nearest[k]]
+            notes[i] = "near your seed track " + (f"“{name}”" if isinstance(name, str) and name else seeds["track_id"].iat[nearest[k]])
+    return notes
+
+
+def seed_records(seeds: pd.DataFrame | None, store) -> list[dict[str, Any]]:
+    """The --seed-track tracks as the run used them (confirmed on stderr and in --json)."""
+    if seeds is None:
+        return []
+    artists = store.artist_names(seeds["primary_artist_id"].dropna().astype(str).unique().tolist())
+    return [{"track_id": t, "name": n if isinstance(n, str) else None, "artist": artists.get(a),
+             "audio_features": bool(pd.notna(f))}
+            for t, n, a, f in zip(seeds["track_id"], seeds["name"], seeds["primary_artist_id"], seeds[AUDIO_FEATURES[0]])]
 
 
 def score_candidates(scorer: HybridScorer, model, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray | None]:
