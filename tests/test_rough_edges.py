@@ -183,3 +183,37 @@ def test_seed_track_is_confirmed_and_named_in_why(copy_trained, make_logged_in, 
     # Without a seed, nothing is said of seeds.
     plain = invoke(["recommend", "-n", "10", "--no-discovery", "--json"])
     assert json.loads(plain.out)["seed_tracks"] == [] and "seed" not in plain.text.lower()
+
+
+def test_with_json_stdout_is_the_document_alone_and_the_tables_go_to_stderr(copy_trained, home, tmp_path):
+    """One rule for every command (docs/architecture.md, "Output"): `harvest --json` repeated its tables
+    on stderr while `recommend --json` printed nothing there."""
+    copy_trained(dest=home)
+    csv = tmp_path / "c.csv"
+    import pandas as pd
+
+    from tastebot.settings import load_settings
+    from tastebot.store import open_store
+
+    with open_store(load_settings()) as store:
+        frame = store.labelled_tracks()
+    likes = frame[pd.to_numeric(frame["label"]) == 1]["track_id"].tolist()[:3]
+    csv.write_text("playlist_id,track_id\n" + "".join(f"p{p},{t}\n" for p in range(2) for t in likes)
+                   + "".join(f"p{p},{'N' * 21}{p}\n" for p in range(2)), encoding="utf-8")
+    invoke(["exclude", "add", "spotify:artist:4uLU6hMCjMI75M1A2tKUQC"])
+    cases = {  # command -> what its human-readable result shows
+        ("corpus", "import", str(csv)): "Imported",
+        ("recommend", "--offline", "-n", "2"): "tracks you have never heard",
+        ("models",): "Models in",
+        ("exclude", "list"): "1 exclusions",
+        ("corpus", "status"): "playlist-track pairs",
+        ("status",): "Spotify: ",
+        ("report",): "Report on model",
+    }
+    for args, shown in cases.items():
+        plain = invoke(list(args))
+        result = invoke([*args, "--json"])
+        assert result.code == plain.code, (args, result)
+        json.loads(result.out)  # the document alone
+        assert shown in result.err, (args, result.err[-1500:])
+        assert not result.out.lstrip().startswith(shown), args

@@ -71,10 +71,9 @@ def exclude_list(ctx, as_json) -> None:
     rows = list_exclusions(settings_from(ctx))
     if as_json:
         console.print_json({"exclusions": rows})
-        return
     console.table(["kind", "id", "name", "since"],
                   [(r["kind"], r["spotify_id"], r["name"] or "", r["added_at"][:10]) for r in rows],
-                  title=f"{len(rows)} exclusions", console=console.out)
+                  title=f"{len(rows)} exclusions", console=console.results(as_json))
 
 
 def _render(changes, done: str, unchanged: str, as_json: bool) -> None:

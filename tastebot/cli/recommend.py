@@ -175,9 +175,8 @@ def _render_resumed(done, *, as_json: bool) -> None:
                         f"({r.already_there} tracks were there, {r.added_now} added): {r.url}")
     if as_json:
         console.print_json({"resumed_playlists": [r.as_dict() for r in done]})
-    else:
-        for r in done:
-            console.out.print(r.url)
+    for r in done:
+        console.results(as_json).print(r.url)
 
 
 def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
@@ -191,7 +190,7 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
         if playlist is not None:
             data["playlist"] = playlist.as_dict()
         console.print_json(data)
-    elif as_csv:
+    if as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(CSV_FIELDS)
         for r in result.recommendations:
@@ -204,7 +203,8 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
             # A pick whose name is unknown (offline, from a corpus of ids alone) is shown by its link.
             [(r.rank, r.name or r.url, r.artist, f"{r.score:.3f}", r.why) for r in result.recommendations],
             title=f"{len(result.recommendations)} tracks you have never heard",
-            console=console.out,
+            # With --json the table moves to stderr: stdout carries the JSON alone (docs/architecture.md).
+            console=console.results(as_json),
         )
         removed = ", ".join(f"{v} {k}" for k, v in result.removed.items()) or "nothing"
         console.info(
@@ -222,8 +222,7 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
             console.info(f"Dry run: would {verb} “{console.escape(playlist.name)}” with {playlist.tracks} tracks; nothing written.")
         else:
             console.success(f"Playlist “{console.escape(playlist.name)}”: {playlist.tracks} tracks.")
-            if not as_json:
-                console.out.print(playlist.url)
+            console.results(as_json).print(playlist.url)
 
 
 @click.group()
@@ -303,7 +302,6 @@ def corpus_status(ctx, as_json) -> None:
             stats = store.corpus_stats()
     if as_json:
         console.print_json(stats)
-    else:
-        console.table(["imports", "playlists", "tracks", "playlist-track pairs"],
-                      [(stats["imports"], f"{stats['playlists']:,}", f"{stats['tracks']:,}", f"{stats['pairs']:,}")],
-                      title="Corpus", console=console.out)
+    console.table(["imports", "playlists", "tracks", "playlist-track pairs"],
+                  [(stats["imports"], f"{stats['playlists']:,}", f"{stats['tracks']:,}", f"{stats['pairs']:,}")],
+                  title="Corpus", console=console.results(as_json))

@@ -45,8 +45,8 @@ def report(ctx, run_id, out_dir, open_browser, as_json) -> None:
     for text in result.missing:
         console.info(f"[dim]not in the report: {console.escape(text)}[/]")
     console.success(f"Report on model {console.escape(result.run_id)} ({len(result.plots)} plots) written to:")
-    if not as_json:
-        click.echo(str(result.html_path))  # the result, alone on stdout: `xdg-open "$(tastebot report)"`
+    # The result, alone on stdout: `xdg-open "$(tastebot report)"`; with --json, on stderr beside the JSON.
+    click.echo(str(result.html_path), err=as_json)
     if open_browser:
         import webbrowser
 

@@ -186,7 +186,6 @@ def models(ctx: click.Context, as_json: bool) -> None:
     runs = list_runs(settings)
     if as_json:
         console.print_json(runs)
-        return
     if not runs:
         console.info("No trained models yet: run `tastebot train`.")
         return
@@ -206,7 +205,7 @@ def models(ctx: click.Context, as_json: bool) -> None:
         [["*" if r.get("latest") else "", r["run_id"], "damaged" if r.get("error") else
           _MODE_LABELS.get(r.get("mode"), r.get("mode")) or "?", f(r.get("likes")), f(r.get("dislikes")), f(r.get("mlp_roc_auc")),
           f(r.get("random_forest_roc_auc")), f(r.get("blend_weight"))] for r in runs],
-        title=f"Models in {settings.models_dir}", console=console.results(), box=box.SIMPLE_HEAD,
+        title=f"Models in {settings.models_dir}", console=console.results(as_json), box=box.SIMPLE_HEAD,
         pad_edge=False, show_edge=False,
     )
     for r in runs:
