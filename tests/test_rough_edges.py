@@ -217,3 +217,34 @@ def test_with_json_stdout_is_the_document_alone_and_the_tables_go_to_stderr(copy
         json.loads(result.out)  # the document alone
         assert shown in result.err, (args, result.err[-1500:])
         assert not result.out.lstrip().startswith(shown), args
+
+
+class _NoisyKeras:
+    """An import of `keras` that writes TensorFlow-like notices to fd 2, then fails with `exc`."""
+
+    def __init__(self, exc):
+        self.exc = exc
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "keras":
+            import os
+
+            os.write(2, b"I0000 cudart_stub.cc:31] Could not find cuda drivers on your machine\n")
+            raise self.exc
+        return None
+
+
+@pytest.mark.parametrize("exc,shown", [(KeyboardInterrupt(), False), (ImportError("broken"), True)])
+def test_ctrl_c_while_tensorflow_loads_shows_none_of_its_notices(monkeypatch, capfd, exc, shown):
+    """Ctrl-C during `train` printed TensorFlow's start-up lines after the clean "Interrupted" message:
+    they are shown only when the import really fails."""
+    import sys
+
+    from tastebot.models import mlp
+
+    monkeypatch.setattr(mlp, "_imported", False)
+    monkeypatch.delitem(sys.modules, "keras", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_NoisyKeras(exc), *sys.meta_path])
+    with pytest.raises(type(exc)):
+        mlp._keras()
+    assert ("cudart_stub" in capfd.readouterr().err) is shown
