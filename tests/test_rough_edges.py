@@ -182,7 +182,7 @@ def test_seed_track_is_confirmed_and_named_in_why(copy_trained, make_logged_in, 
     assert moved, [r["why"] for r in data["recommendations"]]
     # Without a seed, nothing is said of seeds.
     plain = invoke(["recommend", "-n", "10", "--no-discovery", "--json"])
-    assert json.loads(plain.out)["seed_tracks"] == [] and "seed" not in plain.text.lower()
+    assert json.loads(plain.out)["seed_tracks"] == [] and "seed track" not in plain.text.lower()
 
 
 def test_with_json_stdout_is_the_document_alone_and_the_tables_go_to_stderr(copy_trained, home, tmp_path):

@@ -306,6 +306,19 @@ def recommend(
         final = model.ranker.final(evidence)
     else:
         final = shortlist_blend(mlp if w and w > 0 else None, parts["hybrid"].to_numpy(), w or 0.0, n)
+    final, picks, seeds, notes = _pick(settings, store, client, options, frame, final, n, steered, warns)
+    recs = recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy(), notes=notes)
+    return RecommendResult(
+        recommendations=recs, candidates=counts, removed=removed, blend_weight=w, blend_from=blend_from,
+        model_run=model.run_id if model is not None else None, sources=sources, warnings=warns, ranking=mode,
+        collab_from=collab_from, seed_tracks=seed_records(seeds, store),
+    )
+
+
+def _pick(settings, store, client, options: RecommendOptions, frame: pd.DataFrame, final: np.ndarray, n: int,
+          steered: str, warns: list[str]):
+    """(final scores, picks, seed tracks or None, notes for "why"): the seeds re-weight the order, then
+    `select` picks; fewer picks than n are said from what it did, and the picks get their names."""
     seeds, notes = None, {}
     if options.steering.seed_tracks:
         seeds = _seed_frame(settings, store, client, options, warns)
@@ -318,12 +331,7 @@ def recommend(
     if short is not None:
         warns.append(shortfall_text(short, options, steered))
     fill_names(store, client, frame, picks, warns)
-    recs = recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy(), notes=notes)
-    return RecommendResult(
-        recommendations=recs, candidates=counts, removed=removed, blend_weight=w, blend_from=blend_from,
-        model_run=model.run_id if model is not None else None, sources=sources, warnings=warns, ranking=mode,
-        collab_from=collab_from, seed_tracks=seed_records(seeds, store),
-    )
+    return final, picks, seeds, notes
 
 
 def seed_notes(frame: pd.DataFrame, seeds: pd.DataFrame, by_taste: np.ndarray, final: np.ndarray,
@@ -337,12 +345,12 @@ def seed_notes(frame: pd.DataFrame, seeds: pd.DataFrame, by_taste: np.ndarray, f
         return out
 
     before, after = places(by_taste), places(final)
-    nearest = nearest_seed(frame.iloc[picks].reset_index(drop=True), seeds)
+    nearest = nearest_seed(frame, seeds)  # over every candidate: the features are standardised on them
     notes = {}
-    for k, i in enumerate(picks):
-        if after[i] < before[i] and nearest[k] >= 0:
-            name = seeds["name"].iat[nearest[k]]
-            notes[i] = "near your seed track " + (f"“{name}”" if isinstance(name, str) and name else seeds["track_id"].iat[nearest[k]])
+    for i in picks:
+        if after[i] < before[i] and nearest[i] >= 0:
+            name = seeds["name"].iat[nearest[i]]
+            notes[i] = f"near your seed track “{name}”" if isinstance(name, str) and name else "near a seed track"
     return notes
 
 
