@@ -292,6 +292,7 @@ class HistorySummary:
     metadata_missing: int = 0
     lookups_skipped: str = ""
     signals: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)  # what this import changed in the signals
     sessions: dict[str, int] = field(default_factory=dict)
     history: dict[str, int] = field(default_factory=dict)
 
@@ -339,20 +340,52 @@ def import_history(store, paths: Sequence[str | os.PathLike], *, client=None, lo
             client = None
     elif client is None:
         summary.lookups_skipped = "offline"
+    derived = _derive_with_metadata(store, client, budget, summary, reporter, rules)
+    summary.metadata_missing = len(store.history_tracks_without_metadata(derived.signal_track_ids()))
+    before = _signal_ids(store)
+    summary.signals = write_signals(store, derived)
+    summary.changed = _changes(before, _signal_ids(store))
+    summary.sessions = write_sessions(store, derived, rules)
+    summary.unresolved = store.history_unresolved_counts()
+    summary.history = store.history_counts()
+    return summary
+
+
+def _derive_with_metadata(store, client, budget: list[int], summary: HistorySummary, reporter: Reporter,
+                          rules: Rules) -> Derived:
+    """Derive the signals, fetching the metadata of the tracks that became signals. A track's length
+    decides whether a play without `reason_end` counts as played to the end, so a lookup can change
+    the signals: derive again until no lookup is made (or the budget is spent). Deriving once before
+    the lookups made the next import of the same files change the likes and dislikes."""
     derived = derive(store, rules)
-    if client is not None:
+    while client is not None:
+        fetched = summary.metadata_fetched
         try:
             _fetch_metadata(store, client, derived.signal_track_ids(), budget, summary, reporter)
         except (NotLoggedIn, RateLimited, SpotifyError) as exc:
             summary.lookups_skipped = exc.message
             reporter.notice(f"Spotify lookups stopped: {exc.message.rstrip('.')}. The rest is looked up on the "
                             "next import.")
-    summary.metadata_missing = len(store.history_tracks_without_metadata(derived.signal_track_ids()))
-    summary.signals = write_signals(store, derived)
-    summary.sessions = write_sessions(store, derived, rules)
-    summary.unresolved = store.history_unresolved_counts()
-    summary.history = store.history_counts()
-    return summary
+            client = None
+        if summary.metadata_fetched == fetched:
+            break
+        derived = derive(store, rules)
+    return derived
+
+
+def _signal_ids(store) -> dict[str, set[str]]:
+    return {"likes": store.signal_track_ids(SOURCE_LIKE), "dislikes": store.signal_track_ids(SOURCE_DISLIKE),
+            "library_likes": store.signal_track_ids(SOURCE_LIBRARY)}
+
+
+def _changes(before: dict[str, set[str]], after: dict[str, set[str]]) -> dict[str, int]:
+    """{"likes added": n, "dislikes removed": m, ...}: what writing the signals changed (only non-zero)."""
+    out = {}
+    for kind in before:
+        for word, ids in (("added", after[kind] - before[kind]), ("removed", before[kind] - after[kind])):
+            if ids:
+                out[f"{kind.replace('_', ' ')} {word}"] = len(ids)
+    return out
 
 
 def _known_account(store, client) -> _Account:
@@ -460,12 +493,27 @@ def _import_plays(store, reader, name: str, counts: FileCounts, account: _Accoun
     counts.format = counts.format or "empty"
 
 
+# The top-level keys of a YourLibrary.json; a JSON object with none of them is not one.
+_LIBRARY_KEYS = frozenset({"tracks", "albums", "artists", "shows", "episodes", "bannedTracks", "other"})
+
+
 def _import_library(store, reader, name: str, counts: FileCounts, ijson) -> None:
     from tastebot.store.library import title_artist_key
 
     ids: list[str] = []
     items: list[tuple] = []
-    for n, entry in enumerate(ijson.items(reader, "tracks.item", use_float=True), start=1):
+    top: dict[str, str] = {}  # top-level key -> the event its value starts with
+
+    def events():
+        key = None
+        for prefix, event, value in ijson.parse(reader, use_float=True):
+            if prefix == "" and event == "map_key":
+                key = value
+            elif key is not None and prefix == key and key not in top:
+                top[key] = event
+            yield prefix, event, value
+
+    for n, entry in enumerate(ijson.items(events(), "tracks.item"), start=1):
         counts.entries = n
         where = f"{name}: tracks entry {n}"
         if not isinstance(entry, dict):
@@ -482,6 +530,11 @@ def _import_library(store, reader, name: str, counts: FileCounts, ijson) -> None
             raise InputError(f"{where}: \"track\", \"artist\" or \"album\" is not text.")
         ids.append(m.group(1))
         items.append((m.group(1), track, artist, album, title_artist_key(track, artist), m.group(1)))
+    if not _LIBRARY_KEYS & set(top):
+        raise InputError(f"{name}: not a Spotify YourLibrary.json or listening history (a JSON object without "
+                         "\"tracks\"; a listening history is a list of plays).")
+    if top.get("tracks", "start_array") != "start_array":
+        raise InputError(f"{name}: \"tracks\" is not a list; not a Spotify YourLibrary.json.")
     store.history_add_items(items)
     counts.library_tracks = store.history_add_library(ids)
     counts.plays = 0
@@ -733,6 +786,14 @@ def describe(summary: HistorySummary) -> list[str]:
         u = summary.unresolved
         lines.append(f"{plural(u['items'], 'title')} of the basic export ({plural(u['plays'], 'play')}) not matched to "
                      f"a Spotify track" + (f", {u['not_searched']:,} not searched yet (run again)" if u["not_searched"] else ""))
+    new_sessions = summary.sessions.get("new", 0)
+    if not summary.plays_new and not any(f.library_tracks for f in summary.files) and (summary.changed or new_sessions):
+        done = [f"{plural(n, what.rsplit(' ', 1)[0][:-1])} {what.rsplit(' ', 1)[1]}" for what, n in summary.changed.items()]
+        if new_sessions:
+            done.append(f"{plural(new_sessions, 'listening session')} added to the corpus")
+        lines.append("Nothing new in the files, but what was derived from the stored plays was behind them (an "
+                     "earlier import stopped before the end, or track lengths were looked up since): repaired "
+                     + ", ".join(done) + ".")
     if summary.metadata_missing:
         lines.append(f"{plural(summary.metadata_missing, 'track')} still without Spotify metadata "
                      "(the next import or harvest looks them up)")

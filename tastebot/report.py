@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from tastebot.errors import InputError, ModelError, StoreError, TastebotError, no_room, write_failure
+from tastebot.errors import InputError, ModelError, NotEnoughData, StoreError, TastebotError, no_room, write_failure
 from tastebot.features import SOURCE_DEPENDENT_REASON
 from tastebot.vocab import AUDIO_FEATURES, PROVIDER_LABELS as _CHAIN_LABELS
 from tastebot.wording import COUNT_WORDS
@@ -211,7 +211,7 @@ def resolve_run(settings, run: str | None = None) -> tuple[str, Path, dict[str, 
 
     run_id = run or latest_run_id(settings)
     if run_id is None:
-        raise ModelError("No trained model: run `tastebot train` first.")
+        raise NotEnoughData("No trained model: run `tastebot train` first.")  # exit 3, as train and recommend
     # A run the user named that is not there is bad input (exit 2); LATEST naming nothing is a
     # damaged models folder (ModelError, exit 74).
     problem = ModelError if run is None else InputError

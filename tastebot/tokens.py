@@ -250,8 +250,6 @@ class TokenStore(CacheHandler):
             pass
         if self._delete_file():
             removed.append(FILE)
-        try:
-            self._fallback_noted.unlink()  # a new login into this home is told again
-        except OSError:
-            pass
+        # The marker stays: a missing keyring is the machine's, not the login's, and the warning
+        # promises to be said once for this home (it came again at each login after a logout).
         return removed

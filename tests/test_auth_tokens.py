@@ -101,11 +101,11 @@ def test_fallback_file_is_private_and_announced_once(home, use_keyring, cli_noti
     console._warned.discard("tastebot-keyring-fallback")
     assert TokenStore(load_settings()).get_cached_token()["access_token"] == "A2"
     assert "warning:" not in capsys.readouterr().err
-    # After logout, a new login into this home is told again.
+    # After logout, a new login into this home is not told again: "Said once for this home" (issue 25).
     TokenStore(load_settings()).delete()
     console._warned.discard("tastebot-keyring-fallback")
     TokenStore(load_settings()).save_token_to_cache({"access_token": "A3", "refresh_token": "R3", "expires_at": 3})
-    assert capsys.readouterr().err.count("warning:") == 1
+    assert capsys.readouterr().err.count("warning:") == 0
 
 
 def test_without_the_cli_the_fallback_warning_goes_to_the_logger(home, use_keyring, capsys, caplog):

@@ -43,8 +43,9 @@ def test_demo_runs_the_whole_job_and_beats_random(tmp_path):
     keep = tmp_path / "demo-home"
     # One network (TASTEBOT_ENSEMBLE): the demo's whole job is the point here; three networks are
     # test_train_model's business.
-    res = invoke(["demo", "--profile", profile, "--tracks", "1000", "--epochs", "8", "-n", "20", "--seed", "1",
-                  "--home", str(keep), "--json"], env={"TASTEBOT_ENSEMBLE": "1"})
+    # `tastebot --home DIR demo` means `demo --home DIR` (it once ignored DIR).
+    res = invoke(["--home", str(keep), "demo", "--profile", profile, "--tracks", "1000", "--epochs", "8", "-n", "20",
+                  "--seed", "1", "--json"], env={"TASTEBOT_ENSEMBLE": "1"})
     assert res.returncode == 0, res.stderr[-2000:]
     assert "Traceback" not in res.stderr
     summary = json.loads(res.stdout)
@@ -68,6 +69,10 @@ def test_demo_runs_the_whole_job_and_beats_random(tmp_path):
     assert (keep / "tastebot.db").exists()
     assert (keep / "models" / "LATEST").exists()
     assert not (keep / "credentials" / "token.json").exists()  # logged out at the end
+    # It ends with what to do next with a real account, and does not offer the stopped sandbox's link.
+    assert "tastebot login --client-id YOUR_CLIENT_ID" in res.err and "tastebot recommend --create-playlist" in res.err
+    assert "Using it with your Spotify account" in res.text
+    assert "/v1/playlists/" not in res.err and "stopped with the demo" in res.text
 
 
 @pytest.mark.trains

@@ -191,6 +191,59 @@ def test_import_twice_changes_nothing(home, sandbox_export, tmp_path):
     assert before == after
 
 
+def test_an_empty_library_file_is_still_a_library(home, tmp_path):
+    lib = write(tmp_path / "export" / "YourLibrary.json", {"tracks": [], "albums": [], "shows": []})
+    result = invoke(["history", "import", str(lib), "--offline", "--json"])
+    assert result.code == 0, result
+    assert json.loads(result.out)["files"][0]["format"] == "library"
+
+
+@pytest.mark.slow
+def test_import_twice_with_lookups_changes_nothing(make_logged_in, tmp_path):
+    """Issue 25: the lookups of the first import gave track lengths, which decide whether a play without
+    `reason_end` was played to the end, so the second import changed the likes and dislikes (in this
+    world, the `sandbox export-history` defaults: likes 296 -> 297, dislikes 284 -> 280)."""
+    from tastebot.sandbox import generate_catalog
+    from tastebot.sandbox.history import export_history
+    from tastebot.spotify import SpotifyClient
+
+    make_logged_in(seed=0, n_tracks=2000)
+    out = tmp_path / "export"
+    export_history(generate_catalog(seed=0, n_tracks=2000), out, plays=20_000, seed=0)
+    settings = load_settings()
+    with open_store(settings) as store:
+        first = import_history(store, [out], client=SpotifyClient(settings))
+        assert first.metadata_fetched > 0 and first.signals["likes"] > 0
+        signals = (store.signal_track_ids("history_played"), store.signal_track_ids("history_skipped"))
+        again = import_history(store, [out], client=SpotifyClient(settings))
+        assert again.plays_new == 0
+        assert (store.signal_track_ids("history_played"), store.signal_track_ids("history_skipped")) == signals
+        assert again.signals == first.signals and again.changed == {}
+
+
+def test_an_interrupted_import_is_repaired_and_said(home, tmp_path, monkeypatch):
+    """The plays are kept in one transaction, the signals written after: an import stopped in between
+    left plays without their signals. The next import repairs them and says what it repaired."""
+    import tastebot.history as history
+
+    path = rules_file(tmp_path)
+    real = history.write_signals
+
+    def killed(store, derived):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(history, "write_signals", killed)
+    with open_store(load_settings()) as store, pytest.raises(KeyboardInterrupt):
+        import_history(store, [path])
+    monkeypatch.setattr(history, "write_signals", real)
+    result = invoke(["history", "import", str(path), "--offline"])
+    assert result.code == 0, result
+    assert "(imported before)" in result.text
+    assert "repaired 1 like added, 1 dislike added" in result.text, result
+    again = invoke(["history", "import", str(path), "--offline"])
+    assert "repaired" not in again.text, again
+
+
 # -- privacy -----------------------------------------------------------------------------------------
 
 def test_personal_fields_never_stored_or_shown(home, tmp_path):
@@ -240,6 +293,9 @@ BAD_CASES = [
      "entry 1: \"endTime\""),
     ("mixed_formats", json.dumps([play(T[0], at(1)), {"endTime": "2024-01-01 10:00", "msPlayed": 3}]),
      "entry 2: \"ts\" is missing"),
+    # Issue 25: a JSON object of another shape was taken for a YourLibrary.json with no tracks (exit 0).
+    ("wrong_object", '{"foo": 1}', "not a Spotify YourLibrary.json or listening history"),
+    ("tracks_not_a_list", '{"tracks": 5}', "\"tracks\" is not a list"),
 ]
 
 

@@ -35,12 +35,35 @@ COMMANDS: dict[str, str] = {
 }
 
 
+HOME_HELP = "Folder for all of tastebot's state (store, models, reports). [env: TASTEBOT_HOME]"
+
+
+def _home_after_command(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """`tastebot status --home DIR` means `tastebot --home DIR status`, as gh takes its global flags
+    after the command too."""
+    if value is not None:
+        ctx.find_root().ensure_object(dict)["home"] = value
+
+
+def _accept_home(command: click.Command) -> click.Command:
+    """Give a command (and a group's subcommands) the global --home, unless it has its own (demo)."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_home(sub)
+        return command
+    if not any("--home" in p.opts for p in command.params):
+        command.params.append(click.Option(["--home"], type=click.Path(file_okay=False, path_type=str),
+                                           expose_value=False, callback=_home_after_command, help=HOME_HELP))
+    return command
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return self._load(cmd_name)
+        command = self._load(cmd_name)
+        return _accept_home(command) if command is not None else None
 
     @staticmethod
     def _load(name: str) -> click.Command | None:
@@ -57,7 +80,7 @@ class LazyGroup(click.Group):
     "--home",
     type=click.Path(file_okay=False, path_type=str),
     # TASTEBOT_HOME is read by load_settings (with ./.env), so a bad value is reported under its own name.
-    help="Folder for all of tastebot's state (store, models, reports). [env: TASTEBOT_HOME]",
+    help=HOME_HELP + " Also taken after the command: `tastebot status --home DIR`.",
 )
 @click.pass_context
 def cli(ctx: click.Context, home: str | None) -> None:

@@ -86,13 +86,13 @@ def status(ctx: click.Context, as_json: bool, recheck: bool) -> None:
     report = auth.status(settings, recheck=recheck)
     if as_json:
         console.print_json(report)
-    else:
-        _render_status(report)
+    # With --json the person still reads the status, on stderr (docs/architecture.md, "Output").
+    _render_status(report, as_json)
     if not report["logged_in"]:
         ctx.exit(4)
 
 
-def _render_status(report: dict) -> None:
+def _render_status(report: dict, as_json: bool = False) -> None:
     from tastebot import console
 
     where = report["spotify"] + (" (sandbox)" if report.get("sandbox") else "")
@@ -121,7 +121,7 @@ def _render_status(report: dict) -> None:
     grid.add_column()
     for label, value in rows:
         grid.add_row(label, console.escape(str(value)))
-    console.results().print(grid)
+    console.results(as_json).print(grid)
     if report.get("missing_scopes"):
         console.warn(console.escape("this login lacks the scopes " + ", ".join(report["missing_scopes"]) +
                                     ": run `tastebot login` again to grant them."))

@@ -9,7 +9,9 @@ import click
 @click.option("--profile", type=click.Choice(["development", "extended"]), default="development", show_default=True,
               help="The kind of Spotify app the sandbox plays: a 2026 development-mode app or an extended-quota one.")
 @click.option("--home", "demo_home", type=click.Path(file_okay=False), default=None,
-              help="Keep the demo's state (store, model, report) in this folder instead of a temporary one.")
+              help="The demo's own state folder (its store, model and report, made against the sandbox), kept "
+                   "instead of a temporary one; `tastebot --home DIR demo` means the same. Not for a real "
+                   "account's home: the demo logs in to the sandbox there.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sandbox world and of training.")
 @click.option("--tracks", "n_tracks", type=click.IntRange(300, 20000), default=2000, show_default=True,
               help="Size of the sandbox catalogue.")
@@ -23,6 +25,10 @@ def demo(ctx, profile, demo_home, seed, n_tracks, epochs, n, as_json) -> None:
 
     Nothing is sent anywhere: the sandbox listens on 127.0.0.1 only and stops when the demo ends.
     Without --home the demo's state lives in a temporary folder that is removed afterwards.
+
+    \b
+    Exit codes: 0 done, 2 bad input (an option, a --home that cannot be
+    used), 74 the demo's folder cannot be written, 130 interrupted.
     """
     from pathlib import Path
 
@@ -46,6 +52,8 @@ def demo(ctx, profile, demo_home, seed, n_tracks, epochs, n, as_json) -> None:
             console.success(console.escape(text))
 
     steps = Steps()
+    # `tastebot --home DIR demo` (or `demo --home DIR`): the demo's state folder, as the help says.
+    demo_home = demo_home or (ctx.find_root().obj or {}).get("home")
     try:
         result = run_demo(DemoOptions(profile=profile, home=Path(demo_home) if demo_home else None, seed=seed,
                                       n_tracks=n_tracks, epochs=epochs, n=n), steps)
@@ -94,9 +102,20 @@ def _render(result, as_json: bool = False) -> None:
             f"[bold]Hidden future likes confirm {hid['confirmed']} of {hid['recommended']}[/] recommendations{lift}; "
             f"random picks among the {hid['unheard_tracks']} unheard tracks would confirm {hid['random_expected']} on average."
         )
-    if result.playlist.get("url"):
-        err.print(f"Playlist (in the sandbox): {console.escape(str(result.playlist['url']))}")
+    if result.playlist.get("tracks"):
+        # Its URL pointed at the sandbox, which stopped with the demo: not a link to open.
+        err.print(f"The playlist ({result.playlist['tracks']} tracks) was written to the sandbox, which has "
+                  "stopped with the demo: there is nothing to open.")
     took = sum(result.seconds.values())
     err.print(f"[dim]Took {took:.0f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()) + "[/]")
     if result.kept_home:
         err.print(f"State kept in {console.escape(str(result.home))} (try `tastebot --home {console.escape(str(result.home))} report`).")
+    err.print(NEXT_STEPS)
+
+
+# What to do after the demo, with a real account (README.md, "Using it with your Spotify account").
+NEXT_STEPS = """[bold]Next, with your own Spotify account[/]: create a Spotify app (five minutes, README.md
+section "Using it with your Spotify account"), then
+  tastebot login --client-id YOUR_CLIENT_ID
+  tastebot train                          # harvests your library first
+  tastebot recommend --create-playlist"""

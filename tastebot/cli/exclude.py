@@ -21,6 +21,11 @@ def exclude() -> None:
     what it taught so far is dropped at once; retrain to apply it to the model.
     Give URIs (spotify:artist:ID), links (https://open.spotify.com/track/ID)
     or bare ids with --kind.
+
+    \b
+    Exit codes: 0 done, 2 bad input (not a URI, link or id; a bare id
+    without --kind), 74 the store cannot be read or written, 75 another
+    command holds the home, 130 interrupted.
     """
 
 
@@ -45,7 +50,14 @@ def exclude_remove(ctx, refs, kind, as_json) -> None:
     """Lift exclusions."""
     from tastebot.exclusions import remove_exclusions
 
-    _render(remove_exclusions(settings_from(ctx), refs, kind), "no longer excluded", "was not excluded", as_json)
+    from tastebot import console
+
+    changes = remove_exclusions(settings_from(ctx), refs, kind)
+    _render(changes, "no longer excluded", "was not excluded", as_json)
+    if any(c.changed and c.kind == "playlist" for c in changes):
+        # What a playlist taught was dropped when it was excluded; only a harvest reads it again.
+        console.info("Run `tastebot harvest` to learn from the playlist again, then `tastebot train` to apply it "
+                     "to the model.")
 
 
 @exclude.command("list")
@@ -59,10 +71,9 @@ def exclude_list(ctx, as_json) -> None:
     rows = list_exclusions(settings_from(ctx, reads_only=True))
     if as_json:
         console.print_json({"exclusions": rows})
-        return
     console.table(["kind", "id", "name", "since"],
                   [(r["kind"], r["spotify_id"], r["name"] or "", r["added_at"][:10]) for r in rows],
-                  title=f"{len(rows)} exclusions", console=console.out)
+                  title=f"{len(rows)} exclusions", console=console.results(as_json))
 
 
 def _render(changes, done: str, unchanged: str, as_json: bool) -> None:

@@ -43,7 +43,8 @@ def _steering_options(command):
 
 @click.command()
 @click.option("-n", "n", type=click.IntRange(min=1), default=None,
-              help="How many tracks to recommend. [default: 30; with --from-playlist every track of the playlists]")
+              help="How many tracks to recommend (at most 10,000); fewer when fewer fit, and a warning says why. "
+                   "[default: 30; with --from-playlist every track of the playlists]")
 @click.option("--from-playlist", "from_playlists", multiple=True, metavar="URI_OR_URL",
               help="Rank only this playlist's tracks by your taste (repeatable). Other candidate sources are off.")
 @click.option("--new-artists-only", is_flag=True, help="Leave out every artist you already know.")
@@ -81,7 +82,10 @@ def _steering_options(command):
 @click.option("--offline", is_flag=True, help="Use no Spotify requests: candidates from the corpus only, no playlist.")
 @click.option("--json", "as_json", is_flag=True, help="Print every field as JSON on stdout.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print every field as CSV on stdout.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the factorisation (repeatable runs).")
+@click.option("--collab-seed", "seed", type=int, default=0, show_default=True,
+              help="Seed of the collaborative score's matrix factorisation, when it is fitted for this run "
+                   "(repeatable runs); nothing to do with --seed-track.")
+@click.option("--seed", "old_seed", type=int, default=None, hidden=True)  # the old spelling of --collab-seed
 @click.option("--max-wait", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Longest rate-limit wait to sit out (exit 75 beyond it). [env: TASTEBOT_MAX_WAIT; default 60]")
 @_steering_options
@@ -89,7 +93,7 @@ def _steering_options(command):
 def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, ranking, taste_model,
               per_source,
               feature_budget, no_search, no_albums, no_corpus, no_discovery, create_playlist, update_playlist, name, public,
-              dry_run, offline, as_json, as_csv, seed, max_wait, allow_repeats, mood, seed_tracks, years, popularity,
+              dry_run, offline, as_json, as_csv, seed, old_seed, max_wait, allow_repeats, mood, seed_tracks, years, popularity,
               **features) -> None:
     """Recommend tracks you have never heard, ranked by your taste; optionally as a playlist.
 
@@ -124,6 +128,7 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     from tastebot import console
     from tastebot.errors import InputError
 
+    seed = seed if old_seed is None else old_seed
     if as_json and as_csv:
         raise InputError("Choose one of --json and --csv.")
     if create_playlist and update_playlist:
@@ -161,6 +166,11 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
         return
     for w in delivery.result.warnings:
         console.warn(console.escape(w))
+    if delivery.result.seed_tracks:
+        console.info("Seed tracks used: " + "; ".join(
+            console.escape(f"{s['name'] or s['track_id']}" + (f" by {s['artist']}" if s["artist"] else "")
+                           + ("" if s["audio_features"] else " (no audio features: nearness by metadata)"))
+            for s in delivery.result.seed_tracks) + ". Picks they moved up say so in “why”.")
     _render(delivery.result, as_json=as_json, as_csv=as_csv, playlist=delivery.playlist)
 
 
@@ -172,9 +182,8 @@ def _render_resumed(done, *, as_json: bool) -> None:
                         f"({r.already_there} tracks were there, {r.added_now} added): {r.url}")
     if as_json:
         console.print_json({"resumed_playlists": [r.as_dict() for r in done]})
-    else:
-        for r in done:
-            console.out.print(r.url)
+    for r in done:
+        console.results(as_json).print(r.url)
 
 
 def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
@@ -188,7 +197,7 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
         if playlist is not None:
             data["playlist"] = playlist.as_dict()
         console.print_json(data)
-    elif as_csv:
+    if as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(CSV_FIELDS)
         for r in result.recommendations:
@@ -198,9 +207,11 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
     else:
         console.table(
             [("#", {"justify": "right"}), "title", "artist", ("score", {"justify": "right"}), "why"],
-            [(r.rank, r.name, r.artist, f"{r.score:.3f}", r.why) for r in result.recommendations],
+            # A pick whose name is unknown (offline, from a corpus of ids alone) is shown by its link.
+            [(r.rank, r.name or r.url, r.artist, f"{r.score:.3f}", r.why) for r in result.recommendations],
             title=f"{len(result.recommendations)} tracks you have never heard",
-            console=console.out,
+            # With --json the table moves to stderr: stdout carries the JSON alone (docs/architecture.md).
+            console=console.results(as_json),
         )
         removed = ", ".join(f"{v} {k}" for k, v in result.removed.items()) or "nothing"
         console.info(
@@ -218,13 +229,20 @@ def _render(result, *, as_json: bool, as_csv: bool, playlist) -> None:
             console.info(f"Dry run: would {verb} “{console.escape(playlist.name)}” with {playlist.tracks} tracks; nothing written.")
         else:
             console.success(f"Playlist “{console.escape(playlist.name)}”: {playlist.tracks} tracks.")
-            if not as_json:
-                console.out.print(playlist.url)
+            console.results(as_json).print(playlist.url)
 
 
 @click.group()
 def corpus() -> None:
-    """The playlist corpus behind the collaborative score (import, features, status)."""
+    """The playlist corpus behind the collaborative score (import, features, status).
+
+    \b
+    Exit codes: 0 done, 2 a file that is not a corpus file (nothing of it
+    kept) or no such file, 74 the store cannot be read or written, 75
+    another command holds the home or rate-limited past --max-wait
+    (`corpus features`: progress is kept), 130 interrupted (nothing of the
+    unfinished file kept).
+    """
 
 
 @corpus.command("import")
@@ -342,9 +360,8 @@ def corpus_status(ctx, as_json) -> None:
             stats = {**store.corpus_stats(), "with_features": coverage["with_features"]}
     if as_json:
         console.print_json(stats)
-    else:
-        share = f" ({100 * stats['with_features'] / stats['tracks']:.1f} %)" if stats["tracks"] else ""
-        console.table(["imports", "playlists", "tracks", "playlist-track pairs", "tracks with audio features"],
-                      [(stats["imports"], f"{stats['playlists']:,}", f"{stats['tracks']:,}", f"{stats['pairs']:,}",
-                        f"{stats['with_features']:,}{share}")],
-                      title="Corpus", console=console.out)
+    share = f" ({100 * stats['with_features'] / stats['tracks']:.1f} %)" if stats["tracks"] else ""
+    console.table(["imports", "playlists", "tracks", "playlist-track pairs", "tracks with audio features"],
+                  [(stats["imports"], f"{stats['playlists']:,}", f"{stats['tracks']:,}", f"{stats['pairs']:,}",
+                    f"{stats['with_features']:,}{share}")],
+                  title="Corpus", console=console.results(as_json))

@@ -31,8 +31,8 @@ def report(ctx, run_id, out_dir, open_browser, as_json) -> None:
 
     \b
     Exit codes: 0 written, 2 bad input (--out is a file, --run names no
-    run), 74 no trained model (run `tastebot train`) or the report cannot
-    be written.
+    run), 3 no trained model yet (run `tastebot train`), 74 a damaged
+    model run or the report cannot be written.
     """
     from tastebot import console
     from tastebot.report import write_report
@@ -47,8 +47,8 @@ def report(ctx, run_id, out_dir, open_browser, as_json) -> None:
     for text in result.missing:
         console.info(f"[dim]not in the report: {console.escape(text)}[/]")
     console.success(f"Report on model {console.escape(result.run_id)} ({len(result.plots)} plots) written to:")
-    if not as_json:
-        click.echo(str(result.html_path))  # the result, alone on stdout: `xdg-open "$(tastebot report)"`
+    # The result, alone on stdout: `xdg-open "$(tastebot report)"`; with --json, on stderr beside the JSON.
+    click.echo(str(result.html_path), err=as_json)
     if open_browser:
         import webbrowser
 

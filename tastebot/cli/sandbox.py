@@ -53,6 +53,10 @@ def serve(port: int, profile: str, catalog_file: str | None, seed: int, n_tracks
     Prints its URL on stdout (one line) and what it serves on stderr. Faults apply to /v1,
     /api/token and /reccobeats; /deezer and /lastfm have their own (POST /_sandbox/discovery);
     /_sandbox/stats counts requests per endpoint.
+
+    \b
+    Exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 bad input (a catalogue
+    file that is not one, a port that cannot be listened on).
     """
     import signal
     import sys

@@ -176,7 +176,12 @@ def train(ctx: click.Context, epochs: int | None, seed: int, ensemble: int | Non
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON on stdout.")
 @click.pass_context
 def models(ctx: click.Context, as_json: bool) -> None:
-    """List the trained models (newest first); the one marked * is the latest, used by `recommend`."""
+    """List the trained models (newest first); the one marked * is the latest, used by `recommend`.
+
+    \b
+    Exit codes: 0 listed (also when there is none yet), 3 a --home that
+    does not exist, 74 the models folder cannot be read.
+    """
     settings = settings_from(ctx, reads_only=True)
     from tastebot import console
     from tastebot.models.runs import list_runs
@@ -184,7 +189,6 @@ def models(ctx: click.Context, as_json: bool) -> None:
     runs = list_runs(settings)
     if as_json:
         console.print_json(runs)
-        return
     if not runs:
         console.info("No trained models yet: run `tastebot train`.")
         return
@@ -204,7 +208,7 @@ def models(ctx: click.Context, as_json: bool) -> None:
         [["*" if r.get("latest") else "", r["run_id"], "damaged" if r.get("error") else
           _MODE_LABELS.get(r.get("mode"), r.get("mode")) or "?", f(r.get("likes")), f(r.get("dislikes")), f(r.get("mlp_roc_auc")),
           f(r.get("random_forest_roc_auc")), f(r.get("blend_weight"))] for r in runs],
-        title=f"Models in {settings.models_dir}", console=console.results(), box=box.SIMPLE_HEAD,
+        title=f"Models in {settings.models_dir}", console=console.results(as_json), box=box.SIMPLE_HEAD,
         pad_edge=False, show_edge=False,
     )
     for r in runs:

@@ -211,7 +211,8 @@ class CorpusData:
         missing = [p for p in playlist_ids if p not in self.playlist_names]
         if missing and self.names_from is not None:
             self.playlist_names.update(self.names_from(missing))
-        return [self.playlist_names.get(p) or p for p in playlist_ids]
+        # A playlist imported without a name is left out: its id is not a name to show.
+        return [name for p in playlist_ids if (name := self.playlist_names.get(p))]
 
     @classmethod
     def from_pairs(cls, pairs: Sequence[tuple[str, str]], artists: dict[str, str] | None = None) -> "CorpusData":

@@ -59,7 +59,8 @@ def _keras():
 
     TensorFlow's native libraries write start-up notices (absl, the CUDA stub) straight to file
     descriptor 2 before any log level applies, so the import runs with fd 2 pointed at a temporary
-    file; what it wrote is shown only if the import fails."""
+    file; what it wrote is shown only if the import fails (not when Ctrl-C stops it: those notices
+    came after the clean "Interrupted" message)."""
     global _imported
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -79,7 +80,7 @@ def _keras():
             import tensorflow  # noqa: F401  (its lazy parts print on first use too)
 
             tensorflow.config.list_physical_devices("CPU")
-        except BaseException:
+        except Exception:
             os.dup2(saved, 2)
             sink.seek(0)
             sys.stderr.write(sink.read().decode("utf-8", "replace"))

@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from tastebot.errors import ModelError, no_room
+from tastebot.errors import ModelError, NotEnoughData, no_room
 from tastebot.features import FeatureSpec
 from tastebot.models.forest import Forest, taste_score
 from tastebot.models.ranker import Ranking
@@ -220,7 +220,7 @@ def load_model(settings, run: str | None = None) -> TasteModel:
 
     run_id = run or latest_run_id(settings)
     if run_id is None:
-        raise ModelError("No trained model yet: run `tastebot train` first.")
+        raise NotEnoughData("No trained model yet: run `tastebot train` first.")  # exit 3, as train and recommend
     if "/" in run_id or "\\" in run_id or run_id.startswith("."):
         raise ModelError(f"{run_id!r} is not a model run id; `tastebot models` lists them.")
     run_dir = Path(settings.models_dir) / run_id

@@ -355,6 +355,76 @@ def store_corpus_tracks(store, pool: CandidatePool) -> None:
         store.upsert_tracks(objs)
 
 
+# -- the names of the picks ---------------------------------------------------------------------------
+def text_or_none(value) -> str | None:
+    """A name, or None for what is not one (NaN, None, empty): never shown as "nan"."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def fill_names(store, client, frame: pd.DataFrame, rows: Sequence[int], warnings: list[str]) -> None:
+    """Titles and artist names for the picks (positions in `frame`) that lack them, as candidates of a
+    corpus imported from ids alone do: from the store first (tracks read before), else from Spotify,
+    one track per request (development apps have no batch call), kept in the store for the next runs.
+    Only the picks are read, so the requests are bounded by -n. Offline, or when Spotify gives none,
+    the name stays empty (the pick is shown by its link), and a warning says so."""
+    name_at, artist_at = frame.columns.get_loc("name"), frame.columns.get_loc("artist_name")
+
+    def lacking() -> list[int]:
+        return [i for i in rows if text_or_none(frame.iat[i, name_at]) is None
+                or text_or_none(frame.iat[i, artist_at]) is None]
+
+    def from_store(todo: list[int]) -> None:
+        known = store.tracks_frame([frame["track_id"].iat[i] for i in todo])
+        if not len(known):
+            return
+        known = known.drop_duplicates("track_id").set_index("track_id")
+        artists = store.artist_names(known["primary_artist_id"].dropna().astype(str).unique().tolist())
+        for i in todo:
+            tid = frame["track_id"].iat[i]
+            if tid not in known.index:
+                continue
+            if text_or_none(frame.iat[i, name_at]) is None:
+                frame.iat[i, name_at] = text_or_none(known.at[tid, "name"])
+            if text_or_none(frame.iat[i, artist_at]) is None:
+                frame.iat[i, artist_at] = artists.get(known.at[tid, "primary_artist_id"])
+
+    todo = lacking()
+    if not todo:
+        return
+    from_store(todo)
+    todo = lacking()
+    why = "--offline reads nothing from Spotify"
+    if todo and client is not None:
+        why = _read_names(store, client, [frame["track_id"].iat[i] for i in todo])
+        from_store(todo)
+        todo = lacking()
+    if todo:
+        warnings.append(f"{len(todo)} of the picks have no title or artist name in the corpus and {why}: "
+                        "they are shown by their link.")
+
+
+def _read_names(store, client, track_ids: list[str]) -> str:
+    """Read these tracks from Spotify into the store; what stopped it, for the warning."""
+    found, why = [], "Spotify has no name for them"
+    for tid in track_ids:
+        try:
+            track = client.track(tid)
+        except SpotifyError as exc:
+            if exc.status in (400, 404):  # not in the catalogue: no name to read
+                continue
+            why = f"Spotify could not be read ({exc.message.rstrip('.')})"
+            break
+        except RateLimited as exc:  # names are not worth a wait: what came is kept
+            why = f"Spotify could not be read ({exc.message.rstrip('.')})"
+            break
+        if isinstance(track, dict) and track.get("id") == tid:
+            found.append(track)
+    if found:
+        with store.transaction():
+            store.upsert_tracks(found)
+    return why
+
+
 # -- the frame of candidates ---------------------------------------------------------------------------
 def candidate_frame(store, pool: CandidatePool) -> pd.DataFrame:
     ids = list(pool.info)

@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from tastebot.recommend.candidates import text_or_none
+
 
 @dataclass
 class Recommendation:
@@ -75,7 +77,10 @@ def _why(row: dict, reason: dict, taste: float | None) -> str:
     return "; ".join(parts)
 
 
-def recommendations(frame, picks, final, parts, taste, scorer, taste_only) -> list[Recommendation]:
+def recommendations(frame, picks, final, parts, taste, scorer, taste_only, notes=None) -> list[Recommendation]:
+    """The picks (row positions of frame) as Recommendations; `notes` {row: text} goes first in "why"
+    (e.g. the seed track that moved the pick up)."""
+    notes = notes or {}
     picked = frame.iloc[picks].reset_index(drop=True)
     reasons = scorer.explain(picked)
     recs = []
@@ -86,8 +91,8 @@ def recommendations(frame, picks, final, parts, taste, scorer, taste_only) -> li
         srcs = [s for s in str(row.get("sources") or "").split(",") if s]
         relation = row.get("relation") if isinstance(row.get("relation"), str) else None
         recs.append(Recommendation(
-            rank=rank, track_id=row["track_id"], name=str(row.get("name") or ""),
-            artist=str(row.get("artist_name") or ""),
+            rank=rank, track_id=row["track_id"], name=text_or_none(row.get("name")) or "",
+            artist=text_or_none(row.get("artist_name")) or "",
             artist_id=row.get("primary_artist_id") if isinstance(row.get("primary_artist_id"), str) else None,
             album_id=row.get("album_id") if isinstance(row.get("album_id"), str) else None,
             uri=f"spotify:track:{row['track_id']}", url=f"https://open.spotify.com/track/{row['track_id']}",
@@ -95,7 +100,8 @@ def recommendations(frame, picks, final, parts, taste, scorer, taste_only) -> li
             collab=_num(p["collab"]), artist_affinity=_num(p["artist"]), content=_num(p["content"]),
             sources=srcs, nearest_liked=[r["name"] for r in reason["nearest_liked"]],
             shared_playlists=int(reason["shared_playlists"]), shared_playlist_names=reason["shared_playlist_names"],
-            why=_why({"artist": p["artist"], "sources": srcs, "relation": relation}, reason, m),
+            why="; ".join(x for x in (notes.get(i), _why({"artist": p["artist"], "sources": srcs, "relation": relation},
+                                                          reason, m)) if x),
             taste_only=bool(taste_only[i]), relation=relation,
         ))
     return recs

@@ -49,10 +49,7 @@ def select(frame: pd.DataFrame, scores: np.ndarray, n: int, *, max_per_artist: i
     """Row positions of the picks: score order (or MMR on the sound when diversity > 0), at most
     max_per_artist per primary artist (0 = no cap)."""
     order = np.lexsort((frame["track_id"].astype(str).to_numpy(), -np.nan_to_num(scores, nan=-1.0)))
-    artists = [
-        (a if isinstance(a, str) and a else f"?{i}") for i, a in enumerate(
-            frame["primary_artist_id"] if "primary_artist_id" in frame.columns else [None] * len(frame))
-    ]
+    artists = artist_key(frame)
     per_artist: Counter = Counter()
 
     def allowed(i: int) -> bool:
@@ -95,4 +92,31 @@ def select(frame: pd.DataFrame, scores: np.ndarray, n: int, *, max_per_artist: i
         out.append(pool[k])
         per_artist[artists[pool[k]]] += 1
         max_sim = np.maximum(max_sim, U @ U[k])
+    # The MMR pool can run dry (its artists capped) while candidates beyond it still fit: take those
+    # in score order rather than return fewer picks than there are.
+    for i in order[len(pool):]:
+        if len(out) >= n:
+            break
+        if allowed(i):
+            out.append(int(i))
+            per_artist[artists[i]] += 1
     return out
+
+
+def artist_key(frame: pd.DataFrame) -> list[str]:
+    """Each row's primary artist id, or a key of its own when unknown (never capped together)."""
+    ids = frame["primary_artist_id"] if "primary_artist_id" in frame.columns else [None] * len(frame)
+    return [(a if isinstance(a, str) and a else f"?{i}") for i, a in enumerate(ids)]
+
+
+def shortfall(frame: pd.DataFrame, picks: list[int], n: int, max_per_artist: int) -> dict[str, int] | None:
+    """Why `select` returned fewer than n picks (None when it did not): how many candidates there were,
+    and how many of those it left out because their artist already had max_per_artist picks."""
+    if len(picks) >= n:
+        return None
+    artists = artist_key(frame)
+    picked = Counter(artists[i] for i in picks)
+    chosen = set(picks)
+    capped = sum(1 for i in range(len(frame)) if i not in chosen and max_per_artist
+                 and picked[artists[i]] >= max_per_artist)
+    return {"asked": n, "picked": len(picks), "candidates": len(frame), "artist_capped": capped}

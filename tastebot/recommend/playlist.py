@@ -28,6 +28,7 @@ playlist by its marker, the playlist's items) and sends only what is still missi
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -163,6 +164,9 @@ def _add_missing(store, client, row: int, spotify_id: str, planned: list[dict], 
 
 
 # -- refreshing a playlist tastebot created, in place -------------------------------------------------
+_LOOKS_LIKE_A_REF = re.compile(r"^(spotify:|https?://|open\.spotify\.com/)", re.IGNORECASE)
+
+
 def own_playlist(store, ref: str) -> dict:
     """The store's row of the playlist tastebot created that `ref` names (its name, URI, link or id).
     Any other playlist is an InputError: tastebot replaces only the items of its own playlists."""
@@ -178,7 +182,9 @@ def own_playlist(store, ref: str) -> dict:
                          f"by its URI ({', '.join('spotify:playlist:' + p['spotify_id'] for p in by_name)}).")
     try:
         pid = parse_playlist_ref(text)
-    except InputError:
+    except InputError as exc:
+        if _LOOKS_LIKE_A_REF.match(text):  # a broken URI or link, not a name to create a playlist under
+            raise InputError(f"--update-playlist: not a valid playlist reference. {exc.message}") from None
         raise InputError(f"No playlist tastebot made is named “{text}”: create it first with "
                          f"`tastebot recommend --create-playlist --name \"{text}\"`.") from None
     for p in made:

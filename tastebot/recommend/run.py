@@ -28,15 +28,16 @@ from tastebot.errors import InputError, ModelError, NotEnoughData, RateLimited, 
 from tastebot.known import Known, never_heard
 from tastebot.models.collab import HybridScorer
 from tastebot.models.ranker import KINDS, LABELS, evidence_frame, kind_scores
-from tastebot.recommend.candidates import (CandidatePool, candidate_frame, gather_albums, gather_corpus,
-                                           gather_discovery, gather_from_playlists, gather_search, gather_taste,
-                                           store_corpus_tracks)
+from tastebot.recommend.candidates import (CandidatePool, candidate_frame, fill_names, gather_albums,
+                                           gather_corpus, gather_discovery, gather_from_playlists, gather_search,
+                                           gather_taste, store_corpus_tracks)
 from tastebot.recommend.explain import Recommendation, recommendations
-from tastebot.recommend.pick import select, shortlist_blend
-from tastebot.recommend.steering import Steering, fits, toward_seeds
+from tastebot.recommend.pick import select, shortfall, shortlist_blend
+from tastebot.recommend.steering import Steering, fits, nearest_seed, toward_seeds
 from tastebot.vocab import AUDIO_FEATURES
 
 PER_SOURCE = 1000  # candidates each retriever may add to the pool
+MAX_N = 10_000  # the most picks one run gives (-n); a larger ask is bad input, not a silent cap
 FEATURE_BUDGET = 3000  # tracks whose audio features may be requested per run
 
 
@@ -64,8 +65,8 @@ class RecommendOptions:
     steering: Steering = field(default_factory=Steering)
 
     def check(self) -> None:
-        if self.n is not None and self.n < 1:
-            raise InputError("-n must be at least 1.")
+        if self.n is not None and not 1 <= self.n <= MAX_N:
+            raise InputError(f"-n must be between 1 and {MAX_N:,}.")
         if self.max_per_artist is not None and self.max_per_artist < 0:
             raise InputError("--max-per-artist must be 0 (no cap) or more.")
         if not 0.0 <= self.diversity <= 1.0:
@@ -100,6 +101,7 @@ class RecommendResult:
     warnings: list[str] = field(default_factory=list)
     ranking: str = "blend"  # a kind of tastebot.models.ranker.Ranking ("learned", "fusion", ...) or "blend"
     collab_from: str = ""
+    seed_tracks: list[dict[str, Any]] = field(default_factory=list)  # the --seed-track tracks used
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +115,7 @@ class RecommendResult:
             "collab_from": self.collab_from,
             "sources": self.sources,
             "warnings": self.warnings,
+            "seed_tracks": self.seed_tracks,
         }
 
 
@@ -124,7 +127,8 @@ def load_collab(store, model, labelled: pd.DataFrame, seed: int, warn: Callable[
     run_dir = model.run_dir if model is not None else None
     if run_dir is not None and (run_dir / COLLAB_STATE).exists():
         try:
-            fresh = saved_fingerprint(run_dir) == fingerprint(store, labelled)
+            changed = stale_parts(saved_fingerprint(run_dir), fingerprint(store, labelled))
+            fresh = not changed
             if fresh:
                 scorer, _ = load_scorer(run_dir, names_from=store.corpus_playlist_names,
                                         corpus_ids=store.corpus_track_ids)
@@ -133,9 +137,25 @@ def load_collab(store, model, labelled: pd.DataFrame, seed: int, warn: Callable[
                              "retrain with `tastebot train`.") from None
         if fresh:
             return scorer, f"fitted by `tastebot train` (run {model.run_id})"
-        warn("The corpus, your own playlists or your likes changed since the model was trained: the "
-             "collaborative score is fitted afresh for this run (`tastebot train` saves it again).")
+        warn(f"{' and '.join(changed)} changed since the model was trained: the collaborative score is "
+             "fitted afresh for this run (`tastebot train` saves it again).")
     return HybridScorer.fit(store, labelled, seed=seed), "fitted for this run"
+
+
+def stale_parts(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """What differs between the fingerprint a run saved and the store's now, in words (empty: fresh).
+    Said part by part, so the warning names only what really changed."""
+    out = []
+    if saved.get("corpus") != now.get("corpus"):
+        was, _is = saved.get("corpus") or {}, now.get("corpus") or {}
+        out.append(f"The imported corpus ({was.get('playlists', 0):,} playlists then, {_is.get('playlists', 0):,} now)")
+    for key, words in (("own_playlists", "your own playlists"), ("likes", "your likes"),
+                       ("dislikes", "your named dislikes")):
+        if saved.get(key) != now.get(key):
+            out.append(words)
+    if out:
+        out[0] = out[0][0].upper() + out[0][1:]
+    return out
 
 
 # -- the whole run -------------------------------------------------------------------------------------
@@ -285,28 +305,75 @@ def recommend(
     frame = _fill_features(settings, store, client, frame, options, scorer, feature_chain, sources, warns)
 
     counts["after never-heard filter"] = int(len(frame))
-    frame = _steer(frame, options, options.n or (1 if options.from_playlists else 30), warns)
+    frame, steered = _steer(frame, options)
     if options.steering.criteria():
         counts["after steering"] = int(len(frame))
 
     say("scoring")
-    raw, mlp = score_candidates(scorer, model, frame)
+    raw, taste = score_candidates(scorer, model, frame)
     parts = scorer.parts_from_evidence(raw)
     n = n_wanted(options, frame)
-    evidence = evidence_frame(raw, mlp)
+    evidence = evidence_frame(raw, taste)
     if mode != "blend":
         final = kind_scores(mode, evidence, *((model.ranking.ranker, model.ranking.taste_share) if model.ranking else ()))
     else:
-        final = shortlist_blend(mlp if w and w > 0 else None, parts["hybrid"].to_numpy(), w or 0.0, n)
-    if options.steering.seed_tracks:
-        final = toward_seeds(frame, _seed_frame(settings, store, client, options, warns), final)
-    picks = select(frame, final, n, max_per_artist=options.cap, diversity=options.diversity)
-    recs = recommendations(frame, picks, final, parts, mlp, scorer, evidence["no_collab"].to_numpy())
+        final = shortlist_blend(taste if w and w > 0 else None, parts["hybrid"].to_numpy(), w or 0.0, n)
+    final, picks, seeds, notes = _pick(settings, store, client, options, frame, final, n, steered, warns)
+    recs = recommendations(frame, picks, final, parts, taste, scorer, evidence["no_collab"].to_numpy(), notes=notes)
     return RecommendResult(
         recommendations=recs, candidates=counts, removed=removed, blend_weight=w, blend_from=blend_from,
         model_run=model.run_id if model is not None else None, sources=sources, warnings=warns, ranking=mode,
-        collab_from=collab_from,
+        collab_from=collab_from, seed_tracks=seed_records(seeds, store),
     )
+
+
+def _pick(settings, store, client, options: RecommendOptions, frame: pd.DataFrame, final: np.ndarray, n: int,
+          steered: str, warns: list[str]):
+    """(final scores, picks, seed tracks or None, notes for "why"): the seeds re-weight the order, then
+    `select` picks; fewer picks than n are said from what it did, and the picks get their names."""
+    seeds, notes = None, {}
+    if options.steering.seed_tracks:
+        seeds = _seed_frame(settings, store, client, options, warns)
+        by_taste = final
+        final = toward_seeds(frame, seeds, final)
+    picks = select(frame, final, n, max_per_artist=options.cap, diversity=options.diversity)
+    if seeds is not None:
+        notes = seed_notes(frame, seeds, by_taste, final, picks)
+    short = shortfall(frame, picks, n, options.cap)
+    if short is not None:
+        warns.append(shortfall_text(short, options, steered))
+    fill_names(store, client, frame, picks, warns)
+    return final, picks, seeds, notes
+
+
+def seed_notes(frame: pd.DataFrame, seeds: pd.DataFrame, by_taste: np.ndarray, final: np.ndarray,
+               picks: list[int]) -> dict[int, str]:
+    """For the picks the seed tracks moved up (a better place than taste alone gave them), the reason:
+    near which seed."""
+    def places(scores: np.ndarray) -> np.ndarray:
+        order = np.argsort(-np.nan_to_num(np.asarray(scores, dtype=float), nan=-1.0), kind="stable")
+        out = np.empty(len(order), dtype=int)
+        out[order] = np.arange(len(order))
+        return out
+
+    before, after = places(by_taste), places(final)
+    nearest = nearest_seed(frame, seeds)  # over every candidate: the features are standardised on them
+    notes = {}
+    for i in picks:
+        if after[i] < before[i] and nearest[i] >= 0:
+            name = seeds["name"].iat[nearest[i]]
+            notes[i] = f"near your seed track “{name}”" if isinstance(name, str) and name else "near a seed track"
+    return notes
+
+
+def seed_records(seeds: pd.DataFrame | None, store) -> list[dict[str, Any]]:
+    """The --seed-track tracks as the run used them (confirmed on stderr and in --json)."""
+    if seeds is None:
+        return []
+    artists = store.artist_names(seeds["primary_artist_id"].dropna().astype(str).unique().tolist())
+    return [{"track_id": t, "name": n if isinstance(n, str) else None, "artist": artists.get(a),
+             "audio_features": bool(pd.notna(f))}
+            for t, n, a, f in zip(seeds["track_id"], seeds["name"], seeds["primary_artist_id"], seeds[AUDIO_FEATURES[0]])]
 
 
 def score_candidates(scorer: HybridScorer, model, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray | None]:
@@ -326,21 +393,36 @@ def n_wanted(options: RecommendOptions, frame: pd.DataFrame) -> int:
     return options.n or (len(frame) if options.from_playlists else 30)
 
 
-def _steer(frame: pd.DataFrame, options: RecommendOptions, n: int, warns: list[str]) -> pd.DataFrame:
-    """The candidates that fit the steering's filters; says so when fewer than n fit (none: NotEnoughData)."""
+def _steer(frame: pd.DataFrame, options: RecommendOptions) -> tuple[pd.DataFrame, str]:
+    """The candidates that fit the steering's filters (none: NotEnoughData), and of how many, with the
+    counts per criterion ("" without steering). How many picks that left is said once they are picked
+    (`shortfall_text`), from what `select` did, not estimated here."""
     steering = options.steering
     if not steering.criteria():
-        return frame
+        return frame, ""
     keep, report = fits(frame, steering)
     k = int(keep.sum())
-    if k < n:
-        detail = "; ".join(f"{label} {lo:g}-{hi:g}: {report[label + ' fits']} fit, {report[label + ' unknown']} unknown"
-                           for label, (_, (lo, hi)) in steering.criteria().items())
-        text = f"{k} of {len(frame)} candidates fit the steering ({detail})"
-        if k == 0:
-            raise NotEnoughData(f"No candidate fits: {text}. Widen the ranges or drop one.")
-        warns.append(f"Only {text}: at most {k} tracks instead of {n}.")
-    return frame[keep].reset_index(drop=True)
+    detail = "; ".join(f"{label} {lo:g}-{hi:g}: {report[label + ' fits']} fit, {report[label + ' unknown']} unknown"
+                       for label, (_, (lo, hi)) in steering.criteria().items())
+    text = f"{k} of {len(frame)} candidates fit the steering ({detail})"
+    if k == 0:
+        raise NotEnoughData(f"No candidate fits: {text}. Widen the ranges or drop one.")
+    return frame[keep].reset_index(drop=True), f"of {len(frame)}; {detail}"
+
+
+def shortfall_text(short: dict[str, int], options: RecommendOptions, steered: str = "") -> str:
+    """Why a run gave fewer picks than asked, from `pick.shortfall`: how many candidates were left to
+    pick from (never heard, and fitting the steering: `steered` says how many fit) and how many the
+    per-artist cap left out."""
+    asked = (f"-n {short['asked']}" if options.n is not None
+             else "every track of the playlists" if options.from_playlists else "the default -n")
+    text = (f"{short['picked']} tracks instead of {short['asked']} ({asked}): only {short['candidates']} candidates "
+            + (f"fit the steering ({steered})" if steered else "are tracks you have never heard"))
+    if short["artist_capped"]:
+        text += (f", and {short['artist_capped']} of them are by artists that already have {options.cap} picks "
+                 f"(--max-per-artist {options.cap}; 0 = no cap)")
+    more = "widen the steering" if steered else "import a larger corpus (`tastebot corpus import`)"
+    return text + f". For more, {more}."
 
 
 def _seed_frame(settings, store, client, options: RecommendOptions, warns: list[str]) -> pd.DataFrame:
@@ -480,6 +562,12 @@ def _write(store, client, result: RecommendResult, options: RecommendOptions, ta
     details = {**recommendation_record(result), "n": options.n, "diversity": options.diversity,
                "max_per_artist": options.max_per_artist, "new_artists_only": options.new_artists_only}
     description = playlist_description(result, options)
+    same_name = [p for p in store.output_playlists() if p["spotify_id"] and p["name"] == target.name]
+    if same_name and not target.update:
+        # Allowed (Spotify allows it), but `--update-playlist NAME` can no longer tell them apart.
+        result.warnings.append(
+            f"tastebot already made a playlist named “{target.name}” (spotify:playlist:{same_name[0]['spotify_id']}): "
+            "`--update-playlist` by that name will be ambiguous; give the URI instead, or choose another --name.")
     with progress() as bar:
         if target.update:
             return pl.refresh_playlist(store, client, target.update, ids, description=description, details=details,

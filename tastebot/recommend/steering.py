@@ -116,10 +116,9 @@ def fits(frame: pd.DataFrame, steering: Steering) -> tuple[np.ndarray, dict[str,
     return keep, report
 
 
-def toward_seeds(frame: pd.DataFrame, seeds: pd.DataFrame, final: np.ndarray) -> np.ndarray:
-    """The mean of each candidate's rank by `final` (taste) and its rank by nearness in sound to the
-    nearest seed track; a candidate whose sound is unknown counts as the farthest."""
-    from tastebot.models.blend import rank_scale
+def seed_distances(frame: pd.DataFrame, seeds: pd.DataFrame) -> np.ndarray:
+    """candidates x seeds: the distance in sound (standardised features and metadata), inf where fewer
+    than 3 features are known on both sides (no opinion)."""
     from tastebot.models.collab import content_matrix
 
     X, S = content_matrix(frame), content_matrix(seeds)
@@ -127,8 +126,24 @@ def toward_seeds(frame: pd.DataFrame, seeds: pd.DataFrame, final: np.ndarray) ->
     both = ~np.isnan(diff)
     with np.errstate(invalid="ignore", divide="ignore"):
         dist = np.sqrt(np.nansum(diff**2, axis=2) / np.maximum(both.sum(axis=2), 1))
-    dist = np.where(both.sum(axis=2) >= 3, dist, np.nan)  # fewer than 3 shared features: no opinion
-    nearest = np.nanmin(np.where(np.isnan(dist), np.inf, dist), axis=1) if S.shape[0] else np.full(len(frame), np.inf)
+    return np.where(both.sum(axis=2) >= 3, dist, np.inf)
+
+
+def nearest_seed(frame: pd.DataFrame, seeds: pd.DataFrame) -> np.ndarray:
+    """Each candidate's nearest seed (a row of `seeds`), -1 where none is comparable."""
+    dist = seed_distances(frame, seeds)
+    if not dist.shape[1]:
+        return np.full(len(frame), -1)
+    return np.where(np.isfinite(dist).any(axis=1), np.argmin(dist, axis=1), -1)
+
+
+def toward_seeds(frame: pd.DataFrame, seeds: pd.DataFrame, final: np.ndarray) -> np.ndarray:
+    """The mean of each candidate's rank by `final` (taste) and its rank by nearness in sound to the
+    nearest seed track; a candidate whose sound is unknown counts as the farthest."""
+    from tastebot.models.blend import rank_scale
+
+    dist = seed_distances(frame, seeds)
+    nearest = dist.min(axis=1) if dist.shape[1] else np.full(len(frame), np.inf)
     taste = rank_scale(np.asarray(final, dtype=float))
     known = np.isfinite(nearest)
     near = np.full(len(frame), np.nan)
