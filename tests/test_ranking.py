@@ -172,8 +172,8 @@ def test_a_like_s_context_is_the_playlist_most_made_of_likes_else_its_artist():
 def test_the_choice_keeps_the_fusion_unless_one_side_is_clearly_better():
     from tastebot.models.ranking_rows import choose
 
-    def summary(**auc):
-        return {k: {"auc": v, "ap": v} for k, v in auc.items()}
+    def summary(**measure):
+        return {k: {"auc": v, "ap": v, "recall_top_tenth": v} for k, v in measure.items()}
 
     assert choose(summary(learned=0.80, fusion=0.80, taste=0.81, collab=0.70))[0] == "fusion"  # within noise
     assert choose(summary(learned=0.80, fusion=0.80, taste=0.86, collab=0.70))[0] == "taste"

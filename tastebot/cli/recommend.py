@@ -91,8 +91,7 @@ def _steering_options(command):
 @_steering_options
 @click.pass_context
 def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversity, blend_weight, ranking, taste_model,
-              per_source,
-              feature_budget, no_search, no_albums, no_corpus, no_discovery, create_playlist, update_playlist, name, public,
+              per_source, feature_budget, no_search, no_albums, no_corpus, no_discovery, create_playlist, update_playlist, name, public,
               dry_run, offline, as_json, as_csv, seed, old_seed, max_wait, allow_repeats, mood, seed_tracks, years, popularity,
               **features) -> None:
     """Recommend tracks you have never heard, ranked by your taste; optionally as a playlist.
@@ -112,9 +111,8 @@ def recommend(ctx, n, from_playlists, new_artists_only, max_per_artist, diversit
     --acousticness/--tempo ranges, by --years or --popularity, or toward
     --seed-track tracks; fewer picks than -n when too few fit (said so).
     The order is what `tastebot train` chose for you on likes it held out
-    (--ranking): the taste model, the playlist co-occurrence, a fusion of
-    the two, or a ranking learned over all the evidence; the score (higher
-    is better) is the track's standing in that order.
+    (--ranking): the taste model, the playlist co-occurrence, their fusion
+    or a learned ranking; the score is the track's standing in that order.
     Each pick says why. See docs/recommend.md.
 
     \b

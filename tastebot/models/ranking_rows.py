@@ -1,23 +1,21 @@
 """The ranking's rows, built like the task, and the choice of what recommend ranks by.
 
-Recommending finds the tracks a listener will like next among unheard ones. Those sit in corpus
-playlists that share a few tracks with the likes, not in the playlists the likes came from. Likes
-held out at random sit beside their own context's other likes, so any co-occurrence finds them: a
-ranking that learns from such rows scores 1.0 on its own check and learns nothing (issue 24).
+Recommending finds the tracks a listener will like next among unheard ones. Those sit in other
+corpus playlists than the ones the likes came from. Likes held out at random sit beside their own
+context's other likes, so any co-occurrence finds them: a ranking that learns from such rows scores
+1.0 on its own check and learns nothing (issue 24).
 
 So the rows hold out whole **contexts**: a like's context is the corpus playlist that holds it and is
 most made of likes (a playlist the listener evidently knows wholesale), else its artist. The
-contexts are dealt into `FOLDS` folds. For each fold the collaborative scorer is fitted again
-without that fold's likes, except a few `ANCHORS` per playlist context, which stay known: as a
-future like's playlist shares a few tracks with the likes, a held-out like's playlist then does too.
-The fold's held-out likes that have honest taste scores (from members that never learnt from them:
-`tastebot.train`'s held-out parts), its held-out dislikes and a random draw of unheard corpus
-tracks are the rows, every piece of evidence computed again without them. The unheard tracks are
-drawn at random, not from the retrievers' tops: those tops are where the listener's real future
-likes are, and counted as non-likes they would punish whichever evidence finds them.
+contexts are dealt into `FOLDS` folds; for each, the collaborative scorer is fitted again without
+that fold's likes, and the fold's likes that have honest taste scores (from members that never
+learnt from them: `tastebot.train`'s held-out parts) are hidden among unheard tracks as recommending
+meets them: the top of every corpus retriever and of the taste model, and a random draw. Every
+piece of evidence is computed again without them. Unheard tracks that share a playlist with a
+held-out like are left out: they are likely future likes themselves, not non-likes.
 
 On those rows every kind of ranking (`ranker.KINDS`) is measured fold by fold (the learned one
-fitted on the other folds), and the run keeps the best by ROC-AUC (`MEASURE`), unless it is within
+fitted on the other folds), and the run keeps the best by `MEASURE`, unless it is within
 `FUSION_MARGIN` of the rank fusion (the safe choice when the evidence does not clearly favour one
 side), or the learned one's check is implausibly good (`TOO_GOOD`) or no better than its parts.
 """
@@ -36,22 +34,24 @@ FOLDS = 3
 # A corpus playlist is a like's context when at least this share of it is likes (and it holds a few).
 CONTEXT_DENSITY = 0.25
 CONTEXT_MIN_LIKES = 3
-# Likes of a playlist context that stay known when it is held out, at most (a tenth of its likes, at
-# least one): future likes' playlists share one to three tracks with the likes.
-ANCHORS = 3
-# Unheard corpus tracks drawn at random per fold.
-UNHEARD = 1000
+# Unheard tracks per fold from the top of each retriever, and drawn at random.
+RETRIEVERS = ("cooc", "share", "factor", "artist")
+UNHEARD_PER_SOURCE = 300
+UNHEARD = 300
 MIN_RANKER_LIKES = 8
-# What the choice reads: ROC-AUC of held-out likes against random unheard tracks. Some of those are the
-# listener's real future likes, and the evidence that is right ranks them first; average precision
-# punished it for that by far more than ROC-AUC does (in tests/test_mirror_worlds.py's co-occurrence
-# world the right evidence had the lowest AP of all, 0.08, and the second-best ROC-AUC).
-MEASURE = "auc"
-# A ranking other than the fusion is kept only when it beats the fusion's measure by at least this
-# much (absolute, or relative to the fusion's, whichever is more): on a few dozen held-out likes
-# smaller gaps are noise.
-FUSION_MARGIN = (0.02, 0.0)
-# A measure this high for the learned ranking means its rows are easier than the task.
+# What the choice reads: the share of the held-out likes that land in the top tenth of the rows (at
+# least 30). Among the unheard tracks are the listener's real future likes, counted as non-likes, and
+# the evidence that is right puts them first: average precision punished it for every one of them
+# (tests/test_mirror_worlds.py's co-occurrence world: the fusion 0.047, the co-occurrence 0.027, while
+# the co-occurrence alone recommends 30 of 30 future likes and the fusion 14); a top tenth has room
+# for them and still asks for the top (ROC-AUC, which weighs the whole order, chose the fusion on
+# listeners whose taste model alone doubled its precision).
+MEASURE = "recall_top_tenth"
+# A ranking other than the fusion is kept only when its measure beats the fusion's by at least this
+# much (absolute, or relative to the fusion's, whichever is more): smaller gaps are noise.
+FUSION_MARGIN = (0.0, 0.05)
+# A learned ranking whose ROC-AUC on the held-out folds is this high had rows easier than the task
+# (another track of an artist you like: the mirror worlds' learned ranking scored 1.000).
 TOO_GOOD = 0.98
 
 
@@ -113,27 +113,46 @@ def _deal(contexts: np.ndarray, weight: np.ndarray, seed: int) -> dict[str, int]
     return fold
 
 
-def _unheard(d: RankingData, scorer, known: set[str], rng) -> tuple[pd.DataFrame, np.ndarray]:
-    """A random draw of unheard corpus tracks, and their taste scores."""
-    ids = [] if scorer.corpus is None or d.unheard_tracks is None else \
+def _unheard(d: RankingData, scorer, known: set[str], pool: pd.DataFrame, pool_taste: np.ndarray,
+             rng) -> tuple[pd.DataFrame, np.ndarray]:
+    """Unheard tracks as recommending meets them: the top of every corpus retriever and of the taste
+    model (`pool`: the corpus tracks with audio features, `pool_taste` their scores), and a random
+    draw of the corpus; with their taste scores."""
+    from tastebot.models.collab import corpus_top
+
+    picks: list[str] = []
+    for kind in RETRIEVERS:
+        picks += corpus_top(scorer, kind, UNHEARD_PER_SOURCE, known)
+    if len(pool):
+        ok = ~pool["track_id"].isin(known).to_numpy()
+        order = np.flatnonzero(ok)[np.argsort(-pool_taste[ok], kind="stable")]
+        picks += pool["track_id"].iloc[order[:UNHEARD_PER_SOURCE]].tolist()
+    ids = [] if scorer.corpus is None else \
         [i for i in scorer.corpus.track_ids.astype(str) if i not in known and not i.startswith("own:")]
-    if not ids:
-        return pd.DataFrame(columns=["track_id"]), np.zeros(0)
-    tracks = d.unheard_tracks(sorted(rng.choice(ids, size=min(len(ids), UNHEARD), replace=False).tolist()))
-    return tracks.reset_index(drop=True), np.asarray(d.taste(tracks), dtype=float)
+    if ids:
+        picks += rng.choice(ids, size=min(len(ids), UNHEARD), replace=False).tolist()
+    picks = set(picks)
+    inside = pool["track_id"].isin(picks).to_numpy() if len(pool) else np.zeros(0, dtype=bool)
+    have, taste = pool[inside], pool_taste[inside]
+    missing = sorted(picks - set(have["track_id"]))
+    if missing and d.unheard_tracks is not None:  # tracks without features: metadata only
+        extra = d.unheard_tracks(missing)
+        have = pd.concat([have, extra], ignore_index=True)
+        taste = np.concatenate([taste, np.asarray(d.taste(extra), dtype=float)])
+    return have.reset_index(drop=True), taste
 
 
-def _anchors(contexts: np.ndarray, likes: np.ndarray, honest: np.ndarray, rng) -> np.ndarray:
-    """The likes that stay known when their playlist context is held out: per `pl:` context a tenth of
-    its likes (at least one, at most ANCHORS), those without honest taste scores first."""
-    keep = np.zeros(len(contexts), dtype=bool)
-    for ctx in np.unique(contexts[likes]):
-        if not str(ctx).startswith("pl:"):
-            continue
-        members = np.flatnonzero(likes & (contexts == ctx))
-        members = members[np.lexsort((rng.random(len(members)), honest[members]))]
-        keep[members[:min(ANCHORS, max(1, len(members) // 10))]] = True
-    return keep
+def _playlist_mates(scorer, track_ids) -> set[str]:
+    """Corpus tracks that share a playlist with any of these tracks."""
+    corpus = scorer.corpus
+    if corpus is None or corpus.matrix is None:
+        return set()
+    cols = [scorer.col_of[t] for t in track_ids if t in scorer.col_of]
+    if not cols:
+        return set()
+    X = corpus.matrix.tocsc()
+    rows = np.unique(np.concatenate([X.indices[X.indptr[c]: X.indptr[c + 1]] for c in cols]))
+    return set(corpus.track_ids[np.unique(corpus.matrix.tocsr()[rows].indices)].astype(str))
 
 
 def build_rows(d: RankingData) -> pd.DataFrame:
@@ -148,15 +167,19 @@ def build_rows(d: RankingData) -> pd.DataFrame:
     rng = np.random.default_rng(d.seed)
     fold = np.array([fold_of_ctx.get(c, -1) if like else -1 for c, like in zip(contexts, likes)])
     fold[~likes] = rng.integers(0, FOLDS, int((~likes).sum()))
-    fold[_anchors(contexts, likes, is_honest, rng)] = -1  # known in every fold
     known = set(d.frame["track_id"].astype(str))
+    pool = d.unheard_tracks(None) if d.unheard_tracks is not None else pd.DataFrame(columns=["track_id"])
+    pool = pool[~pool["track_id"].astype(str).isin(known)].reset_index(drop=True)
+    pool_taste = np.asarray(d.taste(pool), dtype=float) if len(pool) else np.zeros(0)
     parts = []
     for f in range(FOLDS):
         rows = np.flatnonzero((fold == f) & is_honest)
         if not (d.y[rows] == 1).any():
             continue
         scorer = d.hybrid_fit(d.frame.iloc[np.flatnonzero(fold != f)])
-        unheard, unheard_taste = _unheard(d, scorer, known, rng)
+        # The held-out likes' playlist mates are likely future likes themselves: not counted as non-likes.
+        mates = _playlist_mates(scorer, d.frame["track_id"].iloc[rows[d.y[rows] == 1]].astype(str))
+        unheard, unheard_taste = _unheard(d, scorer, known | mates, pool, pool_taste, rng)
         both = pd.concat([d.frame.iloc[rows], unheard], ignore_index=True)
         ev = evidence_frame(scorer.evidence(both), np.concatenate([[honest[i] for i in rows], unheard_taste]))
         weak = d.frame.iloc[rows]["strength"].astype(str).str.lower().eq("weak").to_numpy() \
@@ -182,9 +205,11 @@ def _weights(data: pd.DataFrame) -> np.ndarray:
 def _measure(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    top = np.argsort(-s, kind="stable")[:30]
+    order = np.argsort(-s, kind="stable")
+    tenth = order[:max(30, len(y) // 10)]
     return {"ap": float(average_precision_score(y, s)), "auc": float(roc_auc_score(y, s)),
-            "p_at_30": float(y[top].mean()) if len(top) else 0.0}
+            "p_at_30": float(y[order[:30]].mean()) if len(y) else 0.0,
+            "recall_top_tenth": float(y[tenth].sum() / max(y.sum(), 1))}
 
 
 def validate(data: pd.DataFrame, seed: int) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
@@ -224,7 +249,7 @@ def choose(summary: dict[str, dict[str, Any]]) -> tuple[str, str]:
     notes = []
     if "learned" in allowed:
         parts = max(ap.get("taste", 0.0), ap.get("collab", 0.0))
-        if ap["learned"] >= TOO_GOOD:
+        if summary["learned"]["auc"] >= TOO_GOOD:
             notes.append(f"the learned ranking's check is implausibly good ({ap['learned']:.3f}): its rows are too easy")
             allowed.pop("learned")
         elif ap["learned"] < parts + _margin(parts):
@@ -234,9 +259,9 @@ def choose(summary: dict[str, dict[str, Any]]) -> tuple[str, str]:
     if best != "fusion" and allowed[best] < ap["fusion"] + _margin(ap["fusion"]):
         notes.append(f"{LABELS[best]} ({allowed[best]:.3f}) is not clearly better than the fusion")
         best = "fusion"
-    why = (f"ROC-AUC {ap[best]:.3f} of likes of held-out contexts against unheard tracks (the fusion "
-           f"{ap['fusion']:.3f}, the taste model {ap.get('taste', float('nan')):.3f}, the co-occurrence "
-           f"{ap.get('collab', float('nan')):.3f})")
+    why = (f"{ap[best]:.0%} of the likes of held-out contexts in the top tenth, among unheard tracks as "
+           f"recommending meets them (the fusion {ap['fusion']:.0%}, the taste model {ap.get('taste', 0.0):.0%}, "
+           f"the co-occurrence {ap.get('collab', 0.0):.0%})")
     return best, "; ".join([why] + notes)
 
 

@@ -1,9 +1,10 @@
 """Two sandbox worlds that mirror each other (issue 24): in one the playlist co-occurrence is right and
 the taste model wrong, in the other the reverse. A listener's future likes are the hidden truth.
 
-- "collab": the likes sit together in corpus playlists ("bridges", each like in two), beside the
-  future likes; their sound follows no pattern (likes, future likes and decoys alike), so the taste
-  model has nothing to learn but "not like the dislikes". Co-occurrence finds the future likes.
+- "collab": the listener knows six public corpus playlists wholesale (their likes), and each playlist
+  of future likes shares two tracks with them; the sound follows no pattern (likes, future likes and
+  decoys alike), so the taste model has nothing to learn but "not like the dislikes". Co-occurrence
+  finds the future likes.
 - "taste": the future likes sound like the likes and fill playlists that hold no like; half the
   likes sit alone in playlists of decoys that sound like the dislikes. The taste model finds the
   future likes; co-occurrence the decoys.
@@ -58,15 +59,15 @@ def mirror_world(right: str, seed: int = 0) -> dict:
     groups: dict[str, list[str]] = {}
     sound = {"like": "A", "dislike": "B", "future": "A", "decoy": "B", "other": None} if right == "taste" else \
         {"like": None, "dislike": "B", "future": None, "decoy": None, "other": None}
-    sizes = {"like": 120, "dislike": 60, "future": 100, "decoy": 300, "other": 400}
-    n_artists = {"like": 12, "dislike": 8, "future": 15, "decoy": 20, "other": 20}
+    sizes = {"like": 120, "dislike": 60, "future": 100, "decoy": 300, "other": 2400}
+    n_artists = {"like": 12, "dislike": 8, "future": 15, "decoy": 20, "other": 120}
     for group, n in sizes.items():
         ids = []
         for a in range(n_artists[group]):
             artists.append({"id": sid(f"{group}Artist{a}"), "name": f"{group.title()} Artist {a}", "genres": []})
             albums.append({"id": sid(f"{group}Album{a}"), "name": f"{group.title()} Album {a}",
                            "artist_ids": [sid(f"{group}Artist{a}")],
-                           "release_date": f"{2000 + a}", "release_date_precision": "year", "album_type": "album"})
+                           "release_date": f"{1990 + a % 30}", "release_date_precision": "year", "album_type": "album"})
         for i in range(n):
             tid = sid(f"{group}{seed}t{i:04d}")
             a = i % n_artists[group]
@@ -95,11 +96,12 @@ def _corpus(right: str, g: dict[str, list[str]], rng) -> list[dict]:
     lists: list[list[str]] = []
     likes = list(g["like"])
     if right == "collab":
-        order = likes + list(rng.permutation(likes))  # every like in two bridges of four
-        future = list(g["future"]) * 3
-        for k in range(0, len(order), 4):
-            lists.append(order[k:k + 4] + [future[(k // 4 * 5 + j) % len(future)] for j in range(5)]
-                         + list(rng.choice(g["other"], 2, replace=False)))
+        # The listener knows six public playlists wholesale; each future-like playlist shares two
+        # tracks with them (issue 24's listeners of public playlists).
+        for k in range(0, len(likes), 20):
+            lists.append(likes[k:k + 20])
+        for k in range(0, len(g["future"]), 10):
+            lists.append(g["future"][k:k + 10] + list(rng.choice(likes, 2, replace=False)))
         for k in range(0, len(g["decoy"]), 10):
             lists.append(g["decoy"][k:k + 10] + list(rng.choice(g["other"], 2, replace=False)))
     else:
@@ -108,8 +110,8 @@ def _corpus(right: str, g: dict[str, list[str]], rng) -> list[dict]:
             lists.append([like] + decoys[k * 10:(k + 1) * 10] + list(rng.choice(g["other"], 1, replace=False)))
         for k in range(0, len(g["future"]), 8):
             lists.append(g["future"][k:k + 8] + list(rng.choice(g["other"], 4, replace=False)))
-    for _ in range(20):
-        lists.append(list(rng.choice(g["other"], 12, replace=False)))
+    for k in range(0, len(g["other"]), 12):  # the rest of the world, as many playlists again
+        lists.append(g["other"][k:k + 12])
     return [{"id": sid(f"mirror{right}{k:03d}"), "name": f"Mix {k}", "owner_id": f"curator{k % 10}", "public": True,
              "collaborative": False, "description": "", "track_ids": list(dict.fromkeys(ids))}
             for k, ids in enumerate(lists)]
