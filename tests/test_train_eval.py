@@ -139,6 +139,7 @@ def test_models_lists_runs_and_skips_half_written_ones(home):
     from tastebot.settings import load_settings
 
     settings = load_settings()
+    settings.ensure_home()  # a named home that does not exist is refused (exit 3); an empty one lists nothing
     code, out, err = invoke(["models", "--json"]).astuple()
     assert code == 0 and json.loads(out) == []
     run = settings.models_dir / "20260101T000000Z-seed0"
@@ -160,7 +161,7 @@ def test_load_model_without_a_model_is_a_clear_error(home):
     from tastebot.settings import load_settings
 
     settings = load_settings()
-    with pytest.raises(ModelError, match="tastebot train"):
+    with pytest.raises(NotEnoughData, match="tastebot train"):  # exit 3, as train's and recommend's
         runs.load_model(settings)
     with pytest.raises(ModelError, match="not a model run id"):
         runs.load_model(settings, "../etc")
