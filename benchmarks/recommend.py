@@ -271,7 +271,7 @@ def run_reused_case(kept: Path, args) -> dict:
 
 # -- report --------------------------------------------------------------------------------------------
 def table(rows: list[dict], metric: str) -> str:
-    methods = list(rows[0]["metrics"])
+    methods = list(dict.fromkeys(m for r in rows for m in r["metrics"]))
     head = f"{'case':<42}{'seed':>5}" + "".join(f"{SHORT.get(m, m)[:9]:>10}" for m in methods)
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -282,7 +282,7 @@ def table(rows: list[dict], metric: str) -> str:
 
 def summary(rows: list[dict], metrics: list[str]) -> dict[str, dict[str, list[float]]]:
     out: dict[str, dict[str, list[float]]] = {}
-    for m in rows[0]["metrics"]:
+    for m in dict.fromkeys(m for r in rows for m in r["metrics"]):
         out[m] = {}
         for key in metrics:
             vals = [r["metrics"][m][key] for r in rows if m in r["metrics"]]
@@ -301,8 +301,11 @@ def summary_table(summ: dict, metrics: list[str]) -> str:
 def versus_peers(rows: list[dict], key: str, default: str) -> dict:
     """The default against the best single peer method (by mean) and against the best peer of each
     case (ratio default / best peer of the case; under LOW_RATIO is flagged)."""
-    peers = [m for m in rows[0]["metrics"] if is_peer(m) and all(m in r["metrics"] for r in rows)]
-    if not peers or default not in rows[0]["metrics"]:
+    methods = list(dict.fromkeys(m for r in rows for m in r["metrics"]))
+    peers = [m for m in methods if is_peer(m)]
+    left_out = [r for r in rows if not all(m in r["metrics"] for m in peers)]  # a kept home without peers.json
+    rows = [r for r in rows if r not in left_out]
+    if not peers or not rows or default not in rows[0]["metrics"]:
         return {}
     means = {m: float(np.mean([r["metrics"][m][key] for r in rows])) for m in peers}
     best_method = max(means, key=means.get)
@@ -316,13 +319,16 @@ def versus_peers(rows: list[dict], key: str, default: str) -> dict:
     return {"metric": key, "default": default, "default_mean": float(np.mean([c["default"] for c in cases])),
             "best_single_peer": best_method, "best_single_peer_mean": means[best_method],
             "best_peer_of_case_mean": float(np.mean([c["best_peer_value"] for c in cases])),
-            "cases": cases, "cases_under_ratio": sum(c["low"] for c in cases)}
+            "cases": cases, "cases_under_ratio": sum(c["low"] for c in cases),
+            "cases_without_peers": [f"{r['case']} s{r['seed']}" for r in left_out]}
 
 
 def print_versus(v: dict) -> None:
     key = v["metric"]
     print(f"\n{v['default']} mean {key} {v['default_mean']:.3f} | best single peer method: {v['best_single_peer']} "
           f"{v['best_single_peer_mean']:.3f} | best peer of each case, mean {v['best_peer_of_case_mean']:.3f}")
+    if v.get("cases_without_peers"):
+        print(f"  (left out, no peers' figures kept: {', '.join(v['cases_without_peers'])})")
     for c in v["cases"]:
         flag = f"  <-- under {LOW_RATIO} x" if c["low"] else ""
         print(f"  {c['case'][:40]:<41}s{c['seed']}: {c['default']:.3f} vs {SHORT.get(c['best_peer'], c['best_peer'])} "
@@ -459,11 +465,13 @@ def kept_cases(args) -> list[Path]:
             if (d / "world.json").is_file()]
 
 
-def finish(results: dict, args, default: str, started: float) -> None:
+def finish(results: dict, args, default: str, started: float | None) -> None:
     for name, fam in results["families"].items():
         fam["summary"] = report_family(name, fam, default)
     overview(results)
-    results["seconds"] = round(time.perf_counter() - started, 1)
+    if started is not None:  # None: a saved run's report (--report)
+        results["seconds"] = round(time.perf_counter() - started, 1)
+    results.setdefault("seconds", round(sum(f["seconds"] for f in results["families"].values()), 1))
     n = sum(len(f["cases"]) for f in results["families"].values())
     print(f"\n{n} cases in {results['seconds']:.0f} s (ensemble {args.ensemble}, {args.epochs} epochs"
           + (", offline on kept homes" if args.reuse_homes else "") + ")")
@@ -486,7 +494,8 @@ def main(argv=None) -> int:
         for fam in saved["families"].values():
             fam.pop("summary", None)
         args.json = None
-        finish(saved, args, default, started)
+        args.ensemble, args.epochs = (saved["args"][k] for k in ("ensemble", "epochs"))
+        finish(saved, args, default, None)
         return 0
     if args.reuse_homes:
         print(f"reusing the homes kept in {args.reuse_homes}: train + recommend OFFLINE (corpus candidates only: no "
