@@ -356,8 +356,10 @@ def report_family(name: str, fam: dict, default: str) -> dict:
     for r in rows:
         given = (r.get("product") or {}).get("dislike_sources")
         if given is not None and r["info"].get("dislikes") == "public":
+            refused = bool(given) and all(g["status"] != "used" for g in given)
             print(f"  {r['case']} s{r['seed']}: harvest on the public dislike playlist: "
-                  + "; ".join(f"{g['status']}: {g['detail']}" for g in given) + f"; labels {r['product']['labels']}")
+                  + "; ".join(f"{g['status']}: {g['detail']}" for g in given) + f"; labels {r['product']['labels']}"
+                  + ("" if refused else "  <-- NOT refused: this case does not test what the family says"))
     if not persona:
         print("\ntest songs the product left out (ranked last): " + "; ".join(
             f"{r['case']} s{r['seed']}: " + ", ".join(f"{SHORT.get(v, v)} {n}" for v, n in r["dropped_test_songs"].items())
