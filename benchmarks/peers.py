@@ -22,6 +22,7 @@ from the listener's own data, then refitted on all of it:
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -247,6 +248,7 @@ def score_peers(k: Knowledge, kind: str, cands: np.ndarray, seed: int, say=lambd
     kv = replace(k, dislikes=np.setdiff1d(k.dislikes, vc)) if kind == "labels" else k
     scores, chosen = {}, {}
     for name, (fn, grid) in PEERS.items():
+        started = time.perf_counter()
         best, best_v = grid[0], -np.inf
         if len(grid) > 1:
             for params in grid:
@@ -258,6 +260,7 @@ def score_peers(k: Knowledge, kind: str, cands: np.ndarray, seed: int, say=lambd
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scores[name] = np.nan_to_num(fn(k, k.likes, cands, best, seed), nan=-1e9)
-        chosen[name] = {**best, **({"validation": round(best_v, 4)} if len(grid) > 1 else {})}
+        chosen[name] = {**best, **({"validation": round(best_v, 4)} if len(grid) > 1 else {}),
+                        "seconds": round(time.perf_counter() - started, 1)}  # tuning and the final fit
         say(f"    {name}: {chosen[name]}")
     return scores, chosen
