@@ -1,8 +1,16 @@
 """Peer recommenders for benchmarks/recommend.py, on the same data and the same knowledge as tastebot.
 
-Knowledge: the listener's known liked tracks, the dislike playlist, the corpus (other users'
-playlists) plus the listener's own like playlists, and the tracks' features (11 audio features,
-duration, release year, popularity). Every peer with a setting is tuned on a validation part carved
+Knowledge: the listener's known liked tracks, the dislikes the product can read (the own dislike
+playlist; none when the dislikes sit only in a public playlist a development app refuses, or when
+there are none), the corpus (other users' playlists) plus the listener's own like playlists, and the
+tracks' features (11 audio features, duration, release year, popularity). The features are the
+peers' also where the corpus file carries ids alone: the product can fetch them (ReccoBeats).
+
+Peers: random, popularity, co-occurrence item kNN, playlist-normalised co-occurrence (each playlist
+votes (likes in it) / length ** e for its tracks), content kNN (mean similarity to the k nearest likes
+on standardised audio features), implicit ALS and BM25, a random forest and HistGradientBoosting
+with sampled negatives (the settings include 500 trees against 2,000 random unheard tracks). Every
+peer with a setting is tuned on a validation part carved
 from the listener's own data, then refitted on all of it:
 
 - personas: a random 20 % of the likes is hidden among every unheard track (and taken out of the own
@@ -14,6 +22,7 @@ from the listener's own data, then refitted on all of it:
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -23,8 +32,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import numpy as np
 import scipy.sparse as sp
 
-FEATURES = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
-            "instrumentalness", "liveness", "valence", "tempo", "duration_ms", "release_year", "track_popularity"]
+AUDIO = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
+         "instrumentalness", "liveness", "valence", "tempo"]
+FEATURES = AUDIO + ["duration_ms", "release_year", "track_popularity"]
 
 
 @dataclass
@@ -91,6 +101,45 @@ def p_cooc(k, likes, cands, params, seed):
     return s[cands]
 
 
+def p_cooc_norm(k, likes, cands, params, seed):
+    """Playlist-normalised co-occurrence: each playlist votes (likes in it) / (its length ** e) for
+    each of its tracks; a track's votes are divided by its playlist count ** b."""
+    M, user = _matrix(k, likes)
+    u = np.zeros(M.shape[1], dtype=np.float64)
+    u[likes] = 1.0
+    length = np.maximum(np.asarray(M.sum(axis=1)).ravel(), 1.0)
+    votes = (M @ u) / length ** params["e"]
+    pop = np.maximum(np.asarray(M.sum(axis=0)).ravel(), 1.0)
+    return (M.T @ votes)[cands] / pop[cands] ** params["b"]
+
+
+def _standardised_audio(k) -> np.ndarray:
+    X = k.X[:, : len(AUDIO)]
+    med = np.nanmedian(X, axis=0)
+    X = np.where(np.isnan(X), med, X)
+    return (X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 1e-9)
+
+
+def p_content_knn(k, likes, cands, params, seed):
+    """Content kNN: the mean similarity of a track to its n nearest likes on the standardised audio
+    features (cosine, or minus the euclidean distance)."""
+    Z = _standardised_audio(k)
+    L = Z[likes]
+    n = min(params["k"], len(likes))
+    if params["metric"] == "cosine":
+        Z = Z / np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-9)
+        L = Z[likes]
+    out = np.empty(len(cands))
+    for start in range(0, len(cands), 2000):
+        C = Z[cands[start:start + 2000]]
+        if params["metric"] == "cosine":
+            sim = C @ L.T
+        else:
+            sim = -np.sqrt(np.maximum((C * C).sum(1)[:, None] + (L * L).sum(1)[None, :] - 2 * C @ L.T, 0.0))
+        out[start:start + 2000] = np.partition(sim, sim.shape[1] - n, axis=1)[:, -n:].mean(axis=1)
+    return out
+
+
 def p_als(k, likes, cands, params, seed):
     from implicit.cpu.als import AlternatingLeastSquares
 
@@ -112,20 +161,23 @@ def p_bm25(k, likes, cands, params, seed):
     return s[cands]
 
 
-def _training_rows(k, likes, cands, ratio, seed):
+def _training_rows(k, likes, cands, params, seed):
+    """Likes, the dislikes the product could read, and sampled negatives: `neg` random unheard
+    tracks, or `ratio` x the likes."""
     rng = np.random.default_rng(seed)
     known = np.zeros(len(k.items), dtype=bool)
     known[likes] = True
     known[k.dislikes] = True
     unheard = np.flatnonzero(~known)
-    neg = rng.choice(unheard, size=min(len(unheard), int(ratio * len(likes))), replace=False)
+    n_neg = params["neg"] if "neg" in params else int(params.get("ratio", 2) * len(likes))
+    neg = rng.choice(unheard, size=min(len(unheard), n_neg), replace=False)
     rows = np.concatenate([likes, k.dislikes, neg])
     y = np.concatenate([np.ones(len(likes)), np.zeros(len(k.dislikes) + len(neg))])
     return rows, y
 
 
 def _tabular(model, k, likes, cands, params, seed):
-    rows, y = _training_rows(k, likes, cands, params.get("ratio", 2), seed)
+    rows, y = _training_rows(k, likes, cands, params, seed)
     X = k.X
     med = np.nanmedian(X[rows], axis=0)
     fill = lambda a: np.where(np.isnan(a), med, a)  # noqa: E731
@@ -136,7 +188,7 @@ def _tabular(model, k, likes, cands, params, seed):
 def p_forest(k, likes, cands, params, seed):
     from sklearn.ensemble import RandomForestClassifier
 
-    rf = RandomForestClassifier(n_estimators=200, min_samples_leaf=params["leaf"], max_features="sqrt",
+    rf = RandomForestClassifier(n_estimators=params.get("trees", 200), min_samples_leaf=params["leaf"], max_features="sqrt",
                                 class_weight="balanced", random_state=seed, n_jobs=1)
     return _tabular(rf, k, likes, cands, params, seed)
 
@@ -154,11 +206,16 @@ PEERS: dict[str, tuple[Callable, list[dict]]] = {
     "random": (p_random, [{}]),
     "popularity": (p_popularity, [{}]),
     "co-occurrence kNN": (p_cooc, [{"a": a} for a in (0.25, 0.5, 0.75, 1.0)]),
+    "playlist-normalised co-occurrence": (p_cooc_norm, [{"e": e, "b": b} for e in (0.5, 1.0) for b in (0.0, 0.25, 0.5)]),
+    "content kNN": (p_content_knn, [{"metric": m, "k": n} for m in ("cosine", "euclidean") for n in (1, 5, 20, 50)]),
     "implicit ALS": (p_als, [{"factors": f, "reg": r, "alpha": al} for f in (32, 64) for r in (0.01, 0.1)
                              for al in (1.0, 10.0)]),
     "implicit BM25": (p_bm25, [{"K": K} for K in (20, 100, 500)]),
-    "random forest": (p_forest, [{"leaf": leaf, "ratio": r} for leaf in (1, 5, 20) for r in (1, 3)]),
-    "hist. gradient boosting": (p_hgb, [{"lr": 0.1, "leaves": n, "ratio": r} for n in (7, 31) for r in (1, 3)]),
+    # issue 24: the settings tried include 500 trees against 2,000 random unheard tracks
+    "random forest": (p_forest, [{"leaf": leaf, "ratio": r} for leaf in (1, 5, 20) for r in (1, 3)]
+                      + [{"trees": 500, "leaf": leaf, "neg": 2000} for leaf in (1, 5)]),
+    "hist. gradient boosting": (p_hgb, [{"lr": 0.1, "leaves": n, "ratio": r} for n in (7, 31) for r in (1, 3)]
+                                + [{"lr": 0.1, "leaves": n, "neg": 2000} for n in (7, 31)]),
 }
 
 
@@ -191,6 +248,7 @@ def score_peers(k: Knowledge, kind: str, cands: np.ndarray, seed: int, say=lambd
     kv = replace(k, dislikes=np.setdiff1d(k.dislikes, vc)) if kind == "labels" else k
     scores, chosen = {}, {}
     for name, (fn, grid) in PEERS.items():
+        started = time.perf_counter()
         best, best_v = grid[0], -np.inf
         if len(grid) > 1:
             for params in grid:
@@ -202,6 +260,7 @@ def score_peers(k: Knowledge, kind: str, cands: np.ndarray, seed: int, say=lambd
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scores[name] = np.nan_to_num(fn(k, k.likes, cands, best, seed), nan=-1e9)
-        chosen[name] = {**best, **({"validation": round(best_v, 4)} if len(grid) > 1 else {})}
+        chosen[name] = {**best, **({"validation": round(best_v, 4)} if len(grid) > 1 else {}),
+                        "seconds": round(time.perf_counter() - started, 1)}  # tuning and the final fit
         say(f"    {name}: {chosen[name]}")
     return scores, chosen

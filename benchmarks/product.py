@@ -5,10 +5,15 @@ Everything goes through tastebot's own code and the sandbox over real HTTP (spot
 profile), log in without a browser (token file in a temporary home, never the OS keyring), import
 the other users' playlists as the corpus, harvest (naming the dislike playlist), train once, then
 call `tastebot.recommend.recommend` once per blend setting from the same trained home.
+
+The corpus file is the sandbox's export (features included) or, for the "ids alone" family,
+`playlist_id,track_id` only. `--keep-homes` keeps the harvested home (before train) of a persona
+case; `run_reused` trains and recommends on a copy of one, offline.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import threading
@@ -32,33 +37,67 @@ def _login(settings) -> None:
                notice=lambda text: None)
 
 
-def _prepare(world, settings, home: Path, *, ensemble: int, epochs: int, seed: int, timer: dict) -> dict:
-    """Login, corpus import, harvest, train. Returns facts for the report."""
-    from tastebot import corpus, train
-    from tastebot.harvest import HarvestOptions, run_harvest
+def _corpus_csv(world, path: Path) -> None:
+    """The corpus file: every column the sandbox can export, or (the "ids alone" family, as MPD slices
+    and history sessions are) `playlist_id,track_id` only."""
+    import csv
+
     from tastebot.sandbox.format import export_corpus_csv
+
+    if not world.ids_only_corpus:
+        export_corpus_csv(world.catalog, path)
+        return
+    listener = world.catalog["listener"]["user_id"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["playlist_id", "track_id"])
+        for playlist in world.catalog["playlists"]:
+            if playlist["owner_id"] != listener:
+                writer.writerows([playlist["id"], t] for t in playlist["track_ids"])
+
+
+def _dislike_sources(harvest: dict) -> list[dict]:
+    """What harvest said of the dislike playlists it was given (a development app refuses a public
+    one owned by someone else)."""
+    return [{k: s.get(k) for k in ("name", "status", "detail", "items")}
+            for s in harvest.get("sources", []) if str(s.get("name", "")).startswith("playlist:dislike")]
+
+
+def _harvested(world, settings, home: Path, timer: dict) -> dict:
+    """Login, corpus import, harvest (the home as a listener has it before `tastebot train`)."""
+    from tastebot import corpus
+    from tastebot.harvest import HarvestOptions, run_harvest
     from tastebot.store import open_store
 
     t = time.perf_counter()
     _login(settings)
     csv_path = home / "corpus.csv"
-    export_corpus_csv(world.catalog, csv_path)
+    _corpus_csv(world, csv_path)
     with open_store(settings) as store:
         corpus.import_corpus(store, [csv_path])
+    csv_path.unlink()
     timer["login+corpus"] = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
-    harvest = run_harvest(settings, HarvestOptions(dislike_playlists=(world.dislike_playlist,))).as_dict()
+    given = world.harvest_dislikes if world.harvest_dislikes is not None else (world.dislike_playlist,)
+    harvest = run_harvest(settings, HarvestOptions(dislike_playlists=given)).as_dict()
     timer["harvest"] = round(time.perf_counter() - t, 1)
+    return {"labels": harvest.get("labels", {}), "dislike_playlists_given": list(given),
+            "dislike_sources": _dislike_sources(harvest), "features": harvest.get("features", {})}
+
+
+def _trained(settings, target: set, *, ensemble: int, epochs: int, seed: int, timer: dict) -> dict:
+    from tastebot import train
+    from tastebot.store import open_store
+
     t = time.perf_counter()
     trained = train.train_from_store(settings, epochs=epochs, seed=seed, ensemble=ensemble)
     timer["train"] = round(time.perf_counter() - t, 1)
     m = trained.metrics
     with open_store(settings) as store:  # sampled negatives count as heard: recommend never returns them
         weak = store.signal_track_ids(strength="weak")
-    target = world.future if world.kind == "persona" else set(world.test_tracks)
-    return {"labels": harvest.get("labels", {}), "blend_weight": (m.get("blend") or {}).get("weight"),
+    return {"blend_weight": (m.get("blend") or {}).get("weight"),
             "mlp_roc_auc": ((m.get("scores") or {}).get("mlp") or {}).get("roc_auc"),
-            "sampled_negatives_among_" + ("future_likes" if world.kind == "persona" else "test_songs"): len(weak & target)}
+            "sampled_negatives_among_targets": len(weak & target)}
 
 
 def _test_playlist(client, world) -> str:
@@ -69,13 +108,41 @@ def _test_playlist(client, world) -> str:
     return created["id"]
 
 
-def run_product(world, *, ensemble: int, epochs: int, seed: int) -> dict[str, Any]:
-    """{'picks': {variant: [track ids in rank order]}, 'facts': {...}} for one world."""
+def _recommend_all(settings, client, refs, n: int, variants, seed: int, timer: dict) -> tuple[dict, dict]:
     from tastebot.recommend import RecommendOptions, recommend
+    from tastebot.store import open_store
+
+    picks, runs = {}, {}
+    for variant in variants:
+        w, members = BLENDS[variant]
+        t = time.perf_counter()
+        with open_store(settings) as store:
+            res = recommend(settings, store, client, RecommendOptions(n=n, from_playlists=refs, blend_weight=w,
+                                                                      taste_members=members, seed=seed))
+        timer[variant] = round(time.perf_counter() - t, 1)
+        picks[variant] = [r.track_id for r in res.recommendations]
+        runs[variant] = {"blend_weight": res.blend_weight, "ranking": res.ranking, "candidates": res.candidates,
+                         "removed": res.removed, "sources": res.sources, "warnings": res.warnings[:5]}
+    return picks, runs
+
+
+def keep_home(home: Path, dest: Path, world) -> None:
+    """A copy of the harvested home (before train) and world.json: what --reuse-homes needs. The
+    token file is left out (the sandbox that issued it is gone; reuse runs offline)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(home, dest, ignore=shutil.ignore_patterns("credentials", "*.lock"))
+    (dest / "world.json").write_text(json.dumps({
+        "family": world.family, "case": world.name, "index": world.index, "seed": world.seed, "kind": world.kind,
+        "future_likes": sorted(world.future), "likes": len(world.likes), "info": world.info}, indent=1))
+
+
+def run_product(world, *, ensemble: int, epochs: int, seed: int, variants=tuple(BLENDS),
+                keep: Path | None = None) -> dict[str, Any]:
+    """{'picks': {variant: [track ids in rank order]}, 'facts': {...}} for one world; `keep`: copy the
+    harvested home there (persona worlds; label worlds need the sandbox to rank their test playlist)."""
     from tastebot.sandbox import Sandbox
     from tastebot.settings import load_settings
     from tastebot.spotify import SpotifyClient
-    from tastebot.store import open_store
     from tastebot.demo import _free_port
 
     home = Path(tempfile.mkdtemp(prefix="tastebot-bench-"))
@@ -86,24 +153,40 @@ def run_product(world, *, ensemble: int, epochs: int, seed: int) -> dict[str, An
         settings = load_settings(environ={}, cwd=home, home=home, spotify_url=sandbox.url, client_id="tastebot-bench",
                                  redirect_uri=f"http://127.0.0.1:{_free_port()}/callback", insecure_storage=True)
         settings.ensure_home()
-        facts = _prepare(world, settings, home, ensemble=ensemble, epochs=epochs, seed=seed, timer=timer)
+        facts = _harvested(world, settings, home, timer)
+        if keep is not None and world.kind == "persona":
+            keep_home(home, keep, world)
+        target = world.future if world.kind == "persona" else set(world.test_tracks)
+        facts.update(_trained(settings, target, ensemble=ensemble, epochs=epochs, seed=seed, timer=timer))
         client = SpotifyClient(settings)
         if world.kind == "labels":
             refs, n = (_test_playlist(client, world),), len(world.test_tracks)
         else:
             refs, n = (), 100
-        picks, runs = {}, {}
-        for variant, (w, members) in BLENDS.items():
-            t = time.perf_counter()
-            with open_store(settings) as store:
-                res = recommend(settings, store, client, RecommendOptions(n=n, from_playlists=refs, blend_weight=w,
-                                                                          taste_members=members, seed=seed))
-            timer[variant] = round(time.perf_counter() - t, 1)
-            picks[variant] = [r.track_id for r in res.recommendations]
-            runs[variant] = {"blend_weight": res.blend_weight, "candidates": res.candidates, "removed": res.removed,
-                             "warnings": res.warnings[:5]}
+        picks, runs = _recommend_all(settings, client, refs, n, variants, seed, timer)
         facts.update(seconds=timer, runs=runs)
         return {"picks": picks, "facts": facts}
     finally:
         sandbox.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run_reused(kept: Path, *, ensemble: int, epochs: int, seed: int, variants=tuple(BLENDS)) -> dict[str, Any]:
+    """Train and recommend on a copy of a kept home, offline (client None: corpus candidates only, no
+    search, albums, discovery or feature fetching), so the kept home stays as harvested."""
+    from tastebot.settings import load_settings
+
+    world = json.loads((kept / "world.json").read_text())
+    home = Path(tempfile.mkdtemp(prefix="tastebot-bench-reuse-"))
+    timer: dict[str, float] = {}
+    try:
+        shutil.copytree(kept, home, dirs_exist_ok=True, ignore=shutil.ignore_patterns("world.json", "peers.json"))
+        settings = load_settings(environ={}, cwd=home, home=home, spotify_url="http://127.0.0.1:9",
+                                 client_id="tastebot-bench", redirect_uri="http://127.0.0.1:9/callback",
+                                 insecure_storage=True)
+        facts = _trained(settings, set(world["future_likes"]), ensemble=ensemble, epochs=epochs, seed=seed, timer=timer)
+        picks, runs = _recommend_all(settings, None, (), 100, variants, seed, timer)
+        facts.update(seconds=timer, runs=runs, offline=True)
+        return {"picks": picks, "facts": facts}
+    finally:
         shutil.rmtree(home, ignore_errors=True)

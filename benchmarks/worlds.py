@@ -57,6 +57,10 @@ class World:
     test_tracks: list[str] = field(default_factory=list)     # labels, playlist order
     test_labels: dict[str, int] = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    family: str = ""
+    index: int = 0
+    harvest_dislikes: tuple[str, ...] | None = None   # --dislike-playlist given to harvest (None: the own one)
+    ids_only_corpus: bool = False                     # the corpus CSV has playlist and track ids alone
 
 
 def _artist_id(name: str) -> str:
@@ -199,34 +203,97 @@ def _pick_subgenres(songs: Songs, rng) -> list[str]:
     return [str(s) for s in rng.choice(subs, size=k, replace=False)]
 
 
-def persona_world(songs: Songs, index: int, seed: int) -> World:
+@dataclass(frozen=True)
+class PersonaSpec:
+    """One persona kind: the base (today's persona) or one axis changed (benchmarks/recommend.py
+    families). dislikes: own (an own "Not for me") | public (only in a public playlist owned by a
+    curator: harvest is given it and a development app refuses it) | none. knows: own (own playlists)
+    | public (every track of some public corpus playlists, saved, plus two small own playlists
+    sampled from them) | saved (saved tracks only). share: of the taste's playlists known. corpus:
+    features (the corpus CSV carries them) | ids (playlist and track ids alone). taste: base (one or
+    two subgenres, as today) | one | near (two subgenres of one genre) | far (of two genres)."""
+
+    dislikes: str = "own"
+    knows: str = "own"
+    share: float = 0.3
+    corpus: str = "features"
+    taste: str = "base"
+
+
+BASE = PersonaSpec()
+_TASTE_STREAM = {"one": 1, "near": 2, "far": 3}
+SMALL_OWN = 20  # tracks in each of the two own playlists of the "knows public" listener
+
+
+def _taste_subgenres(songs: Songs, rng, spec: PersonaSpec, seed: int, index: int) -> list[str]:
+    drawn = _pick_subgenres(songs, rng)  # drawn always, so the other draws match the base persona's
+    if spec.taste == "base":
+        return drawn
+    trng = np.random.default_rng([seed, index, 11, _TASTE_STREAM[spec.taste]])
+    pl = songs.playlists
+    by_genre = {g: sorted(pl.loc[pl["genre"] == g, "subgenre"].unique()) for g in sorted(pl["genre"].unique())}
+    if spec.taste == "one":
+        subs = sorted(pl["subgenre"].unique())
+        return [str(subs[int(trng.integers(len(subs)))])]
+    if spec.taste == "near":
+        genres = [g for g, s in by_genre.items() if len(s) >= 2]
+        g = genres[int(trng.integers(len(genres)))]
+        return [str(s) for s in trng.choice(by_genre[g], size=2, replace=False)]
+    g1, g2 = trng.choice(sorted(by_genre), size=2, replace=False)
+    return [str(by_genre[g][int(trng.integers(len(by_genre[g])))]) for g in (g1, g2)]
+
+
+def _playlist_id(prefix: str, rng) -> str:
+    """A 22-character id, as Spotify's are."""
+    return prefix + "".join(rng.choice(list("0123456789abcdefghij"), size=22 - len(prefix)))
+
+
+def persona_world(songs: Songs, index: int, seed: int, spec: PersonaSpec = BASE, family: str = "base") -> World:
+    """The base spec builds today's persona, draw for draw; another spec changes one axis and keeps
+    every other draw (the same (index, seed) gives the same playlists, dislikes and catalogue order)."""
     rng = np.random.default_rng([seed, index, 11])
-    subs = _pick_subgenres(songs, rng)
+    subs = _taste_subgenres(songs, rng, spec, seed, index)
     pl = songs.playlists
     taste = [p for p in pl.index[pl["subgenre"].isin(subs)] if len(songs.members[p]) >= 5]
     taste = list(rng.permutation(taste))
-    n_own = max(1, int(round(0.3 * len(taste))))
-    own_ids, rest = taste[:n_own], taste[n_own:]
+    n_own = max(1, int(round(spec.share * len(taste))))
+    known_pls, rest = taste[:n_own], taste[n_own:]
     far = _far_playlists(songs, set(pl.loc[taste, "genre"]), rng)
     dislike_pl = str(far[int(rng.integers(len(far)))])
-    likes = list(dict.fromkeys(t for p in own_ids for t in songs.members[p]))
-    dislikes = [t for t in songs.members[dislike_pl] if t not in set(likes)]
-    known = set(likes) | set(dislikes)
+    likes = list(dict.fromkeys(t for p in known_pls for t in songs.members[p]))
+    heard_dislikes = [t for t in songs.members[dislike_pl] if t not in set(likes)]
+    known = set(likes) | set(heard_dislikes)
     keys = _song_keys(songs, known)
     future = {t for p in rest for t in songs.members[p] if t not in known}
     future -= {t for t in future if _song_keys(songs, [t]) & keys}
-    own = {p: (str(pl.loc[p, "name"]) if not _disliky(pl.loc[p, "name"]) else "Mine", songs.members[p]) for p in own_ids}
-    own[dislike_pl] = ("Not for me", dislikes)
+    own: dict[str, tuple[str, list[str]]] = {}
+    if spec.knows == "own":
+        own = {p: (str(pl.loc[p, "name"]) if not _disliky(pl.loc[p, "name"]) else "Mine", songs.members[p])
+               for p in known_pls}
+    elif spec.knows == "public":  # the known playlists stay in the corpus, curated by others
+        srng = np.random.default_rng([seed, index, 11, 99])
+        for name in ("Picks", "More picks"):
+            size = min(SMALL_OWN, len(likes))
+            own[_playlist_id("0BenchOwn", srng)] = (name, [str(t) for t in srng.choice(likes, size=size, replace=False)])
+    if spec.dislikes == "own":
+        own[dislike_pl] = ("Not for me", heard_dislikes)
+    # what the product (and so the peers) can learn the dislikes from: nothing but the own playlist
+    dislikes = heard_dislikes if spec.dislikes == "own" else []
+    harvest_dislikes = (dislike_pl,) if spec.dislikes in ("own", "public") else ()
     liked = set(likes)
+    gone = set(known_pls) if spec.knows == "saved" else set()  # saved only: those playlists are no one's
     shared = [p for p in rest if liked & set(songs.members[p])]
-    reach = {t for p in pl.index if p not in own and liked & set(songs.members[p]) for t in songs.members[p]}
-    corpus = [p for p in pl.index if p not in own]
+    corpus = [p for p in pl.index if p not in own and p not in gone]
+    reach = {t for p in corpus if liked & set(songs.members[p]) and p not in known_pls for t in songs.members[p]}
     cat = build_catalog(songs, own, likes, corpus, sorted(future), rng)
     return World(kind="persona", name=f"{'+'.join(subs)}", seed=seed, catalog=cat, likes=likes, dislikes=dislikes,
                  dislike_playlist=dislike_pl, own_playlists={p: v[1] for p, v in own.items()},
-                 corpus_playlists=corpus, future=future,
-                 info={"subgenres": subs, "own": len(own_ids), "future_playlists": len(rest),
-                       "dislike_subgenre": str(pl.loc[dislike_pl, "subgenre"]),
+                 corpus_playlists=corpus, future=future, family=family, index=index,
+                 harvest_dislikes=harvest_dislikes, ids_only_corpus=spec.corpus == "ids",
+                 info={"subgenres": subs, "known_playlists": len(known_pls), "knows": spec.knows,
+                       "own_playlists": len(own), "future_playlists": len(rest),
+                       "dislikes": spec.dislikes, "dislike_subgenre": str(pl.loc[dislike_pl, "subgenre"]),
+                       "corpus": spec.corpus, "corpus_playlists": len(corpus),
                        # how much a collaborative method can see: future-like playlists sharing a track
                        # with the likes, and future likes in a corpus playlist that holds a like
                        "future_playlists_sharing_a_like": len(shared),

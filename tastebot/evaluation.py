@@ -87,3 +87,28 @@ def curves(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     fx, fy = _thin(fpr, tpr)
     rx, ry = _thin(rec[::-1], prec[::-1])
     return {"roc": {"fpr": fx, "tpr": fy}, "pr": {"recall": rx, "precision": ry}}
+
+
+# -- ranked lists (recommending: an order of track ids, not scores) ------------------------------
+def precision_at_k(order, relevant, k: int) -> float:
+    """Share of the first k of `order` that are in `relevant`; a list shorter than k counts its
+    missing places as misses (a recommender that returns fewer than k tracks is not rewarded)."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    relevant = set(relevant)
+    return sum(1 for t in list(order)[:k] if t in relevant) / k
+
+
+def roc_auc_of_order(order, labels) -> float:
+    """ROC-AUC of a ranked list (the first ranks highest) against {id: 1 or 0}. Labelled ids missing
+    from the list rank last, tied with each other: a ranker that leaves a test track out is scored as
+    placing it at the bottom, never ignored. NaN when the labels hold one class only."""
+    from sklearn.metrics import roc_auc_score
+
+    order = list(order)
+    rank_score = {t: len(order) - i for i, t in enumerate(order)}
+    ids = list(labels)
+    y = np.array([int(labels[t]) for t in ids])
+    if len(np.unique(y)) < 2:
+        return float("nan")
+    return float(roc_auc_score(y, [rank_score.get(t, -1) for t in ids]))
