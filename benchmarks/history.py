@@ -107,7 +107,7 @@ def run_arm(catalog: dict, export_dir: Path | None, truth: set[str], negatives: 
     from tastebot.sandbox.format import export_corpus_csv
     from tastebot.sandbox.generator import DISLIKE_PLAYLIST_NAME
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     home = Path(tempfile.mkdtemp(prefix="tastebot-bench-history-"))

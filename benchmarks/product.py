@@ -24,7 +24,7 @@ BLENDS: dict[str, tuple[float | None, tuple[str, ...]]] = {
 
 
 def _login(settings) -> None:
-    from tastebot import auth
+    from tastebot.spotify import login as auth
     from tastebot.demo import _approve
 
     auth.login(settings, open_browser=False, timeout=60,
@@ -74,7 +74,7 @@ def run_product(world, *, ensemble: int, epochs: int, seed: int) -> dict[str, An
     from tastebot.recommend import RecommendOptions, recommend
     from tastebot.sandbox import Sandbox
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
     from tastebot.demo import _free_port
 

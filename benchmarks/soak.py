@@ -99,7 +99,7 @@ class Soak:
         from tastebot.errors import TastebotError
         from tastebot.harvest import Harvester, HarvestOptions
         from tastebot.lock import home_lock
-        from tastebot.spotify import SpotifyClient
+        from tastebot.spotify.client import SpotifyClient
         from tastebot.store import open_store
 
         try:
@@ -113,7 +113,7 @@ class Soak:
     def recommend(self, settings) -> str:
         from tastebot.errors import TastebotError
         from tastebot.recommend import RecommendOptions, recommend
-        from tastebot.spotify import SpotifyClient
+        from tastebot.spotify.client import SpotifyClient
         from tastebot.store import open_store
 
         try:

@@ -93,7 +93,7 @@ def _safe(source: str, fn: Callable[[], None], sources: dict[str, str], warnings
 
 
 def gather_from_playlists(client, refs: Sequence[str], pool: CandidatePool) -> None:
-    from tastebot.spotify import parse_playlist_ref, playlist_item_track
+    from tastebot.spotify.refs import parse_playlist_ref, playlist_item_track
 
     for ref in refs:
         pid = parse_playlist_ref(ref)

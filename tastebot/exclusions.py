@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from tastebot.errors import InputError
-from tastebot.spotify import REF_KINDS, parse_spotify_ref
+from tastebot.spotify.refs import REF_KINDS, parse_spotify_ref
 
 
 @dataclass

@@ -98,7 +98,7 @@ class FeatureChain:
         if self.client.app_kind() != "extended":
             self.skip("spotify", "development-mode apps cannot read /audio-features (403 since 2024)", expected=True)
             return
-        from tastebot.spotify import BATCH_AUDIO_FEATURES
+        from tastebot.spotify.client import BATCH_AUDIO_FEATURES
 
         self._run("spotify", wanted, full, BATCH_AUDIO_FEATURES, self.client.audio_features,
                   lambda: self.client.request_count)

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from tastebot.errors import FeatureProviderError
 from tastebot.openhttp import OpenService
 from tastebot.settings import Settings
-from tastebot.spotify import RetryPolicy
+from tastebot.httpsession import RetryPolicy
 from tastebot.vocab import AUDIO_FEATURES
 
 BATCH = 40

@@ -621,7 +621,7 @@ def recommend_to_playlist(
         if target is not None and target.update:
             pl.own_playlist(store, target.update)  # not tastebot's: refused before any request
         if client is None and not offline:
-            from tastebot.spotify import SpotifyClient
+            from tastebot.spotify.client import SpotifyClient
 
             client = SpotifyClient(settings)
         if writing:

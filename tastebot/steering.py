@@ -55,7 +55,7 @@ class Steering:
     def from_options(cls, *, mood: str | None = None, years: str | None = None, popularity: str | None = None,
                      seed_tracks=(), **features: str | None) -> "Steering":
         """From the CLI's text: `--energy 0.2-0.5`, `--mood calm`, `--years 1990-1999`, ..."""
-        from tastebot.spotify import parse_spotify_ref
+        from tastebot.spotify.refs import parse_spotify_ref
 
         if mood is not None and mood not in MOODS:
             raise InputError(f"--mood must be one of {', '.join(MOODS)}, not {mood!r}.")

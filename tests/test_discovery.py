@@ -82,7 +82,7 @@ def run_discovery(make_logged_in, monkeypatch):
     """run_discovery(sandbox_kwargs=None, **settings) -> (sandbox, pool, sources, warnings) for one
     discovery pass over a logged-in development sandbox, starting from the listener's top artists."""
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     state = {}
@@ -261,7 +261,7 @@ def test_new_artists_only_on_a_development_app_without_corpus_is_a_full_list(mak
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.recommend import recommend
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     sb = make_logged_in()

@@ -314,7 +314,7 @@ def test_basic_export_resolved_by_search_bounded_and_cached(logged_in, sandbox_e
     _, out, _ = sandbox_export
     basic = out / "Spotify Account Data" / "StreamingHistory_music_0.json"
     settings = load_settings()
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
 
     with open_store(settings) as store:
         first = import_history(store, [basic], client=SpotifyClient(settings), lookups=8)
@@ -332,7 +332,7 @@ def test_extended_import_fetches_metadata_of_signal_tracks(logged_in, sandbox_ex
     _, out, _ = sandbox_export
     ext = next((out / "Spotify Extended Streaming History").glob("*.json"))
     settings = load_settings()
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
 
     with open_store(settings) as store:
         summary = import_history(store, [ext], client=SpotifyClient(settings), lookups=25)

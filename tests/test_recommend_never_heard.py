@@ -61,7 +61,7 @@ def test_the_trap_library_recommends_no_known_song(make_logged_in):
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.recommend import recommend
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     cat, traps = trap_catalog()
@@ -96,7 +96,7 @@ def test_new_artists_only_drops_every_known_artist(make_logged_in):
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.recommend import recommend
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     make_logged_in()

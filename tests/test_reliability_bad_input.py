@@ -69,7 +69,7 @@ def world(tmp_path_factory):
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.sandbox import Sandbox
     from tastebot.sandbox.format import export_corpus_csv
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
 
     root = tmp_path_factory.mktemp("bad-input-world")
     sb = Sandbox(seed=7, n_tracks=600).start()

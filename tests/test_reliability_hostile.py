@@ -149,7 +149,7 @@ def server():
 
 def _log_in_to(url: str, home: Path) -> None:
     """A valid-looking login for `url`: non-secret facts in login.json, a token with a far expiry."""
-    from tastebot.tokens import FILE, TokenStore
+    from tastebot.spotify.tokens import FILE, TokenStore
 
     settings = load_settings(spotify_url=url, client_id=CLIENT_ID, insecure_storage=True)
     settings.ensure_home()
@@ -174,9 +174,9 @@ def hostile(server, home, monkeypatch):
     monkeypatch.setenv("TASTEBOT_REQUEST_TIMEOUT", "5")
     _log_in_to(server.url, home)
     # Backoff sleeps would make each example slow; the retry count is what matters here.
-    import tastebot.spotify as spotify_module
+    import tastebot.httpsession as httpsession
 
-    monkeypatch.setattr(spotify_module.RetryPolicy, "backoff", lambda self, attempt: None)
+    monkeypatch.setattr(httpsession.RetryPolicy, "backoff", lambda self, attempt: None)
     return server
 
 

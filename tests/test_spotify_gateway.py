@@ -7,13 +7,8 @@ import pytest
 
 from tastebot.errors import FeatureProviderError, InputError, RateLimited, SpotifyError
 from tastebot.settings import load_settings
-from tastebot.spotify import (
-    PlaylistNotFound,
-    PlaylistRefused,
-    SpotifyClient,
-    parse_playlist_ref,
-    playlist_item_track,
-)
+from tastebot.spotify.client import PlaylistNotFound, PlaylistRefused, SpotifyClient
+from tastebot.spotify.refs import parse_playlist_ref, playlist_item_track
 
 
 def client_for(**overrides) -> SpotifyClient:
@@ -294,7 +289,7 @@ def test_every_client_honours_the_environment_proxy_and_never_netrc(logged_in, t
     bearer token)."""
     from hostile_server import HostileServer, Reply
 
-    from tastebot.auth import api_auth_manager
+    from tastebot.spotify.auth import api_auth_manager
     from tastebot.httpsession import http_session
     from tastebot.openhttp import OpenService
 

@@ -138,7 +138,7 @@ def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, see
     from tastebot import console
     from tastebot.harvest import HarvestOptions, run_harvest
     from tastebot.lock import home_lock
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
 
     settings = settings_from(ctx, max_wait=max_wait)
     options = HarvestOptions(

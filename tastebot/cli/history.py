@@ -56,7 +56,7 @@ def history_import(ctx, paths, offline, lookups, as_json) -> None:
     files = expand_paths(paths)
     client = None
     if not offline:
-        from tastebot.spotify import SpotifyClient
+        from tastebot.spotify.client import SpotifyClient
 
         client = SpotifyClient(settings)
     with home_lock(settings), open_store(settings) as store, console.progress() as progress:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from tastebot.spotify import EndpointUnavailable, PlaylistNotFound, PlaylistRefused, parse_playlist_ref
+from tastebot.spotify.client import EndpointUnavailable, PlaylistNotFound, PlaylistRefused
+from tastebot.spotify.refs import parse_playlist_ref
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 
 from tastebot.features_sources import FeatureChain
 from tastebot.harvest.context import HarvestContext, SourceResult
-from tastebot.spotify import BATCH_ARTISTS
+from tastebot.spotify.client import BATCH_ARTISTS
 from tastebot.vocab import PROVIDER_LABELS
 from tastebot.wording import plural
 

@@ -61,7 +61,7 @@ def run_harvest(settings, options: HarvestOptions | None = None, *, client=None,
     from tastebot.store import open_store
 
     if client is None:
-        from tastebot.spotify import SpotifyClient
+        from tastebot.spotify.client import SpotifyClient
 
         client = SpotifyClient(settings)
     with open_store(settings) as store:
