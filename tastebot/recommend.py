@@ -353,7 +353,7 @@ def _fill_features(settings, store, client, frame, options, scorer, feature_chai
     try:
         chain = feature_chain
         if chain is None:
-            from tastebot.features_sources import FeatureChain
+            from tastebot.providers.audio_features import FeatureChain
 
             chain = FeatureChain(settings, store, client, notice=lambda t: warns.append(t))
         rep = chain.fill(ask)
@@ -495,7 +495,7 @@ def _seed_frame(settings, store, client, options: RecommendOptions, warns: list[
     seeds = store.tracks_frame(ids)
     lacking = seeds[seeds[AUDIO_FEATURES[0]].isna()]["track_id"].tolist()
     if lacking and client is not None:
-        from tastebot.features_sources import FeatureChain
+        from tastebot.providers.audio_features import FeatureChain
 
         try:
             FeatureChain(settings, store, client, notice=warns.append).fill(lacking)

@@ -280,7 +280,7 @@ def test_pyproject_licence_is_an_spdx_string():
 
 
 def test_no_audio_features_notice_for_a_development_app(logged_in):
-    from tastebot.features_sources import FeatureChain
+    from tastebot.providers.audio_features import FeatureChain
     from tastebot.settings import load_settings
     from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store

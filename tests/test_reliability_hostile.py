@@ -454,7 +454,7 @@ def reccobeats_server():
 @given(case=reccobeats_answers())
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_reccobeats_never_attaches_features_to_the_wrong_track(reccobeats_server, case):
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     asked, content = case
     hs = reccobeats_server
@@ -474,7 +474,7 @@ def test_reccobeats_never_attaches_features_to_the_wrong_track(reccobeats_server
 
 def test_reccobeats_broken_answers_are_a_provider_error_not_a_crash(hostile):
     from tastebot.errors import FeatureProviderError
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     client = ReccoBeatsClient(load_settings(reccobeats_url=hostile.url + "/rb", max_wait=0))
     for reply in (Reply.html(200), Reply.truncated({"content": [{"href": "x"}]}), Reply.empty(200), Reply.html(503)):

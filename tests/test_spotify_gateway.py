@@ -245,7 +245,7 @@ def test_playlist_refs_refused(ref):
 # -- ReccoBeats --------------------------------------------------------------------------------------
 
 def test_reccobeats_batches_of_40_matched_by_href(logged_in):
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     sb = logged_in
     known = list(sb.catalog["audio_features"])[:85]
@@ -261,7 +261,7 @@ def test_reccobeats_batches_of_40_matched_by_href(logged_in):
 
 
 def test_reccobeats_answer_parsing_drops_foreign_ids():
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     answer = {"content": [
         {"id": "uuid-1", "href": "https://open.spotify.com/track/AAAAAAAAAAAAAAAAAAAAAA", "energy": 0.5, "key": -1},
@@ -274,7 +274,7 @@ def test_reccobeats_answer_parsing_drops_foreign_ids():
 
 
 def test_reccobeats_gone_is_a_provider_error(logged_in):
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     rb = ReccoBeatsClient(load_settings(reccobeats_url=logged_in.url + "/nowhere/v1"))
     with pytest.raises(FeatureProviderError) as info:
@@ -291,7 +291,7 @@ def test_every_client_honours_the_environment_proxy_and_never_netrc(logged_in, t
 
     from tastebot.spotify.auth import api_auth_manager
     from tastebot.httpsession import http_session
-    from tastebot.openhttp import OpenService
+    from tastebot.providers.openhttp import OpenService
 
     sb = logged_in
     netrc = tmp_path / ".netrc"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from tastebot.errors import DiscoveryError, RateLimited
-from tastebot.openhttp import OpenService
+from tastebot.providers.openhttp import OpenService
 
 CACHE_DAYS = 14.0  # provider answers change slowly; a second run within this asks nothing
 _NON_WORD = re.compile(r"[^0-9a-z]+")

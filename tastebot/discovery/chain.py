@@ -43,7 +43,7 @@ def build_providers(settings, store, policy=None) -> tuple[list[Provider], dict[
     """The enabled providers, in order, and an outcome for every provider (the disabled ones `off`)."""
     from tastebot.discovery.deezer import DeezerProvider
     from tastebot.discovery.lastfm import LastfmProvider
-    from tastebot.openhttp import OpenService
+    from tastebot.providers.openhttp import OpenService
 
     kinds = {"deezer": (DeezerProvider, settings.deezer_base), "lastfm": (LastfmProvider, settings.lastfm_base)}
     providers, outcomes = [], {}

@@ -1,12 +1,12 @@
 """What the harvest adds to the tracks it holds: artist genres (extended-quota apps only) and
-audio features, through the provider chain of tastebot/features_sources.py (Spotify, then
+audio features, through the provider chain of tastebot/providers/audio_features.py (Spotify, then
 ReccoBeats), only for tracks that lack them unless the run is full."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tastebot.features_sources import FeatureChain
+from tastebot.providers.audio_features import FeatureChain
 from tastebot.harvest.context import HarvestContext, SourceResult
 from tastebot.spotify.client import BATCH_ARTISTS
 from tastebot.vocab import PROVIDER_LABELS

@@ -61,7 +61,7 @@ class FeatureChain:
         self.store = store
         self.client = client
         if reccobeats is None:
-            from tastebot.reccobeats import ReccoBeatsClient
+            from tastebot.providers.reccobeats import ReccoBeatsClient
 
             policy = getattr(client, "policy", None)
             reccobeats = ReccoBeatsClient(settings, policy=policy)
@@ -106,7 +106,7 @@ class FeatureChain:
     def _reccobeats(self, wanted, full: bool) -> None:
         if "reccobeats" in self.skipped:
             return
-        from tastebot.reccobeats import BATCH
+        from tastebot.providers.reccobeats import BATCH
 
         self._run("reccobeats", wanted, full, BATCH, self.reccobeats.audio_features,
                   lambda: self.reccobeats.request_count)
