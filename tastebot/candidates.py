@@ -164,7 +164,8 @@ def gather_albums(client, likes: pd.DataFrame, pool: CandidatePool, opts, source
 def discovery_seeds(client, store, likes: pd.DataFrame, limit: int, warnings: list[str]) -> list:
     """The listener's artists discovery starts from: top artists (medium term) first, then the liked
     artists by the weight of their likes; at most `limit`, no artist twice."""
-    from tastebot.discovery import Seed, loose_name
+    from tastebot.discovery import Seed
+    from tastebot.names import loose_artist_name as loose_name
 
     seeds: list[Seed] = []
     seen: set[str] = set()

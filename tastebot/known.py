@@ -18,17 +18,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-
-def song_key(title: str | None, artist_name: str | None) -> str | None:
-    """The store's normalised 'title|primary artist' (the same function the library area uses)."""
-    from tastebot.store.library import title_artist_key
-
-    return title_artist_key(title, artist_name)
-
-
-def _artist_name_key(name) -> str | None:
-    key = song_key("x", name) if isinstance(name, str) else None
-    return key.split("|", 1)[1] if key else None
+from tastebot.names import library_artist_key, title_artist_key
 
 
 def window_start(days: float, now: datetime | None = None) -> str:
@@ -74,7 +64,7 @@ class Known:
         names = {k.split("|", 1)[1] for k in keys if "|" in k}
         excluded_tracks = set(store.excluded_ids("track"))
         excluded_artists = set(store.excluded_ids("artist"))
-        excluded_names = {k for k in (_artist_name_key(store.name_of("artist", a)) for a in excluded_artists) if k}
+        excluded_names = {k for k in (library_artist_key(store.name_of("artist", a)) for a in excluded_artists) if k}
         return cls(ids | recent | excluded_tracks, isrcs, keys, artist_ids, names, recent - ids, excluded_tracks,
                    excluded_artists, excluded_names, 0.0 if allow_repeats else repeat_days)
 
@@ -83,7 +73,7 @@ class Known:
         if track_id in self.excluded_tracks:
             return "excluded track"
         if any(a in self.excluded_artists for a in artists) or (
-                self.excluded_artist_names and _artist_name_key(artist_name) in self.excluded_artist_names):
+                self.excluded_artist_names and library_artist_key(artist_name) in self.excluded_artist_names):
             return "excluded artist"
         return None
 
@@ -95,7 +85,7 @@ class Known:
             return True
         if isinstance(isrc, str) and isrc and isrc.upper() in self.isrcs:
             return True
-        key = song_key(title, artist_name) if isinstance(artist_name, str) else None
+        key = title_artist_key(title, artist_name) if isinstance(artist_name, str) else None
         return bool(key and key in self.title_keys)
 
 
@@ -109,7 +99,7 @@ def never_heard(cands: pd.DataFrame, known: Known, *, new_artists_only: bool = F
     for row in cands.itertuples(index=False):
         tid = row.track_id
         isrc = str(row.isrc).upper() if isinstance(row.isrc, str) and row.isrc else None
-        key = song_key(row.name, row.artist_name) if isinstance(row.artist_name, str) else None
+        key = title_artist_key(row.name, row.artist_name) if isinstance(row.artist_name, str) else None
         artists = [a for a in str(row.artist_ids or "").split(",") if a]
         out = known.excluded(tid, artists, row.artist_name)
         if out:
@@ -124,7 +114,7 @@ def never_heard(cands: pd.DataFrame, known: Known, *, new_artists_only: bool = F
             removed["same title and artist as a known track"] += 1
         elif new_artists_only and (
             any(a in known.artist_ids for a in artists)
-            or _artist_name_key(row.artist_name) in known.artist_names
+            or library_artist_key(row.artist_name) in known.artist_names
         ):
             removed["known artist (--new-artists-only)"] += 1
         elif (isrc and isrc in seen_isrc) or (key and key in seen_key):

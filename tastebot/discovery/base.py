@@ -8,8 +8,6 @@ artist's best-known tracks, with the ISRC where the provider has one).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -17,16 +15,6 @@ from tastebot.errors import DiscoveryError, RateLimited
 from tastebot.providers.openhttp import OpenService
 
 CACHE_DAYS = 14.0  # provider answers change slowly; a second run within this asks nothing
-_NON_WORD = re.compile(r"[^0-9a-z]+")
-
-
-def loose_name(name: str | None) -> str:
-    """An artist name as the services compare it: no accents or case, '&' = 'and', no leading
-    'the' ('The Beatles' = 'beatles' = 'BEATLES'; 'Beyoncé' = 'beyonce')."""
-    text = unicodedata.normalize("NFKD", name or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower().replace("&", " and ")
-    text = _NON_WORD.sub(" ", text).strip()
-    return text[4:] if text.startswith("the ") else text
 
 
 @dataclass(frozen=True)

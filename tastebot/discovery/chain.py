@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from tastebot.discovery.base import Provider, ProviderOutcome, RelatedArtist, Seed, SuggestedTrack, loose_name
+from tastebot.discovery.base import Provider, ProviderOutcome, RelatedArtist, Seed, SuggestedTrack
+from tastebot.names import loose_artist_name
 from tastebot.discovery.match import by_isrc, by_title
 from tastebot.errors import DiscoveryError
 from tastebot.known import Known
@@ -82,21 +83,21 @@ def _fail(provider: Provider, exc: DiscoveryError) -> None:
 
 def _run(client, store, seeds, known, provider, add, limits) -> None:
     out = provider.outcome
-    skip = {loose_name(s.name) for s in seeds} | {loose_name(n) for n in known.artist_names}
+    skip = {loose_artist_name(s.name) for s in seeds} | {loose_artist_name(n) for n in known.artist_names}
     suggestions: list[SuggestedTrack] = []
     try:
         per_seed: list[list[RelatedArtist]] = []
         for seed in seeds:
             # ask for more than needed: some of them the listener already knows
-            per_seed.append([a for a in provider.related(seed, max(RELATED_ASKED, limits.related)) if loose_name(a.name) not in skip])
+            per_seed.append([a for a in provider.related(seed, max(RELATED_ASKED, limits.related)) if loose_artist_name(a.name) not in skip])
         chosen: list[RelatedArtist] = []
         taken: set[str] = set()
         for rank in range(limits.related):  # in turns: every seed's closest first
             for artists in per_seed:
-                fresh = [a for a in artists if loose_name(a.name) not in taken]
+                fresh = [a for a in artists if loose_artist_name(a.name) not in taken]
                 if fresh:
                     a = fresh[0]
-                    taken.add(loose_name(a.name))
+                    taken.add(loose_artist_name(a.name))
                     chosen.append(a)
         out.artists = len(chosen)
         for artist in chosen:

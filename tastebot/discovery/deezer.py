@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from tastebot.discovery.base import Provider, RelatedArtist, Seed, SuggestedTrack, loose_name, need
+from tastebot.discovery.base import Provider, RelatedArtist, Seed, SuggestedTrack, need
+from tastebot.names import loose_artist_name
 from tastebot.errors import DiscoveryError
 
 SEARCH_LIMIT = 5
@@ -44,8 +45,8 @@ class DeezerProvider(Provider):
 
     def related(self, seed: Seed, limit: int) -> list[RelatedArtist]:
         found = need(self.get("/search/artist", {"q": seed.name, "limit": SEARCH_LIMIT}) or {}, dict, "a search", self)
-        want = loose_name(seed.name)
-        match = next((a for a in _items(found) if loose_name(a.get("name")) == want and a.get("id") is not None), None)
+        want = loose_artist_name(seed.name)
+        match = next((a for a in _items(found) if loose_artist_name(a.get("name")) == want and a.get("id") is not None), None)
         if match is None:
             return []
         self.outcome.seeds_found += 1

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 from tastebot.errors import SpotifyError, TastebotError
 from tastebot.harvest.context import HarvestContext, SourceResult
 from tastebot.harvest.signals import signal
+from tastebot.names import title_artist_key
 from tastebot.vocab import AUDIO_FEATURES, now_iso
 from tastebot.wording import plural
 
@@ -259,8 +260,6 @@ class _Exclusions:
         return bool(track_id) and track_id not in self.ids
 
     def accept(self, track: Mapping[str, Any]) -> bool:
-        from tastebot.store.library import title_artist_key
-
         tid = track.get("id")
         if not tid or track.get("is_local") or tid in self.ids:
             return False

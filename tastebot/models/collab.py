@@ -22,17 +22,16 @@ MLP still ranks such tracks by the MLP.
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
+# The scorer's artist key (tastebot.names), under the names this module's code reads.
+from tastebot.names import corpus_artist_key as normalise_artist, corpus_artist_keys as normalise_artists
 from tastebot.vocab import CONTENT_SCALES
 
 if TYPE_CHECKING:
@@ -57,36 +56,6 @@ KERNEL_WIDTH = 1.0
 CONTRAST = False  # in standardised units (root mean square over the features both tracks have)
 
 _PAREN = re.compile(r"[\(\[][^\)\]]*[\)\]]")
-
-
-def normalise_artist(name: object) -> str | None:
-    """Lower case, accents and punctuation removed, a leading "the" dropped."""
-    if name is None or (isinstance(name, float) and math.isnan(name)):
-        return None
-    return _normalise_artist(str(name))
-
-
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-@lru_cache(maxsize=200_000)
-def _normalise_artist(name: str) -> str | None:
-    # NFKD is the identity on ASCII, which most names are: skipping it halves the time.
-    s = name if name.isascii() else unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    s = _NOT_ALNUM.sub(" ", s.lower()).strip()
-    if s.startswith("the "):
-        s = s[4:]
-    return s or None
-
-
-def normalise_artists(names) -> np.ndarray:
-    """`normalise_artist` over many names at once; an object array with None where there is no name.
-    (A plain loop over the uncached function: twice as fast as pandas' string methods, and a cache
-    would only churn on the two million names of a whole-MPD corpus.)"""
-    norm = _normalise_artist.__wrapped__
-    out = np.empty(len(names), dtype=object)
-    out[:] = [norm(v) if v.__class__ is str else normalise_artist(v) for v in names]
-    return out
 
 
 def content_matrix(frame: pd.DataFrame) -> np.ndarray:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from tastebot.names import title_artist_key
 from tastebot.vocab import AUDIO_FEATURES, iso_time, now_iso
 
 # Provider rank: a lower rank may replace a value of a higher one, never the other way round.
@@ -148,41 +148,6 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
-
-
-# --------------------------------------------------------------------------------------------------
-# Normalisation helpers (pure; recommend uses title_artist_key for candidates too)
-# --------------------------------------------------------------------------------------------------
-
-_BRACKETS = re.compile(r"[\(\[\{][^\)\]\}]*[\)\]\}]")
-_VERSION_SUFFIX = re.compile(
-    r"\s+-\s+.*\b(remaster\w*|live|version|edit|mix|mono|stereo|feat\.?|radio|acoustic|demo|deluxe|bonus|single)\b.*$"
-)
-_FEAT = re.compile(r"\s+(feat\.?|ft\.?|featuring)\s+.*$")
-_NON_WORD = re.compile(r"[^0-9a-z]+")
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
-
-
-def normalise_title(title: str | None) -> str:
-    """'Song (feat. X) - Remastered 2011' -> 'song': the version marks that hide one song."""
-    t = _fold(title or "")
-    t = _BRACKETS.sub(" ", t)
-    t = _VERSION_SUFFIX.sub("", t)
-    t = _FEAT.sub("", t)
-    return _NON_WORD.sub(" ", t).strip()
-
-
-def title_artist_key(title: str | None, artist_name: str | None) -> str | None:
-    """Normalised title + primary artist, e.g. 'yesterday|the beatles'; None when either is empty."""
-    t = normalise_title(title)
-    a = _NON_WORD.sub(" ", _fold(artist_name or "")).strip()
-    if not t or not a:
-        return None
-    return f"{t}|{a}"
 
 
 def _release_year(date: str | None) -> int | None:
