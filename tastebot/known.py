@@ -7,13 +7,23 @@ by `--allow-repeats`), the same songs under other ids (same ISRC, or the same no
 primary artist: "Song - Remastered 2011", "Song (Live)", "Song (feat. X)" are all "song"), and
 their artists (for `--new-artists-only`). Excluded: the tracks and artists of `tastebot exclude`,
 never recommended whatever the options.
+
+The rules, each named for its use (they differ on purpose):
+- `Known` + `never_heard`: recommend's rule, what a candidate must not be (above);
+- `SamplingExclusions`: the harvest's rule for weak negatives: what the listener knows (ids, ISRCs,
+  title+artist keys; optionally without earlier samples, so a replayed draw finds them again), any
+  track by an artist of a liked song (likely liked too), and what this run already drew;
+- the store's known sets (`Store.known_track_ids`, `known_isrcs`, `known_title_artist_keys`) are the
+  SQL both read; SQL stays in tastebot/store/.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -129,3 +139,40 @@ def never_heard(cands: pd.DataFrame, known: Known, *, new_artists_only: bool = F
         keep.append(False)
     mask = np.array(keep, dtype=bool) if keep else np.zeros(0, dtype=bool)
     return cands[mask].reset_index(drop=True), dict(removed)
+
+
+class SamplingExclusions:
+    """Harvest sampling's rule: what a sampled (weak) negative must not be: anything the listener knows (id, ISRC, title+artist),
+    any track by an artist of a known track, anything already drawn in this run. With
+    with_sampled=False, earlier sampled negatives are not "known" (a replayed draw finds them again)."""
+
+    def __init__(self, store, *, with_sampled: bool = True):
+        self.ids = store.known_track_ids(with_sampled=with_sampled)
+        self.isrcs = store.known_isrcs(with_sampled=with_sampled)
+        self.keys = store.known_title_artist_keys(with_sampled=with_sampled)
+        # Artists of liked songs: their other tracks may well be liked too, so never negatives.
+        liked = store.labelled_tracks()
+        self.artists = {a for ids in liked.loc[liked["label"] == 1, "artist_ids"] for a in str(ids).split(",") if a}
+
+    def accept_id(self, track_id: str) -> bool:
+        return bool(track_id) and track_id not in self.ids
+
+    def accept(self, track: Mapping[str, Any]) -> bool:
+        tid = track.get("id")
+        if not tid or track.get("is_local") or tid in self.ids:
+            return False
+        isrc = ((track.get("external_ids") or {}).get("isrc") or "").upper()
+        if isrc and isrc in self.isrcs:
+            return False
+        artists = [a for a in track.get("artists") or [] if isinstance(a, Mapping)]
+        if any(a.get("id") in self.artists for a in artists):
+            return False
+        key = title_artist_key(track.get("name"), artists[0].get("name") if artists else None)
+        if key and key in self.keys:
+            return False
+        self.ids.add(tid)
+        if isrc:
+            self.isrcs.add(isrc)
+        if key:
+            self.keys.add(key)
+        return True
