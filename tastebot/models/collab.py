@@ -628,6 +628,16 @@ class HybridScorer:
         """The hybrid score in [0, 1] for each row of `frame` (FALLBACK where nothing is known)."""
         return self.score_parts(frame)["hybrid"].to_numpy()
 
+    def save(self, folder, fingerprint: dict[str, Any] | None = None, *, ids_in_store: int = 0) -> None:
+        """The taste models' `save`: `save_scorer`, with what the scorer was fitted on (`fingerprint`)."""
+        save_scorer(self, folder, fingerprint or {}, ids_in_store=ids_in_store)
+
+    @classmethod
+    def load(cls, folder, names_from: Callable[[Sequence[str]], dict[str, str]] | None = None,
+             corpus_ids: Callable[[], Sequence[str]] | None = None) -> "HybridScorer":
+        """The taste models' `load`: the scorer `save` wrote (`load_scorer` also gives its fingerprint)."""
+        return load_scorer(folder, names_from, corpus_ids)[0]
+
     # ------------------------------------------------------------------------------------------
     def _content_scores(self, frame: pd.DataFrame, want_nearest: bool = False, chunk: int = 4096):
         """Similarity of the sound to the K_NEAREST nearest liked tracks (a mean Gaussian kernel; NaN: no
