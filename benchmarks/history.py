@@ -97,11 +97,12 @@ def run_arm(catalog: dict, export_dir: Path | None, truth: set[str], negatives: 
     from product import _login
     from sklearn.metrics import roc_auc_score
 
-    from tastebot import corpus, train
+    from tastebot import train
+    from tastebot.imports import corpus
     from tastebot.models import runs
     from tastebot.demo import _free_port
     from tastebot.harvest import HarvestOptions, run_harvest
-    from tastebot.history import import_history
+    from tastebot.imports.history import import_history
     from tastebot.recommend import RecommendOptions, recommend
     from tastebot.sandbox import Sandbox
     from tastebot.sandbox.format import export_corpus_csv
@@ -187,7 +188,7 @@ def quality(args) -> list[dict]:
 SPEED_SCRIPT = """
 import json, resource, sys, time
 from tastebot.store import Store
-from tastebot.history import import_history
+from tastebot.imports.history import import_history
 t = time.perf_counter()
 with Store(sys.argv[2]) as store:
     s = import_history(store, [sys.argv[1]])

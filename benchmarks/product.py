@@ -34,7 +34,8 @@ def _login(settings) -> None:
 
 def _prepare(world, settings, home: Path, *, ensemble: int, epochs: int, seed: int, timer: dict) -> dict:
     """Login, corpus import, harvest, train. Returns facts for the report."""
-    from tastebot import corpus, train
+    from tastebot import train
+    from tastebot.imports import corpus
     from tastebot.harvest import HarvestOptions, run_harvest
     from tastebot.sandbox.format import export_corpus_csv
     from tastebot.store import open_store

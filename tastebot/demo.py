@@ -19,7 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from tastebot import train
 from tastebot.errors import InputError
+from tastebot.harvest import HarvestOptions, run_harvest
+from tastebot.imports import corpus
+from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
+from tastebot.sandbox import Sandbox, generate_catalog
+from tastebot.sandbox.format import export_corpus_csv
+from tastebot.settings import load_settings
+from tastebot.spotify import login as auth
+from tastebot.spotify.client import SpotifyClient
+from tastebot.store import open_store
 from tastebot.wording import counts
 
 PROFILES = ("development", "extended")
@@ -147,16 +157,6 @@ def run_demo(options: DemoOptions, steps: DemoSteps | None = None,
              harvest_reporter: Any = None, train_progress: Callable | None = None) -> DemoResult:
     """Run the whole pipeline against a fresh in-process sandbox. Leaves nothing running; removes
     its temporary home unless `options.home` was given."""
-    from tastebot import corpus, train
-    from tastebot.spotify import login as auth
-    from tastebot.harvest import HarvestOptions, run_harvest
-    from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
-    from tastebot.sandbox import Sandbox, generate_catalog
-    from tastebot.sandbox.format import export_corpus_csv
-    from tastebot.settings import load_settings
-    from tastebot.spotify.client import SpotifyClient
-    from tastebot.store import open_store
-
     options.check()
     steps = steps or DemoSteps()
     keep = options.home is not None

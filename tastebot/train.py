@@ -26,7 +26,7 @@ import pandas as pd
 
 from tastebot.errors import NotEnoughData, TastebotError
 from tastebot.evaluation import curves, grouped_folds, random_validation_split, score
-from tastebot.features import FeatureSpec, provenance_counts
+from tastebot.models.inputs import FeatureSpec, provenance_counts
 from tastebot.models.forest import Forest, taste_score
 from tastebot.models.runs import TasteModel, TrainResult, json_safe, save_run
 

@@ -27,7 +27,7 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "liveness": (0.0, 1.0), "valence": (0.0, 1.0), "tempo": (0.0, 300.0), "time_signature": (0, 7),
 }
 # Features mostly near 0 with a long tail: the network's inputs take their square root, which spreads
-# the informative low end (tastebot.features).
+# the informative low end (tastebot.models.inputs).
 LONG_TAIL_FEATURES = ("speechiness", "acousticness", "instrumentalness", "liveness")
 # The sound as the content kNN compares it (tastebot.models.collab): each column divided by a fixed
 # spread typical of Spotify's catalogue, so distances are comparable across listeners and runs.

@@ -143,7 +143,7 @@ def test_content_without_features_is_unknown_not_zero():
 
 
 def test_fit_from_a_store_with_an_imported_corpus(tmp_path):
-    from tastebot.corpus import import_corpus
+    from tastebot.imports.corpus import import_corpus
     from tastebot.store import Store
 
     rows = ["playlist_id,track_id,track_artist"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from cli_runner import invoke
 
-from tastebot.history import RULES, classify, import_history
+from tastebot.imports.history import RULES, classify, import_history
 from tastebot.settings import load_settings
 from tastebot.store import open_store
 
@@ -387,7 +387,7 @@ def test_report_shows_the_history_share(trained_home, copy_trained, tmp_path):
 
 
 def test_basic_item_keys():
-    from tastebot.history import item_key
+    from tastebot.imports.history import item_key
 
     assert item_key("Yesterday - Remastered 2009", "The Beatles") == "yesterday|the beatles"
     assert item_key("(Interlude)", "Someone") == "(interlude)|someone"  # normalises to nothing: a plain key

@@ -133,7 +133,7 @@ def test_a_corpus_that_shares_nothing_with_the_likes_is_said_so(copy_trained, tm
     """Issue 16 item 3: not "import a corpus" when one is imported but unrelated to the likes."""
     import pytest
 
-    from tastebot.corpus import import_corpus
+    from tastebot.imports.corpus import import_corpus
     from tastebot.errors import NotEnoughData
     from tastebot.recommend import RecommendOptions, recommend
     from tastebot.store import open_store

@@ -180,7 +180,7 @@ _IMPORT_HELP = "\n\n".join([
 @click.pass_context
 def import_features(ctx, csv_file, as_json) -> None:
     from tastebot import console
-    from tastebot.providers.audio_features import import_features_csv
+    from tastebot.imports.features_csv import import_features_csv
     from tastebot.lock import home_lock
     from tastebot.store import open_store
 

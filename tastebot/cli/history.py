@@ -47,7 +47,7 @@ def history_import(ctx, paths, offline, lookups, as_json) -> None:
     kept).
     """
     from tastebot import console
-    from tastebot.history import Reporter, describe, expand_paths, import_history
+    from tastebot.imports.history import Reporter, describe, expand_paths, import_history
     from tastebot.lock import home_lock
     from tastebot.store import open_store
     from tastebot.wording import plural

@@ -67,7 +67,7 @@ def _blob(idxs: np.ndarray) -> bytes:
 
 
 class CorpusMixin:
-    # -- import runs (used by tastebot.corpus) ---------------------------------------------
+    # -- import runs (used by tastebot.imports.corpus) ---------------------------------------------
     def corpus_begin_import(self, paths: Sequence[str]) -> int:
         """Start an import run; first removes what earlier failed or killed runs left behind."""
         self.corpus_discard_unfinished()
