@@ -346,3 +346,20 @@ def test_no_discovery_flag_and_a_bad_provider_setting(make_logged_in, monkeypatc
     monkeypatch.setenv("TASTEBOT_DISCOVERY", "none")
     res = invoke(["recommend", "-n", "5", "--blend", "0"])
     assert res.code == 0 and "deezer off (not in TASTEBOT_DISCOVERY)" in res.text
+
+
+def test_a_provider_is_one_module_registered_once_by_name():
+    """Adding a provider: tastebot/discovery/<name>.py with its `PROVIDER`, and the name in
+    settings.DISCOVERY_PROVIDERS; the chain finds the class, its base and why it may be off."""
+    from tastebot.discovery.base import Provider
+    from tastebot.discovery.chain import provider_class
+    from tastebot.settings import DISCOVERY_PROVIDERS, load_settings
+
+    settings = load_settings(spotify_url="http://127.0.0.1:9")
+    for name in DISCOVERY_PROVIDERS:
+        cls = provider_class(name)
+        assert issubclass(cls, Provider) and cls.name == name and cls.label
+        assert cls.base(settings).startswith("http://127.0.0.1:9/")  # the sandbox serves every provider
+    assert provider_class("lastfm").off_reason(settings).startswith("needs your own API key")
+    assert provider_class("lastfm").off_reason(settings.with_(lastfm_api_key="k")) is None
+    assert provider_class("deezer").off_reason(settings) is None

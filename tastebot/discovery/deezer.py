@@ -26,6 +26,10 @@ class DeezerProvider(Provider):
     label = "Deezer"
     quota_pause = 5.0  # seconds: Deezer's quota window
 
+    @classmethod
+    def base(cls, settings) -> str:
+        return settings.deezer_base  # TASTEBOT_DEEZER_URL may point it elsewhere
+
     def fetch(self, path: str, params: Mapping[str, Any]) -> Any:
         waited = 0.0
         while True:
@@ -74,3 +78,6 @@ class DeezerProvider(Provider):
 def _items(answer: dict) -> list[dict]:
     data = answer.get("data")
     return [x for x in data if isinstance(x, dict)] if isinstance(data, list) else []
+
+
+PROVIDER = DeezerProvider  # registered by its name in settings.DISCOVERY_PROVIDERS (discovery.chain.provider_class)
