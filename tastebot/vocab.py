@@ -51,8 +51,11 @@ MOODS: dict[str, dict[str, tuple[float, float]]] = {
     "party": {"danceability": (0.7, 1.0), "energy": (0.7, 1.0)},
 }
 
-# Where a track's audio features came from, in the order the feature chain asks them.
-PROVIDERS = ("spotify", "reccobeats", "import", "metadata")
+# Where a track's audio features came from, in the order the feature chain asks them. API_PROVIDERS is
+# the one registration of an audio-feature service: its module tastebot/providers/<name>.py has the
+# `FEATURE_SOURCE` the chain asks (docs/architecture.md, "Adding a source"), and its label goes below.
+API_PROVIDERS = ("spotify", "reccobeats")
+PROVIDERS = API_PROVIDERS + ("import", "metadata")
 PROVIDER_LABELS = {
     "spotify": "Spotify /audio-features",
     "reccobeats": "ReccoBeats",

@@ -9,7 +9,7 @@ from typing import Any
 from tastebot.providers.audio_features import FeatureChain
 from tastebot.harvest.context import HarvestContext, SourceResult
 from tastebot.spotify.client import BATCH_ARTISTS
-from tastebot.vocab import PROVIDER_LABELS
+from tastebot.vocab import API_PROVIDERS, PROVIDER_LABELS
 from tastebot.wording import plural
 
 
@@ -46,7 +46,7 @@ def feature_chain(ctx: HarvestContext, reccobeats=None) -> FeatureChain:
 def fill_features(ctx: HarvestContext, chain: FeatureChain) -> dict[str, Any]:
     """Fill the missing audio features; one result per provider goes to `ctx.results`. Returns the
     chain's report as a dict (the summary's `feature_providers`)."""
-    for provider in ("spotify", "reccobeats"):
+    for provider in API_PROVIDERS:
         ctx.reporter.start(f"features:{provider}", f"Audio features: {PROVIDER_LABELS[provider]}")
     report = chain.fill(full=ctx.options.full)
     for provider, rep in report.providers.items():

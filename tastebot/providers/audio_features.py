@@ -10,16 +10,20 @@ A provider that refuses (403, 404, gone, unreachable) is skipped for the rest of
 line saying why; it is not retried track by track. A provider is asked about a track once: tracks it
 did not know are remembered, so a harvest with nothing new asks nothing (`--full` asks again).
 
-The CSV import (`tastebot features import`) lives in tastebot.imports.features_csv.
+The API providers (1, 2) are `FeatureSource`s, each in tastebot/providers/<name>.py (`FEATURE_SOURCE`),
+registered once by name in vocab.API_PROVIDERS. The CSV import (`tastebot features import`) lives in
+tastebot.imports.features_csv.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 from tastebot.errors import FeatureProviderError
-from tastebot.vocab import PROVIDER_LABELS, PROVIDERS
+from tastebot.providers.reccobeats import ReccoBeatsClient
+from tastebot.vocab import API_PROVIDERS, PROVIDER_LABELS
 
 
 @dataclass
@@ -33,10 +37,34 @@ class ProviderReport:
 
 @dataclass
 class FeatureReport:
-    providers: dict[str, ProviderReport] = field(default_factory=lambda: {p: ProviderReport() for p in PROVIDERS[:2]})
+    providers: dict[str, ProviderReport] = field(default_factory=lambda: {p: ProviderReport() for p in API_PROVIDERS})
 
     def as_dict(self) -> dict[str, Any]:
         return {p: vars(r) for p, r in self.providers.items()}
+
+
+class FeatureSource(Protocol):
+    """One audio-feature service as the chain asks it, built per `fill` from the chain (its clients):
+    `name` (its entry in vocab.API_PROVIDERS), `batch` (ids a call), `fetch(ids) -> {id: {feature:
+    value}}` (FeatureProviderError: skipped for the rest of the run), `requests()` (made so far) and
+    `unavailable() -> (reason, expected) | None` (expected: said in the report only, no notice)."""
+
+    name: str
+    batch: int
+
+    def unavailable(self) -> tuple[str, bool] | None: ...
+
+    def fetch(self, track_ids: list[str]) -> dict[str, dict[str, float]]: ...
+
+    def requests(self) -> int: ...
+
+
+def feature_source(name: str) -> Callable[["FeatureChain"], FeatureSource]:
+    """The source registered as `name` in vocab.API_PROVIDERS: tastebot/providers/<name>.py's `FEATURE_SOURCE`."""
+    cls = importlib.import_module(f"tastebot.providers.{name}").FEATURE_SOURCE
+    if cls.name != name:
+        raise TypeError(f"tastebot.providers.{name}.FEATURE_SOURCE is named {cls.name!r}")
+    return cls
 
 
 class FeatureChain:
@@ -55,8 +83,6 @@ class FeatureChain:
         self.store = store
         self.client = client
         if reccobeats is None:
-            from tastebot.providers.reccobeats import ReccoBeatsClient
-
             policy = getattr(client, "policy", None)
             reccobeats = ReccoBeatsClient(settings, policy=policy)
         self.reccobeats = reccobeats
@@ -79,31 +105,19 @@ class FeatureChain:
         """Ask the providers, in order, about the tracks (all library tracks when None) that have no
         API features yet. Returns the cumulative report of this chain."""
         wanted = None if track_ids is None else list(dict.fromkeys(track_ids))
-        self._spotify(wanted, full)
-        self._reccobeats(wanted, full)
+        for name in API_PROVIDERS:
+            self._ask(feature_source(name)(self), wanted, full)
         return self.report
 
-    def _spotify(self, wanted, full: bool) -> None:
-        if "spotify" in self.skipped:
+    def _ask(self, source: "FeatureSource", wanted, full: bool) -> None:
+        if source.name in self.skipped:
             return
-        if self.client is None:
-            self.skip("spotify", "no Spotify client")
+        off = source.unavailable()
+        if off is not None:
+            reason, expected = off
+            self.skip(source.name, reason, expected=expected)
             return
-        if self.client.app_kind() != "extended":
-            self.skip("spotify", "development-mode apps cannot read /audio-features (403 since 2024)", expected=True)
-            return
-        from tastebot.spotify.client import BATCH_AUDIO_FEATURES
-
-        self._run("spotify", wanted, full, BATCH_AUDIO_FEATURES, self.client.audio_features,
-                  lambda: self.client.request_count)
-
-    def _reccobeats(self, wanted, full: bool) -> None:
-        if "reccobeats" in self.skipped:
-            return
-        from tastebot.providers.reccobeats import BATCH
-
-        self._run("reccobeats", wanted, full, BATCH, self.reccobeats.audio_features,
-                  lambda: self.reccobeats.request_count)
+        self._run(source.name, wanted, full, source.batch, source.fetch, source.requests)
 
     def _run(self, provider: str, wanted, full: bool, batch: int, fetch, counter) -> None:
         ids = self.store.tracks_needing_features(provider, wanted, retry=full)

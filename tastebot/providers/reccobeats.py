@@ -86,3 +86,26 @@ class ReccoBeatsClient:
             if values:
                 out[sid] = values
         return out
+
+
+class ReccoBeatsFeatures:
+    """ReccoBeats in the feature chain (tastebot.providers.audio_features.FeatureSource's shape): the
+    chain's own client, BATCH ids a call, always tried."""
+
+    name = "reccobeats"
+    batch = BATCH
+
+    def __init__(self, chain):
+        self.client = chain.reccobeats
+
+    def unavailable(self) -> tuple[str, bool] | None:
+        return None
+
+    def fetch(self, track_ids: list[str]) -> dict[str, dict[str, float]]:
+        return self.client.audio_features(track_ids)
+
+    def requests(self) -> int:
+        return self.client.request_count
+
+
+FEATURE_SOURCE = ReccoBeatsFeatures  # registered by its name in vocab.API_PROVIDERS

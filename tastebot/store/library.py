@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from tastebot.names import title_artist_key
-from tastebot.vocab import AUDIO_FEATURES, iso_time, now_iso
+from tastebot.vocab import API_PROVIDERS, AUDIO_FEATURES, PROVIDERS, iso_time, now_iso
 
 # Provider rank: a lower rank may replace a value of a higher one, never the other way round.
-PROVIDER_RANK = {"spotify": 1, "reccobeats": 2, "import": 3}
+PROVIDER_RANK = {p: rank for rank, p in enumerate(PROVIDERS[:-1], start=1)}  # spotify 1, reccobeats 2, import 3
 
 IDENTITY_COLUMNS = ("track_id", "name", "primary_artist_id", "artist_ids", "album_id", "isrc")
 LABEL_COLUMNS = ("label", "strength", "weight", "sources", "last_signal_at")
@@ -432,18 +432,17 @@ class LibraryMixin:
             )
 
     def tracks_needing_features(self, provider: str, track_ids: Iterable[str] | None = None, *, retry: bool = False) -> list[str]:
-        """Tracks without features from an API provider (spotify, reccobeats) that `provider` has not
+        """Tracks without features from an API provider (vocab.API_PROVIDERS) that `provider` has not
         yet been asked about (`retry=True`: asked or not). Limited to `track_ids` when given, else
         every track in the library (in id order)."""
         sql = (
             "SELECT t.id FROM tracks t WHERE NOT EXISTS (SELECT 1 FROM features f WHERE f.track_id = t.id"
-            " AND f.provider IN ('spotify', 'reccobeats'))"
+            f" AND f.provider IN ({','.join('?' * len(API_PROVIDERS))}))"
         )
+        params: tuple = API_PROVIDERS
         if not retry:
             sql += " AND NOT EXISTS (SELECT 1 FROM feature_attempts a WHERE a.track_id = t.id AND a.provider = ?)"
-            params: tuple = (provider,)
-        else:
-            params = ()
+            params += (provider,)
         ids = [r[0] for r in self.conn.execute(sql + " ORDER BY t.id", params).fetchall()]
         if track_ids is not None:
             wanted = set(track_ids)
