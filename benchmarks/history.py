@@ -54,7 +54,7 @@ def catalog_frame(catalog: dict, ids: list[str]):
     genres) and the catalogue's audio features (as ReccoBeats serves them)."""
     import pandas as pd
 
-    from tastebot.store.library import TRACK_FRAME_COLUMNS
+    from tastebot.store.library_rows import TRACK_FRAME_COLUMNS
     from tastebot.vocab import AUDIO_FEATURES
 
     tracks = {t["id"]: t for t in catalog["tracks"]}

@@ -618,7 +618,7 @@ def corpus_negatives(store: ModelReader, labelled: pd.DataFrame, seed: int) -> p
     """A seeded draw of corpus tracks with features that the listener does not know, labelled as weak
     dislikes (rows in the labelled frame's columns). They live only in the training frame: they are
     not signals, so they stay recommendable."""
-    from tastebot.store.library import LABELLED_FRAME_COLUMNS
+    from tastebot.store.library_rows import LABELLED_FRAME_COLUMNS
 
     likes = int((pd.to_numeric(labelled["label"], errors="coerce") == 1).sum()) if len(labelled) else 0
     n = min(int(likes * CORPUS_NEGATIVES_PER_LIKE), MAX_CORPUS_NEGATIVES)

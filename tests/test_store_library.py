@@ -11,7 +11,7 @@ import pytest
 
 from tastebot.store import Store
 from tastebot.names import title_artist_key
-from tastebot.store.library import (
+from tastebot.store.library_rows import (
     LABELLED_FRAME_COLUMNS,
     TRACK_FRAME_COLUMNS,
 )

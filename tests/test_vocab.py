@@ -101,7 +101,7 @@ def test_each_audio_feature_service_is_one_module_registered_once_by_name():
     """Adding an audio-feature service: tastebot/providers/<name>.py with its `FEATURE_SOURCE`, and the
     name (with its label) in vocab; the chain, the store's "needs features" query and the rank follow."""
     from tastebot.providers.audio_features import feature_source
-    from tastebot.store.library import PROVIDER_RANK
+    from tastebot.store.library_rows import PROVIDER_RANK
     from tastebot.vocab import API_PROVIDERS
 
     assert PROVIDERS[: len(API_PROVIDERS)] == API_PROVIDERS
