@@ -40,7 +40,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Mapping, Sequence
 
 from tastebot.errors import InputError, NotLoggedIn, RateLimited, SpotifyError, TastebotError
+from tastebot.harvest import SOURCES
 from tastebot.names import title_artist_key
+from tastebot.vocab import iso_time
 from tastebot.wording import plural
 
 # -- the rules, as data ------------------------------------------------------------------------------
@@ -162,8 +164,6 @@ _PLAIN_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 def _time(value: Any) -> str | None:
-    from tastebot.vocab import iso_time
-
     if not isinstance(value, str):
         return None
     if _PLAIN_UTC.match(value):  # the export's own form: skip the datetime round trip (100,000s of plays)
@@ -639,7 +639,6 @@ def derive(store, rules: Rules = RULES) -> Derived:
 
     likes: dict[str, tuple[float, str]] = {}
     dislikes: dict[str, tuple[float, str]] = {}
-    from tastebot.harvest import SOURCES
 
     for tid, tp in tracks.items():
         if tp.credit >= rules.like_credit:
@@ -658,7 +657,6 @@ def derive(store, rules: Rules = RULES) -> Derived:
 def write_signals(store, derived: Derived) -> dict[str, int]:
     """Replace the history's signals with those derived (one transaction). Tracks the store has no row
     for get one from what the export says (name, title and artist), so the signals can hang on it."""
-    from tastebot.harvest import SOURCES
     ids = derived.signal_track_ids()
     names = store.history_track_names(ids)
     bare = [(t, names.get(t, {}).get("name"), title_artist_key(names.get(t, {}).get("name"),
