@@ -202,7 +202,7 @@ def step_matrix(how: str) -> dict:
         if how == "corpus_matrix":
             m, tids, pids = store.corpus_matrix()
         elif how == "CorpusData.from_store":
-            from tastebot.models.collab import CorpusData
+            from tastebot.models.corpus import CorpusData
 
             m = CorpusData.from_store(store, include_own=False).matrix
         else:  # the track table CorpusData.from_store reads: every column, or only the artist names

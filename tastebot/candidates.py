@@ -19,7 +19,7 @@ import pandas as pd
 
 from tastebot.errors import RateLimited, SpotifyError
 from tastebot.known import Known
-from tastebot.models.collab import corpus_top
+from tastebot.models.retrieval import corpus_top
 from tastebot.vocab import AUDIO_FEATURES
 
 SEARCH_PAGE = 10

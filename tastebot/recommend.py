@@ -31,7 +31,8 @@ from tastebot.candidates import (CandidatePool, candidate_frame, gather_albums, 
                                  gather_from_playlists, gather_search, gather_taste, store_corpus_tracks)
 from tastebot.errors import InputError, ModelError, NotEnoughData, RateLimited, TastebotError
 from tastebot.known import Known, never_heard
-from tastebot.models.collab import HybridScorer, content_matrix
+from tastebot.models.collab import HybridScorer
+from tastebot.models.content import content_matrix
 from tastebot.steering import Steering, fits, toward_seeds
 from tastebot.vocab import AUDIO_FEATURES
 

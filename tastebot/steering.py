@@ -120,7 +120,7 @@ def toward_seeds(frame: pd.DataFrame, seeds: pd.DataFrame, final: np.ndarray) ->
     """The mean of each candidate's rank by `final` (taste) and its rank by nearness in sound to the
     nearest seed track; a candidate whose sound is unknown counts as the farthest."""
     from tastebot.models.blend import rank_scale
-    from tastebot.models.collab import content_matrix
+    from tastebot.models.content import content_matrix
 
     X, S = content_matrix(frame), content_matrix(seeds)
     diff = X[:, None, :] - S[None, :, :]

@@ -485,7 +485,7 @@ def _ranker_rows(t: _Trainer, model: TasteModel, part: int, rows: np.ndarray, ml
                  pool: pd.DataFrame, pool_mlp: np.ndarray, rng) -> pd.DataFrame | None:
     """One held-out part as the ranker sees recommending: its likes hidden among unheard tracks and
     its dislikes, with evidence from a hybrid scorer fitted without them."""
-    from tastebot.models.collab import corpus_top
+    from tastebot.models.retrieval import corpus_top
     from tastebot.ranking import evidence_frame
 
     y = t.y[rows]
@@ -581,7 +581,8 @@ def fit_ranking(t: _Trainer, model: TasteModel):
 
 # -- from the store ------------------------------------------------------------------------------------
 def _hybrid_factory(store: ModelReader) -> HybridFitFn:
-    from tastebot.models.collab import CorpusData, HybridScorer
+    from tastebot.models.corpus import CorpusData
+    from tastebot.models.collab import HybridScorer
 
     loaded: list = []
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tastebot.models.collab import FALLBACK, CorpusData, HybridScorer
+from tastebot.models.collab import FALLBACK, HybridScorer
+from tastebot.models.corpus import CorpusData
 from tastebot.names import corpus_artist_key
 
 
@@ -162,7 +163,7 @@ def test_fit_from_a_store_with_an_imported_corpus(tmp_path):
 def test_own_playlist_tracks_outside_the_corpus_carry_their_artist(tmp_path):
     """An own playlist's track the imported corpus lacks still has its artist in the corpus view
     (from the library), so artist co-occurrence and affinity can speak for it."""
-    from tastebot.models.collab import CorpusData
+    from tastebot.models.corpus import CorpusData
     from tastebot.store import Store
 
     tid, aid, pid = "T" * 22, "A" * 22, "P" * 22
@@ -198,7 +199,7 @@ def test_many_names_normalise_as_one_name_does():
 def test_nearest_distances_match_the_whole_distance_matrix():
     """The fast path (one product, the k nearest kept) gives the k smallest of the full matrix, gaps in
     candidates and in references included."""
-    from tastebot.models.collab import _nearest_sq_dist, _sq_dist
+    from tastebot.models.content import _nearest_sq_dist, _sq_dist
 
     rng = np.random.default_rng(3)
     x, ref = rng.normal(size=(600, 14)), rng.normal(size=(200, 14))

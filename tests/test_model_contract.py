@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tastebot.models.collab import CorpusData, HybridScorer
+from tastebot.models.corpus import CorpusData
+from tastebot.models.collab import HybridScorer
 from tastebot.models.forest import Forest
 from tastebot.ranking import EVIDENCE, Ranker
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tastebot.models.collab import CorpusData, HybridScorer, corpus_top, load_scorer, save_scorer
+from tastebot.models.corpus import CorpusData
+from tastebot.models.collab import HybridScorer, load_scorer, save_scorer
+from tastebot.models.retrieval import corpus_top
 from tastebot.ranking import EVIDENCE, Ranker, balanced_weights, evidence_frame, no_collab_evidence
 
 
