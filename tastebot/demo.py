@@ -11,6 +11,7 @@ hidden future (never served by the sandbox) confirm, beside random picks of unhe
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -18,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+import requests
 
 from tastebot import train
 from tastebot.errors import InputError
@@ -91,8 +94,6 @@ class DemoSteps:
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -101,8 +102,6 @@ def _free_port() -> int:
 def _approve(url: str) -> None:
     """Play the listener at the sandbox's consent page: approve at once and follow the redirect
     to tastebot's loopback callback (what a browser does after the click)."""
-    import requests
-
     requests.get(url + "&auto_approve=1", headers={"Accept": "application/json"}, timeout=30)
 
 

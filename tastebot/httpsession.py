@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
@@ -67,8 +68,6 @@ def retry_after_seconds(headers: Mapping[str, str] | None, default: float = 5.0)
     except ValueError:
         # An HTTP date is allowed by the standard; Spotify sends seconds, but be safe.
         try:
-            from email.utils import parsedate_to_datetime
-
             when = parsedate_to_datetime(value)
             return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
         except (TypeError, ValueError):

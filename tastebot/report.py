@@ -245,6 +245,7 @@ def _finite(value: Any) -> float | None:
 def _figure(width: float, height: float, *, layout: str | None = "constrained"):
     """A matplotlib Figure on the Agg canvas: no pyplot, no GUI (write_report sets one rc value,
     the titles' height, around its drawing)."""
+    # here: matplotlib takes over a second to import, and only the report draws
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

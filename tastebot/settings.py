@@ -257,7 +257,7 @@ def _coerce(field_name: str, source: str, value: Any) -> Any:
 def _read_dotenv(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
-    from dotenv import dotenv_values
+    from dotenv import dotenv_values  # here: only when a .env file exists; settings load on every start
 
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 

@@ -38,7 +38,7 @@ class CorpusData:
     @classmethod
     def from_pairs(cls, pairs: Sequence[tuple[str, str]], artists: dict[str, str] | None = None) -> "CorpusData":
         """From (playlist id, track id) pairs; `artists` maps track id -> artist name (optional)."""
-        import scipy.sparse as sp
+        import scipy.sparse as sp  # here: only a corpus being built needs it (scipy ~1 s to import)
 
         pl = pd.Index(sorted({p for p, _ in pairs}))
         tr = pd.Index(sorted({t for _, t in pairs}))
@@ -56,7 +56,7 @@ class CorpusData:
     @classmethod
     def from_store(cls, store: ModelReader, include_own: bool = True) -> "CorpusData":
         """The imported corpus plus (with include_own) the user's own playlists from the library."""
-        import scipy.sparse as sp
+        import scipy.sparse as sp  # here: only a corpus being built needs it (scipy ~1 s to import)
 
         m, track_ids, playlist_ids = store.corpus_matrix()
         # Only the artist names: every column of a whole-MPD corpus (2.2 million tracks) takes 2 GB.

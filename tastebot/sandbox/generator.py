@@ -103,7 +103,7 @@ class _FeatureModel:
 
     def sample(self, rng, genre: str, subgenres: list[str], artist_latents: np.ndarray) -> dict[str, np.ndarray]:
         """Continuous values for tracks of one genre, given each track's subgenre and artist latent."""
-        from scipy.special import ndtr
+        from scipy.special import ndtr  # here: only generating a catalogue needs scipy
 
         g = self.genres[genre]
         n = len(subgenres)

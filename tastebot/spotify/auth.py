@@ -7,6 +7,7 @@ of expiry, and turns a missing login into NotLoggedIn and `invalid_grant` into L
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -194,8 +195,6 @@ def quiet_spotipy_logging() -> None:
 
     tastebot reports errors itself, so spotipy's records go nowhere unless someone configures logging.
     """
-    import logging
-
     log = logging.getLogger("spotipy")
     if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
         log.addHandler(logging.NullHandler())

@@ -21,6 +21,8 @@ from collections import Counter
 from typing import Any, Callable, Iterator, Sequence
 
 import requests
+import spotipy
+from spotipy.exceptions import SpotifyException
 
 from tastebot.errors import (
     AuthError, FeatureProviderError, InputError, NotLoggedIn, SpotifyError, UncertainWrite,
@@ -85,8 +87,6 @@ class SpotifyClient:
 
     def __init__(self, settings: Settings, *, auth_manager: Any = None,
                  countdown: Callable[[float, str], None] | None = None):
-        import spotipy
-
         self.settings = settings
         if auth_manager is None:
             quiet_spotipy_logging()
@@ -120,8 +120,6 @@ class SpotifyClient:
         that may have reached Spotify (5xx, dropped connection, timeout, unreadable answer): it
         raises UncertainWrite and the caller checks what is there first. 429 and 401 answers are
         retried for writes too, since Spotify did not carry those requests out."""
-        from spotipy.exceptions import SpotifyException
-
         failures = 0
         refreshed = False
         waited = 0.0

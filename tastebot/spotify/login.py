@@ -19,6 +19,7 @@ from __future__ import annotations
 import queue
 import secrets
 import threading
+import webbrowser
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
@@ -66,8 +67,6 @@ def _add_months(iso: str | None, months: int) -> str | None:
 
 
 def _open_browser(url: str) -> bool:
-    import webbrowser
-
     try:
         return bool(webbrowser.open(url))
     except webbrowser.Error:

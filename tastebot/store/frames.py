@@ -99,7 +99,7 @@ class FramesMixin:
         """One row per labelled song (two ids with one ISRC are one song), columns exactly as in
         docs/architecture.md "Store frames". The row's track_id is the song's id that has audio
         features, else the smallest id."""
-        import pandas as pd
+        import pandas as pd  # here: most commands open the store and never build a frame (pandas ~1 s to import)
 
         labels = self.resolved_labels()
         with_features = {r[0] for r in self.conn.execute("SELECT DISTINCT track_id FROM features")}
@@ -122,7 +122,7 @@ class FramesMixin:
         the identity, metadata, audio-feature, feature_provider and genres columns. A track without
         features takes those of another id of the same song (same ISRC) when one has them."""
         import numpy as np
-        import pandas as pd
+        import pandas as pd  # here: most commands open the store and never build a frame (pandas ~1 s to import)
 
         ids = [t for t in dict.fromkeys(track_ids) if t]
         rows: dict[str, dict[str, Any]] = {}
