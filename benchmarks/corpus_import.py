@@ -5,7 +5,7 @@ deterministically: playlist lengths 5..250 averaging about 66 tracks, track popu
 Zipf-Mandelbrot law over 2.6 million tracks (exponent 1.2, offset 300) so that 1,000,000 playlists hold
 about 66 million pairs over about 2.26 million distinct tracks, the most popular in about 52,000
 playlists, as in the real MPD. Then imports them through the product's own code path
-(`tastebot.corpus.import_corpus` on a store in a temp TASTEBOT_HOME, in a subprocess so that its peak
+(`tastebot.imports.corpus.import_corpus` on a store in a temp TASTEBOT_HOME, in a subprocess so that its peak
 RSS is the import's alone) and prints playlists, pairs, wall time, playlists/s, peak RSS, the store's
 size on disk and bytes per pair; then, each in its own subprocess, the time and peak RSS to load the
 matrix for recommending: `store.corpus_matrix()`, `CorpusData.from_store` (what HybridScorer uses) and
@@ -156,7 +156,7 @@ def _peak_rss_mb() -> float:
 
 
 def step_import(data_dir: Path, profile: bool) -> dict:
-    from tastebot.corpus import import_corpus
+    from tastebot.imports.corpus import import_corpus
     from tastebot.settings import load_settings
     from tastebot.store import open_store
 
@@ -202,7 +202,7 @@ def step_matrix(how: str) -> dict:
         if how == "corpus_matrix":
             m, tids, pids = store.corpus_matrix()
         elif how == "CorpusData.from_store":
-            from tastebot.models.collab import CorpusData
+            from tastebot.models.corpus import CorpusData
 
             m = CorpusData.from_store(store, include_own=False).matrix
         else:  # the track table CorpusData.from_store reads: every column, or only the artist names

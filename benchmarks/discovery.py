@@ -65,7 +65,7 @@ def run_seed(seed: int, *, n_tracks: int, n: int, epochs: int, ensemble: int) ->
     from tastebot.recommend import RecommendOptions, recommend
     from tastebot.sandbox import Sandbox, generate_catalog
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     catalog = generate_catalog(seed=seed, n_tracks=n_tracks)

@@ -96,7 +96,7 @@ def made(sb, summary: dict) -> dict[str, int]:
 
 def harvest_once(settings) -> dict:
     from tastebot.harvest import Harvester, HarvestOptions
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     client = SpotifyClient(settings)

@@ -54,7 +54,7 @@ def catalog_frame(catalog: dict, ids: list[str]):
     genres) and the catalogue's audio features (as ReccoBeats serves them)."""
     import pandas as pd
 
-    from tastebot.store.library import TRACK_FRAME_COLUMNS
+    from tastebot.store.library_rows import TRACK_FRAME_COLUMNS
     from tastebot.vocab import AUDIO_FEATURES
 
     tracks = {t["id"]: t for t in catalog["tracks"]}
@@ -97,17 +97,18 @@ def run_arm(catalog: dict, export_dir: Path | None, truth: set[str], negatives: 
     from product import _login
     from sklearn.metrics import roc_auc_score
 
-    from tastebot import corpus, train
+    from tastebot import train
+    from tastebot.imports import corpus
     from tastebot.models import runs
     from tastebot.demo import _free_port
     from tastebot.harvest import HarvestOptions, run_harvest
-    from tastebot.history import import_history
+    from tastebot.imports.history import import_history
     from tastebot.recommend import RecommendOptions, recommend
     from tastebot.sandbox import Sandbox
     from tastebot.sandbox.format import export_corpus_csv
     from tastebot.sandbox.generator import DISLIKE_PLAYLIST_NAME
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     home = Path(tempfile.mkdtemp(prefix="tastebot-bench-history-"))
@@ -187,7 +188,7 @@ def quality(args) -> list[dict]:
 SPEED_SCRIPT = """
 import json, resource, sys, time
 from tastebot.store import Store
-from tastebot.history import import_history
+from tastebot.imports.history import import_history
 t = time.perf_counter()
 with Store(sys.argv[2]) as store:
     s = import_history(store, [sys.argv[1]])

@@ -29,7 +29,7 @@ BLENDS: dict[str, tuple[float | None, tuple[str, ...]]] = {
 
 
 def _login(settings) -> None:
-    from tastebot import auth
+    from tastebot.spotify import login as auth
     from tastebot.demo import _approve
 
     auth.login(settings, open_browser=False, timeout=60,
@@ -142,7 +142,7 @@ def run_product(world, *, ensemble: int, epochs: int, seed: int, variants=tuple(
     harvested home there (persona worlds; label worlds need the sandbox to rank their test playlist)."""
     from tastebot.sandbox import Sandbox
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.demo import _free_port
 
     home = Path(tempfile.mkdtemp(prefix="tastebot-bench-"))

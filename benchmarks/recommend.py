@@ -159,13 +159,13 @@ def is_peer(method: str) -> bool:
 # -- one case ------------------------------------------------------------------------------------------
 def peer_candidates(songs, world, k) -> np.ndarray:
     """Every catalogue track the listener does not know, one id per song (as never-heard does)."""
-    from tastebot.known import song_key
+    from tastebot.names import title_artist_key
 
     if world.kind == "labels":
         return np.array([k.index[t] for t in world.test_tracks])
     known = set(world.likes) | set(world.dislikes)
     t = songs.tracks
-    keys = [song_key(n, a) for n, a in zip(t["track_name"], t["track_artist"])]
+    keys = [title_artist_key(n, a) for n, a in zip(t["track_name"], t["track_artist"])]
     known_keys = {key for tid, key in zip(t.index, keys) if tid in known}
     seen, out = set(), []
     for i, (tid, key) in enumerate(zip(t.index, keys)):

@@ -68,7 +68,7 @@ class Soak:
         login_to(self.sb, settings=self.ref_settings)
         self.corpus_csv = self.tmp / "corpus.csv"
         export_corpus_csv(self.sb.catalog, self.corpus_csv)
-        from tastebot.corpus import import_corpus
+        from tastebot.imports.corpus import import_corpus
         from tastebot.store import open_store
 
         for settings in (self.settings, self.ref_settings):  # the listener's corpus: candidates for playlists
@@ -99,7 +99,7 @@ class Soak:
         from tastebot.errors import TastebotError
         from tastebot.harvest import Harvester, HarvestOptions
         from tastebot.lock import home_lock
-        from tastebot.spotify import SpotifyClient
+        from tastebot.spotify.client import SpotifyClient
         from tastebot.store import open_store
 
         try:
@@ -113,7 +113,7 @@ class Soak:
     def recommend(self, settings) -> str:
         from tastebot.errors import TastebotError
         from tastebot.recommend import RecommendOptions, recommend
-        from tastebot.spotify import SpotifyClient
+        from tastebot.spotify.client import SpotifyClient
         from tastebot.store import open_store
 
         try:
@@ -218,7 +218,7 @@ class Soak:
         while self.harvest(self.settings) != "done":  # the next fault-free run completes
             pass
         self.compare("after the cycles", self.snapshot(self.settings), self.ref)
-        from tastebot.corpus import import_corpus
+        from tastebot.imports.corpus import import_corpus
         from tastebot.store import open_store
 
         with open_store(self.settings) as store:  # cycles started from nothing at times: the corpus again

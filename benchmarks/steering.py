@@ -51,8 +51,8 @@ def run_case(world, moods: list[str], args) -> dict:
     from tastebot.recommend import RecommendOptions, recommend
     from tastebot.sandbox import Sandbox
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
     from tastebot.recommend.steering import Steering
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
     from tastebot.vocab import STEERABLE_FEATURES
 

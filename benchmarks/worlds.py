@@ -183,10 +183,10 @@ def build_catalog(songs: Songs, own: dict[str, tuple[str, list[str]]], saved: li
 
 
 def _song_keys(songs: Songs, ids) -> set:
-    from tastebot.known import song_key
+    from tastebot.names import title_artist_key
 
     t = songs.tracks.loc[list(ids)]
-    return {song_key(n, a) for n, a in zip(t["track_name"], t["track_artist"])} - {None}
+    return {title_artist_key(n, a) for n, a in zip(t["track_name"], t["track_artist"])} - {None}
 
 
 def _far_playlists(songs: Songs, genres: set[str], rng, min_size: int = 20) -> list[str]:
@@ -325,11 +325,11 @@ def _test_part(songs: Songs, ids: list[str], artists: set[str], cap: int, rng) -
 
 
 def _one_per_song(songs: Songs, ids: list[str]) -> list[str]:
-    from tastebot.known import song_key
+    from tastebot.names import title_artist_key
 
     seen, out = set(), []
     for t in ids:
-        key = song_key(songs.tracks.at[t, "track_name"], songs.tracks.at[t, "track_artist"]) or t
+        key = title_artist_key(songs.tracks.at[t, "track_name"], songs.tracks.at[t, "track_artist"]) or t
         if key not in seen:
             seen.add(key)
             out.append(t)

@@ -47,7 +47,7 @@ def _approve(url: str, errors: list) -> None:
 
 def sandbox_login(settings: Settings) -> dict:
     """Log in to the sandbox through tastebot's real PKCE flow, approving without a browser."""
-    from tastebot.auth import login
+    from tastebot.spotify.login import login
 
     errors: list = []
     result = login(

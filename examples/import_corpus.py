@@ -1,6 +1,6 @@
 """Import a playlist corpus (CSV with `playlist_id,track_id`) into the store, and show its size.
 
-What it shows: `tastebot.corpus.import_corpus(store, paths)`, the library side of
+What it shows: `tastebot.imports.corpus.import_corpus(store, paths)`, the library side of
 `tastebot corpus import`. A corpus is a collection of other people's playlists; tastebot learns from
 which tracks share playlists (the hybrid collaborative score). CSV needs at least `playlist_id` and
 `track_id` columns; extra columns (track and artist names, popularity, release date, the audio
@@ -75,7 +75,7 @@ def csv_rows(path: Path) -> int | None:
 
 
 def import_files(settings, paths: list[Path]) -> dict:
-    from tastebot.corpus import import_corpus
+    from tastebot.imports.corpus import import_corpus
     from tastebot.lock import home_lock
     from tastebot.store import open_store
 

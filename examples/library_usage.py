@@ -58,7 +58,7 @@ def run(settings, *, epochs: int, track_ids: list[str]) -> dict:
 
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.lock import home_lock
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
     from tastebot.models.runs import load_model
     from tastebot.train import train_from_store

@@ -77,7 +77,8 @@ def rank(settings, ref: str, *, epochs: int) -> dict:
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.lock import home_lock
     from tastebot.recommend import RecommendOptions, recommend
-    from tastebot.spotify import SpotifyClient, parse_playlist_ref, playlist_item_track
+    from tastebot.spotify.client import SpotifyClient
+    from tastebot.spotify.refs import parse_playlist_ref, playlist_item_track
     from tastebot.store import open_store
     from tastebot.models.runs import latest_run_id
     from tastebot.train import train_from_store

@@ -12,7 +12,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from rich.console import Console
 
+from tastebot import notices
 from tastebot.jsontext import dumps
+from tastebot.wording import human_seconds
 from rich.markup import escape as _escape_markup
 from rich.progress import (
     BarColumn,
@@ -123,8 +125,6 @@ def countdown(seconds: float, text: str) -> None:
 
     from rich.errors import LiveError
 
-    from tastebot.wording import human_seconds
-
     end = time.monotonic() + seconds
     if err.is_terminal:
         try:
@@ -142,8 +142,6 @@ def countdown(seconds: float, text: str) -> None:
 
 def install_notices() -> None:
     """Show the library's notices (tastebot.notices) on stderr: what the CLI's main() does first."""
-    from tastebot import notices
-
     notices.listen(notices.Listener(
         info=lambda text: info(escape(text)),
         warn=lambda text, once_key=None: warn(escape(text), once_key=once_key),

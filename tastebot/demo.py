@@ -11,6 +11,7 @@ hidden future (never served by the sandbox) confirm, beside random picks of unhe
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -19,7 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import requests
+
+from tastebot import train
 from tastebot.errors import InputError
+from tastebot.harvest import HarvestOptions, run_harvest
+from tastebot.imports import corpus
+from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
+from tastebot.sandbox import Sandbox, generate_catalog
+from tastebot.sandbox.format import export_corpus_csv
+from tastebot.settings import load_settings
+from tastebot.spotify import login as auth
+from tastebot.spotify.client import SpotifyClient
+from tastebot.store import open_store
 from tastebot.wording import counts
 
 PROFILES = ("development", "extended")
@@ -81,8 +94,6 @@ class DemoSteps:
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -91,8 +102,6 @@ def _free_port() -> int:
 def _approve(url: str) -> None:
     """Play the listener at the sandbox's consent page: approve at once and follow the redirect
     to tastebot's loopback callback (what a browser does after the click)."""
-    import requests
-
     requests.get(url + "&auto_approve=1", headers={"Accept": "application/json"}, timeout=30)
 
 
@@ -147,15 +156,6 @@ def run_demo(options: DemoOptions, steps: DemoSteps | None = None,
              harvest_reporter: Any = None, train_progress: Callable | None = None) -> DemoResult:
     """Run the whole pipeline against a fresh in-process sandbox. Leaves nothing running; removes
     its temporary home unless `options.home` was given."""
-    from tastebot import auth, corpus, train
-    from tastebot.harvest import HarvestOptions, run_harvest
-    from tastebot.recommend import PlaylistTarget, RecommendOptions, recommend_to_playlist
-    from tastebot.sandbox import Sandbox, generate_catalog
-    from tastebot.sandbox.format import export_corpus_csv
-    from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
-    from tastebot.store import open_store
-
     options.check()
     steps = steps or DemoSteps()
     keep = options.home is not None

@@ -16,7 +16,7 @@ def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int, seed: int) -
     a class are left out, since nothing can be measured on them."""
     import warnings
 
-    from sklearn.model_selection import StratifiedGroupKFold
+    from sklearn.model_selection import StratifiedGroupKFold  # here: scikit-learn takes seconds to import
 
     n_groups = len(np.unique(groups))
     k = min(n_splits, n_groups)
@@ -39,7 +39,7 @@ def random_validation_split(y: np.ndarray, n_splits: int, seed: int) -> tuple[np
     hide that signal and pull the blend weight toward the MLP. None when a class is too small."""
     import warnings
 
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedKFold  # here: scikit-learn takes seconds to import
 
     counts = np.bincount(y.astype(int), minlength=2)
     k = min(n_splits, int(counts.min()))
@@ -54,6 +54,7 @@ def random_validation_split(y: np.ndarray, n_splits: int, seed: int) -> tuple[np
 
 # -- metrics --------------------------------------------------------------------------------------
 def score(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    # here: scikit-learn takes seconds to import
     from sklearn.metrics import (accuracy_score, average_precision_score, f1_score, precision_score,
                                  recall_score, roc_auc_score)
 
@@ -78,7 +79,7 @@ def _thin(xs: np.ndarray, ys: np.ndarray, n: int = CURVE_POINTS) -> tuple[list[f
 
 
 def curves(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
-    from sklearn.metrics import precision_recall_curve, roc_curve
+    from sklearn.metrics import precision_recall_curve, roc_curve  # here: scikit-learn takes seconds to import
 
     if len(np.unique(y)) < 2:
         return {}

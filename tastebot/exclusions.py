@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from tastebot.errors import InputError
-from tastebot.spotify import REF_KINDS, parse_spotify_ref
+from tastebot.lock import home_lock
+from tastebot.spotify.refs import REF_KINDS, parse_spotify_ref
+from tastebot.store import open_store
 
 
 @dataclass
@@ -36,9 +38,6 @@ def _parse(refs: Iterable[str], kind: str | None) -> list[tuple[str, str]]:
 
 def add_exclusions(settings, refs: Iterable[str], kind: str | None = None) -> list[ExclusionChange]:
     """Exclude every reference; all are checked before any is stored."""
-    from tastebot.lock import home_lock
-    from tastebot.store import open_store
-
     parsed = _parse(refs, kind)
     out = []
     with home_lock(settings), open_store(settings) as store:
@@ -49,9 +48,6 @@ def add_exclusions(settings, refs: Iterable[str], kind: str | None = None) -> li
 
 
 def remove_exclusions(settings, refs: Iterable[str], kind: str | None = None) -> list[ExclusionChange]:
-    from tastebot.lock import home_lock
-    from tastebot.store import open_store
-
     parsed = _parse(refs, kind)
     with home_lock(settings), open_store(settings) as store:
         names = {(e["kind"], e["spotify_id"]): e["name"] for e in store.exclusions()}
@@ -60,8 +56,6 @@ def remove_exclusions(settings, refs: Iterable[str], kind: str | None = None) ->
 
 def list_exclusions(settings) -> list[dict[str, Any]]:
     """Every exclusion: kind, spotify_id, name (None when unknown), added_at."""
-    from tastebot.store import open_store
-
     if not settings.store_path.exists():
         return []
     with open_store(settings, readonly=True) as store:

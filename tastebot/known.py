@@ -7,28 +7,28 @@ by `--allow-repeats`), the same songs under other ids (same ISRC, or the same no
 primary artist: "Song - Remastered 2011", "Song (Live)", "Song (feat. X)" are all "song"), and
 their artists (for `--new-artists-only`). Excluded: the tracks and artists of `tastebot exclude`,
 never recommended whatever the options.
+
+The rules, each named for its use (they differ on purpose):
+- `Known` + `never_heard`: recommend's rule, what a candidate must not be (above);
+- `SamplingExclusions`: the harvest's rule for weak negatives: what the listener knows (ids, ISRCs,
+  title+artist keys; optionally without earlier samples, so a replayed draw finds them again), any
+  track by an artist of a liked song (likely liked too), and what this run already drew;
+- the store's known sets (`Store.known_track_ids`, `known_isrcs`, `known_title_artist_keys`) are the
+  SQL both read; SQL stays in tastebot/store/.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-
-def song_key(title: str | None, artist_name: str | None) -> str | None:
-    """The store's normalised 'title|primary artist' (the same function the library area uses)."""
-    from tastebot.store.library import title_artist_key
-
-    return title_artist_key(title, artist_name)
-
-
-def _artist_name_key(name) -> str | None:
-    key = song_key("x", name) if isinstance(name, str) else None
-    return key.split("|", 1)[1] if key else None
+from tastebot.names import library_artist_key, title_artist_key
 
 
 def window_start(days: float, now: datetime | None = None) -> str:
@@ -74,7 +74,7 @@ class Known:
         names = {k.split("|", 1)[1] for k in keys if "|" in k}
         excluded_tracks = set(store.excluded_ids("track"))
         excluded_artists = set(store.excluded_ids("artist"))
-        excluded_names = {k for k in (_artist_name_key(store.name_of("artist", a)) for a in excluded_artists) if k}
+        excluded_names = {k for k in (library_artist_key(store.name_of("artist", a)) for a in excluded_artists) if k}
         return cls(ids | recent | excluded_tracks, isrcs, keys, artist_ids, names, recent - ids, excluded_tracks,
                    excluded_artists, excluded_names, 0.0 if allow_repeats else repeat_days)
 
@@ -83,7 +83,7 @@ class Known:
         if track_id in self.excluded_tracks:
             return "excluded track"
         if any(a in self.excluded_artists for a in artists) or (
-                self.excluded_artist_names and _artist_name_key(artist_name) in self.excluded_artist_names):
+                self.excluded_artist_names and library_artist_key(artist_name) in self.excluded_artist_names):
             return "excluded artist"
         return None
 
@@ -95,7 +95,7 @@ class Known:
             return True
         if isinstance(isrc, str) and isrc and isrc.upper() in self.isrcs:
             return True
-        key = song_key(title, artist_name) if isinstance(artist_name, str) else None
+        key = title_artist_key(title, artist_name) if isinstance(artist_name, str) else None
         return bool(key and key in self.title_keys)
 
 
@@ -109,7 +109,7 @@ def never_heard(cands: pd.DataFrame, known: Known, *, new_artists_only: bool = F
     for row in cands.itertuples(index=False):
         tid = row.track_id
         isrc = str(row.isrc).upper() if isinstance(row.isrc, str) and row.isrc else None
-        key = song_key(row.name, row.artist_name) if isinstance(row.artist_name, str) else None
+        key = title_artist_key(row.name, row.artist_name) if isinstance(row.artist_name, str) else None
         artists = [a for a in str(row.artist_ids or "").split(",") if a]
         out = known.excluded(tid, artists, row.artist_name)
         if out:
@@ -124,7 +124,7 @@ def never_heard(cands: pd.DataFrame, known: Known, *, new_artists_only: bool = F
             removed["same title and artist as a known track"] += 1
         elif new_artists_only and (
             any(a in known.artist_ids for a in artists)
-            or _artist_name_key(row.artist_name) in known.artist_names
+            or library_artist_key(row.artist_name) in known.artist_names
         ):
             removed["known artist (--new-artists-only)"] += 1
         elif (isrc and isrc in seen_isrc) or (key and key in seen_key):
@@ -139,3 +139,40 @@ def never_heard(cands: pd.DataFrame, known: Known, *, new_artists_only: bool = F
         keep.append(False)
     mask = np.array(keep, dtype=bool) if keep else np.zeros(0, dtype=bool)
     return cands[mask].reset_index(drop=True), dict(removed)
+
+
+class SamplingExclusions:
+    """Harvest sampling's rule: what a sampled (weak) negative must not be: anything the listener knows (id, ISRC, title+artist),
+    any track by an artist of a known track, anything already drawn in this run. With
+    with_sampled=False, earlier sampled negatives are not "known" (a replayed draw finds them again)."""
+
+    def __init__(self, store, *, with_sampled: bool = True):
+        self.ids = store.known_track_ids(with_sampled=with_sampled)
+        self.isrcs = store.known_isrcs(with_sampled=with_sampled)
+        self.keys = store.known_title_artist_keys(with_sampled=with_sampled)
+        # Artists of liked songs: their other tracks may well be liked too, so never negatives.
+        liked = store.labelled_tracks()
+        self.artists = {a for ids in liked.loc[liked["label"] == 1, "artist_ids"] for a in str(ids).split(",") if a}
+
+    def accept_id(self, track_id: str) -> bool:
+        return bool(track_id) and track_id not in self.ids
+
+    def accept(self, track: Mapping[str, Any]) -> bool:
+        tid = track.get("id")
+        if not tid or track.get("is_local") or tid in self.ids:
+            return False
+        isrc = ((track.get("external_ids") or {}).get("isrc") or "").upper()
+        if isrc and isrc in self.isrcs:
+            return False
+        artists = [a for a in track.get("artists") or [] if isinstance(a, Mapping)]
+        if any(a.get("id") in self.artists for a in artists):
+            return False
+        key = title_artist_key(track.get("name"), artists[0].get("name") if artists else None)
+        if key and key in self.keys:
+            return False
+        self.ids.add(tid)
+        if isrc:
+            self.isrcs.add(isrc)
+        if key:
+            self.keys.add(key)
+        return True

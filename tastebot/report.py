@@ -32,7 +32,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from tastebot.errors import InputError, ModelError, NotEnoughData, StoreError, TastebotError, no_room, write_failure
-from tastebot.features import SOURCE_DEPENDENT_REASON
+from tastebot.harvest import source_label
+from tastebot.models.inputs import SOURCE_DEPENDENT_REASON
+from tastebot.models.runs import latest_run_id, load_model
+from tastebot.store import open_store
 from tastebot.vocab import AUDIO_FEATURES, PROVIDER_LABELS as _CHAIN_LABELS
 from tastebot.wording import COUNT_WORDS
 
@@ -207,8 +210,6 @@ def key_summary(frame, top: int = 3) -> dict[str, Any]:
 
 def resolve_run(settings, run: str | None = None) -> tuple[str, Path, dict[str, Any]]:
     """(run id, run folder, metrics) of `run` or of the latest run; ModelError when there is none."""
-    from tastebot.models.runs import latest_run_id
-
     run_id = run or latest_run_id(settings)
     if run_id is None:
         raise NotEnoughData("No trained model: run `tastebot train` first.")  # exit 3, as train and recommend
@@ -234,8 +235,6 @@ def resolve_run(settings, run: str | None = None) -> tuple[str, Path, dict[str, 
 
 def labelled_frame(settings):
     """(the store's labelled tracks, None) or (None, why there are none). Read-only: never writes."""
-    from tastebot.store import open_store
-
     if not Path(settings.store_path).exists():
         return None, "no store in this home (run `tastebot harvest`): the feature plots are left out"
     try:
@@ -287,8 +286,6 @@ def last_recommendations(settings, run: str | None = None, *, rescore: bool = Tr
     `recommendation_record`). When the newest playlist tastebot created carries none and `rescore`,
     its tracks are scored now by the MLP of model `run`, and the page says so.
     """
-    from tastebot.store import open_store
-
     if not Path(settings.store_path).exists():
         return None, NO_RECOMMENDATIONS + " (no store)"
     last_created = None
@@ -349,8 +346,6 @@ def ranked_by(record: Any) -> str | None:
 def _rescored(settings, run: str, playlist: dict[str, Any], tracks) -> tuple[dict[str, Any] | None, str | None]:
     """The taste model's like-probabilities, now, for the tracks of a playlist whose record has no scores.
     Loading the network is the one place the report needs TensorFlow (through tastebot.train)."""
-    from tastebot.models.runs import load_model
-
     try:
         model = load_model(settings, run)
         probabilities = model.predict(tracks)
@@ -378,6 +373,7 @@ def _finite(value: Any) -> float | None:
 def _figure(width: float, height: float, *, layout: str | None = "constrained"):
     """A matplotlib Figure on the Agg canvas: no pyplot, no GUI (write_report sets one rc value,
     the titles' height, around its drawing)."""
+    # here: matplotlib takes over a second to import, and only the report draws
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -1161,8 +1157,6 @@ def _unused_html(unused: Any) -> str:
 
 def _data_section(page: _Sections, metrics: dict) -> None:
     """What the model learnt from: counts by kind and by signal source."""
-    from tastebot.harvest import source_label
-
     data = metrics.get("data") or {}
     missing = page.missing
     by_source = data.get("by_source") or {}

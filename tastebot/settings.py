@@ -28,7 +28,8 @@ SPOTIFY_API_URL = "https://api.spotify.com/v1/"
 RECCOBEATS_URL = "https://api.reccobeats.com/v1"
 DEEZER_URL = "https://api.deezer.com"
 LASTFM_URL = "https://ws.audioscrobbler.com/2.0"
-# The discovery providers (tastebot.discovery), in the order they are asked.
+# The discovery providers (tastebot.discovery), in the order they are asked: the one registration of a
+# provider, whose module is tastebot/discovery/<name>.py (docs/architecture.md, "Adding a source").
 DISCOVERY_PROVIDERS = ("deezer", "lastfm")
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8888/callback"
 
@@ -162,7 +163,8 @@ class Settings:
             return self.spotify_url.rstrip("/") + "/reccobeats/v1"
         return RECCOBEATS_URL
 
-    def _open_service(self, given: str | None, public: str, sandbox_path: str) -> str:
+    def open_service_url(self, given: str | None, public: str, sandbox_path: str) -> str:
+        """An open service's base: `given` (an override) > the sandbox's `sandbox_path` > `public`."""
         if given:
             return given.rstrip("/")
         if self.spotify_url:
@@ -172,12 +174,12 @@ class Settings:
     @property
     def deezer_base(self) -> str:
         """Deezer's API base, without a trailing slash (append /search/artist, /artist/ID/related)."""
-        return self._open_service(self.deezer_url, DEEZER_URL, "/deezer")
+        return self.open_service_url(self.deezer_url, DEEZER_URL, "/deezer")
 
     @property
     def lastfm_base(self) -> str:
         """Last.fm's API endpoint (methods go in the query string), without a trailing slash."""
-        return self._open_service(self.lastfm_url, LASTFM_URL, "/lastfm/2.0")
+        return self.open_service_url(self.lastfm_url, LASTFM_URL, "/lastfm/2.0")
 
     def ensure_home(self) -> Path:
         try:
@@ -267,7 +269,7 @@ def _coerce(field_name: str, source: str, value: Any) -> Any:
 def _read_dotenv(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
-    from dotenv import dotenv_values
+    from dotenv import dotenv_values  # here: only when a .env file exists; settings load on every start
 
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from tastebot.errors import NotEnoughData, TastebotError
 from tastebot.evaluation import curves, grouped_folds, random_validation_split, score
-from tastebot.features import FeatureSpec, provenance_counts
+from tastebot.models.inputs import FeatureSpec, provenance_counts
 from tastebot.models.forest import Forest, taste_score
 from tastebot.models.runs import TasteModel, TrainResult, json_safe, save_run
 
@@ -486,7 +486,8 @@ def fit_ranking(t: _Trainer, model: TasteModel):
 
 # -- from the store ------------------------------------------------------------------------------------
 def _hybrid_factory(store: ModelReader) -> HybridFitFn:
-    from tastebot.models.collab import CorpusData, HybridScorer
+    from tastebot.models.corpus import CorpusData
+    from tastebot.models.collab import HybridScorer
 
     loaded: list = []
 
@@ -523,7 +524,7 @@ def corpus_negatives(store: ModelReader, labelled: pd.DataFrame, seed: int) -> p
     """A seeded draw of corpus tracks with features that the listener does not know, labelled as weak
     dislikes (rows in the labelled frame's columns). They live only in the training frame: they are
     not signals, so they stay recommendable."""
-    from tastebot.store.library import LABELLED_FRAME_COLUMNS
+    from tastebot.store.library_rows import LABELLED_FRAME_COLUMNS
 
     likes = int((pd.to_numeric(labelled["label"], errors="coerce") == 1).sum()) if len(labelled) else 0
     n = min(int(likes * CORPUS_NEGATIVES_PER_LIKE), MAX_CORPUS_NEGATIVES)

@@ -27,7 +27,7 @@ FEATURE_RANGES: dict[str, tuple[float, float]] = {
     "liveness": (0.0, 1.0), "valence": (0.0, 1.0), "tempo": (0.0, 300.0), "time_signature": (0, 7),
 }
 # Features mostly near 0 with a long tail: the network's inputs take their square root, which spreads
-# the informative low end (tastebot.features).
+# the informative low end (tastebot.models.inputs).
 LONG_TAIL_FEATURES = ("speechiness", "acousticness", "instrumentalness", "liveness")
 # The sound as the content kNN compares it (tastebot.models.collab): each column divided by a fixed
 # spread typical of Spotify's catalogue, so distances are comparable across listeners and runs.
@@ -51,8 +51,11 @@ MOODS: dict[str, dict[str, tuple[float, float]]] = {
     "party": {"danceability": (0.7, 1.0), "energy": (0.7, 1.0)},
 }
 
-# Where a track's audio features came from, in the order the feature chain asks them.
-PROVIDERS = ("spotify", "reccobeats", "import", "metadata")
+# Where a track's audio features came from, in the order the feature chain asks them. API_PROVIDERS is
+# the one registration of an audio-feature service: its module tastebot/providers/<name>.py has the
+# `FEATURE_SOURCE` the chain asks (docs/architecture.md, "Adding a source"), and its label goes below.
+API_PROVIDERS = ("spotify", "reccobeats")
+PROVIDERS = API_PROVIDERS + ("import", "metadata")
 PROVIDER_LABELS = {
     "spotify": "Spotify /audio-features",
     "reccobeats": "ReccoBeats",

@@ -115,7 +115,7 @@ class _Driver:
     """Run tastebot.auth.login in a thread; the test plays the browser and stray visitors."""
 
     def __init__(self, sb, **overrides):
-        from tastebot.auth import login
+        from tastebot.spotify.login import login
 
         timeout_s = overrides.pop("timeout_s", 20)
         self.settings = sandbox_settings(sb, **overrides)
@@ -333,7 +333,7 @@ def test_unregistered_user_of_a_development_app_is_told_what_to_do(sandbox, home
     from tastebot.errors import AuthError
     from tastebot.sandbox.wire import ApiError
     from tastebot.settings import load_settings
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     def refuse(req):
         raise ApiError(403, "Check settings on developer.spotify.com/dashboard, the user may not be registered.")
@@ -363,7 +363,7 @@ def test_pasted_address_may_come_quoted(sandbox, home):
     """In-process variant of the paste path: quotes around the pasted address are tolerated."""
     import queue
 
-    from tastebot.auth import login
+    from tastebot.spotify.login import login
 
     lines: "queue.Queue[str | None]" = queue.Queue()
 

@@ -65,7 +65,7 @@ def test_no_token_in_any_output_or_file(make_sandbox, home, tmp_path, monkeypatc
     root.setLevel(logging.DEBUG)
     try:
         settings = sandbox_settings(sb)
-        from tastebot.auth import status
+        from tastebot.spotify.login import status
 
         outputs["status() repr"] = repr(status(settings))
         login_to(sb)  # the in-process flow as the fixtures use it

@@ -15,7 +15,7 @@ from login_helpers import CLIENT_ID, login_to, sandbox_settings
 def _api(settings):
     import spotipy
 
-    from tastebot.auth import api_auth_manager
+    from tastebot.spotify.auth import api_auth_manager
 
     sp = spotipy.Spotify(auth_manager=api_auth_manager(settings), retries=0, status_retries=0, requests_timeout=10)
     sp.prefix = settings.api_url
@@ -23,14 +23,14 @@ def _api(settings):
 
 
 def _stored(settings) -> dict:
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     return TokenStore(settings).get_cached_token()
 
 
 def _age_stored_token(settings) -> None:
     """Make the stored access token look expired on our side (the sandbox still knows it)."""
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     store = TokenStore(settings)
     token = store.get_cached_token()
@@ -67,10 +67,10 @@ def test_refresh_happens_ahead_of_expiry_not_after_a_401(make_sandbox, home):
     before = _stored(settings)
     token = dict(before)
     token["expires_at"] = int(time.time()) + 30  # inside the 60 s margin
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     TokenStore(settings).save_token_to_cache(token)
-    from tastebot.auth import api_auth_manager
+    from tastebot.spotify.auth import api_auth_manager
 
     manager = api_auth_manager(settings)
     access = manager.get_access_token()
@@ -79,7 +79,7 @@ def test_refresh_happens_ahead_of_expiry_not_after_a_401(make_sandbox, home):
 
 
 def test_invalid_grant_means_login_again_exit_4(logged_in, home):
-    from tastebot.auth import api_auth_manager
+    from tastebot.spotify.auth import api_auth_manager
     from tastebot.errors import LoginExpired
     from tastebot.settings import load_settings
 
@@ -200,7 +200,7 @@ def _count(sb, fragment: str) -> int:
 
 def test_status_names_scopes_an_older_login_lacks(logged_in, home):
     from tastebot.settings import load_settings
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     store = TokenStore(load_settings())
     token = store.get_cached_token()
@@ -214,7 +214,7 @@ def test_status_names_scopes_an_older_login_lacks(logged_in, home):
 
 
 def test_status_when_spotify_is_unreachable_still_says_logged_in(make_sandbox, home):
-    from tastebot.auth import status
+    from tastebot.spotify.login import status
 
     sb = make_sandbox()
     login_to(sb)

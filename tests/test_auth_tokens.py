@@ -61,7 +61,7 @@ def _mode(path) -> int:
 
 def test_keyring_roundtrip_one_entry_per_home(home, tmp_path):
     from tastebot.settings import load_settings
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     a = TokenStore(load_settings())
     b = TokenStore(load_settings(home=str(tmp_path / "other-home")))
@@ -80,7 +80,7 @@ def test_fallback_file_is_private_and_announced_once(home, use_keyring, cli_noti
 
     from tastebot import console
     from tastebot.settings import load_settings
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     console._warned.discard("tastebot-keyring-fallback")
     use_keyring(FailKeyring())
@@ -114,7 +114,7 @@ def test_without_the_cli_the_fallback_warning_goes_to_the_logger(home, use_keyri
 
     from tastebot import notices
     from tastebot.settings import load_settings
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     notices.listen(None)  # as in a fresh process: an in-process CLI run earlier installed the console
     use_keyring(FailKeyring())
@@ -128,7 +128,7 @@ def test_without_the_cli_the_fallback_warning_goes_to_the_logger(home, use_keyri
 def test_hanging_keyring_is_time_bounded(home, use_keyring, cli_notices, capsys):
     from tastebot import console
     from tastebot.settings import load_settings
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     console._warned.discard("tastebot-keyring-fallback")
     HangingKeyring.release.clear()
@@ -148,7 +148,7 @@ def test_hanging_keyring_is_time_bounded(home, use_keyring, cli_notices, capsys)
 
 def test_insecure_storage_chooses_the_file_without_warning(home, cli_notices, capsys):
     from tastebot.settings import load_settings
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     store = TokenStore(load_settings(insecure_storage=True))
     store.save_token_to_cache({"access_token": "A1", "refresh_token": "R1", "expires_at": 1})
@@ -158,7 +158,7 @@ def test_insecure_storage_chooses_the_file_without_warning(home, cli_notices, ca
 
 
 def test_a_corrupt_token_file_means_not_logged_in(home):
-    from tastebot.auth import api_auth_manager
+    from tastebot.spotify.auth import api_auth_manager
     from tastebot.errors import NotLoggedIn
     from tastebot.settings import load_settings
 
@@ -174,7 +174,7 @@ def test_keyring_working_again_moves_the_token_out_of_the_file(home, use_keyring
     from keyring.backends.fail import Keyring as FailKeyring
 
     from tastebot.settings import load_settings
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     memory = keyring.get_keyring()
     use_keyring(FailKeyring())
@@ -231,8 +231,9 @@ def test_cli_insecure_storage_option(sandbox, home):
 def test_logout_removes_keyring_and_file_and_keeps_nothing_secret(sandbox, home):
     from login_helpers import sandbox_settings
 
-    from tastebot.auth import logout, read_state
-    from tastebot.tokens import TokenStore, write_private_file
+    from tastebot.spotify.login import logout
+    from tastebot.spotify.login_state import read_state
+    from tastebot.spotify.tokens import TokenStore, write_private_file
 
     result = login_to(sandbox)
     settings = sandbox_settings(sandbox)
@@ -251,7 +252,7 @@ def test_logout_removes_keyring_and_file_and_keeps_nothing_secret(sandbox, home)
 
 def test_insecure_storage_from_the_environment(home, monkeypatch):
     from tastebot.settings import load_settings
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     monkeypatch.setenv("TASTEBOT_INSECURE_STORAGE", "1")
     store = TokenStore(load_settings())

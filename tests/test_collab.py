@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tastebot.models.collab import FALLBACK, CorpusData, HybridScorer, normalise_artist
+from tastebot.models.collab import FALLBACK, HybridScorer
+from tastebot.models.corpus import CorpusData
+from tastebot.names import corpus_artist_key
 
 
 def toy_corpus(seed: int = 0) -> CorpusData:
@@ -142,7 +144,7 @@ def test_content_without_features_is_unknown_not_zero():
 
 
 def test_fit_from_a_store_with_an_imported_corpus(tmp_path):
-    from tastebot.corpus import import_corpus
+    from tastebot.imports.corpus import import_corpus
     from tastebot.store import Store
 
     rows = ["playlist_id,track_id,track_artist"]
@@ -161,7 +163,7 @@ def test_fit_from_a_store_with_an_imported_corpus(tmp_path):
 def test_own_playlist_tracks_outside_the_corpus_carry_their_artist(tmp_path):
     """An own playlist's track the imported corpus lacks still has its artist in the corpus view
     (from the library), so artist co-occurrence and affinity can speak for it."""
-    from tastebot.models.collab import CorpusData, normalise_artist
+    from tastebot.models.corpus import CorpusData
     from tastebot.store import Store
 
     tid, aid, pid = "T" * 22, "A" * 22, "P" * 22
@@ -176,28 +178,28 @@ def test_own_playlist_tracks_outside_the_corpus_carry_their_artist(tmp_path):
         store.finish_playlist(pid, "snap", 1)
         corpus = CorpusData.from_store(store)
     assert tid in list(corpus.track_ids)
-    assert corpus.track_artists[list(corpus.track_ids).index(tid)] == normalise_artist("Nina Simone")
+    assert corpus.track_artists[list(corpus.track_ids).index(tid)] == corpus_artist_key("Nina Simone")
 
 
 @pytest.mark.parametrize("raw,want", [("The Beatles", "beatles"), ("Beyoncé", "beyonce"), ("AC/DC", "ac dc"), (None, None)])
 def test_normalise_artist(raw, want):
-    assert normalise_artist(raw) == want
+    assert corpus_artist_key(raw) == want
 
 
 def test_many_names_normalise_as_one_name_does():
-    from tastebot.models.collab import normalise_artists
+    from tastebot.names import corpus_artist_keys
 
     names = ["The Beatles", "Beyoncé", "  The  Who!", "Sigur Rós", "the", "", None, float("nan"), 7, "AC/DC"]
-    got = normalise_artists(names)
+    got = corpus_artist_keys(names)
     assert got.dtype == object and len(got) == len(names)
-    assert list(got) == [normalise_artist(n) for n in names]
+    assert list(got) == [corpus_artist_key(n) for n in names]
     assert list(got[:4]) == ["beatles", "beyonce", "who", "sigur ros"]
 
 
 def test_nearest_distances_match_the_whole_distance_matrix():
     """The fast path (one product, the k nearest kept) gives the k smallest of the full matrix, gaps in
     candidates and in references included."""
-    from tastebot.models.collab import _nearest_sq_dist, _sq_dist
+    from tastebot.models.content import _nearest_sq_dist, _sq_dist
 
     rng = np.random.default_rng(3)
     x, ref = rng.normal(size=(600, 14)), rng.normal(size=(200, 14))

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from cli_runner import invoke
 
-from tastebot import corpus as corpus_mod
-from tastebot.corpus import import_corpus, iter_mpd_playlists
+from tastebot.imports import corpus as corpus_mod
+from tastebot.imports.corpus import import_corpus, iter_mpd_playlists
 from tastebot.errors import InputError
 from tastebot.store import Store, open_store
 

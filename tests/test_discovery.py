@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tastebot.recommend.candidates import CandidatePool, gather_discovery
-from tastebot.discovery import loose_name
+from tastebot.names import loose_artist_name
 from tastebot.discovery.deezer import DeezerProvider
 from tastebot.known import Known
 from tastebot.recommend import RecommendOptions
@@ -54,7 +54,7 @@ def test_sandbox_relations_come_from_shared_playlists_and_keep_the_quirks(sandbo
     # name variants: some Deezer spellings differ, and the loose comparison still pairs them
     variants = [(a["name"], world.name(aid, "deezer")) for aid, a in artists.items() if world.name(aid, "deezer") != a["name"]]
     assert len(variants) >= 0.05 * len(artists)
-    assert all(loose_name(x) == loose_name(y) for x, y in variants)
+    assert all(loose_artist_name(x) == loose_artist_name(y) for x, y in variants)
     # some full tracks carry an empty ISRC; partial ones never carry one
     top = requests.get(f"{sandbox.url}/deezer/artist/{world.deezer_artist[next(iter(artists))]}/top", timeout=10).json()
     assert top["data"] and all("isrc" not in t for t in top["data"])
@@ -82,7 +82,7 @@ def run_discovery(make_logged_in, monkeypatch):
     """run_discovery(sandbox_kwargs=None, **settings) -> (sandbox, pool, sources, warnings) for one
     discovery pass over a logged-in development sandbox, starting from the listener's top artists."""
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     state = {}
@@ -113,12 +113,12 @@ def test_deezer_finds_new_artists_on_spotify_with_the_relation(run_discovery):
     assert len(found) >= 40, sources
     assert sources["discovery:deezer"].startswith("used: ")
     assert sources["discovery:lastfm"].startswith("off (needs your own API key")
-    top_names = {loose_name(sb.state.artists[a]["name"]) for a in _top_artist_ids(sb)}
+    top_names = {loose_artist_name(sb.state.artists[a]["name"]) for a in _top_artist_ids(sb)}
     for tid in found:
         entry = pool.info[tid]
         assert entry["relations"][0].startswith("related to ") and entry["relations"][0].endswith(", whom you play a lot")
         seed = entry["relations"][0][len("related to "):].rsplit(", whom", 1)[0]
-        assert loose_name(seed) in top_names
+        assert loose_artist_name(seed) in top_names
         assert tid in sb.state.tracks  # a real Spotify id of the catalogue
     # the ISRC path and the title path both found tracks: some Deezer tracks have no ISRC
     assert sb.count("GET /deezer/track/{id}") > 0 and sb.count("GET /v1/search") > len(found)
@@ -148,9 +148,9 @@ def test_the_never_heard_rule_drops_known_songs_before_any_search(run_discovery,
     third = len(found) // 3
     known = Known(track_ids=set(found[:third]), isrcs={tracks[t]["isrc"].upper() for t in found[third:2 * third]},
                   title_keys=set(), artist_ids=set(), artist_names=set())
-    from tastebot.known import song_key
+    from tastebot.names import title_artist_key
 
-    known.title_keys = {song_key(tracks[t]["name"], sb.state.artists[tracks[t]["artist_ids"][0]]["name"])
+    known.title_keys = {title_artist_key(tracks[t]["name"], sb.state.artists[tracks[t]["artist_ids"][0]]["name"])
                         for t in found[2 * third:2 * third + 3]}
     _, pool2, sources, _ = run_discovery(sb, known=known)
     again = set(_discovered(pool2))
@@ -261,7 +261,7 @@ def test_new_artists_only_on_a_development_app_without_corpus_is_a_full_list(mak
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.recommend import recommend
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     sb = make_logged_in()
@@ -322,7 +322,7 @@ def test_only_the_configured_hosts_are_contacted_and_nothing_about_the_listener_
         assert not any(s in values for s in secrets)
         if "artist" in query or "q" in query:
             name = (query.get("artist") or query.get("q"))[0]
-            assert loose_name(name) in {loose_name(a["name"]) for a in sb.catalog["artists"]}
+            assert loose_artist_name(name) in {loose_artist_name(a["name"]) for a in sb.catalog["artists"]}
     # the Last.fm key was sent to Last.fm, and is nowhere in the cache
     assert any(q.get("api_key") == ["users-own-lastfm-key"] for s, _, q in services.queries if s == "lastfm")
     from tastebot.settings import load_settings
@@ -346,3 +346,20 @@ def test_no_discovery_flag_and_a_bad_provider_setting(make_logged_in, monkeypatc
     monkeypatch.setenv("TASTEBOT_DISCOVERY", "none")
     res = invoke(["recommend", "-n", "5", "--blend", "0"])
     assert res.code == 0 and "deezer off (not in TASTEBOT_DISCOVERY)" in res.text
+
+
+def test_a_provider_is_one_module_registered_once_by_name():
+    """Adding a provider: tastebot/discovery/<name>.py with its `PROVIDER`, and the name in
+    settings.DISCOVERY_PROVIDERS; the chain finds the class, its base and why it may be off."""
+    from tastebot.discovery.base import Provider
+    from tastebot.discovery.chain import provider_class
+    from tastebot.settings import DISCOVERY_PROVIDERS, load_settings
+
+    settings = load_settings(spotify_url="http://127.0.0.1:9")
+    for name in DISCOVERY_PROVIDERS:
+        cls = provider_class(name)
+        assert issubclass(cls, Provider) and cls.name == name and cls.label
+        assert cls.base(settings).startswith("http://127.0.0.1:9/")  # the sandbox serves every provider
+    assert provider_class("lastfm").off_reason(settings).startswith("needs your own API key")
+    assert provider_class("lastfm").off_reason(settings.with_(lastfm_api_key="k")) is None
+    assert provider_class("deezer").off_reason(settings) is None

@@ -9,7 +9,7 @@ import pytest
 from cli_runner import invoke
 
 from tastebot.errors import InputError
-from tastebot.features_sources import import_features_csv
+from tastebot.imports.features_csv import import_features_csv
 from tastebot.settings import load_settings
 from tastebot.store import open_store
 

@@ -17,7 +17,7 @@ from login_helpers import issued_tokens, leaks, start_cli
 
 from tastebot.harvest import Harvester, HarvestOptions, Reporter
 from tastebot.settings import load_settings
-from tastebot.spotify import SpotifyClient
+from tastebot.spotify.client import SpotifyClient
 from tastebot.store import open_store
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from tastebot.harvest import DISLIKE_NAME, SOURCES, Harvester, HarvestOptions
 from tastebot.settings import load_settings
-from tastebot.spotify import SpotifyClient
+from tastebot.spotify.client import SpotifyClient
 from tastebot.store import open_store
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from cli_runner import invoke
 
-from tastebot.history import RULES, classify, import_history
+from tastebot.imports.history import RULES, classify, import_history
 from tastebot.settings import load_settings
 from tastebot.store import open_store
 
@@ -370,7 +370,7 @@ def test_basic_export_resolved_by_search_bounded_and_cached(logged_in, sandbox_e
     _, out, _ = sandbox_export
     basic = out / "Spotify Account Data" / "StreamingHistory_music_0.json"
     settings = load_settings()
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
 
     with open_store(settings) as store:
         first = import_history(store, [basic], client=SpotifyClient(settings), lookups=8)
@@ -388,7 +388,7 @@ def test_extended_import_fetches_metadata_of_signal_tracks(logged_in, sandbox_ex
     _, out, _ = sandbox_export
     ext = next((out / "Spotify Extended Streaming History").glob("*.json"))
     settings = load_settings()
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
 
     with open_store(settings) as store:
         summary = import_history(store, [ext], client=SpotifyClient(settings), lookups=25)
@@ -443,7 +443,7 @@ def test_report_shows_the_history_share(trained_home, copy_trained, tmp_path):
 
 
 def test_basic_item_keys():
-    from tastebot.history import item_key
+    from tastebot.imports.history import item_key
 
     assert item_key("Yesterday - Remastered 2009", "The Beatles") == "yesterday|the beatles"
     assert item_key("(Interlude)", "Someone") == "(interlude)|someone"  # normalises to nothing: a plain key

@@ -106,7 +106,7 @@ KILLER = """
 import os, signal, sys
 from tastebot.recommend import playlist as pl
 from tastebot.settings import load_settings
-from tastebot.spotify import SpotifyClient
+from tastebot.spotify.client import SpotifyClient
 from tastebot.store import open_store
 
 def hook(kind, n):
@@ -519,7 +519,7 @@ def test_a_refresh_whose_answers_are_lost_still_ends_with_the_new_items_once(mak
     again (the same list twice is the same playlist), the adds are read back, never repeated."""
     from tastebot.recommend import playlist as pl
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     sb = make_logged_in(seed=3)

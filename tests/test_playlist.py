@@ -30,7 +30,7 @@ def _posts(sb, path: str) -> int:
 
 def _client_and_store():
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     settings = load_settings()
@@ -70,7 +70,7 @@ KILLER = textwrap.dedent(
     """
     import os, signal, sys
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
     from tastebot.recommend import playlist as pl
 

@@ -105,7 +105,7 @@ def test_well_formed_unknown_playlist_is_a_warning(logged_in):
 
 def _harvest_into(sb, home_dir: Path, seed: int, reporter=None) -> tuple[dict, set[str]]:
     from tastebot.harvest import Harvester, HarvestOptions
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     settings = sandbox_settings(sb, home=str(home_dir), insecure_storage=True)
@@ -280,9 +280,9 @@ def test_pyproject_licence_is_an_spdx_string():
 
 
 def test_no_audio_features_notice_for_a_development_app(logged_in):
-    from tastebot.features_sources import FeatureChain
+    from tastebot.providers.audio_features import FeatureChain
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     result = run("harvest", "--sampled-negatives", "never", "--json")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tastebot.models.collab import CorpusData, HybridScorer, corpus_top, load_scorer, save_scorer
+from tastebot.models.collab import HybridScorer, load_scorer, save_scorer
+from tastebot.models.corpus import CorpusData
 from tastebot.models.ranker import EVIDENCE, Ranker, balanced_weights, evidence_frame, no_collab_evidence
+from tastebot.models.retrieval import corpus_top
 
 
 def _evidence(rng, n: int, collab: bool) -> pd.DataFrame:
@@ -137,7 +139,7 @@ def test_a_corpus_that_shares_nothing_with_the_likes_is_said_so(copy_trained, tm
     """Issue 16 item 3: not "import a corpus" when one is imported but unrelated to the likes."""
     import pytest
 
-    from tastebot.corpus import import_corpus
+    from tastebot.imports.corpus import import_corpus
     from tastebot.errors import NotEnoughData
     from tastebot.recommend import RecommendOptions, recommend
     from tastebot.store import open_store

@@ -10,7 +10,8 @@ import string
 import pandas as pd
 import pytest
 
-from tastebot.known import Known, never_heard, song_key
+from tastebot.known import Known, never_heard
+from tastebot.names import title_artist_key
 from tastebot.recommend import RecommendOptions
 
 ALPHA = string.ascii_letters + string.digits
@@ -61,7 +62,7 @@ def test_the_trap_library_recommends_no_known_song(make_logged_in):
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.recommend import recommend
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     cat, traps = trap_catalog()
@@ -96,7 +97,7 @@ def test_new_artists_only_drops_every_known_artist(make_logged_in):
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.recommend import recommend
     from tastebot.settings import load_settings
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
     from tastebot.store import open_store
 
     make_logged_in()
@@ -120,7 +121,7 @@ def _cands(rows):
 def test_never_heard_filter_rules():
     known = Known(
         track_ids={"K1"}, isrcs={"USABC1234567"},
-        title_keys={song_key("Yesterday", "The Beatles"), song_key("Corazón", "Ana Díaz")},
+        title_keys={title_artist_key("Yesterday", "The Beatles"), title_artist_key("Corazón", "Ana Díaz")},
         artist_ids={"AKNOWN"}, artist_names={"the beatles"},
     )
     cands = _cands([
@@ -148,7 +149,7 @@ def test_never_heard_filter_rules():
     ("Hey Jude (feat. Billy Preston)", "Hey Jude"),
 ])
 def test_version_marks_make_one_song(a, b):
-    assert song_key(a, "The Beatles") == song_key(b, "the beatles")
+    assert title_artist_key(a, "The Beatles") == title_artist_key(b, "the beatles")
 
 
 # -- picking -----------------------------------------------------------------------------------------

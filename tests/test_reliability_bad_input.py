@@ -65,11 +65,11 @@ def assert_refused(result: Result, code: int, *words: str) -> None:
 @pytest.fixture(scope="session")  # not "module": xdist interleaves modules, tearing those down
 def world(tmp_path_factory):
     """A sandbox and a template home: logged in (token in the 0600 file), harvested, corpus imported."""
-    from tastebot.corpus import import_corpus
+    from tastebot.imports.corpus import import_corpus
     from tastebot.harvest import Harvester, HarvestOptions
     from tastebot.sandbox import Sandbox
     from tastebot.sandbox.format import export_corpus_csv
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
 
     root = tmp_path_factory.mktemp("bad-input-world")
     sb = Sandbox(seed=7, n_tracks=600).start()

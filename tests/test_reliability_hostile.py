@@ -149,7 +149,7 @@ def server():
 
 def _log_in_to(url: str, home: Path) -> None:
     """A valid-looking login for `url`: non-secret facts in login.json, a token with a far expiry."""
-    from tastebot.tokens import FILE, TokenStore
+    from tastebot.spotify.tokens import FILE, TokenStore
 
     settings = load_settings(spotify_url=url, client_id=CLIENT_ID, insecure_storage=True)
     settings.ensure_home()
@@ -174,9 +174,9 @@ def hostile(server, home, monkeypatch):
     monkeypatch.setenv("TASTEBOT_REQUEST_TIMEOUT", "5")
     _log_in_to(server.url, home)
     # Backoff sleeps would make each example slow; the retry count is what matters here.
-    import tastebot.spotify as spotify_module
+    import tastebot.httpsession as httpsession
 
-    monkeypatch.setattr(spotify_module.RetryPolicy, "backoff", lambda self, attempt: None)
+    monkeypatch.setattr(httpsession.RetryPolicy, "backoff", lambda self, attempt: None)
     return server
 
 
@@ -454,7 +454,7 @@ def reccobeats_server():
 @given(case=reccobeats_answers())
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_reccobeats_never_attaches_features_to_the_wrong_track(reccobeats_server, case):
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     asked, content = case
     hs = reccobeats_server
@@ -474,7 +474,7 @@ def test_reccobeats_never_attaches_features_to_the_wrong_track(reccobeats_server
 
 def test_reccobeats_broken_answers_are_a_provider_error_not_a_crash(hostile):
     from tastebot.errors import FeatureProviderError
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     client = ReccoBeatsClient(load_settings(reccobeats_url=hostile.url + "/rb", max_wait=0))
     for reply in (Reply.html(200), Reply.truncated({"content": [{"href": "x"}]}), Reply.empty(200), Reply.html(503)):

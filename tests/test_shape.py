@@ -52,4 +52,4 @@ def _builds_spotipy_client(path: Path) -> bool:
 
 def test_only_the_gateway_builds_a_spotipy_client():
     users = sorted(p.relative_to(PACKAGE.parent).as_posix() for p in PACKAGE.rglob("*.py") if _builds_spotipy_client(p))
-    assert users == ["tastebot/spotify.py"]
+    assert users == ["tastebot/spotify/client.py"]

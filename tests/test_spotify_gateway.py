@@ -7,13 +7,8 @@ import pytest
 
 from tastebot.errors import FeatureProviderError, InputError, RateLimited, SpotifyError
 from tastebot.settings import load_settings
-from tastebot.spotify import (
-    PlaylistNotFound,
-    PlaylistRefused,
-    SpotifyClient,
-    parse_playlist_ref,
-    playlist_item_track,
-)
+from tastebot.spotify.client import PlaylistNotFound, PlaylistRefused, SpotifyClient
+from tastebot.spotify.refs import parse_playlist_ref, playlist_item_track
 
 
 def client_for(**overrides) -> SpotifyClient:
@@ -255,7 +250,7 @@ def test_playlist_refs_refused(ref):
 # -- ReccoBeats --------------------------------------------------------------------------------------
 
 def test_reccobeats_batches_of_40_matched_by_href(logged_in):
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     sb = logged_in
     known = list(sb.catalog["audio_features"])[:85]
@@ -271,7 +266,7 @@ def test_reccobeats_batches_of_40_matched_by_href(logged_in):
 
 
 def test_reccobeats_answer_parsing_drops_foreign_ids():
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     answer = {"content": [
         {"id": "uuid-1", "href": "https://open.spotify.com/track/AAAAAAAAAAAAAAAAAAAAAA", "energy": 0.5, "key": -1},
@@ -284,7 +279,7 @@ def test_reccobeats_answer_parsing_drops_foreign_ids():
 
 
 def test_reccobeats_gone_is_a_provider_error(logged_in):
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     rb = ReccoBeatsClient(load_settings(reccobeats_url=logged_in.url + "/nowhere/v1"))
     with pytest.raises(FeatureProviderError) as info:
@@ -299,9 +294,9 @@ def test_every_client_honours_the_environment_proxy_and_never_netrc(logged_in, t
     bearer token)."""
     from hostile_server import HostileServer, Reply
 
-    from tastebot.auth import api_auth_manager
+    from tastebot.spotify.auth import api_auth_manager
     from tastebot.httpsession import http_session
-    from tastebot.openhttp import OpenService
+    from tastebot.providers.openhttp import OpenService
 
     sb = logged_in
     netrc = tmp_path / ".netrc"

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from tastebot.store import Store
-from tastebot.store.library import (
+from tastebot.names import title_artist_key
+from tastebot.store.library_rows import (
     LABELLED_FRAME_COLUMNS,
     TRACK_FRAME_COLUMNS,
-    title_artist_key,
 )
 from tastebot.vocab import AUDIO_FEATURES, iso_time
 

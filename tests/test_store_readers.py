@@ -11,7 +11,7 @@ from tastebot.store.readers import ModelReader
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tastebot"
 # The modules the reader interface serves.
-READERS = sorted((PACKAGE / "models").glob("*.py")) + [PACKAGE / "features.py", PACKAGE / "train.py"]
+READERS = sorted((PACKAGE / "models").glob("*.py")) + [PACKAGE / "train.py"]
 # Not a read: train_from_store closes the store it opened itself.
 LIFECYCLE = {"close"}
 

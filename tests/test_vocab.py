@@ -95,3 +95,17 @@ def test_time_helpers():
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", now_iso(sortable=True))
     assert iso_time(now_iso()) <= now_iso(sortable=True)
     assert iso_time("2025-01-02T05:04:05.5+02:00") == "2025-01-02T03:04:05.500Z"
+
+
+def test_each_audio_feature_service_is_one_module_registered_once_by_name():
+    """Adding an audio-feature service: tastebot/providers/<name>.py with its `FEATURE_SOURCE`, and the
+    name (with its label) in vocab; the chain, the store's "needs features" query and the rank follow."""
+    from tastebot.providers.audio_features import feature_source
+    from tastebot.store.library_rows import PROVIDER_RANK
+    from tastebot.vocab import API_PROVIDERS
+
+    assert PROVIDERS[: len(API_PROVIDERS)] == API_PROVIDERS
+    for name in API_PROVIDERS:
+        cls = feature_source(name)
+        assert cls.name == name and cls.batch > 0 and name in PROVIDER_LABELS
+    assert PROVIDER_RANK == {"spotify": 1, "reccobeats": 2, "import": 3}

@@ -40,7 +40,8 @@ def login(ctx: click.Context, client_id, redirect_uri, no_browser, timeout, inse
     Exit codes: 0 logged in, 2 bad client ID or redirect URI, 4 login refused or
     timed out, 69 Spotify unreachable.
     """
-    from tastebot import auth, console
+    from tastebot import console
+    from tastebot.spotify import login as auth
 
     settings = settings_from(ctx, client_id=client_id, redirect_uri=redirect_uri, insecure_storage=insecure_storage)
 
@@ -80,7 +81,8 @@ def status(ctx: click.Context, as_json: bool, recheck: bool) -> None:
     \b
     Exit codes: 0 logged in, 4 not logged in (or the login expired).
     """
-    from tastebot import auth, console
+    from tastebot import console
+    from tastebot.spotify import login as auth
 
     settings = settings_from(ctx, reads_only=True)
     report = auth.status(settings, recheck=recheck)
@@ -138,7 +140,8 @@ def logout(ctx: click.Context, as_json: bool) -> None:
     Access is revoked at Spotify itself only in your account's app settings
     (https://www.spotify.com/account/apps/). Exit code 0 even when nobody was logged in.
     """
-    from tastebot import auth, console
+    from tastebot import console
+    from tastebot.spotify import login as auth
 
     settings = settings_from(ctx)
     result = auth.logout(settings)

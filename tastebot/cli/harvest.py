@@ -149,7 +149,7 @@ def harvest(ctx, full, like_playlists, dislike_playlists, sampled_negatives, see
     from tastebot import console
     from tastebot.harvest import HarvestOptions, run_harvest
     from tastebot.lock import home_lock
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
 
     settings = settings_from(ctx, max_wait=max_wait)
     options = HarvestOptions(
@@ -192,7 +192,7 @@ _IMPORT_HELP = "\n\n".join([
 @click.pass_context
 def import_features(ctx, csv_file, as_json) -> None:
     from tastebot import console
-    from tastebot.features_sources import import_features_csv
+    from tastebot.imports.features_csv import import_features_csv
     from tastebot.lock import home_lock
     from tastebot.store import open_store
 

@@ -47,7 +47,7 @@ def history_import(ctx, paths, offline, lookups, as_json) -> None:
     kept).
     """
     from tastebot import console
-    from tastebot.history import Reporter, describe, expand_paths, import_history
+    from tastebot.imports.history import Reporter, describe, expand_paths, import_history
     from tastebot.lock import home_lock
     from tastebot.store import open_store
     from tastebot.wording import plural
@@ -56,7 +56,7 @@ def history_import(ctx, paths, offline, lookups, as_json) -> None:
     files = expand_paths(paths)
     client = None
     if not offline:
-        from tastebot.spotify import SpotifyClient
+        from tastebot.spotify.client import SpotifyClient
 
         client = SpotifyClient(settings)
     with home_lock(settings), open_store(settings) as store, console.progress() as progress:

@@ -258,7 +258,7 @@ def corpus_import(ctx, paths, as_json) -> None:
     changes nothing.
     """
     from tastebot import console
-    from tastebot.corpus import expand_paths, import_corpus
+    from tastebot.imports.corpus import expand_paths, import_corpus
     from tastebot.wording import plural
     from tastebot.lock import home_lock
     from tastebot.store import open_store

@@ -11,8 +11,8 @@ Modules: `base` (seeds, suggestions, the provider interface and its cached, boun
 `deezer`, `lastfm` (the providers), `match` (a suggestion on Spotify), `chain` (the run).
 """
 
-from tastebot.discovery.base import Provider, ProviderOutcome, RelatedArtist, Seed, SuggestedTrack, loose_name
+from tastebot.discovery.base import Provider, ProviderOutcome, RelatedArtist, Seed, SuggestedTrack
 from tastebot.discovery.chain import Limits, build_providers, discover, relation
 
 __all__ = ["Limits", "Provider", "ProviderOutcome", "RelatedArtist", "Seed", "SuggestedTrack", "build_providers",
-           "discover", "loose_name", "relation"]
+           "discover", "relation"]

@@ -8,25 +8,13 @@ artist's best-known tracks, with the ISRC where the provider has one).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from tastebot.errors import DiscoveryError, RateLimited
-from tastebot.openhttp import OpenService
+from tastebot.providers.openhttp import OpenService
 
 CACHE_DAYS = 14.0  # provider answers change slowly; a second run within this asks nothing
-_NON_WORD = re.compile(r"[^0-9a-z]+")
-
-
-def loose_name(name: str | None) -> str:
-    """An artist name as the services compare it: no accents or case, '&' = 'and', no leading
-    'the' ('The Beatles' = 'beatles' = 'BEATLES'; 'Beyoncé' = 'beyonce')."""
-    text = unicodedata.normalize("NFKD", name or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower().replace("&", " and ")
-    text = _NON_WORD.sub(" ", text).strip()
-    return text[4:] if text.startswith("the ") else text
 
 
 @dataclass(frozen=True)
@@ -87,10 +75,26 @@ class ProviderOutcome:
 class Provider:
     """A discovery provider. Subclasses set `name` and `label`, say in their module docstring what
     they send, and implement `related` and `tracks`; `get` is their one way out: cached, bounded,
-    the shared retry policy."""
+    the shared retry policy. Where it is asked: `public_url` (and `sandbox_path`, where the sandbox
+    serves it), or `base` overridden; `off_reason` says why it cannot run with these settings.
+
+    Adding one: a module tastebot/discovery/<name>.py whose `PROVIDER` is the subclass, and its name
+    in `settings.DISCOVERY_PROVIDERS` (the order they are asked)."""
 
     name = ""
     label = ""
+    public_url = ""
+    sandbox_path = ""
+
+    @classmethod
+    def base(cls, settings) -> str:
+        """The API base this provider asks, without a trailing slash."""
+        return settings.open_service_url(None, cls.public_url, cls.sandbox_path)
+
+    @classmethod
+    def off_reason(cls, settings) -> str | None:
+        """Why the provider cannot run with these settings (a missing key, say); None: it can."""
+        return None
 
     def __init__(self, settings, store, http: OpenService):
         self.settings = settings

@@ -11,13 +11,16 @@ the run (RateLimited), as for every other retriever.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from tastebot.discovery.base import Provider, ProviderOutcome, RelatedArtist, Seed, SuggestedTrack, loose_name
+from tastebot.discovery.base import Provider, ProviderOutcome, RelatedArtist, Seed, SuggestedTrack
+from tastebot.names import loose_artist_name
 from tastebot.discovery.match import by_isrc, by_title
 from tastebot.errors import DiscoveryError
 from tastebot.known import Known
+from tastebot.providers.openhttp import OpenService
 from tastebot.settings import DISCOVERY_PROVIDERS
 
 
@@ -39,23 +42,28 @@ class Limits:
         return cls(seeds=max(seeds, cls.seeds))
 
 
+def provider_class(name: str) -> type[Provider]:
+    """The provider registered as `name` in settings.DISCOVERY_PROVIDERS: tastebot/discovery/<name>.py's
+    `PROVIDER` (imported on use, so a run with discovery off loads none of them)."""
+    cls = importlib.import_module(f"tastebot.discovery.{name}").PROVIDER
+    if cls.name != name:
+        raise TypeError(f"tastebot.discovery.{name}.PROVIDER is named {cls.name!r}")
+    return cls
+
+
 def build_providers(settings, store, policy=None) -> tuple[list[Provider], dict[str, ProviderOutcome]]:
     """The enabled providers, in order, and an outcome for every provider (the disabled ones `off`)."""
-    from tastebot.discovery.deezer import DeezerProvider
-    from tastebot.discovery.lastfm import LastfmProvider
-    from tastebot.openhttp import OpenService
-
-    kinds = {"deezer": (DeezerProvider, settings.deezer_base), "lastfm": (LastfmProvider, settings.lastfm_base)}
     providers, outcomes = [], {}
     for name in DISCOVERY_PROVIDERS:
-        cls, base = kinds[name]
+        cls = provider_class(name)
         if name not in settings.discovery:
             outcomes[name] = ProviderOutcome(status="off", reason="not in TASTEBOT_DISCOVERY")
             continue
-        if name == "lastfm" and not settings.lastfm_api_key:
-            outcomes[name] = ProviderOutcome(status="off", reason="needs your own API key in TASTEBOT_LASTFM_API_KEY")
+        reason = cls.off_reason(settings)
+        if reason:
+            outcomes[name] = ProviderOutcome(status="off", reason=reason)
             continue
-        http = OpenService(settings, cls.label, base, error=DiscoveryError, endpoint=name, policy=policy)
+        http = OpenService(settings, cls.label, cls.base(settings), error=DiscoveryError, endpoint=name, policy=policy)
         provider = cls(settings, store, http)
         providers.append(provider)
         outcomes[name] = provider.outcome
@@ -82,21 +90,21 @@ def _fail(provider: Provider, exc: DiscoveryError) -> None:
 
 def _run(client, store, seeds, known, provider, add, limits) -> None:
     out = provider.outcome
-    skip = {loose_name(s.name) for s in seeds} | {loose_name(n) for n in known.artist_names}
+    skip = {loose_artist_name(s.name) for s in seeds} | {loose_artist_name(n) for n in known.artist_names}
     suggestions: list[SuggestedTrack] = []
     try:
         per_seed: list[list[RelatedArtist]] = []
         for seed in seeds:
             # ask for more than needed: some of them the listener already knows
-            per_seed.append([a for a in provider.related(seed, max(RELATED_ASKED, limits.related)) if loose_name(a.name) not in skip])
+            per_seed.append([a for a in provider.related(seed, max(RELATED_ASKED, limits.related)) if loose_artist_name(a.name) not in skip])
         chosen: list[RelatedArtist] = []
         taken: set[str] = set()
         for rank in range(limits.related):  # in turns: every seed's closest first
             for artists in per_seed:
-                fresh = [a for a in artists if loose_name(a.name) not in taken]
+                fresh = [a for a in artists if loose_artist_name(a.name) not in taken]
                 if fresh:
                     a = fresh[0]
-                    taken.add(loose_name(a.name))
+                    taken.add(loose_artist_name(a.name))
                     chosen.append(a)
         out.artists = len(chosen)
         for artist in chosen:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from tastebot.discovery.base import Provider, RelatedArtist, Seed, SuggestedTrack, loose_name, need
+from tastebot.discovery.base import Provider, RelatedArtist, Seed, SuggestedTrack, need
+from tastebot.names import loose_artist_name
 from tastebot.errors import DiscoveryError
 
 SEARCH_LIMIT = 5
@@ -24,6 +25,10 @@ class DeezerProvider(Provider):
     name = "deezer"
     label = "Deezer"
     quota_pause = 5.0  # seconds: Deezer's quota window
+
+    @classmethod
+    def base(cls, settings) -> str:
+        return settings.deezer_base  # TASTEBOT_DEEZER_URL may point it elsewhere
 
     def fetch(self, path: str, params: Mapping[str, Any]) -> Any:
         waited = 0.0
@@ -44,8 +49,8 @@ class DeezerProvider(Provider):
 
     def related(self, seed: Seed, limit: int) -> list[RelatedArtist]:
         found = need(self.get("/search/artist", {"q": seed.name, "limit": SEARCH_LIMIT}) or {}, dict, "a search", self)
-        want = loose_name(seed.name)
-        match = next((a for a in _items(found) if loose_name(a.get("name")) == want and a.get("id") is not None), None)
+        want = loose_artist_name(seed.name)
+        match = next((a for a in _items(found) if loose_artist_name(a.get("name")) == want and a.get("id") is not None), None)
         if match is None:
             return []
         self.outcome.seeds_found += 1
@@ -73,3 +78,6 @@ class DeezerProvider(Provider):
 def _items(answer: dict) -> list[dict]:
     data = answer.get("data")
     return [x for x in data if isinstance(x, dict)] if isinstance(data, list) else []
+
+
+PROVIDER = DeezerProvider  # registered by its name in settings.DISCOVERY_PROVIDERS (discovery.chain.provider_class)

@@ -23,6 +23,14 @@ class LastfmProvider(Provider):
     name = "lastfm"
     label = "Last.fm"
 
+    @classmethod
+    def base(cls, settings) -> str:
+        return settings.lastfm_base  # TASTEBOT_LASTFM_URL may point it elsewhere
+
+    @classmethod
+    def off_reason(cls, settings) -> str | None:
+        return None if settings.lastfm_api_key else "needs your own API key in TASTEBOT_LASTFM_API_KEY"
+
     def _call(self, method: str, artist: str, limit: int) -> Any:
         params = {"method": method, "artist": artist, "limit": limit, "autocorrect": 1, "format": "json"}
         return self.get("/", params, secret={"api_key": self.settings.lastfm_api_key or ""})
@@ -68,3 +76,6 @@ class LastfmProvider(Provider):
             by = t.get("artist", {}).get("name") if isinstance(t.get("artist"), dict) else None
             out.append(SuggestedTrack(title=t["name"], artist=str(by or artist.name), isrc=None, related=artist))
         return out
+
+
+PROVIDER = LastfmProvider  # registered by its name in settings.DISCOVERY_PROVIDERS (discovery.chain.provider_class)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tastebot.discovery.base import CACHE_DAYS, loose_name
-from tastebot.store.library import normalise_title, title_artist_key
+from tastebot.discovery.base import CACHE_DAYS
+from tastebot.names import loose_artist_name, normalise_title, title_artist_key
 
 _BRACKETS = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]")
 SEARCH_LIMIT = 10
@@ -26,8 +26,8 @@ def _items(answer: Any) -> list[dict]:
 def same_song(track: dict, title: str, artist: str) -> bool:
     if normalise_title(track.get("name")) != normalise_title(title):
         return False
-    want = loose_name(artist)
-    return any(isinstance(a, dict) and loose_name(a.get("name")) == want for a in track.get("artists") or [])
+    want = loose_artist_name(artist)
+    return any(isinstance(a, dict) and loose_artist_name(a.get("name")) == want for a in track.get("artists") or [])
 
 
 def by_isrc(client, store, isrc: str) -> dict | None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from tastebot.features_sources import CORPUS_HARVEST_REQUESTS
-from tastebot.spotify import EndpointUnavailable, PlaylistNotFound, PlaylistRefused, parse_playlist_ref
+from tastebot.providers.audio_features import CORPUS_HARVEST_REQUESTS
+from tastebot.spotify.client import EndpointUnavailable, PlaylistNotFound, PlaylistRefused
+from tastebot.spotify.refs import parse_playlist_ref
 
 
 @dataclass

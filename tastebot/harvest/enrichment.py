@@ -1,5 +1,5 @@
 """What the harvest adds to the tracks it holds: artist genres (extended-quota apps only) and
-audio features, through the provider chain of tastebot/features_sources.py (Spotify, then
+audio features, through the provider chain of tastebot/providers/audio_features.py (Spotify, then
 ReccoBeats), only for tracks that lack them unless the run is full; then the imported corpus's
 tracks' features, within a bound on requests, resuming where the last harvest stopped."""
 
@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tastebot.features_sources import FeatureChain
+from tastebot.providers.audio_features import FeatureChain
 from tastebot.harvest.context import HarvestContext, SourceResult
-from tastebot.spotify import BATCH_ARTISTS
-from tastebot.vocab import PROVIDER_LABELS
+from tastebot.spotify.client import BATCH_ARTISTS
+from tastebot.vocab import API_PROVIDERS, PROVIDER_LABELS
 from tastebot.wording import plural
 
 
@@ -47,7 +47,7 @@ def feature_chain(ctx: HarvestContext, reccobeats=None) -> FeatureChain:
 def fill_features(ctx: HarvestContext, chain: FeatureChain) -> dict[str, Any]:
     """Fill the missing audio features; one result per provider goes to `ctx.results`. Returns the
     chain's report as a dict (the summary's `feature_providers`)."""
-    for provider in ("spotify", "reccobeats"):
+    for provider in API_PROVIDERS:
         ctx.reporter.start(f"features:{provider}", f"Audio features: {PROVIDER_LABELS[provider]}")
     report = chain.fill(full=ctx.options.full)
     for provider, rep in report.providers.items():

@@ -10,7 +10,8 @@ from typing import Sequence
 from tastebot.errors import SpotifyError
 from tastebot.harvest.context import HarvestContext, SourceResult
 from tastebot.harvest.signals import DISLIKE_NAME, signal
-from tastebot.spotify import EndpointUnavailable, playlist_item_track
+from tastebot.spotify.client import EndpointUnavailable
+from tastebot.spotify.refs import playlist_item_track
 from tastebot.vocab import now_iso
 from tastebot.wording import plural
 

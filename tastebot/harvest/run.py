@@ -20,6 +20,8 @@ from tastebot.harvest.playlists import read_feedback_saved, read_playlists
 from tastebot.harvest.sampling import SAMPLED_MODES, NegativeSampler
 from tastebot.harvest.signals import TIME_RANGES
 from tastebot.harvest.sources import read_recently_played, read_saved, read_top
+from tastebot.spotify.client import SpotifyClient
+from tastebot.store import open_store
 from tastebot.wording import plural
 
 
@@ -60,11 +62,7 @@ def run_harvest(settings, options: HarvestOptions | None = None, *, client=None,
                 reccobeats=None) -> HarvestSummary:
     """Open the store in `settings.home` and harvest into it (a SpotifyClient is made when none is
     given). The caller holds `tastebot.lock.home_lock(settings)` when other commands may run."""
-    from tastebot.store import open_store
-
     if client is None:
-        from tastebot.spotify import SpotifyClient
-
         client = SpotifyClient(settings)
     with open_store(settings) as store:
         return Harvester(settings, client, store, options, reporter=reporter, reccobeats=reccobeats).run()

@@ -1,5 +1,5 @@
 """Sampled negatives: weak dislikes for a library with few explicit ones, drawn from tracks the
-listener shows no sign of knowing (`_Exclusions`), seeded, and replayed from the start every run so
+listener shows no sign of knowing (`known.SamplingExclusions`), seeded, and replayed from the start every run so
 the same library and seed give the same sample (docs/harvest.md)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 from tastebot.errors import SpotifyError, TastebotError
 from tastebot.harvest.context import HarvestContext, SourceResult
 from tastebot.harvest.signals import signal
+from tastebot.known import SamplingExclusions
 from tastebot.vocab import AUDIO_FEATURES, now_iso
 from tastebot.wording import plural
 
@@ -77,7 +78,7 @@ class NegativeSampler:
         # a run interrupted half-way and resumed ends where an uninterrupted one does.
         seed = self.options.seed
         draw = _Draw(have, target)
-        excluded = _Exclusions(self.store, with_sampled=False)
+        excluded = SamplingExclusions(self.store, with_sampled=False)
         try:
             self.rng = random.Random(f"sampled:{seed}:far")
             got_far = self._search(result, int(round(target * FAR_SHARE)), excluded, draw, far=True)
@@ -99,7 +100,7 @@ class NegativeSampler:
                          f"{draw.by_kind['corpus']} from the corpus, {draw.by_kind['far']} far from your likes); "
                          f"{draw.size} in all; seed {seed}")
 
-    def _search(self, result: SourceResult, want: int, excluded: "_Exclusions", draw: "_Draw", *,
+    def _search(self, result: SourceResult, want: int, excluded: "SamplingExclusions", draw: "_Draw", *,
                 far: bool) -> int:
         if want <= 0:
             return 0
@@ -180,7 +181,7 @@ class NegativeSampler:
             queries += [f'genre:"{g}"' for g in self.rng.sample(SEARCH_GENRES, 4)]
         return queries
 
-    def _corpus(self, result: SourceResult, want: int, excluded: "_Exclusions", draw: "_Draw") -> int:
+    def _corpus(self, result: SourceResult, want: int, excluded: "SamplingExclusions", draw: "_Draw") -> int:
         if want <= 0 or draw.full():
             return 0
         try:
@@ -240,45 +241,6 @@ class _Draw:
         self.new += len(fresh)
         self.by_kind[kind] += len(fresh)
         return fresh
-
-
-class _Exclusions:
-    """What a sampled negative must not be: anything the listener knows (id, ISRC, title+artist),
-    any track by an artist of a known track, anything already drawn in this run. With
-    with_sampled=False, earlier sampled negatives are not "known" (a replayed draw finds them again)."""
-
-    def __init__(self, store, *, with_sampled: bool = True):
-        self.ids = store.known_track_ids(with_sampled=with_sampled)
-        self.isrcs = store.known_isrcs(with_sampled=with_sampled)
-        self.keys = store.known_title_artist_keys(with_sampled=with_sampled)
-        # Artists of liked songs: their other tracks may well be liked too, so never negatives.
-        liked = store.labelled_tracks()
-        self.artists = {a for ids in liked.loc[liked["label"] == 1, "artist_ids"] for a in str(ids).split(",") if a}
-
-    def accept_id(self, track_id: str) -> bool:
-        return bool(track_id) and track_id not in self.ids
-
-    def accept(self, track: Mapping[str, Any]) -> bool:
-        from tastebot.store.library import title_artist_key
-
-        tid = track.get("id")
-        if not tid or track.get("is_local") or tid in self.ids:
-            return False
-        isrc = ((track.get("external_ids") or {}).get("isrc") or "").upper()
-        if isrc and isrc in self.isrcs:
-            return False
-        artists = [a for a in track.get("artists") or [] if isinstance(a, Mapping)]
-        if any(a.get("id") in self.artists for a in artists):
-            return False
-        key = title_artist_key(track.get("name"), artists[0].get("name") if artists else None)
-        if key and key in self.keys:
-            return False
-        self.ids.add(tid)
-        if isrc:
-            self.isrcs.add(isrc)
-        if key:
-            self.keys.add(key)
-        return True
 
 
 def _json_state(store, key: str) -> dict[str, Any] | None:

@@ -32,7 +32,7 @@ SOURCES: dict[str, Source] = {
     "feedback_removed": Source("dislike", "explicit", 1.0, "removed from a tastebot playlist"),
     "sampled_random": Source("dislike", "weak", 0.3, "sampled: random unknown tracks"),
     "sampled_far": Source("dislike", "weak", 0.4, "sampled: far from the likes"),
-    # From `tastebot history import` (tastebot/history.py): the weight is the most a signal gets;
+    # From `tastebot history import` (tastebot/imports/history.py): the weight is the most a signal gets;
     # each one is scaled by play counts and recency there (history.RULES).
     "history_played": Source("like", "explicit", 1.0, "listening history: played to the end, again"),
     "history_skipped": Source("dislike", "explicit", 0.9, "listening history: skipped early, never finished"),

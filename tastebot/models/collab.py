@@ -22,18 +22,18 @@ MLP still ranks such tracks by the MLP.
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from tastebot.vocab import CONTENT_SCALES
+from tastebot.models.content import CONTENT_COLUMNS, KERNEL_WIDTH, _kernel, _nearest_sq_dist, _sq_dist, content_matrix
+from tastebot.models.corpus import CorpusData, _own_playlists
+# The scorer's artist key (tastebot.names), under the name this module's code reads.
+from tastebot.names import corpus_artist_keys as normalise_artists
 
 if TYPE_CHECKING:
     from tastebot.store.readers import ModelReader
@@ -50,8 +50,6 @@ MAX_SVD_ROWS = 100_000
 MAX_SVD_COLS = 200_000
 EXACT_ARTIST_NNZ = 5_000_000  # content kNN reference set: the strongest likes beyond this many
 
-CONTENT_COLUMNS = tuple(CONTENT_SCALES)
-KERNEL_WIDTH = 1.0
 # Weigh the nearest likes against the nearest dislikes (see _content_scores). Off: on the benchmark it
 # left the hybrid's precision unchanged and doubled the content part's scoring time.
 CONTRAST = False  # in standardised units (root mean square over the features both tracks have)
@@ -59,210 +57,9 @@ CONTRAST = False  # in standardised units (root mean square over the features bo
 _PAREN = re.compile(r"[\(\[][^\)\]]*[\)\]]")
 
 
-def normalise_artist(name: object) -> str | None:
-    """Lower case, accents and punctuation removed, a leading "the" dropped."""
-    if name is None or (isinstance(name, float) and math.isnan(name)):
-        return None
-    return _normalise_artist(str(name))
-
-
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-@lru_cache(maxsize=200_000)
-def _normalise_artist(name: str) -> str | None:
-    # NFKD is the identity on ASCII, which most names are: skipping it halves the time.
-    s = name if name.isascii() else unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    s = _NOT_ALNUM.sub(" ", s.lower()).strip()
-    if s.startswith("the "):
-        s = s[4:]
-    return s or None
-
-
-def normalise_artists(names) -> np.ndarray:
-    """`normalise_artist` over many names at once; an object array with None where there is no name.
-    (A plain loop over the uncached function: twice as fast as pandas' string methods, and a cache
-    would only churn on the two million names of a whole-MPD corpus.)"""
-    norm = _normalise_artist.__wrapped__
-    out = np.empty(len(names), dtype=object)
-    out[:] = [norm(v) if v.__class__ is str else normalise_artist(v) for v in names]
-    return out
-
-
-def content_matrix(frame: pd.DataFrame) -> np.ndarray:
-    """Standardised content features (rows: tracks, columns: CONTENT_COLUMNS), NaN where unknown."""
-    n = len(frame)
-
-    def col(name: str) -> np.ndarray:
-        if name not in frame.columns:
-            return np.full(n, np.nan)
-        return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-    out = np.full((n, len(CONTENT_COLUMNS)), np.nan)
-    for j, c in enumerate(CONTENT_COLUMNS):
-        if c == "duration_s_log":
-            v = col("duration_ms")
-            v = np.where(v > 0, np.log(np.clip(v, 1, None) / 1000.0), np.nan)
-        elif c in ("key_sin", "key_cos"):
-            k = col("key")
-            k = np.where((k >= 0) & (k <= 11), k, np.nan)
-            v = np.sin(2 * np.pi * k / 12) if c == "key_sin" else np.cos(2 * np.pi * k / 12)
-        else:
-            v = col(c)
-        out[:, j] = v / CONTENT_SCALES[c]
-    return out
-
-
-def _kernel(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian-kernel similarity of each row of x to each row of ref, over the features both have
-    (at least 3); and whether each row of x had enough features for any reference."""
-    d2, ok = _sq_dist(x, ref)
-    return np.exp(-d2 / (2.0 * KERNEL_WIDTH**2)), ok
-
-
-def _sq_dist(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean squared standardised distance over the features both rows have (inf below 3 shared), and
-    whether each row of x had enough features for any reference. Rows of x are taken by their pattern
-    of known features (few patterns in practice): where the references know all of a pattern's
-    features, the distance is one matrix product; rows with under 3 features are left at inf."""
-    d2 = np.full((len(x), len(ref)), np.inf, dtype=np.float32)
-    known = ~np.isnan(x)
-    rows_ok = known.sum(axis=1) >= 3
-    ref_known = ~np.isnan(ref)
-    # One integer per pattern of known features (14 columns: bits of an int64).
-    codes = known[rows_ok].astype(np.int64) @ (np.int64(1) << np.arange(x.shape[1], dtype=np.int64))
-    ok_rows = np.flatnonzero(rows_ok)
-    for code in np.unique(codes):
-        rows = ok_rows[codes == code]
-        cols = known[rows[0]]
-        if ref_known[:, cols].all():  # the common case: every reference has these features
-            d2[rows] = _sq_dist_dense(x[np.ix_(rows, np.flatnonzero(cols))], ref[:, cols])
-        else:
-            d2[rows] = _sq_dist_masked(x[rows], ref)
-    return d2, np.isfinite(d2).any(axis=1) if len(ref) else np.zeros(len(x), dtype=bool)
-
-
-def _nearest_sq_dist(x: np.ndarray, ref: np.ndarray, k: int) -> np.ndarray:
-    """The k smallest of `_sq_dist(x, ref)` per row (in no order), without the whole distance matrix:
-    for rows whose features every reference has, one matrix product of [x, 1] and [-2 ref, |ref|^2]
-    gives |ref|^2 - 2 x.ref, which orders the references as the distance does; |x|^2 and the mean
-    are added to the k kept alone. (100,000 rows against 1,500 likes: 0.25 s instead of 0.7 s.)"""
-    out = np.full((len(x), k), np.inf, dtype=np.float32)
-    known = ~np.isnan(x)
-    rows_ok = np.flatnonzero(known.sum(axis=1) >= 3)
-    ref_known = ~np.isnan(ref)
-    codes = known[rows_ok].astype(np.int64) @ (np.int64(1) << np.arange(x.shape[1], dtype=np.int64))
-    for code in np.unique(codes):
-        rows = rows_ok[codes == code]
-        cols = np.flatnonzero(known[rows[0]])
-        if not ref_known[:, cols].all():
-            out[rows] = np.partition(_sq_dist_masked(x[rows], ref), k - 1, axis=1)[:, :k]
-            continue
-        xs, rs = x[np.ix_(rows, cols)].astype(np.float32), ref[:, cols].astype(np.float32)
-        ones = np.ones((len(xs), 1), dtype=np.float32)
-        block = np.hstack([xs, ones]) @ np.hstack([-2.0 * rs, (rs * rs).sum(axis=1)[:, None]]).T
-        near = np.partition(block, k - 1, axis=1)[:, :k]
-        near += (xs * xs).sum(axis=1)[:, None]
-        out[rows] = np.maximum(near, 0.0) / np.float32(len(cols))
-    return out
-
-
-def _sq_dist_dense(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """Mean squared distance of rows without gaps: one matrix product, the rest in place (100,000 x
-    1,500 pairs are 600 MB of temporaries otherwise)."""
-    xs, rs = x.astype(np.float32), ref.astype(np.float32)
-    block = xs @ rs.T
-    block *= -2.0
-    block += (xs * xs).sum(axis=1)[:, None]
-    block += (rs * rs).sum(axis=1)[None, :]
-    np.maximum(block, 0.0, out=block)
-    block *= np.float32(1.0 / x.shape[1])
-    return block
-
-
-def _sq_dist_masked(x: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    mc = (~np.isnan(x)).astype(np.float32)
-    xf = np.nan_to_num(x).astype(np.float32)
-    mr = (~np.isnan(ref)).astype(np.float32)
-    rf = np.nan_to_num(ref).astype(np.float32)
-    d2 = (xf * xf) @ mr.T + mc @ (rf * rf).T - 2.0 * (xf @ rf.T)
-    cnt = mc @ mr.T
-    return np.where(cnt >= 3, np.maximum(d2, 0.0) / np.maximum(cnt, 1.0), np.inf)
-
-
 def _unit_rows(m: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     return m / np.where(norms > 0, norms, 1.0)
-
-
-@dataclass
-class CorpusData:
-    """A playlist x track 0/1 matrix with its column track ids and per-track artist keys."""
-
-    matrix: Any  # scipy.sparse.csr_matrix, playlists x tracks
-    track_ids: np.ndarray
-    playlist_ids: list[str] = field(default_factory=list)
-    track_artists: np.ndarray | None = None  # artist key per column (normalised name), None = unknown
-    playlist_names: dict[str, str] = field(default_factory=dict)
-    # Looks up names of imported playlists on demand (a million names are not worth holding).
-    names_from: Callable[[Sequence[str]], dict[str, str]] | None = None
-
-    def names(self, playlist_ids: Sequence[str]) -> list[str]:
-        missing = [p for p in playlist_ids if p not in self.playlist_names]
-        if missing and self.names_from is not None:
-            self.playlist_names.update(self.names_from(missing))
-        # A playlist imported without a name is left out: its id is not a name to show.
-        return [name for p in playlist_ids if (name := self.playlist_names.get(p))]
-
-    @classmethod
-    def from_pairs(cls, pairs: Sequence[tuple[str, str]], artists: dict[str, str] | None = None) -> "CorpusData":
-        """From (playlist id, track id) pairs; `artists` maps track id -> artist name (optional)."""
-        import scipy.sparse as sp
-
-        pl = pd.Index(sorted({p for p, _ in pairs}))
-        tr = pd.Index(sorted({t for _, t in pairs}))
-        rows = pl.get_indexer([p for p, _ in pairs])
-        cols = tr.get_indexer([t for _, t in pairs])
-        m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(pl), len(tr)))
-        m.data[:] = 1.0
-        m.sum_duplicates()
-        m.data = np.minimum(m.data, 1.0)
-        keys = None
-        if artists:
-            keys = np.array([normalise_artist(artists.get(t)) for t in tr], dtype=object)
-        return cls(m, np.asarray(tr, dtype=object), list(pl), keys)
-
-    @classmethod
-    def from_store(cls, store: ModelReader, include_own: bool = True) -> "CorpusData":
-        """The imported corpus plus (with include_own) the user's own playlists from the library."""
-        import scipy.sparse as sp
-
-        m, track_ids, playlist_ids = store.corpus_matrix()
-        # Only the artist names: every column of a whole-MPD corpus (2.2 million tracks) takes 2 GB.
-        meta = (store.corpus_tracks_frame(columns=["artist_name"]) if len(track_ids)
-                else pd.DataFrame(columns=["track_id", "artist_name"]))
-        artist_of = dict(zip(meta["track_id"], meta["artist_name"]))
-        own_lists = _own_playlists(store) if include_own else {}
-        own_names = {f"own:{k}": f"your playlist {name}" for k, (name, _) in own_lists.items() if name}
-        own = {k: items for k, (_, items) in own_lists.items()}
-        if own:
-            in_corpus = set(track_ids)
-            extra = [t for items in own.values() for t in items if t not in in_corpus]
-            extra = list(dict.fromkeys(extra))
-            all_ids = np.concatenate([track_ids, np.asarray(extra, dtype=object)]) if extra else track_ids
-            col = {t: i for i, t in enumerate(all_ids)}
-            rows, cols = [], []
-            for r, items in enumerate(own.values()):
-                for t in set(items):
-                    rows.append(r)
-                    cols.append(col[t])
-            own_m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(own), len(all_ids)))
-            m = sp.vstack([sp.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], len(all_ids))), own_m]).tocsr()
-            track_ids = all_ids
-            playlist_ids = list(playlist_ids) + [f"own:{k}" for k in own]
-            artist_of.update(_library_artist_names(store, extra))
-        keys = normalise_artists([artist_of.get(t) for t in track_ids])
-        return cls(m, track_ids, playlist_ids, keys, playlist_names=own_names, names_from=store.corpus_playlist_names)
 
 
 def _lookup(values: pd.Series | np.ndarray, mapping: dict, default: float) -> np.ndarray:
@@ -287,26 +84,6 @@ def _id_keys(frame: pd.DataFrame) -> np.ndarray:
     ok = (ids.notna() & (ids.astype(str) != "")).to_numpy()
     out[ok] = ("id:" + ids[ok].astype(str)).to_numpy(dtype=object)
     return out
-
-
-def _own_playlists(store: ModelReader) -> dict[str, tuple[str, list[str]]]:
-    """{playlist id: (name, track ids)} of the user's own (and like-) playlists in the library."""
-    out: dict[str, tuple[str, list[str]]] = {}
-    for role in ("own", "like"):
-        for pl in store.playlists(role):
-            ids = [t for t in store.playlist_track_ids(pl["id"]) if t]
-            if ids:
-                out[str(pl["id"])] = (pl.get("name") or "", ids)
-    return out
-
-
-def _library_artist_names(store: ModelReader, track_ids) -> dict[str, str]:
-    """{track id: its primary artist's name} for library tracks (own-playlist tracks the corpus lacks)."""
-    if not len(track_ids):
-        return {}
-    f = store.tracks_frame(list(track_ids))
-    names = store.artist_names(f["primary_artist_id"].dropna().astype(str).unique().tolist())
-    return {t: names[a] for t, a in zip(f["track_id"], f["primary_artist_id"]) if a in names}
 
 
 @dataclass
@@ -675,6 +452,16 @@ class HybridScorer:
         """The hybrid score in [0, 1] for each row of `frame` (FALLBACK where nothing is known)."""
         return self.score_parts(frame)["hybrid"].to_numpy()
 
+    def save(self, folder, fingerprint: dict[str, Any] | None = None, *, ids_in_store: int = 0) -> None:
+        """The taste models' `save`: `save_scorer`, with what the scorer was fitted on (`fingerprint`)."""
+        save_scorer(self, folder, fingerprint or {}, ids_in_store=ids_in_store)
+
+    @classmethod
+    def load(cls, folder, names_from: Callable[[Sequence[str]], dict[str, str]] | None = None,
+             corpus_ids: Callable[[], Sequence[str]] | None = None) -> "HybridScorer":
+        """The taste models' `load`: the scorer `save` wrote (`load_scorer` also gives its fingerprint)."""
+        return load_scorer(folder, names_from, corpus_ids)[0]
+
     # ------------------------------------------------------------------------------------------
     def _content_scores(self, frame: pd.DataFrame, want_nearest: bool = False, chunk: int = 4096):
         """Similarity of the sound to the K_NEAREST nearest liked tracks (a mean Gaussian kernel; NaN: no
@@ -751,52 +538,6 @@ class HybridScorer:
                 }
             )
         return out
-
-
-# -- retrieval over the corpus ------------------------------------------------------------------------
-def corpus_top(scorer: HybridScorer, kind: str, k: int, exclude: set[str]) -> list[str]:
-    """The `k` corpus tracks the scorer rates highest by one kind of evidence, skipping `exclude`
-    (tracks the listener knows) and the user's own playlists' extra tracks:
-    `cooc` (co-occurrence with the likes), `share` (playlist-normalised co-occurrence, ties by `cooc`),
-    `factor` (factor cosine with the profile), `artist` (by a
-    liked artist, the most liked artists first, then co-occurrence)."""
-    corpus = scorer.corpus
-    if corpus is None or scorer.cooc is None or k <= 0:
-        return []
-    if kind == "cooc":
-        score = np.asarray(scorer.cooc, dtype=float)
-    elif kind == "share":
-        if scorer.share is None:
-            return []
-        score = np.asarray(scorer.share, dtype=float) + 1e-3 * np.asarray(scorer.cooc, dtype=float)
-    elif kind == "factor":
-        if scorer.profile is None:
-            return []
-        score = np.full(len(corpus.track_ids), -1.0)
-        has = scorer.factor_row >= 0
-        score[has] = scorer.item_factors[scorer.factor_row[has]] @ scorer.profile
-    elif kind == "artist":
-        if corpus.track_artists is None or not scorer.artist_weight:
-            return []
-        liked = pd.Series(corpus.track_artists, dtype=object).map(scorer.artist_weight).astype(float)
-        score = liked.fillna(0.0).to_numpy() + 1e-3 * np.asarray(scorer.cooc, dtype=float)
-        score[liked.isna().to_numpy()] = 0.0
-    else:
-        raise ValueError(f"unknown corpus retriever {kind!r}")
-    return top_ids(score, corpus.track_ids, k, exclude)
-
-
-def top_ids(score: np.ndarray, ids: np.ndarray, k: int, exclude: set[str]) -> list[str]:
-    """Ids of the `k` highest positive scores (ties by position), skipping `exclude` and `own:` ids."""
-    order = np.argsort(-np.nan_to_num(score, nan=-1.0), kind="stable")
-    out: list[str] = []
-    for j in order:
-        if score[j] <= 0 or len(out) >= k:
-            break
-        tid = str(ids[j])
-        if tid not in exclude and not tid.startswith("own:"):
-            out.append(tid)
-    return out
 
 
 # -- fitted once, saved with the run ---------------------------------------------------------------------

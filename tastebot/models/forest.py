@@ -40,7 +40,7 @@ class Forest:
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, weight: np.ndarray, seed: int = 0) -> "Forest":
-        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.ensemble import RandomForestClassifier  # here: scikit-learn takes seconds to import
 
         model = RandomForestClassifier(**PARAMS, n_jobs=_jobs(len(x), FIT_PARALLEL_ROWS), random_state=seed)
         model.fit(x, np.asarray(y, dtype=int), sample_weight=weight)

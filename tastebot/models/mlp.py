@@ -443,8 +443,21 @@ class Ensemble:
     def towers(self) -> int:
         return self.model.towers if isinstance(self.model, Forward) else _towers(self.model)
 
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, weight: np.ndarray, seed: int = 0, *,
+            validation: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, **options: Any) -> "Ensemble":
+        """The taste models' `fit`: the module's `fit` (early stopping on `validation` when given;
+        `options` as there: epochs, towers, class_weight, ...), as an ensemble."""
+        if validation is None:
+            validation = (np.zeros((0, x.shape[1]), dtype=np.float32), np.zeros(0), np.zeros(0))
+        return cls(fit(x, y, weight, *validation, seed=seed, **options).model)
+
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.model.predict(x) if isinstance(self.model, Forward) else predict(self.model, x)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """The taste models' `score`: the mean of the towers' probabilities (`predict`)."""
+        return self.predict(x)
 
     def hand_back(self) -> None:
         """Score from here on as a saved run does (`Forward`), and hand the Keras model back for a
@@ -462,8 +475,9 @@ class Ensemble:
         return [MODEL_FILE, WEIGHTS_FILE]
 
     @classmethod
-    def load(cls, folder: Path, names: Sequence[str]) -> "Ensemble":
-        """The networks of a run whose metrics.json lists `names` (its "networks")."""
+    def load(cls, folder: Path, names: Sequence[str] = (WEIGHTS_FILE,)) -> "Ensemble":
+        """The networks of a run whose metrics.json lists `names` (its "networks"; by default what
+        `save` writes for tastebot to load)."""
         if WEIGHTS_FILE in names:
             return cls(Forward.load(Path(folder) / WEIGHTS_FILE))
         # A run saved before the weights file: its Keras model, through TensorFlow (imported only

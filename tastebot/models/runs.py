@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tastebot.errors import ModelError, NotEnoughData, no_room
-from tastebot.features import FeatureSpec
+from tastebot.models.inputs import FeatureSpec
 from tastebot.models.forest import Forest, taste_score
 from tastebot.models.ranker import Ranking
 

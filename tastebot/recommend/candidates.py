@@ -21,7 +21,7 @@ import pandas as pd
 
 from tastebot.errors import RateLimited, SpotifyError
 from tastebot.known import Known
-from tastebot.models.collab import corpus_top
+from tastebot.models.retrieval import corpus_top
 from tastebot.vocab import AUDIO_FEATURES
 
 SEARCH_PAGE = 10
@@ -96,7 +96,7 @@ def _safe(source: str, fn: Callable[[], None], sources: dict[str, str], warnings
 
 
 def gather_from_playlists(client, refs: Sequence[str], pool: CandidatePool) -> None:
-    from tastebot.spotify import parse_playlist_ref, playlist_item_track
+    from tastebot.spotify.refs import parse_playlist_ref, playlist_item_track
 
     for ref in refs:
         pid = parse_playlist_ref(ref)
@@ -167,7 +167,8 @@ def gather_albums(client, likes: pd.DataFrame, pool: CandidatePool, opts, source
 def discovery_seeds(client, store, likes: pd.DataFrame, limit: int, warnings: list[str]) -> list:
     """The listener's artists discovery starts from: top artists (medium term) first, then the liked
     artists by the weight of their likes; at most `limit`, no artist twice."""
-    from tastebot.discovery import Seed, loose_name
+    from tastebot.discovery import Seed
+    from tastebot.names import loose_artist_name as loose_name
 
     seeds: list[Seed] = []
     seen: set[str] = set()

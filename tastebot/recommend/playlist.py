@@ -170,7 +170,7 @@ _LOOKS_LIKE_A_REF = re.compile(r"^(spotify:|https?://|open\.spotify\.com/)", re.
 def own_playlist(store, ref: str) -> dict:
     """The store's row of the playlist tastebot created that `ref` names (its name, URI, link or id).
     Any other playlist is an InputError: tastebot replaces only the items of its own playlists."""
-    from tastebot.spotify import parse_playlist_ref
+    from tastebot.spotify.refs import parse_playlist_ref
 
     made = [p for p in store.output_playlists() if p["spotify_id"]]
     text = (ref or "").strip()
@@ -322,7 +322,7 @@ def _find_by_marker(client, marker: str) -> dict | None:
 
 
 def _items(client, spotify_id: str) -> list[str]:
-    from tastebot.spotify import playlist_item_track
+    from tastebot.spotify.refs import playlist_item_track
 
     ids: list[str] = []
     for page in client.playlist_items_pages(spotify_id):

@@ -235,7 +235,7 @@ def _fill_features(settings, store, client, frame, options, scorer, feature_chai
     try:
         chain = feature_chain
         if chain is None:
-            from tastebot.features_sources import FeatureChain
+            from tastebot.providers.audio_features import FeatureChain
 
             chain = FeatureChain(settings, store, client, notice=lambda t: warns.append(t))
         rep = chain.fill(ask)
@@ -437,7 +437,7 @@ def _seed_frame(settings, store, client, options: RecommendOptions, warns: list[
     seeds = store.tracks_frame(ids)
     lacking = seeds[seeds[AUDIO_FEATURES[0]].isna()]["track_id"].tolist()
     if lacking and client is not None:
-        from tastebot.features_sources import FeatureChain
+        from tastebot.providers.audio_features import FeatureChain
 
         try:
             FeatureChain(settings, store, client, notice=warns.append).fill(lacking)
@@ -538,7 +538,7 @@ def recommend_to_playlist(
         if target is not None and target.update:
             pl.own_playlist(store, target.update)  # not tastebot's: refused before any request
         if client is None and not offline:
-            from tastebot.spotify import SpotifyClient
+            from tastebot.spotify.client import SpotifyClient
 
             client = SpotifyClient(settings)
         if writing:

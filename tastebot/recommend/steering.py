@@ -55,7 +55,7 @@ class Steering:
     def from_options(cls, *, mood: str | None = None, years: str | None = None, popularity: str | None = None,
                      seed_tracks=(), **features: str | None) -> "Steering":
         """From the CLI's text: `--energy 0.2-0.5`, `--mood calm`, `--years 1990-1999`, ..."""
-        from tastebot.spotify import parse_spotify_ref
+        from tastebot.spotify.refs import parse_spotify_ref
 
         if mood is not None and mood not in MOODS:
             raise InputError(f"--mood must be one of {', '.join(MOODS)}, not {mood!r}.")
@@ -119,7 +119,7 @@ def fits(frame: pd.DataFrame, steering: Steering) -> tuple[np.ndarray, dict[str,
 def seed_distances(frame: pd.DataFrame, seeds: pd.DataFrame) -> np.ndarray:
     """candidates x seeds: the distance in sound (standardised features and metadata), inf where fewer
     than 3 features are known on both sides (no opinion)."""
-    from tastebot.models.collab import content_matrix
+    from tastebot.models.content import content_matrix
 
     X, S = content_matrix(frame), content_matrix(seeds)
     diff = X[:, None, :] - S[None, :, :]

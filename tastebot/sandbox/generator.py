@@ -18,6 +18,7 @@ import numpy as np
 
 from tastebot.errors import InputError
 from tastebot.sandbox.format import FEATURE_BOUNDS, FORMAT
+from tastebot.sandbox.taste import draw_taste
 from tastebot.vocab import AUDIO_FEATURES, SPOTIFY_DECIMALS
 
 GENRES = ("pop", "rap", "rock", "latin", "r&b", "edm")
@@ -102,7 +103,7 @@ class _FeatureModel:
 
     def sample(self, rng, genre: str, subgenres: list[str], artist_latents: np.ndarray) -> dict[str, np.ndarray]:
         """Continuous values for tracks of one genre, given each track's subgenre and artist latent."""
-        from scipy.special import ndtr
+        from scipy.special import ndtr  # here: only generating a catalogue needs scipy
 
         g = self.genres[genre]
         n = len(subgenres)
@@ -489,8 +490,6 @@ class _Listener:
     own playlists, dislikes, follows). Built in a fixed order of draws from the world's generator."""
 
     def __init__(self, world: "_World", values: dict[str, np.ndarray], n_tracks: int, user_id: str):
-        from tastebot.sandbox.taste import draw_taste
-
         self.world, self.values, self.n_tracks, self.user_id = world, values, n_tracks, user_id
         rng = self.rng = world.rng
         self.n = len(world.tracks)

@@ -47,6 +47,8 @@ from urllib.parse import parse_qs, urlsplit
 from tastebot.sandbox.accounts import Accounts
 from tastebot.sandbox.discovery import OpenServices
 from tastebot.sandbox.faults import FAULT_BODIES, FaultConfig, FaultInjector
+from tastebot.sandbox.format import load_catalog, validate_catalog
+from tastebot.sandbox.generator import generate_catalog
 from tastebot.sandbox.reccobeats import ReccoBeats
 from tastebot.sandbox.state import SandboxState
 from tastebot.sandbox.webapi import WebApi, build_routes, check_scopes
@@ -63,8 +65,6 @@ def _generated_catalog(seed: int, n_tracks: int) -> dict:
     """generate_catalog, remembered per (seed, n_tracks): tests start many sandboxes on one seed.
     Each sandbox gets its own copy (it changes its state); kept pickled, as unpickling copies a
     catalogue of 2,000 tracks in 8 ms where copy.deepcopy took 68."""
-    from tastebot.sandbox.generator import generate_catalog
-
     key = (seed, n_tracks)
     with _catalog_cache_lock:
         if key not in _catalog_cache:
@@ -148,12 +148,8 @@ class Sandbox:
         if catalog is None:
             catalog = _generated_catalog(seed, n_tracks)
         elif isinstance(catalog, (str, Path)):
-            from tastebot.sandbox.format import load_catalog
-
             catalog = load_catalog(catalog)
         else:
-            from tastebot.sandbox.format import validate_catalog
-
             catalog = validate_catalog(catalog)
         self.catalog: dict = catalog
         self.profile = profile

@@ -92,6 +92,15 @@ class StoreCore:
             self._rollback()
             raise StoreError(_explain(exc, self.path)) from None
 
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """Join an open transaction, or open one: many rows, one commit."""
+        if self.conn.in_transaction:
+            yield self.conn
+        else:
+            with self.transaction() as conn:
+                yield conn
+
     def _rollback(self) -> None:
         """Roll back if a transaction is still open: after SQLITE_FULL or an I/O error SQLite may have
         rolled back already, and a second ROLLBACK must not hide the real error."""

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from tastebot.store.library import impossible_features
+from tastebot.store.library_rows import impossible_features
 from tastebot.vocab import AUDIO_FEATURES, now_iso
 
 # Audio-feature (vocab.AUDIO_FEATURES) and metadata columns a corpus track may carry (from CSV imports
@@ -78,7 +78,7 @@ def _blob(idxs: np.ndarray) -> bytes:
 
 
 class CorpusMixin:
-    # -- import runs (used by tastebot.corpus) ---------------------------------------------
+    # -- import runs (used by tastebot.imports.corpus) ---------------------------------------------
     def corpus_begin_import(self, paths: Sequence[str]) -> int:
         """Start an import run; first removes what earlier failed or killed runs left behind."""
         self.corpus_discard_unfinished()
@@ -245,7 +245,7 @@ class CorpusMixin:
         packed arrays are appended to one buffer (not a numpy array per playlist), so the peak memory
         is little more than the matrix itself.
         """
-        import scipy.sparse as sp
+        import scipy.sparse as sp  # here: only the scorer asks for the matrix (scipy ~1 s to import)
 
         cur = self.conn.cursor()
         cur.row_factory = None  # plain tuples: millions of sqlite3.Row objects cost time and memory
@@ -329,7 +329,7 @@ class CorpusMixin:
         MPD (2.24 million tracks) all columns took 2 GB at peak, only artist_name 0.6 GB
         (benchmarks/corpus_import.py). `with_features`: only tracks with audio features.
         """
-        import pandas as pd
+        import pandas as pd  # here: most commands open the store and never build a frame (pandas ~1 s to import)
 
         wanted = tuple(columns) if columns is not None else CORPUS_META + AUDIO_FEATURES
         unknown = set(wanted) - _COLUMNS

@@ -3,7 +3,7 @@
 Only what a taste learner needs is kept: when a play ended, which track (or, for the basic export
 without ids, the normalised title and artist), how long it played, why it started and ended, shuffle
 and skipped. IP addresses, user agents, country, username and platform are never written here
-(tastebot.history drops them while parsing; tests/test_history.py scans the file for them).
+(tastebot.imports.history drops them while parsing; tests/test_history.py scans the file for them).
 
 A play is keyed by (end time, item), so importing a file again inserts nothing. The likes, dislikes and
 listening sessions derived from the plays live in the library's `signals` and the corpus area; they

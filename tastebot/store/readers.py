@@ -1,5 +1,5 @@
 """What the models read from the store, as a type: `ModelReader` names exactly the `Store` methods
-that `tastebot/models/*`, `tastebot/features.py` and `tastebot/train.py` call, so those modules
+that `tastebot/models/*`, `tastebot/models/inputs.py` and `tastebot/train.py` call, so those modules
 depend on a small read-only interface rather than on the 80-method Store (issue 12).
 
 `Store` satisfies it structurally (no inheritance); `tests/test_store_readers.py` checks every

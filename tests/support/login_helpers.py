@@ -61,7 +61,7 @@ def sandbox_settings(sb, **overrides: Any):
 
 def login_to(sb, *, timeout: float = 20.0, settings=None, **overrides: Any) -> dict:
     """Complete a real login in this process (tastebot.auth.login driven by approve())."""
-    from tastebot.auth import login
+    from tastebot.spotify.login import login
 
     settings = settings or sandbox_settings(sb, **overrides)
     errors: list = []

@@ -17,21 +17,20 @@ endpoint name, the status and Spotify's short message only.
 
 from __future__ import annotations
 
-import re
-import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import requests
+import spotipy
+from spotipy.exceptions import SpotifyException
 
-from tastebot import notices
 from tastebot.errors import (
-    AuthError, FeatureProviderError, InputError, NotLoggedIn, RateLimited, SpotifyError, UncertainWrite,
+    AuthError, FeatureProviderError, InputError, NotLoggedIn, SpotifyError, UncertainWrite,
 )
-from tastebot.httpsession import http_session
+from tastebot.httpsession import RetryPolicy, http_session, retry_after_seconds
 from tastebot.settings import Settings
-from tastebot.wording import human_seconds
+from tastebot.spotify.auth import api_auth_manager, quiet_spotipy_logging
+from tastebot.spotify.login_state import read_state, remember_app_kind
 
 __all__ = [
     "SpotifyClient",
@@ -41,9 +40,8 @@ __all__ = [
     "PlaylistNotFound",
     "EditorialPlaylistHidden",
     "EndpointUnavailable",
-    "parse_playlist_ref",
-    "RetryPolicy",
 ]
+
 
 # The probe for the kind of app: an id that exists on every Spotify; any answer but 403 means the
 # audio-features endpoint is served (extended quota).
@@ -101,128 +99,6 @@ class EndpointUnavailable(SpotifyError):
     """The endpoint is gone or refused for this kind of app (403/404 on the whole endpoint)."""
 
 
-# Spotify ids are 22 base62 characters; anything else is a typo, not a playlist to look for.
-_PLAYLIST_ID = re.compile(r"^[0-9A-Za-z]{22}$")
-_PLAYLIST_URI = re.compile(r"^spotify:(?:user:[^:]+:)?playlist:([0-9A-Za-z]+)$")
-_PLAYLIST_URL = re.compile(
-    r"^(?:https?://)?open\.spotify\.com/(?:intl-[A-Za-z-]+/)?(?:user/[^/]+/)?playlist/([0-9A-Za-z]+)/?(?:[?#].*)?$"
-)
-
-
-def parse_playlist_ref(text: str) -> str:
-    """The playlist id in `spotify:playlist:ID`, `https://open.spotify.com/playlist/ID?si=..` or a bare
-    id. Anything else is an InputError naming what was given."""
-    raw = (text or "").strip()
-    shown = raw if len(raw) <= 60 else raw[:57] + "..."
-    for pattern in (_PLAYLIST_URI, _PLAYLIST_URL):
-        m = pattern.match(raw)
-        if m:
-            if not _PLAYLIST_ID.match(m.group(1)):
-                raise InputError(
-                    f"Not a Spotify playlist: {shown!r}: the id {m.group(1)!r} has {len(m.group(1))} characters; "
-                    "a playlist id has 22 letters and digits."
-                )
-            return m.group(1)
-    if _PLAYLIST_ID.match(raw):
-        return raw
-    raise InputError(
-        f"Not a Spotify playlist: {shown!r}. Give a playlist URI (spotify:playlist:ID), "
-        "a link (https://open.spotify.com/playlist/ID) or the bare ID."
-    )
-
-
-_REF_URI = re.compile(r"^spotify:(?:user:[^:]+:)?(track|artist|playlist):([0-9A-Za-z]+)$")
-_REF_URL = re.compile(
-    r"^(?:https?://)?open\.spotify\.com/(?:intl-[A-Za-z-]+/)?(?:user/[^/]+/)?(track|artist|playlist)/([0-9A-Za-z]+)/?(?:[?#].*)?$"
-)
-REF_KINDS = ("artist", "track", "playlist")
-
-
-def parse_spotify_ref(text: str, kind: str | None = None) -> tuple[str, str]:
-    """(kind, id) of an artist, track or playlist given as a URI, an open.spotify.com link or, with
-    `kind`, a bare id. Anything else is an InputError naming what was given."""
-    raw = (text or "").strip()
-    shown = raw if len(raw) <= 60 else raw[:57] + "..."
-    m = _REF_URI.match(raw) or _REF_URL.match(raw)
-    if m:
-        found, ref = m.group(1), m.group(2)
-        if kind is not None and found != kind:
-            raise InputError(f"{shown!r} is a {found}, not a {kind}.")
-    elif kind is not None:
-        found, ref = kind, raw
-    else:
-        raise InputError(f"Not a Spotify artist, track or playlist: {shown!r}. Give a URI (spotify:artist:ID), "
-                         "a link (https://open.spotify.com/track/ID) or a bare ID with its kind.")
-    if not _PLAYLIST_ID.match(ref):
-        raise InputError(f"Not a Spotify {found}: {shown!r}: a Spotify id has 22 letters and digits.")
-    return found, ref
-
-
-def _retry_after(headers: Mapping[str, str] | None, default: float = 5.0) -> float:
-    if not headers:
-        return default
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    if value is None:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        # An HTTP date is allowed by the standard; Spotify sends seconds, but be safe.
-        try:
-            from email.utils import parsedate_to_datetime
-
-            when = parsedate_to_datetime(value)
-            return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-        except (TypeError, ValueError):
-            return default
-
-
-def default_countdown(seconds: float, service: str) -> None:
-    """Wait `seconds`, told through tastebot.notices (the CLI shows a countdown on stderr)."""
-    notices.wait(seconds, f"{service} asks tastebot to slow down: waiting {{}} (Ctrl-C stops; progress is saved)")
-
-
-class RetryPolicy:
-    """What tastebot does on 429 and transient failures; shared by the Spotify and ReccoBeats clients.
-
-    `countdown(seconds, service)` does the waiting for 429 (default: `default_countdown`, through
-    tastebot.notices); a caller with its own progress display passes one that shows the wait there.
-    """
-
-    server_retries = 6        # 5xx / dropped connection / timeout: attempts after the first
-    backoff_base = 0.25       # seconds; doubles each retry
-    backoff_max = 8.0
-    rate_limit_budget = 3.0   # total 429 waiting per request, in multiples of max_wait (at least 60 s)
-
-    def __init__(self, max_wait: float, countdown: Callable[[float, str], None] | None = None):
-        self.max_wait = float(max_wait)
-        self.countdown = countdown or default_countdown
-        self.rate_limited_waits = 0
-        self.retries = 0
-        self.waited_s = 0.0
-
-    def backoff(self, attempt: int) -> None:
-        self.retries += 1
-        time.sleep(min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1))))
-
-    def wait_rate_limit(self, retry_after: float, service: str, waited_for_request: float) -> float:
-        """Wait for a 429, or raise RateLimited when the wait is longer than max_wait (or the total
-        waiting for one request exceeds its budget). Returns the seconds waited."""
-        budget = max(60.0, self.rate_limit_budget * self.max_wait)
-        if retry_after > self.max_wait or waited_for_request + retry_after > budget:
-            until = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
-            raise RateLimited(
-                f"{service} is rate-limiting tastebot and asks to wait {human_seconds(retry_after)} "
-                f"(more than --max-wait {self.max_wait:g} s). Progress is saved: run the command again after "
-                f"{until:%Y-%m-%d %H:%M} UTC.",
-                retry_after=retry_after,
-            )
-        self.rate_limited_waits += 1
-        self.waited_s += retry_after
-        if retry_after > 0:
-            self.countdown(retry_after, service)
-        return retry_after
-
 
 def _transient(exc: BaseException) -> bool:
     return isinstance(
@@ -240,12 +116,8 @@ class SpotifyClient:
 
     def __init__(self, settings: Settings, *, auth_manager: Any = None,
                  countdown: Callable[[float, str], None] | None = None):
-        import spotipy
-
         self.settings = settings
         if auth_manager is None:
-            from tastebot.auth import api_auth_manager, quiet_spotipy_logging
-
             quiet_spotipy_logging()
             auth_manager = api_auth_manager(settings)
         self.auth_manager = auth_manager
@@ -277,8 +149,6 @@ class SpotifyClient:
         that may have reached Spotify (5xx, dropped connection, timeout, unreadable answer): it
         raises UncertainWrite and the caller checks what is there first. 429 and 401 answers are
         retried for writes too, since Spotify did not carry those requests out."""
-        from spotipy.exceptions import SpotifyException
-
         failures = 0
         refreshed = False
         waited = 0.0
@@ -294,7 +164,7 @@ class SpotifyClient:
             except SpotifyException as exc:
                 status = exc.http_status
                 if status == 429:
-                    waited += self.policy.wait_rate_limit(_retry_after(exc.headers), self.service, waited)
+                    waited += self.policy.wait_rate_limit(retry_after_seconds(exc.headers), self.service, waited)
                     continue
                 if status == 401 and not refreshed:
                     refreshed = True
@@ -454,8 +324,6 @@ class SpotifyClient:
         remembered with the login (login.json) so later commands do not ask again."""
         if self._app_kind and not recheck:
             return self._app_kind
-        from tastebot.auth import read_state, remember_app_kind
-
         if not recheck:
             kind = read_state(self.settings).get("app_kind")
             if kind in ("development", "extended"):
@@ -625,20 +493,6 @@ class SpotifyClient:
         self._call("change_playlist", lambda: self._sp._put(f"playlists/{playlist_id}", payload={"description": description}),
                    expect_json=False, context=playlist_id)
 
-
-def playlist_item_track(item: Any) -> dict | None:
-    """The track of a playlist item, reading `item` (2026) and `track` (older); None for empty items
-    and episodes."""
-    if not isinstance(item, dict):
-        return None
-    obj = item.get("item")
-    if not isinstance(obj, dict):
-        obj = item.get("track")
-    if not isinstance(obj, dict):
-        return None
-    if obj.get("type") not in (None, "track"):
-        return None
-    return obj
 
 
 def _spotify_message(exc: Any) -> str | None:

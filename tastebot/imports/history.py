@@ -40,6 +40,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Mapping, Sequence
 
 from tastebot.errors import InputError, NotLoggedIn, RateLimited, SpotifyError, TastebotError
+from tastebot.harvest import SOURCES
+from tastebot.names import title_artist_key
+from tastebot.vocab import iso_time
 from tastebot.wording import plural
 
 # -- the rules, as data ------------------------------------------------------------------------------
@@ -161,8 +164,6 @@ _PLAIN_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 def _time(value: Any) -> str | None:
-    from tastebot.vocab import iso_time
-
     if not isinstance(value, str):
         return None
     if _PLAIN_UTC.match(value):  # the export's own form: skip the datetime round trip (100,000s of plays)
@@ -253,8 +254,6 @@ def _extended_play(entry: dict, where: str, counts: FileCounts) -> tuple | None:
 def item_key(title: Any, artist: Any) -> str | None:
     """The basic export's key of a song: the normalised 'title|artist' (`title_artist_key`), or for a
     title that normalises to nothing (all in brackets, say) the plain lower-cased pair."""
-    from tastebot.store.library import title_artist_key
-
     if not isinstance(title, str) or not isinstance(artist, str) or not title.strip() or not artist.strip():
         return None
     return title_artist_key(title, artist) or f"{title.strip().lower()}|{artist.strip().lower()}"
@@ -443,8 +442,6 @@ def _short(exc: Exception) -> str:
 
 
 def _import_plays(store, reader, name: str, counts: FileCounts, account: _Account, reporter: Reporter, ijson) -> None:
-    from tastebot.store.library import title_artist_key
-
     rows: list[tuple] = []
     items: dict[str, tuple] = {}
     seen_items: set[str] = set()
@@ -498,8 +495,6 @@ _LIBRARY_KEYS = frozenset({"tracks", "albums", "artists", "shows", "episodes", "
 
 
 def _import_library(store, reader, name: str, counts: FileCounts, ijson) -> None:
-    from tastebot.store.library import title_artist_key
-
     ids: list[str] = []
     items: list[tuple] = []
     top: dict[str, str] = {}  # top-level key -> the event its value starts with
@@ -697,7 +692,6 @@ def derive(store, rules: Rules = RULES) -> Derived:
 
     likes: dict[str, tuple[float, str]] = {}
     dislikes: dict[str, tuple[float, str]] = {}
-    from tastebot.harvest import SOURCES
 
     for tid, tp in tracks.items():
         if tp.credit >= rules.like_credit:
@@ -716,9 +710,6 @@ def derive(store, rules: Rules = RULES) -> Derived:
 def write_signals(store, derived: Derived) -> dict[str, int]:
     """Replace the history's signals with those derived (one transaction). Tracks the store has no row
     for get one from what the export says (name, title and artist), so the signals can hang on it."""
-    from tastebot.harvest import SOURCES
-    from tastebot.store.library import title_artist_key
-
     ids = derived.signal_track_ids()
     names = store.history_track_names(ids)
     bare = [(t, names.get(t, {}).get("name"), title_artist_key(names.get(t, {}).get("name"),

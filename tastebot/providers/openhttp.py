@@ -1,6 +1,6 @@
 """JSON over plain `requests` for the open services beside Spotify (ReccoBeats, Deezer, Last.fm).
 
-One loop, the project's one retry policy (tastebot.spotify.RetryPolicy): 429 waits `Retry-After` up
+One loop, the project's one retry policy (tastebot.httpsession.RetryPolicy): 429 waits `Retry-After` up
 to --max-wait with a countdown (else RateLimited), 5xx, dropped connections, timeouts and answers
 that are not JSON get bounded retries with backoff; any other non-200 status is the service refusing.
 Every failure is raised as the caller's error class (a FeatureProviderError for ReccoBeats, a
@@ -16,9 +16,8 @@ from typing import Any, Callable, Mapping
 import requests
 
 from tastebot.errors import SpotifyError
-from tastebot.httpsession import http_session
+from tastebot.httpsession import RetryPolicy, http_session, retry_after_seconds
 from tastebot.settings import Settings
-from tastebot.spotify import RetryPolicy, _retry_after
 
 
 class OpenService:
@@ -60,7 +59,7 @@ class OpenService:
                 raise self.error(f"{self.name} request failed ({type(exc).__name__}).", endpoint=self.endpoint) from None
             status = response.status_code
             if status == 429:
-                waited += self.policy.wait_rate_limit(_retry_after(response.headers), self.name, waited)
+                waited += self.policy.wait_rate_limit(retry_after_seconds(response.headers), self.name, waited)
                 continue
             if 500 <= status < 600:
                 if failures < self.policy.server_retries:

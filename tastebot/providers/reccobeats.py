@@ -8,7 +8,7 @@ are silently left out and the order is not the request's, so answers are matched
 It is a third-party service that can vanish: 403/404/410 or an unreachable host raise
 FeatureProviderError, and the feature chain skips ReccoBeats for the rest of the run. 429 is
 handled like the Spotify gateway's (wait up to --max-wait with a countdown, else RateLimited); the
-HTTP loop is tastebot.openhttp's, shared with the discovery providers.
+HTTP loop is tastebot.providers.openhttp's, shared with the discovery providers.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 from tastebot.errors import FeatureProviderError
-from tastebot.openhttp import OpenService
+from tastebot.providers.openhttp import OpenService
 from tastebot.settings import Settings
-from tastebot.spotify import RetryPolicy
+from tastebot.httpsession import RetryPolicy
 from tastebot.vocab import AUDIO_FEATURES
 
 BATCH = 40
@@ -86,3 +86,26 @@ class ReccoBeatsClient:
             if values:
                 out[sid] = values
         return out
+
+
+class ReccoBeatsFeatures:
+    """ReccoBeats in the feature chain (tastebot.providers.audio_features.FeatureSource's shape): the
+    chain's own client, BATCH ids a call, always tried."""
+
+    name = "reccobeats"
+    batch = BATCH
+
+    def __init__(self, chain):
+        self.client = chain.reccobeats
+
+    def unavailable(self) -> tuple[str, bool] | None:
+        return None
+
+    def fetch(self, track_ids: list[str]) -> dict[str, dict[str, float]]:
+        return self.client.audio_features(track_ids)
+
+    def requests(self) -> int:
+        return self.client.request_count
+
+
+FEATURE_SOURCE = ReccoBeatsFeatures  # registered by its name in vocab.API_PROVIDERS

@@ -1,4 +1,4 @@
-"""tastebot.features: the preprocessing spec learns from training rows only, handles missing
+"""tastebot.models.inputs: the preprocessing spec learns from training rows only, handles missing
 features as value + mask, encodes key as a cycle, and applies identically after a JSON round trip."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tastebot.errors import ModelError, NotEnoughData
-from tastebot.features import AUDIO_FEATURES, FeatureSpec, provenance_counts
+from tastebot.models.inputs import AUDIO_FEATURES, FeatureSpec, provenance_counts
 
 
 def frame(n: int = 60, seed: int = 0, **overrides) -> pd.DataFrame:
@@ -174,7 +174,7 @@ def test_out_of_range_values_are_missing_not_extreme():
 def test_the_model_tastebot_trains_reads_only_what_every_candidate_source_gives():
     """Library tracks carry explicit/track number/album type, corpus tracks popularity: as inputs they
     would tell the source, not the taste."""
-    from tastebot.features import SOURCE_DEPENDENT
+    from tastebot.models.inputs import SOURCE_DEPENDENT
 
     spec = FeatureSpec.fit(frame())
     names = " ".join(spec.feature_names)

@@ -24,6 +24,7 @@ from typing import Any
 from spotipy.cache_handler import CacheHandler
 
 from tastebot import notices
+from tastebot.errors import StoreError
 from tastebot.settings import Settings
 
 KEYRING_SERVICE = "tastebot"
@@ -165,16 +166,12 @@ class TokenStore(CacheHandler):
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
-            from tastebot.errors import StoreError
-
             raise StoreError(f"Cannot read the token file {self.path}: {exc.strerror}.") from None
 
     def _write_file(self, token_info: dict) -> None:
         try:
             write_private_file(self.path, json.dumps(token_info))
         except OSError as exc:
-            from tastebot.errors import StoreError
-
             raise StoreError(f"Cannot write the token file {self.path}: {exc.strerror}.") from None
 
     def _delete_file(self) -> bool:
@@ -184,8 +181,6 @@ class TokenStore(CacheHandler):
         except (FileNotFoundError, NotADirectoryError):
             return False
         except OSError as exc:
-            from tastebot.errors import StoreError
-
             raise StoreError(
                 f"Cannot remove the token file {self.path}: {exc.strerror}. The token is still there.",
                 hint=f"Make {self.path.parent} writable and run the command again, or delete the file yourself.",

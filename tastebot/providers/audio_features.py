@@ -13,26 +13,24 @@ did not know are remembered, so a harvest with nothing new asks nothing (`--full
 `FeatureChain.fill_corpus` asks the same providers, through the same store path, about the imported
 corpus's tracks that have no features (a corpus of ids alone), bounded and resumable; there a track
 no provider knew is asked again after CORPUS_RETRY_DAYS (harvest runs it after the library's tracks;
-so does `tastebot corpus features`, tastebot.corpus.fetch_corpus_features).
+so does `tastebot corpus features`, tastebot.imports.corpus.fetch_corpus_features).
 
-`import_features_csv(store, path)` is the CSV import; the CLI's `features import` calls it.
+The API providers (1, 2) are `FeatureSource`s, each in tastebot/providers/<name>.py (`FEATURE_SOURCE`),
+registered once by name in vocab.API_PROVIDERS. The CSV import (`tastebot features import`) lives in
+tastebot.imports.features_csv.
 """
 
 from __future__ import annotations
 
-import csv
-import difflib
-import io
-import math
-import re
+import importlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
-from tastebot.errors import FeatureProviderError, InputError, RateLimited
-from tastebot.vocab import AUDIO_FEATURES, FEATURE_RANGES, INTEGER_FEATURES, PROVIDER_LABELS, PROVIDERS, iso_time
+from tastebot.errors import FeatureProviderError, RateLimited
+from tastebot.providers.reccobeats import ReccoBeatsClient
+from tastebot.vocab import API_PROVIDERS, PROVIDER_LABELS, iso_time
 
 # A corpus track no provider knew is asked again after this many days (it may have been added since).
 CORPUS_RETRY_DAYS = 30
@@ -53,10 +51,34 @@ class ProviderReport:
 
 @dataclass
 class FeatureReport:
-    providers: dict[str, ProviderReport] = field(default_factory=lambda: {p: ProviderReport() for p in PROVIDERS[:2]})
+    providers: dict[str, ProviderReport] = field(default_factory=lambda: {p: ProviderReport() for p in API_PROVIDERS})
 
     def as_dict(self) -> dict[str, Any]:
         return {p: vars(r) for p, r in self.providers.items()}
+
+
+class FeatureSource(Protocol):
+    """One audio-feature service as the chain asks it, built per `fill` from the chain (its clients):
+    `name` (its entry in vocab.API_PROVIDERS), `batch` (ids a call), `fetch(ids) -> {id: {feature:
+    value}}` (FeatureProviderError: skipped for the rest of the run), `requests()` (made so far) and
+    `unavailable() -> (reason, expected) | None` (expected: said in the report only, no notice)."""
+
+    name: str
+    batch: int
+
+    def unavailable(self) -> tuple[str, bool] | None: ...
+
+    def fetch(self, track_ids: list[str]) -> dict[str, dict[str, float]]: ...
+
+    def requests(self) -> int: ...
+
+
+def feature_source(name: str) -> Callable[["FeatureChain"], FeatureSource]:
+    """The source registered as `name` in vocab.API_PROVIDERS: tastebot/providers/<name>.py's `FEATURE_SOURCE`."""
+    cls = importlib.import_module(f"tastebot.providers.{name}").FEATURE_SOURCE
+    if cls.name != name:
+        raise TypeError(f"tastebot.providers.{name}.FEATURE_SOURCE is named {cls.name!r}")
+    return cls
 
 
 class FeatureChain:
@@ -75,8 +97,6 @@ class FeatureChain:
         self.store = store
         self.client = client
         if reccobeats is None:
-            from tastebot.reccobeats import ReccoBeatsClient
-
             policy = getattr(client, "policy", None)
             reccobeats = ReccoBeatsClient(settings, policy=policy)
         self.reccobeats = reccobeats
@@ -99,8 +119,8 @@ class FeatureChain:
         """Ask the providers, in order, about the tracks (all library tracks when None) that have no
         API features yet. Returns the cumulative report of this chain."""
         wanted = None if track_ids is None else list(dict.fromkeys(track_ids))
-        self._spotify(wanted, full)
-        self._reccobeats(wanted, full)
+        for name in API_PROVIDERS:
+            self._ask(feature_source(name)(self), wanted, full)
         return self.report
 
     def fill_corpus(self, *, max_tracks: int | None = None, max_requests: int | None = None) -> "CorpusFeatureReport":
@@ -110,9 +130,6 @@ class FeatureChain:
         interrupted run resumes where it stopped and no track is asked twice; a track a provider did
         not know is asked again only after CORPUS_RETRY_DAYS. A rate limit longer than the allowed
         wait stops the fetch (its reason in the report), not the caller."""
-        from tastebot.reccobeats import BATCH
-        from tastebot.spotify import BATCH_AUDIO_FEATURES
-
         started = time.monotonic()
         cutoff = _retry_cutoff()
         out = CorpusFeatureReport(max_tracks=max_tracks, max_requests=max_requests)
@@ -120,8 +137,9 @@ class FeatureChain:
         todo = before["tracks"] - before["with_features"] - before["unknown"]
         progress = self.progress
         try:
-            for provider, ask, batch in (("spotify", self._spotify, BATCH_AUDIO_FEATURES),
-                                         ("reccobeats", self._reccobeats, BATCH)):
+            for name in API_PROVIDERS:
+                source = feature_source(name)(self)
+                provider, batch = source.name, source.batch
                 total = min(todo, _room(max_tracks, 0, 1), _room(max_requests, 0, batch))
                 last = 0
                 while provider not in self.skipped:
@@ -135,7 +153,7 @@ class FeatureChain:
                     counts, offset = (rep.asked, rep.found, rep.requests), out.asked
                     self.progress = lambda p, done, _n, offset=offset, total=total: progress(p, offset + done, total)
                     try:
-                        ask(None, False, ids=[tid for _, tid in rows])
+                        self._ask(source, None, False, ids=[tid for _, tid in rows])
                     finally:  # what this slice asked counts, whether it ended or a rate limit stopped it
                         out.asked += rep.asked - counts[0]
                         out.found += rep.found - counts[1]
@@ -153,27 +171,15 @@ class FeatureChain:
         out.providers = self.report.as_dict()
         return out
 
-    def _spotify(self, wanted, full: bool, ids: list[str] | None = None) -> None:
-        if "spotify" in self.skipped:
+    def _ask(self, source: "FeatureSource", wanted, full: bool, ids: list[str] | None = None) -> None:
+        if source.name in self.skipped:
             return
-        if self.client is None:
-            self.skip("spotify", "no Spotify client")
+        off = source.unavailable()
+        if off is not None:
+            reason, expected = off
+            self.skip(source.name, reason, expected=expected)
             return
-        if self.client.app_kind() != "extended":
-            self.skip("spotify", "development-mode apps cannot read /audio-features (403 since 2024)", expected=True)
-            return
-        from tastebot.spotify import BATCH_AUDIO_FEATURES
-
-        self._run("spotify", wanted, full, BATCH_AUDIO_FEATURES, self.client.audio_features,
-                  lambda: self.client.request_count, ids)
-
-    def _reccobeats(self, wanted, full: bool, ids: list[str] | None = None) -> None:
-        if "reccobeats" in self.skipped:
-            return
-        from tastebot.reccobeats import BATCH
-
-        self._run("reccobeats", wanted, full, BATCH, self.reccobeats.audio_features,
-                  lambda: self.reccobeats.request_count, ids)
+        self._run(source.name, wanted, full, source.batch, source.fetch, source.requests, ids)
 
     def _run(self, provider: str, wanted, full: bool, batch: int, fetch, counter, ids: list[str] | None = None) -> None:
         """Ask `provider` about `ids` (default: the library tracks `wanted` that need it), `batch` a request."""
@@ -265,158 +271,3 @@ class CorpusFeatureReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {**vars(self), "share": round(self.share, 4)}
-
-
-# --------------------------------------------------------------------------------------------------
-# `tastebot features import FILE.csv`
-# --------------------------------------------------------------------------------------------------
-
-_TRACK_ID = re.compile(r"^[0-9A-Za-z]{22}$")
-_TRACK_URI = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
-_TRACK_URL = re.compile(r"^(?:https?://)?open\.spotify\.com/(?:intl-[A-Za-z-]+/)?track/([0-9A-Za-z]{22})/?(?:[?#].*)?$")
-ID_COLUMNS = ("track_id", "id")
-_MISSING = {"", "na", "n/a", "nan", "null", "none"}
-
-
-def _track_id(value: str) -> str | None:
-    v = value.strip()
-    if _TRACK_ID.match(v):
-        return v
-    for pattern in (_TRACK_URI, _TRACK_URL):
-        m = pattern.match(v)
-        if m:
-            return m.group(1)
-    return None
-
-
-@dataclass
-class ImportResult:
-    path: str
-    rows: int
-    tracks: int
-    columns: list[str]
-    ignored_columns: list[str]
-    in_library: int
-    values: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return vars(self)
-
-
-def import_features_csv(store, path: str | Path) -> ImportResult:
-    """Read a CSV keyed by Spotify track id (`track_id` or `id`) with any subset of the 12 feature
-    columns and store its values with provider `import`, all in one transaction: on any error
-    (encoding, columns, a bad id or number, named with its line) nothing stored changes."""
-    path = Path(path)
-    text = _csv_text(path)
-    # Only the delimiter is guessed: the sniffer's quoting guesses are unreliable, and real tables
-    # quote the standard way (doubled quotes inside quoted fields).
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first_line.count) if first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    names, id_col, feature_cols, ignored = _csv_columns(path, reader)
-
-    rows: dict[str, dict[str, float]] = {}
-    n_rows = 0
-    try:
-        for record in reader:
-            line = reader.line_num
-            if not record or all(not c.strip() for c in record):
-                continue
-            n_rows += 1
-            if len(record) != len(names):
-                raise InputError(f"{path}: line {line}: {len(record)} fields where the header has {len(names)}.")
-            tid = _track_id(record[id_col])
-            if tid is None:
-                shown = record[id_col].strip()[:40]
-                raise InputError(f"{path}: line {line}: {shown!r} is not a Spotify track id (22 letters and digits).")
-            values = _csv_values(path, line, record, feature_cols)
-            if values:
-                rows.setdefault(tid, {}).update(values)  # a later row for the same id adds to / overrides it
-    except csv.Error as exc:
-        raise InputError(f"{path}: line {reader.line_num}: {exc}.") from None
-    if not rows:
-        raise InputError(f"{path}: no rows with feature values.")
-
-    with store.transaction():
-        store.upsert_features(rows, "import")
-    in_library = len(set(rows) & {r for r in _library_ids(store, rows)})
-    return ImportResult(
-        path=str(path), rows=n_rows, tracks=len(rows), columns=[feature_cols[i] for i in sorted(feature_cols)],
-        # Values stored, one per track and feature: a track named on many rows counts once.
-        ignored_columns=ignored, in_library=in_library, values=sum(len(v) for v in rows.values()),
-    )
-
-
-def _csv_text(path: Path) -> str:
-    """The file as text (UTF-8, a BOM allowed), or an InputError naming what is wrong with it."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file.") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a folder, not a CSV file.") from None
-    except OSError as exc:
-        raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path} is not UTF-8 text (line {line}, byte {exc.start}); save it as UTF-8 CSV.") from None
-    if "\x00" in text:
-        raise InputError(f"{path} holds NUL bytes: it is not a CSV text file.")
-    return text
-
-
-def _csv_columns(path: Path, reader) -> tuple[list[str], int, dict[int, str], list[str]]:
-    """Read the header: (column names, the id column, {column: feature}, ignored names). A header
-    without an id or any feature, with a name twice, or a near-miss of a feature name is refused."""
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError(f"{path} is empty: expected a header row with track_id and feature columns.") from None
-    except csv.Error as exc:
-        raise InputError(f"{path}: line 1: {exc}.") from None
-    names = [h.strip().lower() for h in header]
-    dupes = sorted({n for n in names if n and names.count(n) > 1})
-    if dupes:
-        raise InputError(f"{path}: column {dupes[0]!r} appears twice in the header.")
-    id_col = next((names.index(c) for c in ID_COLUMNS if c in names), None)
-    if id_col is None:
-        raise InputError(f"{path}: no track id column: the header needs 'track_id' or 'id' (found: {', '.join(names[:8])}).")
-    feature_cols = {names.index(f): f for f in AUDIO_FEATURES if f in names}
-    ignored = [n for i, n in enumerate(names) if i != id_col and i not in feature_cols]
-    for name in ignored:
-        close = difflib.get_close_matches(name, AUDIO_FEATURES, n=1, cutoff=0.8)
-        if close:
-            raise InputError(f"{path}: unknown column {name!r}: did you mean {close[0]!r}?")
-    if not feature_cols:
-        raise InputError(
-            f"{path}: no audio-feature columns; expected any of: {', '.join(AUDIO_FEATURES)}."
-        )
-    return names, id_col, feature_cols, ignored
-
-
-def _csv_values(path: Path, line: int, record: list[str], feature_cols: dict[int, str]) -> dict[str, float]:
-    """One row's feature values (empty cells and NA left out), each checked against its range."""
-    values: dict[str, float] = {}
-    for i, feature in feature_cols.items():
-        cell = record[i].strip()
-        if cell.lower() in _MISSING:
-            continue
-        try:
-            x = float(cell)
-        except ValueError:
-            raise InputError(f"{path}: line {line}: {feature} is {cell[:20]!r}, not a number.") from None
-        low, high = FEATURE_RANGES[feature]
-        if not math.isfinite(x) or not low <= x <= high:
-            raise InputError(f"{path}: line {line}: {feature} = {cell[:20]} is outside {low:g}..{high:g}.")
-        if feature in INTEGER_FEATURES and x != int(x):
-            raise InputError(f"{path}: line {line}: {feature} must be a whole number, not {cell[:20]}.")
-        values[feature] = x
-    return values
-
-
-def _library_ids(store, ids: Iterable[str]) -> list[str]:
-    frame = store.tracks_frame(list(ids))
-    return list(frame["track_id"])
