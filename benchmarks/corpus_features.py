@@ -3,7 +3,7 @@
 
 A world's corpus is imported from playlist and track ids alone (as an MPD slice or a bare id list
 is), then its tracks' features are fetched from the sandbox's ReccoBeats over real HTTP through the
-product's own path: first `tastebot.corpus.fetch_corpus_features` (what `tastebot corpus features`
+product's own path: first `tastebot.imports.corpus.fetch_corpus_features` (what `tastebot corpus features`
 runs) stopped after `--interrupt-after` requests, as an interrupted run would be; then `harvest`,
 which resumes it within its bound (`--corpus-feature-requests`, 1,000 by default). Prints each
 part's requests, seconds, tracks asked and the share covered, and checks that no track was asked
@@ -83,7 +83,7 @@ def _part(name: str, rep: dict) -> dict:
 def run_world(args, home: Path) -> dict:
     from product import _login
 
-    from tastebot import corpus
+    from tastebot.imports import corpus
     from tastebot.harvest import HarvestOptions, run_harvest
     from tastebot.sandbox import Sandbox
     from tastebot.settings import load_settings
@@ -131,7 +131,7 @@ def run_world(args, home: Path) -> dict:
 def run_mpd(args, home: Path) -> dict:
     from corpus_import import generate
 
-    from tastebot import corpus
+    from tastebot.imports import corpus
     from tastebot.sandbox import Sandbox
     from tastebot.settings import load_settings
     from tastebot.store import open_store

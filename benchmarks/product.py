@@ -65,7 +65,7 @@ def _dislike_sources(harvest: dict) -> list[dict]:
 
 def _harvested(world, settings, home: Path, timer: dict) -> dict:
     """Login, corpus import, harvest (the home as a listener has it before `tastebot train`)."""
-    from tastebot import corpus
+    from tastebot.imports import corpus
     from tastebot.harvest import HarvestOptions, run_harvest
     from tastebot.store import open_store
 

@@ -205,7 +205,7 @@ def test_import_twice_with_lookups_changes_nothing(make_logged_in, tmp_path):
     world, the `sandbox export-history` defaults: likes 296 -> 297, dislikes 284 -> 280)."""
     from tastebot.sandbox import generate_catalog
     from tastebot.sandbox.history import export_history
-    from tastebot.spotify import SpotifyClient
+    from tastebot.spotify.client import SpotifyClient
 
     make_logged_in(seed=0, n_tracks=2000)
     out = tmp_path / "export"
@@ -224,7 +224,7 @@ def test_import_twice_with_lookups_changes_nothing(make_logged_in, tmp_path):
 def test_an_interrupted_import_is_repaired_and_said(home, tmp_path, monkeypatch):
     """The plays are kept in one transaction, the signals written after: an import stopped in between
     left plays without their signals. The next import repairs them and says what it repaired."""
-    import tastebot.history as history
+    import tastebot.imports.history as history
 
     path = rules_file(tmp_path)
     real = history.write_signals

@@ -13,7 +13,7 @@ import pytest
 from tastebot.models.corpus import CorpusData
 from tastebot.models.collab import HybridScorer
 from tastebot.models.forest import Forest
-from tastebot.ranking import EVIDENCE, Ranker
+from tastebot.models.ranker import EVIDENCE, Ranker
 
 CONTRACT = ("fit", "score", "save", "load")
 
@@ -38,7 +38,7 @@ def _evidence(n: int = 80, seed: int = 1) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(seed)
     ev = pd.DataFrame({c: rng.random(n) for c in EVIDENCE})
     ev["no_collab"] = False
-    y = (ev["mlp"] + ev["cooc"] + 0.2 * rng.random(n) > 1.1).astype(int).to_numpy()
+    y = (ev["taste"] + ev["cooc"] + 0.2 * rng.random(n) > 1.1).astype(int).to_numpy()
     return ev, y
 
 

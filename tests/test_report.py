@@ -325,7 +325,7 @@ def test_the_header_and_scores_give_the_test_parts_own_counts(trained_home, rend
 
 
 def test_every_input_left_out_is_named_with_its_own_reason(trained_home, rendered):
-    from tastebot.features import SOURCE_DEPENDENT_REASON
+    from tastebot.models.inputs import SOURCE_DEPENDENT_REASON
     from tastebot.report import UNUSED_WORDS
 
     unused = trained_home.metrics["features"]["unused"]

@@ -71,7 +71,7 @@ def test_the_keyring_warning_is_said_once_for_a_home_across_logouts(home, monkey
 
     from tastebot import notices
     from tastebot.settings import load_settings
-    from tastebot.tokens import TokenStore
+    from tastebot.spotify.tokens import TokenStore
 
     said: list[str] = []
     notices.listen(notices.Listener(warn=lambda text, once_key=None: said.append(text)))

@@ -40,7 +40,7 @@ def _corpus_csv(path, likes: list[str], *, artists: list[str], energy: list[floa
 def corpus_home(copy_trained, tmp_path, monkeypatch):
     """A copy of the trained home with a corpus whose 20 new tracks are by 4 artists (10, 6, 3, 1
     tracks), half of them energetic; its settings."""
-    from tastebot.corpus import import_corpus
+    from tastebot.imports.corpus import import_corpus
     from tastebot.store import open_store
 
     settings = copy_trained()
@@ -125,7 +125,7 @@ def test_picks_of_a_corpus_of_ids_alone_get_real_names_or_none(copy_trained, mak
     has them."""
     from worlds import TRAINED_WORLD
 
-    from tastebot.corpus import import_corpus
+    from tastebot.imports.corpus import import_corpus
     from tastebot.store import open_store
 
     settings = copy_trained(dest=home)

@@ -7,7 +7,7 @@ import textwrap
 import click
 
 from tastebot.cli import settings_from
-from tastebot.features_sources import CORPUS_HARVEST_REQUESTS
+from tastebot.providers.audio_features import CORPUS_HARVEST_REQUESTS
 from tastebot.vocab import AUDIO_FEATURES  # no imports beyond the standard library: --help stays fast
 
 

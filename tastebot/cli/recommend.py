@@ -320,7 +320,7 @@ def corpus_features(ctx, max_tracks, max_requests, max_wait, as_json) -> None:
     """
     from tastebot import console
     from tastebot.cli.harvest import RichReporter
-    from tastebot.corpus import fetch_corpus_features
+    from tastebot.imports.corpus import fetch_corpus_features
     from tastebot.errors import RateLimited
     from tastebot.lock import home_lock
     from tastebot.store import open_store
@@ -347,7 +347,7 @@ def corpus_status(ctx, as_json) -> None:
     from tastebot import console
     from tastebot.store import open_store
 
-    from tastebot.features_sources import corpus_coverage
+    from tastebot.providers.audio_features import corpus_coverage
 
     settings = settings_from(ctx, reads_only=True)
     if not settings.store_path.exists():

@@ -487,10 +487,10 @@ def fetch_corpus_features(settings, store, *, max_tracks: int | None = None, max
                           countdown: Callable[[float, str], None] | None = None):
     """`tastebot corpus features`: the audio features of the corpus tracks that lack them, from
     ReccoBeats (no login needed; `harvest` asks Spotify first on extended-quota apps), bounded and
-    resumable (tastebot.features_sources.FeatureChain.fill_corpus). Returns its CorpusFeatureReport."""
+    resumable (tastebot.providers.audio_features.FeatureChain.fill_corpus). Returns its CorpusFeatureReport."""
     from tastebot.errors import NotEnoughData
-    from tastebot.features_sources import FeatureChain
-    from tastebot.reccobeats import ReccoBeatsClient
+    from tastebot.providers.audio_features import FeatureChain
+    from tastebot.providers.reccobeats import ReccoBeatsClient
 
     if not store.corpus_stats()["tracks"]:
         raise NotEnoughData("No corpus imported yet: `tastebot corpus import FILE...` first.")

@@ -35,7 +35,7 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Mapping, Sequence
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tastebot.models.blend import blend, rank_scale
+from tastebot.models.blend import blend
 
 EVIDENCE = ("taste", "cooc", "share", "factor", "artist_direct", "artist_cooc", "content", "shared", "cooc_dislike",
             "factor_vs_dislike")

@@ -118,7 +118,7 @@ def _unheard(d: RankingData, scorer, known: set[str], pool: pd.DataFrame, pool_t
     """Unheard tracks as recommending meets them: the top of every corpus retriever and of the taste
     model (`pool`: the corpus tracks with audio features, `pool_taste` their scores), and a random
     draw of the corpus; with their taste scores."""
-    from tastebot.models.collab import corpus_top
+    from tastebot.models.retrieval import corpus_top
 
     picks: list[str] = []
     for kind in RETRIEVERS:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tastebot.models.blend import blend, rank_scale
-from tastebot.models.collab import content_matrix
+from tastebot.models.content import content_matrix
 
 CANDIDATE_POOL_FOR_MMR = 10  # MMR looks at the best n * this many candidates
 

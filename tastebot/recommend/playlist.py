@@ -262,7 +262,7 @@ def finish_unfinished(store, client, *, on_request: RequestHook | None = None, p
     """Finish every playlist an earlier run planned or started but did not complete. One Spotify no
     longer has (deleted meanwhile, or made on a service since restarted) is set aside with a warning
     rather than block every later write."""
-    from tastebot.spotify import PlaylistNotFound
+    from tastebot.spotify.client import PlaylistNotFound
 
     done = []
     for pl in store.unfinished_playlists():

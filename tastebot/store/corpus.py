@@ -284,7 +284,7 @@ class CorpusMixin:
         m = sp.csr_matrix((data, indices, indptr), shape=(len(playlist_ids), n_tracks))
         return m, track_ids, playlist_ids
 
-    # -- audio features for corpus tracks (tastebot.features_sources.FeatureChain.fill_corpus) ---------
+    # -- audio features for corpus tracks (tastebot.providers.audio_features.FeatureChain.fill_corpus) ---------
     def corpus_tracks_needing_features(self, provider: str, limit: int, asked_before: str,
                                        after: int = 0) -> list[tuple[int, str]]:
         """Up to `limit` (index, track id) of corpus tracks past index `after` without audio features
@@ -337,7 +337,7 @@ class CorpusMixin:
             raise ValueError(f"unknown corpus track columns: {sorted(unknown)}")
         cols = ("track_id",) + tuple(c for c in wanted if c != "track_id")
         # A feature the import did not carry comes from the features table (what the providers
-        # fetched for corpus tracks, tastebot.features_sources.FeatureChain.fill_corpus).
+        # fetched for corpus tracks, tastebot.providers.audio_features.FeatureChain.fill_corpus).
         exprs = [f"COALESCE(c.{col}, {_fetched(col)})" if col in _FEATURE_SET else f"c.{col}" for col in cols]
         sel = f"SELECT {', '.join(exprs)} FROM corpus_tracks c WHERE c.{_DONE}"
         if with_features:  # the tracks a taste model can score
