@@ -586,7 +586,7 @@ def train_from_store(
         # Everything collaborative is fitted once here, on every like, and saved with the run.
         result.collab = HybridScorer.fit(store, labelled, seed=seed)
         result.collab_fingerprint = collab_fingerprint(store, labelled)
-        from tastebot.recommend.candidates import scan_corpus_taste  # a large corpus is scored once, here
+        from tastebot.recommend.retrievers.taste import scan_corpus_taste  # a large corpus is scored once, here
 
         result.taste_corpus = scan_corpus_taste(store, result.model, store.known_track_ids() | set(labelled["track_id"]))
         result.metrics["data"]["corpus_negatives"] = int(len(extra))

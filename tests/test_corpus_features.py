@@ -164,7 +164,7 @@ def test_a_large_corpus_is_scored_at_train_time_and_recommend_reads_its_top(copy
     from worlds import TRAINED_WORLD
 
     from tastebot.models.runs import TASTE_CORPUS, load_model
-    from tastebot.recommend.candidates import scan_corpus_taste
+    from tastebot.recommend.retrievers.taste import scan_corpus_taste
     from tastebot.store import open_store
 
     settings = copy_trained()

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import requests
 
-from tastebot.recommend.candidates import CandidatePool, gather_discovery
+from tastebot.recommend.candidates import CandidatePool
+from tastebot.recommend.retrievers.discovery import gather_discovery
 from tastebot.names import loose_artist_name
 from tastebot.discovery.deezer import DeezerProvider
 from tastebot.known import Known

@@ -83,7 +83,7 @@ class TrainResult:
     run_dir: Path | None = None
     collab: Any = None  # the HybridScorer fitted on every like, saved with the run
     collab_fingerprint: dict[str, Any] | None = None
-    # The taste model's scan of a large corpus (tastebot.recommend.candidates.scan_corpus_taste), or None.
+    # The taste model's scan of a large corpus (tastebot.recommend.retrievers.taste.scan_corpus_taste), or None.
     taste_corpus: dict[str, Any] | None = None
 
     @property

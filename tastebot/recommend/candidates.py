@@ -1,33 +1,18 @@
-"""Candidate gathering: every retriever that can propose a track the listener has not heard, each
-tagged by name so the reasons and `--json` can say where a pick came from.
-
-Retrievers (docs/recommend.md): `corpus:cooc` (corpus tracks sharing playlists with the likes),
-`corpus:share` (tracks of the playlists that are most made of likes),
-`corpus:factors` (nearest to the likes' profile in the corpus's factor space), `corpus:artist` (other
-tracks of liked artists), `taste` (the taste model over every corpus track with audio features),
-`search:artist|genre|year` (Spotify search, 10 a page), `album:liked-artist|followed-artist`,
-`discovery:deezer|lastfm` (tracks of artists the open services relate to the listener's, see
-tastebot.discovery); or, with `--from-playlist`, only `playlist:<id>`.
+"""The candidate pool and frame: candidates by id with the tags of the retrievers that found them
+(tastebot.recommend.retrievers), the corpus and Spotify records behind them, their names, and the
+frame `recommend` ranks. With `--from-playlist`, only `playlist:<id>` (`gather_from_playlists`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from tastebot.errors import RateLimited, SpotifyError
-from tastebot.known import Known
-from tastebot.models.retrieval import corpus_top
 from tastebot.vocab import AUDIO_FEATURES
-
-SEARCH_PAGE = 10
-TASTE_BATCH = 8192
-CORPUS_RETRIEVERS = (("cooc", "corpus:cooc"), ("share", "corpus:share"), ("factor", "corpus:factors"),
-                     ("artist", "corpus:artist"))
 
 
 class CandidatePool:
@@ -83,7 +68,7 @@ class CandidatePool:
         return {"total": len(self.info), **dict(sorted(c.items()))}
 
 
-def _safe(source: str, fn: Callable[[], None], sources: dict[str, str], warnings: list[str]) -> None:
+def safe_source(source: str, fn: Callable[[], None], sources: dict[str, str], warnings: list[str]) -> None:
     """Run one candidate source; a refusal skips it with its reason (rate limits stop the run)."""
     try:
         fn()
@@ -105,235 +90,7 @@ def gather_from_playlists(client, refs: Sequence[str], pool: CandidatePool) -> N
                 pool.add_spotify(playlist_item_track(item), f"playlist:{pid}")
 
 
-def gather_search(client, likes: pd.DataFrame, pool: CandidatePool, opts, sources, warnings) -> None:
-    queries: list[tuple[str, str]] = []
-
-    def top_artist_queries() -> None:
-        artists = client.top_artists("medium_term")
-        for a in artists[: opts.max_artists]:
-            if a.get("name"):
-                queries.append((f'artist:"{a["name"]}"', "search:artist"))
-
-    _safe("top artists", top_artist_queries, sources, warnings)
-    genres = Counter()
-    for g in likes.get("genres", pd.Series(dtype=object)).fillna(""):
-        genres.update(x for x in str(g).split("|") if x)
-    for g, _ in genres.most_common(3):
-        queries.append((f'genre:"{g}"', "search:genre"))
-    years = pd.to_numeric(likes.get("release_year", pd.Series(dtype=float)), errors="coerce").dropna().astype(int)
-    for y, _ in Counter(years).most_common(3):
-        queries.append((f"year:{y}", "search:year"))
-
-    def run_queries() -> None:
-        for q, tag in queries:
-            for page in range(opts.search_pages):
-                answer = client.search(q, type="track", limit=SEARCH_PAGE, offset=page * SEARCH_PAGE)
-                items = ((answer or {}).get("tracks") or {}).get("items") or []
-                for t in items:
-                    pool.add_spotify(t, tag)
-                if len(items) < SEARCH_PAGE:
-                    break
-
-    _safe("search", run_queries, sources, warnings)
-
-
-def gather_albums(client, likes: pd.DataFrame, pool: CandidatePool, opts, sources, warnings) -> None:
-    liked = (
-        likes.assign(w=pd.to_numeric(likes.get("weight", 1.0), errors="coerce").fillna(1.0))
-        .groupby("primary_artist_id")["w"].sum().sort_values(ascending=False)
-    )
-    artists = [(a, "album:liked-artist") for a in liked.index[: opts.max_artists] if isinstance(a, str) and a]
-
-    def followed() -> None:
-        for a in client.followed_artists()[: opts.max_artists]:
-            if a.get("id"):
-                artists.append((a["id"], "album:followed-artist"))
-
-    _safe("followed artists", followed, sources, warnings)
-
-    def albums() -> None:
-        seen: set[str] = set()
-        for aid, tag in artists:
-            for alb in client.artist_albums(aid, max_items=opts.albums_per_artist):
-                if not alb.get("id") or alb["id"] in seen:
-                    continue
-                seen.add(alb["id"])
-                for t in client.album_tracks(alb["id"]):
-                    pool.add_spotify(t, tag, album=alb)
-
-    _safe("artist albums", albums, sources, warnings)
-
-
-def discovery_seeds(client, store, likes: pd.DataFrame, limit: int, warnings: list[str]) -> list:
-    """The listener's artists discovery starts from: top artists (medium term) first, then the liked
-    artists by the weight of their likes; at most `limit`, no artist twice."""
-    from tastebot.discovery import Seed
-    from tastebot.names import loose_artist_name as loose_name
-
-    seeds: list[Seed] = []
-    seen: set[str] = set()
-
-    def take(name: Any, artist_id: Any, why: str) -> None:
-        if isinstance(name, str) and name.strip() and loose_name(name) not in seen and len(seeds) < limit:
-            seen.add(loose_name(name))
-            seeds.append(Seed(name=name.strip(), spotify_id=artist_id if isinstance(artist_id, str) else None, why=why))
-
-    try:
-        for a in client.top_artists("medium_term")[:limit]:
-            take(a.get("name"), a.get("id"), "whom you play a lot")
-    except RateLimited:
-        raise
-    except SpotifyError as exc:
-        warnings.append(f"discovery: your top artists are unavailable ({exc.message}); starting from your likes")
-    if len(seeds) < limit and len(likes):
-        liked = (likes.assign(w=pd.to_numeric(likes.get("weight", 1.0), errors="coerce").fillna(1.0))
-                 .groupby("primary_artist_id")["w"].sum().sort_values(ascending=False))
-        ids = [a for a in liked.index[: limit * 2] if isinstance(a, str) and a]
-        names = store.artist_names(ids)
-        for aid in ids:
-            take(names.get(aid), aid, "whom you like")
-    return seeds
-
-
-def gather_discovery(settings, client, store, likes: pd.DataFrame, known: Known, pool: CandidatePool, opts,
-                     sources: dict[str, str], warnings: list[str]) -> dict:
-    """The discovery retrievers (`discovery:<provider>`): tracks of new artists the open services
-    relate to the listener's. Returns each provider's outcome (also written to `sources`)."""
-    from tastebot.discovery import Limits, build_providers, discover
-
-    providers, outcomes = build_providers(settings, store, getattr(client, "policy", None))
-    if providers:
-        limits = Limits.for_run(seeds=opts.max_artists, new_artists_only=opts.new_artists_only)
-        seeds = discovery_seeds(client, store, likes, limits.seeds, warnings)
-
-        def add(track: dict, tag: str, relation: str) -> None:
-            pool.add_spotify(track, tag)
-            pool.add_relation(track["id"], relation)
-
-        try:
-            discover(client, store, seeds, known, providers, add, limits=limits)
-        except RateLimited:
-            raise
-        except SpotifyError as exc:  # Spotify's search failed while matching: keep what was found
-            for p in providers:
-                if p.outcome.status == "used":
-                    p.outcome.status, p.outcome.reason = "failing", f"Spotify search failed: {exc.message.rstrip('.')}"
-    for name, outcome in outcomes.items():
-        sources[f"discovery:{name}"] = outcome.line()
-        if outcome.status == "failing":
-            warnings.append(f"discovery:{name} failing: {outcome.reason}")
-    return outcomes
-
-
-def gather_corpus(store, scorer, known: Known, pool: CandidatePool, per_source: int) -> dict[str, int]:
-    """The corpus retrievers: the top `per_source` unknown corpus tracks by co-occurrence with the
-    likes, by factor nearness to the likes' profile, and by the artists the listener likes."""
-    found = {}
-    for kind, tag in CORPUS_RETRIEVERS:
-        ids = corpus_top(scorer, kind, per_source, known.track_ids)
-        _add_corpus_ids(store, pool, ids, tag)
-        found[tag] = len(ids)
-    return found
-
-
-def gather_taste(store, model, known: Known, pool: CandidatePool, per_source: int,
-                 batch: int = TASTE_BATCH) -> tuple[int, str]:
-    """The taste model's top `per_source` unheard corpus tracks join the pool, whatever the corpus's
-    co-occurrence says of them. A run that scored the corpus at train time (a large corpus, see
-    `scan_corpus_taste`) is asked only for its saved top, so recommend stays fast; otherwise every
-    corpus track with audio features is scored here. Returns (tracks added, the `taste` source line)."""
-    from tastebot.models.runs import TASTE_MEMBERS, load_taste_corpus
-
-    saved = load_taste_corpus(model.run_dir) if model.run_dir is not None else None
-    if saved is not None:
-        scan = TasteScan.from_dict(saved)
-        ids = [t for t in saved["track_ids"] if t not in known.track_ids]
-        if tuple(model.members) == TASTE_MEMBERS:  # the model that ranked them: its order stands
-            _add_corpus_ids(store, pool, ids[:per_source], "taste")
-            return len(ids[:per_source]), scan.line()
-        tracks = store.corpus_tracks_frame(ids, with_features=True) if ids else store.corpus_tracks_frame([])
-    else:
-        tracks = store.corpus_tracks_frame(with_features=True)
-        n_features = len(tracks)
-        tracks = tracks[~tracks["track_id"].isin(known.track_ids)].reset_index(drop=True)
-        scan = TasteScan(scored=len(tracks), with_features=n_features, corpus_tracks=store.corpus_stats()["tracks"])
-    if not len(tracks) or per_source <= 0:
-        return 0, scan.line()
-    scores = _taste_scores(model, tracks, batch)
-    top = np.argsort(-scores, kind="stable")[:per_source]
-    for rec in tracks.iloc[top].to_dict("records"):
-        pool.add_corpus(rec, "taste")
-    return len(top), scan.line()
-
-
-# A corpus with more unheard tracks with audio features than this is scored by `tastebot train`,
-# which saves its top this many with the run: recommend then scores only those.
-TASTE_SHORTLIST = 5000
-
-
-@dataclass
-class TasteScan:
-    """How much of the corpus the taste model scored, and (when `train` scored it) its top ids."""
-
-    scored: int                 # unheard corpus tracks with audio features: all were scored
-    with_features: int          # corpus tracks with audio features
-    corpus_tracks: int          # corpus tracks
-    track_ids: list[str] = field(default_factory=list)  # the top by taste score, best first (train time only)
-    run_id: str | None = None   # set when it was scored at train time
-
-    def line(self) -> str:
-        """'scored 27,950 of 28,356 corpus tracks (98.6 %) with audio features (...)' for `sources`."""
-        if not self.corpus_tracks:
-            return "no corpus imported"
-        share = 100 * self.with_features / self.corpus_tracks
-        text = (f"scored {self.scored:,} of {self.corpus_tracks:,} corpus tracks ({share:.1f} % have audio "
-                f"features; the {self.with_features - self.scored:,} you know left out)")
-        if self.run_id is not None:
-            text += f" at train time (run {self.run_id}), which kept its top {len(self.track_ids):,}"
-        if self.with_features < self.corpus_tracks:
-            text += "; `tastebot corpus features` fetches the missing features"
-        return text
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TasteScan":
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
-
-
-def scan_corpus_taste(store, model, known_ids: set[str], keep: int = TASTE_SHORTLIST,
-                      batch: int = TASTE_BATCH, chunk: int = 50_000) -> dict[str, Any] | None:
-    """`tastebot train`'s scan: the taste model over every unheard corpus track with audio features,
-    `chunk` corpus tracks at a time with a running top (a whole-MPD corpus never sits in memory at
-    once). When more than `keep` were scored, returns the TasteScan (top `keep` ids, best first) to
-    save with the run (models/runs.py); None on a corpus small enough for recommend to scan itself."""
-    all_ids = store.corpus_track_ids()
-    best_ids: list[str] = []
-    best_scores = np.zeros(0)
-    scored = n_features = 0
-    for start in range(0, len(all_ids), chunk):
-        tracks = store.corpus_tracks_frame(all_ids[start : start + chunk], with_features=True)
-        n_features += len(tracks)
-        tracks = tracks[~tracks["track_id"].isin(known_ids)]
-        if not len(tracks):
-            continue
-        scored += len(tracks)
-        ids = best_ids + tracks["track_id"].tolist()
-        scores = np.concatenate([best_scores, _taste_scores(model, tracks, batch)])
-        top = np.argsort(-scores, kind="stable")[:keep]
-        best_ids, best_scores = [ids[i] for i in top], scores[top]
-    if scored <= keep:
-        return None
-    return TasteScan(scored=scored, with_features=n_features, corpus_tracks=len(all_ids), track_ids=best_ids).as_dict()
-
-
-def _taste_scores(model, tracks: pd.DataFrame, batch: int) -> np.ndarray:
-    return np.concatenate([np.asarray(model.predict(tracks.iloc[s : s + batch]), dtype=float)
-                           for s in range(0, len(tracks), batch)])
-
-
-def _add_corpus_ids(store, pool: CandidatePool, ids: Sequence[str], tag: str) -> None:
+def add_corpus_ids(store, pool: CandidatePool, ids: Sequence[str], tag: str) -> None:
     new = [t for t in ids if t not in pool.info]
     meta = store.corpus_tracks_frame(new, columns=["name", "artist_name", "artist_id"]) if new else pd.DataFrame()
     by_id = {r["track_id"]: r for r in meta.to_dict("records")} if len(meta) else {}

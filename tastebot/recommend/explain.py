@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tastebot.recommend.candidates import text_or_none
+from tastebot.recommend.retrievers import labels
 
 
 @dataclass
@@ -49,13 +50,6 @@ def _num(x) -> float | None:
     return None if math.isnan(v) else round(v, 4)
 
 
-RETRIEVER_WORDS = {
-    "corpus:cooc": "in playlists with your likes", "corpus:share": "in playlists made of your likes", "corpus:factors": "near your likes in the playlist corpus",
-    "corpus:artist": "by an artist you like", "taste": "the taste model's pick", "search:artist": "search by your artists",
-    "search:genre": "search by your genres", "search:year": "search by your years",
-    "album:liked-artist": "an album of an artist you like", "album:followed-artist": "an album of an artist you follow",
-    "discovery:deezer": "Deezer's related artists", "discovery:lastfm": "Last.fm's similar artists",
-}
 
 
 def _why(row: dict, reason: dict, taste: float | None) -> str:
@@ -71,7 +65,8 @@ def _why(row: dict, reason: dict, taste: float | None) -> str:
         parts.append("an artist you like")
     if taste is not None:
         parts.append(f"taste model {taste:.2f}")
-    found = [RETRIEVER_WORDS.get(s, s) for s in row["sources"] if s in RETRIEVER_WORDS]
+    words = labels()
+    found = [words[s] for s in row["sources"] if s in words]
     if found and not reason["shared_playlists"]:
         parts.append("found as " + ", ".join(found[:2]))
     return "; ".join(parts)

@@ -28,9 +28,9 @@ from tastebot.errors import InputError, ModelError, NotEnoughData, RateLimited, 
 from tastebot.known import Known, never_heard
 from tastebot.models.collab import HybridScorer
 from tastebot.models.ranker import KINDS, LABELS, evidence_frame, kind_scores
-from tastebot.recommend.candidates import (CandidatePool, candidate_frame, fill_names, gather_albums,
-                                           gather_corpus, gather_discovery, gather_from_playlists, gather_search,
-                                           gather_taste, store_corpus_tracks)
+from tastebot.recommend.candidates import (CandidatePool, candidate_frame, fill_names, gather_from_playlists,
+                                           store_corpus_tracks)
+from tastebot.recommend.retrievers import RetrievalContext, gather
 from tastebot.recommend.explain import Recommendation, recommendations
 from tastebot.recommend.pick import select, shortfall, shortlist_blend
 from tastebot.recommend.steering import Steering, fits, nearest_seed, toward_seeds
@@ -198,26 +198,8 @@ def _gather(settings, store, client, options, likes, model, scorer, known, pool,
         gather_from_playlists(client, options.from_playlists, pool)
         sources["playlists"] = "used"
         return
-    if options.use_corpus:
-        found = gather_corpus(store, scorer, known, pool, options.per_source)
-        if model is not None:
-            found["taste"], sources["taste"] = gather_taste(store, model, known, pool, options.per_source)
-        stats = store.corpus_stats()
-        if any(found.values()):
-            sources["corpus"] = "used"
-        elif stats["playlists"]:
-            sources["corpus"] = (f"the corpus has {stats['playlists']} playlists and none shares a track or artist "
-                                 "with your likes")
-        else:
-            sources["corpus"] = "empty: import one with `tastebot corpus import`"
-    if client is not None and options.use_search:
-        gather_search(client, likes, pool, options, sources, warns)
-    if client is not None and options.use_albums:
-        gather_albums(client, likes, pool, options, sources, warns)
-    if client is not None and options.use_discovery:
-        gather_discovery(settings, client, store, likes, known, pool, options, sources, warns)
-    elif client is not None:
-        sources["discovery"] = "off (--no-discovery)"
+    gather(RetrievalContext(settings=settings, store=store, client=client, options=options, likes=likes, model=model,
+                            scorer=scorer, known=known, pool=pool, sources=sources, warnings=warns))
 
 
 def _fill_features(settings, store, client, frame, options, scorer, feature_chain, sources, warns) -> pd.DataFrame:
