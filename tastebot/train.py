@@ -29,6 +29,15 @@ from tastebot.evaluation import curves, grouped_folds, random_validation_split, 
 from tastebot.models.inputs import FeatureSpec, provenance_counts
 from tastebot.models.forest import Forest, taste_score
 from tastebot.models.runs import TasteModel, TrainResult, json_safe, save_run
+from tastebot import __version__
+from tastebot.models.blend import AP_TOLERANCE, MIN_FITTED_WEIGHT, fit_blend_weight_ap
+from tastebot.models.collab import HybridScorer
+from tastebot.models.collab import fingerprint as collab_fingerprint
+from tastebot.models.corpus import CorpusData
+from tastebot.models.ranking_rows import RankingData
+from tastebot.models.ranking_rows import fit_ranking as fit
+from tastebot.store import open_store
+from tastebot.store.library_rows import LABELLED_FRAME_COLUMNS
 
 if TYPE_CHECKING:
     from tastebot.store.readers import ModelReader
@@ -113,7 +122,6 @@ def fit_baselines(x: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int) -> dic
     from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
 
-    from tastebot.models.forest import Forest
 
     cw = class_weights(y, w)
     balanced = w * np.where(y == 1, cw[1], cw[0])
@@ -131,8 +139,6 @@ def fit_baselines(x: np.ndarray, y: np.ndarray, w: np.ndarray, seed: int) -> dic
 
 def fit_forest(t: "_Trainer", spec: FeatureSpec, rows: np.ndarray):
     """The taste model's forest on `rows`, weighted as the baseline forest is."""
-    from tastebot.models.forest import Forest
-
     t.observer("baseline_fit", rows)
     y, w = t.y[rows], t.w[rows]
     cw = class_weights(y, w)
@@ -187,7 +193,6 @@ def _data_counts(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
 
 class _Trainer:
     """One training run's state: the frame, its inputs, and where progress goes."""
-
     def __init__(self, frame, *, epochs, seed, ensemble, progress, observer, hybrid_fit, unheard_tracks=None):
         self.frame = frame.reset_index(drop=True)
         self.epochs = int(epochs)
@@ -276,7 +281,6 @@ class _Trainer:
     def fit_blend(self, part) -> dict[str, Any]:
         """The blend weight of MLP and hybrid score, fitted on a validation part (never test), with
         the scores of networks that did not learn from it."""
-        from tastebot.models.blend import AP_TOLERANCE, MIN_FITTED_WEIGHT, fit_blend_weight_ap
 
         train_rows, val_rows, mlp_scores = part
         if self.hybrid_fit is None:
@@ -392,7 +396,6 @@ def _cross_validation(t: "_Trainer", folds, n_like: int, n_dislike: int) -> _Eva
 def _metrics(t: "_Trainer", ev: _Evaluation, blend_info: dict[str, Any], started: float) -> dict[str, Any]:
     """metrics.json: what was measured and how, with every setting and version that made it."""
     from tastebot.models import mlp
-    from tastebot import __version__
     import sklearn
 
     return {
@@ -475,8 +478,6 @@ def fit_ranking(t: _Trainer, model: TasteModel):
     """What recommend ranks by, chosen on likes of held-out contexts (tastebot.models.ranking_rows).
     Returns (Ranking or None, info for metrics.json); None without a collaborative scorer: the
     linear blend."""
-    from tastebot.models.ranking_rows import RankingData
-    from tastebot.models.ranking_rows import fit_ranking as fit
 
     if t.hybrid_fit is None:
         return None, {"used": False, "reason": "no collaborative scorer: the linear blend"}
@@ -486,8 +487,6 @@ def fit_ranking(t: _Trainer, model: TasteModel):
 
 # -- from the store ------------------------------------------------------------------------------------
 def _hybrid_factory(store: ModelReader) -> HybridFitFn:
-    from tastebot.models.corpus import CorpusData
-    from tastebot.models.collab import HybridScorer
 
     loaded: list = []
 
@@ -524,7 +523,6 @@ def corpus_negatives(store: ModelReader, labelled: pd.DataFrame, seed: int) -> p
     """A seeded draw of corpus tracks with features that the listener does not know, labelled as weak
     dislikes (rows in the labelled frame's columns). They live only in the training frame: they are
     not signals, so they stay recommendable."""
-    from tastebot.store.library_rows import LABELLED_FRAME_COLUMNS
 
     likes = int((pd.to_numeric(labelled["label"], errors="coerce") == 1).sum()) if len(labelled) else 0
     n = min(int(likes * CORPUS_NEGATIVES_PER_LIKE), MAX_CORPUS_NEGATIVES)
@@ -570,9 +568,6 @@ def train_from_store(
 ) -> TrainResult:
     """Train on the store's labelled tracks (and, with `use_corpus_negatives`, unheard corpus tracks as
     weak negatives) and save the run. The caller holds the home lock."""
-    from tastebot.models.collab import HybridScorer
-    from tastebot.models.collab import fingerprint as collab_fingerprint
-    from tastebot.store import open_store
 
     if not Path(settings.store_path).exists():
         raise NotEnoughData("Nothing harvested yet: run `tastebot harvest` first.")

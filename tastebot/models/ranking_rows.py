@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from tastebot.models.ranker import KINDS, LABELS, Ranker, Ranking, balanced_weights, evidence_frame, kind_scores
+from tastebot.models.retrieval import corpus_top
 
 FOLDS = 3
 # A corpus playlist is a like's context when at least this share of it is likes (and it holds a few).
@@ -118,7 +119,6 @@ def _unheard(d: RankingData, scorer, known: set[str], pool: pd.DataFrame, pool_t
     """Unheard tracks as recommending meets them: the top of every corpus retriever and of the taste
     model (`pool`: the corpus tracks with audio features, `pool_taste` their scores), and a random
     draw of the corpus; with their taste scores."""
-    from tastebot.models.retrieval import corpus_top
 
     picks: list[str] = []
     for kind in RETRIEVERS:

@@ -24,6 +24,8 @@ from tastebot.errors import ModelError, NotEnoughData, no_room
 from tastebot.models.inputs import FeatureSpec
 from tastebot.models.forest import Forest, taste_score
 from tastebot.models.ranker import Ranking
+from tastebot.jsontext import dumps
+from tastebot.models.collab import save_scorer
 
 LATEST = "LATEST"
 # The top corpus tracks by taste score, scanned at train time on a large corpus (recommend reads it).
@@ -36,7 +38,6 @@ TASTE_MEMBERS = ("mlp", "forest")
 @dataclass
 class TasteModel:
     """A trained model with its own preprocessing: `predict(frame)` gives like-probabilities."""
-
     spec: FeatureSpec
     ensemble: Any  # tastebot.models.mlp.Ensemble
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -126,7 +127,6 @@ def _new_run_id(models_dir: Path, seed: int) -> str:
 def save_run(settings, result: TrainResult) -> Path:
     """Write the run to `models_dir/<run-id>/` (model, preprocessing.json, metrics.json) through a
     temporary folder renamed into place, then point LATEST at it: LATEST never names a half-written run."""
-    from tastebot.jsontext import dumps
 
     models_dir = Path(settings.models_dir)
     try:
@@ -146,7 +146,6 @@ def save_run(settings, result: TrainResult) -> Path:
             if result.model.ranking is not None:
                 result.model.ranking.save(tmp)
             if result.collab is not None:
-                from tastebot.models.collab import save_scorer
 
                 save_scorer(result.collab, tmp, result.collab_fingerprint or {},
                             ids_in_store=int((result.collab_fingerprint or {}).get("corpus", {}).get("tracks", 0)))

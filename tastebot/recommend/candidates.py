@@ -13,6 +13,7 @@ import pandas as pd
 
 from tastebot.errors import RateLimited, SpotifyError
 from tastebot.vocab import AUDIO_FEATURES
+from tastebot.spotify.refs import parse_playlist_ref, playlist_item_track
 
 
 class CandidatePool:
@@ -81,7 +82,6 @@ def safe_source(source: str, fn: Callable[[], None], sources: dict[str, str], wa
 
 
 def gather_from_playlists(client, refs: Sequence[str], pool: CandidatePool) -> None:
-    from tastebot.spotify.refs import parse_playlist_ref, playlist_item_track
 
     for ref in refs:
         pid = parse_playlist_ref(ref)

@@ -36,6 +36,9 @@ from typing import Any, Callable, Sequence
 
 from tastebot import notices
 from tastebot.errors import InputError, UncertainWrite
+from tastebot.spotify.client import PlaylistNotFound
+from tastebot.spotify.refs import parse_playlist_ref
+from tastebot.spotify.refs import playlist_item_track
 
 ADD_BATCH = 100
 MARKER_PREFIX = "tastebot:"
@@ -170,7 +173,6 @@ _LOOKS_LIKE_A_REF = re.compile(r"^(spotify:|https?://|open\.spotify\.com/)", re.
 def own_playlist(store, ref: str) -> dict:
     """The store's row of the playlist tastebot created that `ref` names (its name, URI, link or id).
     Any other playlist is an InputError: tastebot replaces only the items of its own playlists."""
-    from tastebot.spotify.refs import parse_playlist_ref
 
     made = [p for p in store.output_playlists() if p["spotify_id"]]
     text = (ref or "").strip()
@@ -262,7 +264,6 @@ def finish_unfinished(store, client, *, on_request: RequestHook | None = None, p
     """Finish every playlist an earlier run planned or started but did not complete. One Spotify no
     longer has (deleted meanwhile, or made on a service since restarted) is set aside with a warning
     rather than block every later write."""
-    from tastebot.spotify.client import PlaylistNotFound
 
     done = []
     for pl in store.unfinished_playlists():
@@ -322,7 +323,6 @@ def _find_by_marker(client, marker: str) -> dict | None:
 
 
 def _items(client, spotify_id: str) -> list[str]:
-    from tastebot.spotify.refs import playlist_item_track
 
     ids: list[str] = []
     for page in client.playlist_items_pages(spotify_id):

@@ -35,6 +35,13 @@ from tastebot.recommend.explain import Recommendation, recommendations
 from tastebot.recommend.pick import select, shortfall, shortlist_blend
 from tastebot.recommend.steering import Steering, fits, nearest_seed, toward_seeds
 from tastebot.vocab import AUDIO_FEATURES
+from tastebot.lock import home_lock
+from tastebot.models.collab import COLLAB_STATE, fingerprint, load_scorer, saved_fingerprint
+from tastebot.models.runs import latest_run_id, load_model
+from tastebot.providers.audio_features import FeatureChain
+from tastebot.recommend import playlist as pl
+from tastebot.spotify.client import SpotifyClient
+from tastebot.store import open_store
 
 PER_SOURCE = 1000  # candidates each retriever may add to the pool
 MAX_N = 10_000  # the most picks one run gives (-n); a larger ask is bad input, not a silent cap
@@ -122,8 +129,6 @@ class RecommendResult:
 # -- the collaborative scorer, fitted once -------------------------------------------------------------
 def load_collab(store, model, labelled: pd.DataFrame, seed: int, warn: Callable[[str], None]) -> tuple[HybridScorer, str]:
     """The scorer the model's run saved, when it still fits the store; else one fitted now."""
-    from tastebot.models.collab import COLLAB_STATE, fingerprint, load_scorer, saved_fingerprint
-
     run_dir = model.run_dir if model is not None else None
     if run_dir is not None and (run_dir / COLLAB_STATE).exists():
         try:
@@ -178,8 +183,6 @@ def _ranking_mode(options: RecommendOptions, model) -> tuple[str, float | None, 
 
 def _latest_model(settings, options: RecommendOptions, warns: list[str]):
     """The latest trained model (None without one, or with --blend 0: a damaged one need not load)."""
-    from tastebot.models.runs import latest_run_id, load_model
-
     if latest_run_id(settings) is None:
         warns.append("No trained model yet: run `tastebot train`. Ranking by the hybrid score alone.")
         return None
@@ -217,7 +220,6 @@ def _fill_features(settings, store, client, frame, options, scorer, feature_chai
     try:
         chain = feature_chain
         if chain is None:
-            from tastebot.providers.audio_features import FeatureChain
 
             chain = FeatureChain(settings, store, client, notice=lambda t: warns.append(t))
         rep = chain.fill(ask)
@@ -419,7 +421,6 @@ def _seed_frame(settings, store, client, options: RecommendOptions, warns: list[
     seeds = store.tracks_frame(ids)
     lacking = seeds[seeds[AUDIO_FEATURES[0]].isna()]["track_id"].tolist()
     if lacking and client is not None:
-        from tastebot.providers.audio_features import FeatureChain
 
         try:
             FeatureChain(settings, store, client, notice=warns.append).fill(lacking)
@@ -509,9 +510,6 @@ def recommend_to_playlist(
     playlist. A playlist an earlier run could not finish is finished first, instead of a new run
     (no second playlist, no duplicate track). `progress()` opens a rich-style progress (None: silent);
     `say(text)` follows the recommending steps."""
-    from tastebot.recommend import playlist as pl
-    from tastebot.lock import home_lock
-    from tastebot.store import open_store
 
     options.check()
     progress = progress or _null_progress
@@ -520,7 +518,6 @@ def recommend_to_playlist(
         if target is not None and target.update:
             pl.own_playlist(store, target.update)  # not tastebot's: refused before any request
         if client is None and not offline:
-            from tastebot.spotify.client import SpotifyClient
 
             client = SpotifyClient(settings)
         if writing:
@@ -538,7 +535,6 @@ def recommend_to_playlist(
 
 
 def _write(store, client, result: RecommendResult, options: RecommendOptions, target: PlaylistTarget, progress):
-    from tastebot.recommend import playlist as pl
 
     ids = [r.track_id for r in result.recommendations]
     details = {**recommendation_record(result), "n": options.n, "diversity": options.diversity,

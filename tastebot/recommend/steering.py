@@ -17,6 +17,9 @@ import pandas as pd
 
 from tastebot.errors import InputError
 from tastebot.vocab import FEATURE_RANGES, MOODS, STEER_TOLERANCE, STEERABLE_FEATURES
+from tastebot.models.blend import rank_scale
+from tastebot.models.content import content_matrix
+from tastebot.spotify.refs import parse_spotify_ref
 
 YEARS = (1900, 2100)
 POPULARITY = (0.0, 100.0)
@@ -44,7 +47,6 @@ def parse_range(text: str, what: str, bounds: tuple[float, float], tolerance: fl
 @dataclass
 class Steering:
     """What to steer by. `ranges` maps steerable features to (low, high); `seed_tracks` are ids."""
-
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     mood: str | None = None
     years: tuple[int, int] | None = None
@@ -55,7 +57,6 @@ class Steering:
     def from_options(cls, *, mood: str | None = None, years: str | None = None, popularity: str | None = None,
                      seed_tracks=(), **features: str | None) -> "Steering":
         """From the CLI's text: `--energy 0.2-0.5`, `--mood calm`, `--years 1990-1999`, ..."""
-        from tastebot.spotify.refs import parse_spotify_ref
 
         if mood is not None and mood not in MOODS:
             raise InputError(f"--mood must be one of {', '.join(MOODS)}, not {mood!r}.")
@@ -119,7 +120,6 @@ def fits(frame: pd.DataFrame, steering: Steering) -> tuple[np.ndarray, dict[str,
 def seed_distances(frame: pd.DataFrame, seeds: pd.DataFrame) -> np.ndarray:
     """candidates x seeds: the distance in sound (standardised features and metadata), inf where fewer
     than 3 features are known on both sides (no opinion)."""
-    from tastebot.models.content import content_matrix
 
     X, S = content_matrix(frame), content_matrix(seeds)
     diff = X[:, None, :] - S[None, :, :]
@@ -140,7 +140,6 @@ def nearest_seed(frame: pd.DataFrame, seeds: pd.DataFrame) -> np.ndarray:
 def toward_seeds(frame: pd.DataFrame, seeds: pd.DataFrame, final: np.ndarray) -> np.ndarray:
     """The mean of each candidate's rank by `final` (taste) and its rank by nearness in sound to the
     nearest seed track; a candidate whose sound is unknown counts as the farthest."""
-    from tastebot.models.blend import rank_scale
 
     dist = seed_distances(frame, seeds)
     nearest = dist.min(axis=1) if dist.shape[1] else np.full(len(frame), np.inf)

@@ -10,13 +10,14 @@ import pandas as pd
 from tastebot.errors import RateLimited, SpotifyError
 from tastebot.known import Known
 from tastebot.recommend.candidates import CandidatePool
+from tastebot.discovery import Limits, build_providers, discover
+from tastebot.discovery import Seed
+from tastebot.names import loose_artist_name as loose_name
 
 
 def discovery_seeds(client, store, likes: pd.DataFrame, limit: int, warnings: list[str]) -> list:
     """The listener's artists discovery starts from: top artists (medium term) first, then the liked
     artists by the weight of their likes; at most `limit`, no artist twice."""
-    from tastebot.discovery import Seed
-    from tastebot.names import loose_artist_name as loose_name
 
     seeds: list[Seed] = []
     seen: set[str] = set()
@@ -47,7 +48,6 @@ def gather_discovery(settings, client, store, likes: pd.DataFrame, known: Known,
                      sources: dict[str, str], warnings: list[str]) -> dict:
     """The discovery retrievers (`discovery:<provider>`): tracks of new artists the open services
     relate to the listener's. Returns each provider's outcome (also written to `sources`)."""
-    from tastebot.discovery import Limits, build_providers, discover
 
     providers, outcomes = build_providers(settings, store, getattr(client, "policy", None))
     if providers:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from tastebot.known import Known
 from tastebot.recommend.candidates import CandidatePool, add_corpus_ids
+from tastebot.models.runs import TASTE_MEMBERS, load_taste_corpus
 
 TASTE_BATCH = 8192
 
@@ -22,7 +23,6 @@ def gather_taste(store, model, known: Known, pool: CandidatePool, per_source: in
     co-occurrence says of them. A run that scored the corpus at train time (a large corpus, see
     `scan_corpus_taste`) is asked only for its saved top, so recommend stays fast; otherwise every
     corpus track with audio features is scored here. Returns (tracks added, the `taste` source line)."""
-    from tastebot.models.runs import TASTE_MEMBERS, load_taste_corpus
 
     saved = load_taste_corpus(model.run_dir) if model.run_dir is not None else None
     if saved is not None:
@@ -54,7 +54,6 @@ TASTE_SHORTLIST = 5000
 @dataclass
 class TasteScan:
     """How much of the corpus the taste model scored, and (when `train` scored it) its top ids."""
-
     scored: int                 # unheard corpus tracks with audio features: all were scored
     with_features: int          # corpus tracks with audio features
     corpus_tracks: int          # corpus tracks
