@@ -171,20 +171,24 @@ def test_a_like_s_context_is_the_playlist_most_made_of_likes_else_its_artist():
     assert ctx[6] == "artist:b"  # in no playlist
 
 
-def test_the_choice_keeps_the_fusion_unless_one_side_is_clearly_better():
+def test_the_choice_keeps_the_learned_ranking_unless_another_is_clearly_better():
     from tastebot.models.ranking_rows import choose
 
-    def summary(**measure):
-        return {k: {"auc": v, "ap": v, "recall_top_tenth": v} for k, v in measure.items()}
+    def summary(auc=None, **measure):
+        out = {k: {"auc": 0.8, "ap": v, "recall_top_tenth": v} for k, v in measure.items()}
+        if auc is not None:  # the learned ranking's own check, on its score alone
+            out["learned_check"] = {"auc": auc, "ap": 0.0, "recall_top_tenth": 0.0}
+        return out
 
-    assert choose(summary(learned=0.80, fusion=0.80, taste=0.81, collab=0.70))[0] == "fusion"  # within noise
+    assert choose(summary(learned=0.80, fusion=0.80, taste=0.82, collab=0.70))[0] == "learned"  # within noise
     assert choose(summary(learned=0.80, fusion=0.80, taste=0.86, collab=0.70))[0] == "taste"
     assert choose(summary(learned=0.80, fusion=0.80, taste=0.60, collab=0.90))[0] == "collab"
-    # a learned ranking must beat its parts, and not be implausibly good (rows easier than the task)
-    assert choose(summary(learned=0.95, fusion=0.85, taste=0.84, collab=0.85))[0] == "learned"
-    assert choose(summary(learned=0.86, fusion=0.85, taste=0.84, collab=0.85))[0] == "fusion"
-    kind, why = choose(summary(learned=0.99, fusion=0.85, taste=0.84, collab=0.85))
+    # a learned ranking whose check is implausibly good (rows easier than the task) is not kept: then the
+    # fusion stands unless one side is clearly better
+    kind, why = choose(summary(auc=0.99, learned=0.95, fusion=0.85, taste=0.84, collab=0.86))
     assert kind == "fusion" and "implausibly good" in why
+    assert choose(summary(auc=0.99, learned=0.95, fusion=0.50, taste=0.90, collab=0.40))[0] == "taste"
+    assert choose({k: {"auc": 0.8, "ap": 0.5, "recall_top_tenth": 0.5} for k in ("fusion", "taste", "collab")})[0] == "fusion"
 
 
 def test_a_ranking_saves_its_kind_and_a_learned_one_its_ranker(tmp_path):

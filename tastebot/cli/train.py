@@ -106,9 +106,11 @@ def _render(metrics: dict, run_dir, as_json: bool = False) -> None:
                     f"{console.escape(str(ranking.get('reason', '')))}.")
         validation = ranking.get("validation") or {}
         if validation:
-            console.table(["ranking", "AP", "ROC-AUC", "P@30"],
-                          [(LABELS.get(k, k) + (" (chosen)" if k == ranking.get("kind") else ""), f"{v['ap']:.3f}",
-                            f"{v['auc']:.3f}", f"{v['p_at_30']:.3f}") for k, v in validation.items()],
+            names = {**LABELS, "learned_check": "(the learned ranking's own score alone: its check)"}
+            console.table(["ranking", "likes in the top tenth", "AP", "ROC-AUC"],
+                          [(names.get(k, k) + (" (chosen)" if k == ranking.get("kind") else ""),
+                            f"{v.get('recall_top_tenth', float('nan')):.0%}", f"{v['ap']:.3f}", f"{v['auc']:.3f}")
+                           for k, v in validation.items()],
                           title=f"{ranking.get('likes')} likes of held-out contexts hidden among {ranking.get('unheard')} "
                                 f"unheard tracks ({ranking.get('folds')} folds, each scored without its likes)",
                           console=shown)

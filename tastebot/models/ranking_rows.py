@@ -28,7 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from tastebot.models.ranker import KINDS, LABELS, Ranker, Ranking, balanced_weights, evidence_frame, kind_scores
+from tastebot.models.ranker import KINDS, LABELS, TASTE_SHARE, Ranker, Ranking, balanced_weights, evidence_frame, kind_scores
 from tastebot.models.retrieval import corpus_top
 
 FOLDS = 3
@@ -230,10 +230,12 @@ def validate(data: pd.DataFrame, seed: int) -> tuple[dict[str, dict[str, Any]], 
                 if train["y"].sum() < MIN_RANKER_LIKES // 2:
                     continue
                 ranker = Ranker.fit(train, train["y"].to_numpy(), _weights(train), seed=seed)
-            row[kind] = _measure(y, kind_scores(kind, held, ranker))
+            row[kind] = _measure(y, kind_scores(kind, held, ranker, TASTE_SHARE))
+            if ranker is not None:  # how separable the learned ranking's own rows were (TOO_GOOD)
+                row["learned_check"] = _measure(y, ranker.score(held))
         checks.append(row)
     summary = {}
-    for kind in KINDS:
+    for kind in KINDS + ("learned_check",):
         got = [c[kind] for c in checks if kind in c]
         if got:
             summary[kind] = {m: float(np.mean([g[m] for g in got])) for m in got[0]} | {"folds": len(got)}
@@ -241,27 +243,27 @@ def validate(data: pd.DataFrame, seed: int) -> tuple[dict[str, dict[str, Any]], 
 
 
 def choose(summary: dict[str, dict[str, Any]]) -> tuple[str, str]:
-    """The kind to rank by, and why."""
-    ap = {k: v[MEASURE] for k, v in summary.items()}
+    """The kind to rank by, and why. The learned ranking (halfway back to the taste model, as it ranked
+    before the choice) stands unless another kind is clearly better or its check is implausibly good;
+    without it, the fusion stands unless one side is clearly better."""
+    ap = {k: v[MEASURE] for k, v in summary.items() if k in KINDS}
     if "fusion" not in ap:
         return "fusion", "no held-out fold to measure on: the rank fusion"
-    allowed = dict(ap)
     notes = []
-    if "learned" in allowed:
-        parts = max(ap.get("taste", 0.0), ap.get("collab", 0.0))
-        if summary["learned"]["auc"] >= TOO_GOOD:
-            notes.append(f"the learned ranking's check is implausibly good ({ap['learned']:.3f}): its rows are too easy")
-            allowed.pop("learned")
-        elif ap["learned"] < parts + _margin(parts):
-            notes.append(f"the learned ranking ({ap['learned']:.3f}) is no better than its parts")
-            allowed.pop("learned")
-    best = max(allowed, key=lambda k: (allowed[k], k == "fusion"))
-    if best != "fusion" and allowed[best] < ap["fusion"] + _margin(ap["fusion"]):
-        notes.append(f"{LABELS[best]} ({allowed[best]:.3f}) is not clearly better than the fusion")
-        best = "fusion"
+    prior = "learned" if "learned" in ap else "fusion"
+    check = summary.get("learned_check", summary.get("learned", {})).get("auc", 0.0)
+    if prior == "learned" and check >= TOO_GOOD:
+        notes.append(f"the learned ranking's check is implausibly good (ROC-AUC {check:.3f}): "
+                     "its rows are too easy")
+        prior = "fusion"
+    allowed = {k: v for k, v in ap.items() if k != "learned" or prior == "learned"}
+    best = max(allowed, key=lambda k: (allowed[k], k == prior))
+    if best != prior and allowed[best] < ap[prior] + _margin(ap[prior]):
+        notes.append(f"{LABELS[best]} ({allowed[best]:.0%}) is not clearly better than {LABELS[prior]}")
+        best = prior
     why = (f"{ap[best]:.0%} of the likes of held-out contexts in the top tenth, among unheard tracks as "
-           f"recommending meets them (the fusion {ap['fusion']:.0%}, the taste model {ap.get('taste', 0.0):.0%}, "
-           f"the co-occurrence {ap.get('collab', 0.0):.0%})")
+           f"recommending meets them (the learned ranking {ap.get('learned', 0.0):.0%}, the fusion "
+           f"{ap['fusion']:.0%}, the taste model {ap.get('taste', 0.0):.0%}, the co-occurrence {ap.get('collab', 0.0):.0%})")
     return best, "; ".join([why] + notes)
 
 
@@ -284,6 +286,7 @@ def fit_ranking(d: RankingData) -> tuple[Ranking | None, dict[str, Any]]:
     summary, checks = validate(data, d.seed)
     kind, reason = choose(summary)
     ranker = Ranker.fit(data, data["y"].to_numpy(), _weights(data), seed=d.seed) if kind == "learned" else None
+    taste_share = TASTE_SHARE if kind == "learned" else 0.0
     info = {"used": True, "kind": kind, "label": LABELS[kind], "reason": reason, "validation": summary,
             "checks": checks, "rows": int(len(data)), "likes": int(data["y"].sum()), "folds": int(data["part"].nunique()),
             "unheard": int((data["kind"] == "unheard").sum()), "dislikes": int((data["kind"] == "dislike").sum()),
@@ -292,4 +295,4 @@ def fit_ranking(d: RankingData) -> tuple[Ranking | None, dict[str, Any]]:
     if ranker is not None:
         info.update(params=ranker.info.get("params"), evidence=ranker.info.get("evidence"))
         ranker.info.update(info)
-    return Ranking(kind, ranker, info), info
+    return Ranking(kind, ranker, info, taste_share), info
