@@ -84,10 +84,12 @@ RANKING_WORDS = {
     "blend": "the linear blend of the taste model's score and the collaborative score",
 }
 RANKER_NAMES = {"learned": "learned ranking", "ranking": "learned ranking", "fusion": "rank fusion",
+                "learned_check": "the learned ranking's own score alone (its check)",
                 "taste": "taste model alone", "mlp": "taste model alone", "cooc": "co-occurrence alone",
                 "collab": "playlist co-occurrence alone",
                 "hybrid": "collaborative score alone", "blend": "linear blend"}
-RANKER_MEASURES = {"ap": "average precision", "auc": "ROC-AUC", "roc_auc": "ROC-AUC", "ndcg": "NDCG"}
+RANKER_MEASURES = {"ap": "average precision", "auc": "ROC-AUC", "roc_auc": "ROC-AUC", "ndcg": "NDCG",
+                   "recall_top_tenth": "share of the likes in the top tenth (what the choice reads)"}
 # Why an input was left out, in a listener's words, for the reasons features.FeatureSpec records.
 UNUSED_WORDS = {
     SOURCE_DEPENDENT_REASON: "only some of the places tracks come from carry it (your library and search "
@@ -911,7 +913,7 @@ def _checks_html(ranking: Ranking) -> str:
     rows = [[int(c.get("part", i)) + 1, c.get("likes"), _fmt(c.get("ap_ranking")), _fmt(c.get("ap_mlp")),
              _fmt(c.get("ap_hybrid"))] for i, c in enumerate(ranking.checks)]
     how = f"<p>How it was fitted: {_e(ranking.reason)}.</p>" if ranking.reason else ""
-    if not rows:
+    if not rows or all(c.get("ap_ranking") is None for c in ranking.checks):  # a run that chose: `validation` says it
         return how
     return how + ("<p>Each half of the held-out likes (split by artist), hidden among tracks you never heard and "
                   "ordered by a ranking fitted on the other half; average precision, higher is better:</p>"
