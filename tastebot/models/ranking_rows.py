@@ -15,9 +15,10 @@ piece of evidence is computed again without them. Unheard tracks that share a pl
 held-out like are left out: they are likely future likes themselves, not non-likes.
 
 On those rows every kind of ranking (`ranker.KINDS`) is measured fold by fold (the learned one
-fitted on the other folds), and the run keeps the best by `MEASURE`, unless it is within
-`FUSION_MARGIN` of the rank fusion (the safe choice when the evidence does not clearly favour one
-side), or the learned one's check is implausibly good (`TOO_GOOD`) or no better than its parts.
+fitted on the other folds). The learned ranking (halfway back to the taste model, as recommend
+ranked before the choice) stands unless another kind is clearly better (`MARGIN`) or its own check
+is implausibly good (`TOO_GOOD`: its rows were easier than the task); then the rank fusion stands
+unless one side is clearly better.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ MIN_RANKER_LIKES = 8
 # for them and still asks for the top (ROC-AUC, which weighs the whole order, chose the fusion on
 # listeners whose taste model alone doubled its precision).
 MEASURE = "recall_top_tenth"
-# A ranking other than the fusion is kept only when its measure beats the fusion's by at least this
-# much (absolute, or relative to the fusion's, whichever is more): smaller gaps are noise.
-FUSION_MARGIN = (0.0, 0.05)
+# Another kind replaces the one that stands only when its measure beats it by at least this much
+# (absolute, or relative, whichever is more): smaller gaps are noise on a few dozen held-out likes.
+MARGIN = (0.0, 0.05)
 # A learned ranking whose ROC-AUC on the held-out folds is this high had rows easier than the task
 # (another track of an artist you like: the mirror worlds' learned ranking scored 1.000).
 TOO_GOOD = 0.98
@@ -268,7 +269,7 @@ def choose(summary: dict[str, dict[str, Any]]) -> tuple[str, str]:
 
 
 def _margin(ap: float) -> float:
-    absolute, relative = FUSION_MARGIN
+    absolute, relative = MARGIN
     return max(absolute, relative * ap)
 
 
