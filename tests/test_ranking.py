@@ -177,7 +177,7 @@ def test_the_choice_keeps_the_learned_ranking_unless_another_is_clearly_better()
     def summary(auc=None, **measure):
         out = {k: {"auc": 0.8, "ap": v, "recall_top_tenth": v} for k, v in measure.items()}
         if auc is not None:  # the learned ranking's own check, on its score alone
-            out["learned_check"] = {"auc": auc, "ap": 0.0, "recall_top_tenth": 0.0}
+            out["learned_check"] = {"auc": auc, "ap": auc, "recall_top_tenth": 0.0}
         return out
 
     assert choose(summary(learned=0.80, fusion=0.80, taste=0.82, collab=0.70))[0] == "learned"  # within noise
