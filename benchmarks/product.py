@@ -95,7 +95,9 @@ def _trained(settings, target: set, *, ensemble: int, epochs: int, seed: int, ti
     m = trained.metrics
     with open_store(settings) as store:  # sampled negatives count as heard: recommend never returns them
         weak = store.signal_track_ids(strength="weak")
-    return {"blend_weight": (m.get("blend") or {}).get("weight"),
+    ranking = m.get("ranking") or {}
+    return {"ranking": {k: ranking.get(k) for k in ("kind", "reason", "validation")},
+            "blend_weight": (m.get("blend") or {}).get("weight"),
             "mlp_roc_auc": ((m.get("scores") or {}).get("mlp") or {}).get("roc_auc"),
             "sampled_negatives_among_targets": len(weak & target)}
 
