@@ -182,12 +182,14 @@ def test_the_choice_keeps_the_learned_ranking_unless_another_is_clearly_better()
 
     assert choose(summary(learned=0.80, fusion=0.80, taste=0.82, collab=0.70))[0] == "learned"  # within noise
     assert choose(summary(learned=0.80, fusion=0.80, taste=0.86, collab=0.70))[0] == "taste"
-    assert choose(summary(learned=0.80, fusion=0.80, taste=0.60, collab=0.90))[0] == "collab"
+    # while the learned ranking is sound, neither the co-occurrence nor the fusion replaces it
+    assert choose(summary(learned=0.80, fusion=0.80, taste=0.60, collab=0.90))[0] == "learned"
     # a learned ranking whose check is implausibly good (rows easier than the task) is not kept: then the
     # fusion stands unless one side is clearly better
     kind, why = choose(summary(auc=0.99, learned=0.95, fusion=0.85, taste=0.84, collab=0.86))
     assert kind == "fusion" and "implausibly good" in why
     assert choose(summary(auc=0.99, learned=0.95, fusion=0.50, taste=0.90, collab=0.40))[0] == "taste"
+    assert choose(summary(auc=0.99, learned=0.95, fusion=0.50, taste=0.40, collab=0.90))[0] == "collab"
     assert choose({k: {"auc": 0.8, "ap": 0.5, "recall_top_tenth": 0.5} for k in ("fusion", "taste", "collab")})[0] == "fusion"
 
 
