@@ -29,7 +29,7 @@ def _run(make_logged_in, tmp_path, right: str) -> tuple[dict, dict]:
     assert invoke(["corpus", "import", str(tmp_path / "corpus.csv")]).code == 0
     harvest = invoke(["harvest", "--dislike-playlist", NOT_FOR_ME])
     assert harvest.code == 0, harvest.err[-2000:]
-    train = invoke(["train", "--no-harvest", "--epochs", "8", "--ensemble", "1", "--json"])
+    train = invoke(["train", "--no-harvest", "--epochs", "4", "--ensemble", "1", "--json"])
     assert train.code == 0, train.err[-2000:]
     future = set(catalog["hidden"]["future_likes"])
     p = {}
