@@ -261,8 +261,9 @@ def choose(summary: dict[str, dict[str, Any]]) -> tuple[str, str]:
         prior = "fusion"
     # While the learned ranking is sound, only the taste model alone may replace it: on the families
     # measured (benchmarks/recommend.py --quick, docs/recommend.md) the co-occurrence and the fusion
-    # were chosen over it three times and came out below the taste model alone every time (0.133
-    # against 0.533 P@30; 0.760 against 0.850 ROC-AUC). They stand in when its rows are too easy: the
+    # were chosen over it three times: twice far below the taste model alone (0.133 against 0.533
+    # P@30; 0.760 against 0.850 ROC-AUC), once level with it (0.707 against 0.701). They stand in
+    # when its rows are too easy: the
     # listener who knows whole playlists, where co-occurrence alone is right (issue 24).
     allowed = {k: v for k, v in ap.items() if k in (("learned", "taste") if prior == "learned" else ("fusion", "taste", "collab"))}
     best = max(allowed, key=lambda k: (allowed[k], k == prior))
