@@ -263,8 +263,8 @@ def choose(summary: dict[str, dict[str, Any]]) -> tuple[str, str]:
     # measured (benchmarks/recommend.py --quick, docs/recommend.md) the co-occurrence and the fusion
     # were chosen over it three times: twice far below the taste model alone (0.133 against 0.533
     # P@30; 0.760 against 0.850 ROC-AUC), once level with it (0.707 against 0.701). They stand in
-    # when its rows are too easy: the
-    # listener who knows whole playlists, where co-occurrence alone is right (issue 24).
+    # when its rows are too easy: the listener who knows whole playlists, where co-occurrence alone
+    # is right (issue 24).
     allowed = {k: v for k, v in ap.items() if k in (("learned", "taste") if prior == "learned" else ("fusion", "taste", "collab"))}
     best = max(allowed, key=lambda k: (allowed[k], k == prior))
     if best != prior and allowed[best] < ap[prior] + _margin(ap[prior]):
