@@ -27,7 +27,9 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from tastebot.errors import InputError, TastebotError
+from tastebot.errors import InputError, NotEnoughData, TastebotError
+from tastebot.providers.audio_features import FeatureChain
+from tastebot.providers.reccobeats import ReccoBeatsClient
 from tastebot.vocab import AUDIO_FEATURES
 
 BATCH_PLAYLISTS = 500
@@ -488,10 +490,6 @@ def fetch_corpus_features(settings, store, *, max_tracks: int | None = None, max
     """`tastebot corpus features`: the audio features of the corpus tracks that lack them, from
     ReccoBeats (no login needed; `harvest` asks Spotify first on extended-quota apps), bounded and
     resumable (tastebot.providers.audio_features.FeatureChain.fill_corpus). Returns its CorpusFeatureReport."""
-    from tastebot.errors import NotEnoughData
-    from tastebot.providers.audio_features import FeatureChain
-    from tastebot.providers.reccobeats import ReccoBeatsClient
-
     if not store.corpus_stats()["tracks"]:
         raise NotEnoughData("No corpus imported yet: `tastebot corpus import FILE...` first.")
     chain = FeatureChain(settings, store, None, reccobeats=ReccoBeatsClient(settings, countdown=countdown),
