@@ -117,11 +117,11 @@ def _deal(contexts: np.ndarray, weight: np.ndarray, seed: int) -> dict[str, int]
     return fold
 
 
-def _unheard(d: RankingData, scorer, known: set[str], pool: pd.DataFrame, pool_taste: np.ndarray,
-             rng) -> tuple[pd.DataFrame, np.ndarray]:
+def _unheard(d: RankingData, scorer, known: set[str], corpus_ids: np.ndarray, pool: pd.DataFrame,
+             pool_taste: np.ndarray, rng) -> tuple[pd.DataFrame, np.ndarray]:
     """Unheard tracks as recommending meets them: the top of every corpus retriever and of the taste
     model (`pool`: the corpus tracks with audio features, `pool_taste` their scores), and a random
-    draw of the corpus; with their taste scores."""
+    draw of `corpus_ids` (the unheard corpus tracks); with their taste scores."""
 
     picks: list[str] = []
     for kind in RETRIEVERS:
@@ -130,9 +130,8 @@ def _unheard(d: RankingData, scorer, known: set[str], pool: pd.DataFrame, pool_t
         ok = ~pool["track_id"].isin(known).to_numpy()
         order = np.flatnonzero(ok)[np.argsort(-pool_taste[ok], kind="stable")]
         picks += pool["track_id"].iloc[order[:UNHEARD_PER_SOURCE]].tolist()
-    ids = [] if scorer.corpus is None else \
-        [i for i in scorer.corpus.track_ids.astype(str) if i not in known and not i.startswith("own:")]
-    if ids:
+    ids = corpus_ids[~np.isin(corpus_ids, list(known))]
+    if len(ids):
         picks += rng.choice(ids, size=min(len(ids), UNHEARD), replace=False).tolist()
     picks = set(picks)
     inside = pool["track_id"].isin(picks).to_numpy() if len(pool) else np.zeros(0, dtype=bool)
@@ -164,13 +163,17 @@ def build_rows(d: RankingData) -> pd.DataFrame:
     for rows, scores in d.held_out:
         honest.update(zip(rows.tolist(), np.asarray(scores, dtype=float).tolist()))
     likes = d.y == 1
-    contexts = like_contexts(d.hybrid_fit(d.frame), d.frame, d.y)
+    whole = d.hybrid_fit(d.frame)
+    contexts = like_contexts(whole, d.frame, d.y)
     is_honest = np.array([i in honest for i in range(len(d.frame))])
     fold_of_ctx = _deal(contexts[likes], is_honest[likes].astype(float) + 1e-3, d.seed)
     rng = np.random.default_rng(d.seed)
     fold = np.array([fold_of_ctx.get(c, -1) if like else -1 for c, like in zip(contexts, likes)])
     fold[~likes] = rng.integers(0, FOLDS, int((~likes).sum()))
     known = set(d.frame["track_id"].astype(str))
+    # Every fold's scorer reads the same corpus: its unheard tracks are listed once.
+    corpus_ids = np.zeros(0, dtype=object) if whole.corpus is None else np.array(
+        [i for i in whole.corpus.track_ids.astype(str) if i not in known and not i.startswith("own:")], dtype=object)
     pool = d.unheard_tracks(None) if d.unheard_tracks is not None else pd.DataFrame(columns=["track_id"])
     pool = pool[~pool["track_id"].astype(str).isin(known)].reset_index(drop=True)
     pool_taste = np.asarray(d.taste(pool), dtype=float) if len(pool) else np.zeros(0)
@@ -182,7 +185,7 @@ def build_rows(d: RankingData) -> pd.DataFrame:
         scorer = d.hybrid_fit(d.frame.iloc[np.flatnonzero(fold != f)])
         # The held-out likes' playlist mates are likely future likes themselves: not counted as non-likes.
         mates = _playlist_mates(scorer, d.frame["track_id"].iloc[rows[d.y[rows] == 1]].astype(str))
-        unheard, unheard_taste = _unheard(d, scorer, known | mates, pool, pool_taste, rng)
+        unheard, unheard_taste = _unheard(d, scorer, known | mates, corpus_ids, pool, pool_taste, rng)
         both = pd.concat([d.frame.iloc[rows], unheard], ignore_index=True)
         ev = evidence_frame(scorer.evidence(both), np.concatenate([[honest[i] for i in rows], unheard_taste]))
         weak = d.frame.iloc[rows]["strength"].astype(str).str.lower().eq("weak").to_numpy() \
@@ -249,11 +252,11 @@ def choose(summary: dict[str, dict[str, Any]]) -> tuple[str, str]:
     """The kind to rank by, and why. The learned ranking (halfway back to the taste model, as it ranked
     before the choice) stands unless another kind is clearly better or its check is implausibly good;
     without it, the fusion stands unless one side is clearly better."""
-    ap = {k: v[MEASURE] for k, v in summary.items() if k in KINDS}
-    if "fusion" not in ap:
+    measured = {k: v[MEASURE] for k, v in summary.items() if k in KINDS}
+    if "fusion" not in measured:
         return "fusion", "no held-out fold to measure on: the rank fusion"
     notes = []
-    prior = "learned" if "learned" in ap else "fusion"
+    prior = "learned" if "learned" in measured else "fusion"
     check = summary.get("learned_check", summary.get("learned", {})).get("ap", 0.0)
     if prior == "learned" and check >= TOO_GOOD:
         notes.append(f"the learned ranking's check is implausibly good (average precision {check:.3f}): "
@@ -265,20 +268,20 @@ def choose(summary: dict[str, dict[str, Any]]) -> tuple[str, str]:
     # P@30; 0.760 against 0.850 ROC-AUC), once level with it (0.707 against 0.701). They stand in
     # when its rows are too easy: the listener who knows whole playlists, where co-occurrence alone
     # is right (issue 24).
-    allowed = {k: v for k, v in ap.items() if k in (("learned", "taste") if prior == "learned" else ("fusion", "taste", "collab"))}
+    allowed = {k: v for k, v in measured.items() if k in (("learned", "taste") if prior == "learned" else ("fusion", "taste", "collab"))}
     best = max(allowed, key=lambda k: (allowed[k], k == prior))
-    if best != prior and allowed[best] < ap[prior] + _margin(ap[prior]):
+    if best != prior and allowed[best] < measured[prior] + _margin(measured[prior]):
         notes.append(f"{LABELS[best]} ({allowed[best]:.0%}) is not clearly better than {LABELS[prior]}")
         best = prior
-    why = (f"{ap[best]:.0%} of the likes of held-out contexts in the top tenth, among unheard tracks as "
-           f"recommending meets them (the learned ranking {ap.get('learned', 0.0):.0%}, the fusion "
-           f"{ap['fusion']:.0%}, the taste model {ap.get('taste', 0.0):.0%}, the co-occurrence {ap.get('collab', 0.0):.0%})")
+    why = (f"{measured[best]:.0%} of the likes of held-out contexts in the top tenth, among unheard tracks as "
+           f"recommending meets them (the learned ranking {measured.get('learned', 0.0):.0%}, the fusion "
+           f"{measured['fusion']:.0%}, the taste model {measured.get('taste', 0.0):.0%}, the co-occurrence {measured.get('collab', 0.0):.0%})")
     return best, "; ".join([why] + notes)
 
 
-def _margin(ap: float) -> float:
+def _margin(value: float) -> float:
     absolute, relative = MARGIN
-    return max(absolute, relative * ap)
+    return max(absolute, relative * value)
 
 
 def fit_ranking(d: RankingData) -> tuple[Ranking | None, dict[str, Any]]:

@@ -299,7 +299,8 @@ def recommend(
     n = n_wanted(options, frame)
     evidence = evidence_frame(raw, taste)
     if mode != "blend":
-        final = kind_scores(mode, evidence, *((model.ranking.ranker, model.ranking.taste_share) if model.ranking else ()))
+        ranking = model.ranking  # None for a run from before any ranking, ranked here by --ranking taste|collab|fusion
+        final = kind_scores(mode, evidence, ranking.ranker if ranking else None, ranking.taste_share if ranking else 0.0)
     else:
         final = shortlist_blend(taste if w and w > 0 else None, parts["hybrid"].to_numpy(), w or 0.0, n)
     final, picks, seeds, notes = _pick(settings, store, client, options, frame, final, n, steered, warns)
