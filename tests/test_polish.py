@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import invoke
 from login_helpers import CLIENT_ID, cli_env, login_to, sandbox_settings
 
 SETPRIV = shutil.which("setpriv")
@@ -178,7 +179,7 @@ def test_models_never_cuts_the_run_id_and_prints_on_stdout(home, columns):
 
 
 def test_status_prints_its_table_on_stdout(logged_in):
-    result = run("status", env=cli_env())
+    result = invoke(["status"])
     assert result.code == 0, result
     assert "Logged in as" in result.out and len(result.out) > 0
     assert "Logged in as" not in result.err
