@@ -42,12 +42,21 @@ STEPS = ("help", "recommend", "train", "score")
 ENV = {"OPENBLAS_NUM_THREADS": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
 
 
+def child_env(home: Path | None = None) -> dict[str, str]:
+    """The measured processes' environment. Bytecode is written and read, as an installed tastebot
+    has it (this machine sets PYTHONDONTWRITEBYTECODE=1, which made every run compile every module
+    it imported: 0.2 s of a recommend run); the warm-up runs write it."""
+    env = {**os.environ, **ENV}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if home is not None:
+        env["TASTEBOT_HOME"] = str(home)
+    return env
+
+
 # -- whole processes ----------------------------------------------------------------------------------
 def run_process(argv: list[str], home: Path | None, log: Path) -> dict:
     """One whole process: wall seconds and its peak RSS (MB), from the kernel's accounting of it."""
-    env = {**os.environ, **ENV}
-    if home is not None:
-        env["TASTEBOT_HOME"] = str(home)
+    env = child_env(home)
     with open(log, "ab") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=out, stdin=subprocess.DEVNULL)
@@ -180,7 +189,7 @@ def score_both(a: Version, b: Version, n: int, runs: int, repeats: int) -> dict:
     got: dict[str, list[dict]] = {a.label: [], b.label: []}
     for _ in range(runs):
         for v in (a, b):
-            env = {**os.environ, **ENV, "TASTEBOT_HOME": str(v.home)}
+            env = child_env(v.home)
             out = subprocess.run([str(v.python), str(HERE), "--step", "score", str(n), str(repeats)], env=env,
                                  capture_output=True, text=True, cwd=str(v.root))
             if out.returncode != 0:
