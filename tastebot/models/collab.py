@@ -484,7 +484,7 @@ class HybridScorer:
         return load_scorer(folder, names_from, corpus_ids)[0]
 
     # ------------------------------------------------------------------------------------------
-    def _content_scores(self, frame: pd.DataFrame, want_nearest: bool = False, chunk: int = 4096):
+    def _content_scores(self, frame: pd.DataFrame, want_nearest: bool = False, chunk: int = 1024):
         """Similarity of the sound to the K_NEAREST nearest liked tracks (a mean Gaussian kernel; NaN: no
         features). With dislikes in the profile it is weighed against the nearest dislikes too: a sound
         as close to what you skip as to what you like counts for less."""

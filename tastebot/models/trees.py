@@ -172,8 +172,8 @@ class TreeArrays:
         or the baseline plus their sum (a boosted model's raw score)."""
         if len(x) == 0:
             return np.zeros(0)
-        vals = self.value[self.leaves(x)]
+        vals = self.value[self.leaves(x).T]  # (trees, rows): each tree's values contiguous
         total = np.full(len(x), self.base)
-        for j in range(vals.shape[1]):  # tree after tree, as scikit-learn sums them
-            total += vals[:, j]
-        return total / vals.shape[1] if self.mean else total
+        for tree in vals:  # tree after tree, as scikit-learn sums them
+            total += tree
+        return total / len(vals) if self.mean else total
