@@ -16,7 +16,9 @@ its own `.venv`, made with `make install`). Then:
 - `score`: scoring N candidates (default 100,000) in-process as `recommend` does: the evidence with the
   taste model beside it, then the ranking; each part also alone. The candidates are corpus tracks of
   the home drawn with replacement (a persona home's corpus has ~28,000), half of them with their audio
-  features blanked, as a mixed pool has. Median of `--score-repeats` passes in one process.
+  features blanked, as a mixed pool has. Median of `--score-repeats` passes in one process, in wall
+  seconds and in CPU seconds of the whole process (every thread: on a loaded machine the wall time
+  says more about the neighbours than about the code).
 
 Each figure: wall seconds (median, min-max), peak RSS of the process (median), and A/B, the median
 of the pair-by-pair ratios. The load average is printed beside each step: the machine is shared.
@@ -167,21 +169,30 @@ def step_score(n: int, repeats: int) -> dict:
             frame[f] = frame[f].astype(float).mask(blank)
     parts: dict[str, list[float]] = {k: [] for k in ("evidence_s", "mlp_s", "forest_s", "evidence_and_taste_s",
                                                      "ranking_s", "total_s")}
+    parts.update({k.replace("_s", "_cpu"): [] for k in list(parts)})
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t, c = [time.perf_counter()], [time.process_time()]  # wall, and CPU of every thread of the process
+
+        def mark() -> None:
+            t.append(time.perf_counter())
+            c.append(time.process_time())
+
         scorer.evidence(frame)
-        t1 = time.perf_counter()
+        mark()
         model.with_members(("mlp",)).predict(frame)
-        t2 = time.perf_counter()
+        mark()
         model.with_members(("forest",)).predict(frame)
-        t3 = time.perf_counter()
+        mark()
         raw, taste = score_candidates(scorer, model, frame)
-        t4 = time.perf_counter()
+        mark()
         final = ranking(model, evidence_frame(raw, taste))
-        t5 = time.perf_counter()
+        mark()
         assert len(final) == n
-        for k, v in zip(parts, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t5 - t3)):
-            parts[k].append(v)
+        for clock, suffix in ((t, "_s"), (c, "_cpu")):
+            spans = (clock[1] - clock[0], clock[2] - clock[1], clock[3] - clock[2], clock[4] - clock[3],
+                     clock[5] - clock[4], clock[5] - clock[3])
+            for k, v in zip(("evidence", "mlp", "forest", "evidence_and_taste", "ranking", "total"), spans):
+                parts[k + suffix].append(v)
     return {"candidates": n, **{k: statistics.median(v) for k, v in parts.items()}}
 
 
@@ -199,16 +210,18 @@ def score_both(a: Version, b: Version, n: int, runs: int, repeats: int) -> dict:
     for v in (a, b):
         row[v.label] = {k: statistics.median(r[k] for r in got[v.label]) for k in got[v.label][0]}
     row["ratio"] = statistics.median(x["total_s"] / y["total_s"] for x, y in zip(got[a.label], got[b.label]))
+    row["ratio_cpu"] = statistics.median(x["total_cpu"] / y["total_cpu"] for x, y in zip(got[a.label], got[b.label]))
     return row
 
 
 def show_score(row: dict, a: Version, b: Version) -> None:
     for v in (a, b):
         s = row[v.label]
-        print(f"  {v.label:<6} total {s['total_s']:.2f} s = evidence and taste side by side {s['evidence_and_taste_s']:.2f} s"
-              f" + ranking {s['ranking_s']:.2f} s; alone: evidence {s['evidence_s']:.2f} s, MLP {s['mlp_s']:.2f} s, "
-              f"forest {s['forest_s']:.2f} s")
-    print(f"  A/B total {row['ratio']:.2f}   [{row['load']}]", flush=True)
+        for unit, label in (("_s", "s wall"), ("_cpu", "s CPU")):
+            print(f"  {v.label:<6} total {s['total' + unit]:.2f} {label} = evidence and taste side by side "
+                  f"{s['evidence_and_taste' + unit]:.2f} + ranking {s['ranking' + unit]:.2f}; alone: evidence "
+                  f"{s['evidence' + unit]:.2f}, MLP {s['mlp' + unit]:.2f}, forest {s['forest' + unit]:.2f}")
+    print(f"  A/B total {row['ratio']:.2f} wall, {row['ratio_cpu']:.2f} CPU   [{row['load']}]", flush=True)
 
 
 def main() -> None:
