@@ -182,7 +182,9 @@ class HybridScorer:
 
     def columns(self, track_ids) -> np.ndarray:
         """The corpus column of each of `track_ids` (-1: not in the corpus) in one hashed lookup, not a
-        dictionary lookup per id (100,000 candidates: 0.02 s against 0.15 s)."""
+        dictionary lookup per id. 100,000 ids: 12 ms against 33 ms on a 27,000-track corpus, 36 ms
+        against 105 ms on 2 million; the table is built on the first call (as long as the dict took:
+        1 s for 2 million ids), and a saved scorer no longer builds the dict on loading."""
         ids = pd.Index(np.asarray(track_ids, dtype=object).astype(str), dtype=object)
         if self.corpus is None:
             return np.full(len(ids), -1, dtype=np.int64)
