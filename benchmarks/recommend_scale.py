@@ -134,7 +134,7 @@ def step_score(n: int) -> dict:
     t3 = time.perf_counter()
     raw, taste = score_candidates(scorer, model, frame)
     t4 = time.perf_counter()
-    final = model.ranker.final(evidence_frame(raw, taste))
+    final = model.ranking.final(evidence_frame(raw, taste))
     t5 = time.perf_counter()
     assert len(final) == n
     return {"candidates": n, "evidence_s": round(t1 - t0, 3), "mlp_s": round(t2 - t1, 3),

@@ -44,6 +44,8 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 def fold_text(text: str) -> str:
     """Accents and case folded: 'Beyoncé' -> 'beyonce'."""
+    if text.isascii():  # NFKD leaves ASCII as it is, with no combining marks: most names, 10x faster
+        return text.lower()
     text = unicodedata.normalize("NFKD", text)
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 

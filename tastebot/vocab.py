@@ -62,6 +62,10 @@ PROVIDER_LABELS = {
     "import": "imported CSV",
     "metadata": "metadata only",
 }
+# What one harvest may spend on the corpus's features: about 40,000 tracks at ReccoBeats' 40 ids a
+# call, so a normal-size corpus (a few hundred playlists) is covered by the first harvest. (Here, not
+# in providers/audio_features.py: `tastebot harvest --help` shows it, and that module imports requests.)
+CORPUS_HARVEST_REQUESTS = 1000
 
 
 def iso_time(value: Any) -> str | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import pickle
+
 import numpy as np
 import pandas as pd
 
@@ -73,7 +76,7 @@ def test_ranker_saves_and_loads_the_same_scores(tmp_path):
 def test_a_ranking_saved_before_the_dislike_evidence_scores_with_its_own_seven_pieces(tmp_path):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from tastebot.models.ranker import EARLIER_EVIDENCE, Ranking
+    from tastebot.models.ranker import EARLIER_EVIDENCE, RANKER_FILE, RANKER_INFO, Ranking
 
     rng = np.random.default_rng(3)
     ev = _evidence(rng, 300, True)
@@ -81,7 +84,9 @@ def test_a_ranking_saved_before_the_dislike_evidence_scores_with_its_own_seven_p
     # Then the taste model's score was called `mlp`: the same column, read under its new name.
     columns = ["taste" if c == "mlp" else c for c in EARLIER_EVIDENCE]
     old = HistGradientBoostingClassifier(max_iter=10).fit(ev[columns].to_numpy(), y)
-    Ranker(old, {"rows": 300}).save(tmp_path)  # ranker.json of that time named no evidence
+    # Saved as runs of that time were: the pickled model, and a ranker.json that named no evidence.
+    (tmp_path / RANKER_FILE).write_bytes(pickle.dumps(old))
+    (tmp_path / RANKER_INFO).write_text(json.dumps({"rows": 300}))
     loaded = Ranker.load(tmp_path)
     assert loaded.evidence == columns
     assert np.allclose(loaded.score(ev)[:5], old.predict_proba(ev[columns].to_numpy())[:5, 1], atol=1e-5)

@@ -90,7 +90,7 @@ def test_learns_the_planted_taste_on_unseen_artists_never_touching_test_rows_and
     assert {"network.keras", "network.npz"} <= {p.name for p in run_dir.iterdir()}
 
     # The taste score is the mean of its two members, each of which can be asked alone.
-    assert model.forest is not None and (run_dir / "forest.pkl").is_file()
+    assert model.forest is not None and {"forest.pkl", "forest.npz"} <= {p.name for p in run_dir.iterdir()}
     mlp_alone, forest_alone = model.with_members(("mlp",)).predict(probe), model.with_members(("forest",)).predict(probe)
     assert np.allclose(after, (mlp_alone + forest_alone) / 2) and not np.allclose(mlp_alone, forest_alone)
     assert s["taste"]["roc_auc"] > 0.75 and s["taste"]["roc_auc"] != s["mlp"]["roc_auc"]
@@ -207,12 +207,14 @@ def test_a_saved_run_scores_without_tensorflow_as_keras_does(trained_home, copy_
     code = ("import json, sys\nfrom tastebot.settings import load_settings\nfrom tastebot.models.runs import load_model\n"
             "from tastebot.store import open_store\n"
             "s = load_settings()\nwith open_store(s, readonly=True) as st:\n    f = st.labelled_tracks()\n"
-            "p = load_model(s).predict(f)\nprint(json.dumps({'tf': 'tensorflow' in sys.modules, 'p': p.tolist()}))\n")
+            "p = load_model(s).predict(f)\nprint(json.dumps({'tf': 'tensorflow' in sys.modules, 'p': p.tolist(),"
+            " 'sk': 'sklearn' in sys.modules}))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "TASTEBOT_HOME": str(settings.home)})
     assert out.returncode == 0, out.stderr[-2000:]
     done = json.loads(out.stdout)
     assert done["tf"] is False
+    assert done["sk"] is False  # the forest scores from its arrays (models/trees.py)
     assert np.allclose(done["p"], model.predict(frame), atol=1e-9)
 
     # An older run (only network.keras, as metrics.json lists it) loads through Keras and scores alike.

@@ -7,8 +7,7 @@ import textwrap
 import click
 
 from tastebot.cli import settings_from
-from tastebot.providers.audio_features import CORPUS_HARVEST_REQUESTS
-from tastebot.vocab import AUDIO_FEATURES  # no imports beyond the standard library: --help stays fast
+from tastebot.vocab import AUDIO_FEATURES, CORPUS_HARVEST_REQUESTS  # standard library only: --help stays fast
 
 
 class RichReporter:

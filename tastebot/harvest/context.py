@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from tastebot.providers.audio_features import CORPUS_HARVEST_REQUESTS
+from tastebot.vocab import CORPUS_HARVEST_REQUESTS
 from tastebot.spotify.client import EndpointUnavailable, PlaylistNotFound, PlaylistRefused
 from tastebot.spotify.refs import parse_playlist_ref
 

@@ -63,11 +63,14 @@ def _unit_rows(m: np.ndarray) -> np.ndarray:
 
 
 def _lookup(values: pd.Series | np.ndarray, mapping: dict, default: float) -> np.ndarray:
-    """mapping[v] for each value (default where absent or not a string), as floats. A plain loop over
-    a list: pandas' Series.map turns a dict into an index first, 1.5 s for the two million tracks of a
-    whole-MPD corpus; iterating the Series itself costs more than the lookups."""
+    """mapping[v] for each value (default where absent or not a string), as floats: each distinct
+    value looked up once (100,000 candidates have a few thousand artists), then one gather.
+    (pandas' Series.map turns the dict into an index first: 1.5 s for a whole-MPD corpus's.)"""
+    codes, uniq = pd.factorize(np.asarray(values, dtype=object))  # None and NaN: code -1
     get = mapping.get
-    return np.array([get(v, default) if v.__class__ is str else default for v in values.tolist()], dtype=float)
+    found = np.array([get(v, default) if v.__class__ is str else default for v in uniq.tolist()] + [default],
+                     dtype=float)
+    return found[codes]
 
 
 def _name_keys(frame: pd.DataFrame) -> np.ndarray:
@@ -144,7 +147,8 @@ class HybridScorer:
 
     def __init__(self) -> None:
         self.corpus: CorpusData | None = None
-        self.col_of: dict[str, int] = {}
+        self._col_of: dict[str, int] | None = None  # built from corpus.track_ids when first asked
+        self._track_index: pd.Index | None = None  # the same, for `columns` (vectorised)
         self.item_factors: np.ndarray | None = None  # unit rows, one per corpus track
         self.profile: np.ndarray | None = None
         self.cooc: np.ndarray | None = None  # normalised co-occurrence with the likes, per corpus track
@@ -169,6 +173,25 @@ class HybridScorer:
         self._n_liked_artists = 0
 
     # ------------------------------------------------------------------------------------------
+    @property
+    def col_of(self) -> dict[str, int]:
+        """The corpus column of each corpus track id, as a dict (for a few ids; `columns` for many)."""
+        if self._col_of is None:
+            self._col_of = {} if self.corpus is None else {t: i for i, t in enumerate(self.corpus.track_ids)}
+        return self._col_of
+
+    def columns(self, track_ids) -> np.ndarray:
+        """The corpus column of each of `track_ids` (-1: not in the corpus) in one hashed lookup, not a
+        dictionary lookup per id. 100,000 ids: 12 ms against 33 ms on a 27,000-track corpus, 36 ms
+        against 105 ms on 2 million; the table is built on the first call (as long as the dict took:
+        1 s for 2 million ids), and a saved scorer no longer builds the dict on loading."""
+        ids = pd.Index(np.asarray(track_ids, dtype=object).astype(str), dtype=object)
+        if self.corpus is None:
+            return np.full(len(ids), -1, dtype=np.int64)
+        if self._track_index is None:
+            self._track_index = pd.Index(np.asarray(self.corpus.track_ids, dtype=object), dtype=object)
+        return self._track_index.get_indexer(ids).astype(np.int64)
+
     @classmethod
     def fit(
         cls,
@@ -216,7 +239,6 @@ class HybridScorer:
 
         # -- collaborative part (tracks) and artist co-occurrence -------------------------------
         if corpus is not None:
-            self.col_of = {t: i for i, t in enumerate(corpus.track_ids)}
             self._fit_collab(corpus, ids, w, n_factors, seed, named_dislike_ids(dislikes))
 
         # -- liked artists ------------------------------------------------------------------
@@ -268,9 +290,9 @@ class HybridScorer:
         if aids is not None and keys.isna().any():
             keys = keys.fillna(aids.map(self.id_to_artist))
         if self.corpus is not None and self.corpus.track_artists is not None and keys.isna().any():
-            cols = pd.Series(_lookup(frame["track_id"].astype(str), self.col_of, np.nan))
-            ok = keys.isna() & cols.notna()
-            keys[ok] = self.corpus.track_artists[cols[ok].astype(int).to_numpy()]
+            cols = self.columns(frame["track_id"])
+            ok = keys.isna().to_numpy() & (cols >= 0)
+            keys[ok] = self.corpus.track_artists[cols[ok]]
         if aids is not None and keys.isna().any():
             ok = keys.isna() & aids.notna() & (aids.astype(str) != "")
             keys[ok] = "id:" + aids[ok].astype(str)
@@ -282,11 +304,12 @@ class HybridScorer:
 
         X = corpus.matrix.tocsr().astype(np.float32)
         n_pl, n_tr = X.shape
-        cols = np.array([self.col_of.get(t, -1) for t in like_ids], dtype=np.int64)
+        cols = self.columns(like_ids)
         inside = cols >= 0
         wl = np.zeros(n_tr, dtype=np.float64)
         np.add.at(wl, cols[inside], w[inside])
-        dcols = np.array([c for c in (self.col_of.get(t, -1) for t in dislike_ids) if c >= 0], dtype=np.int64)
+        dcols = self.columns(dislike_ids)
+        dcols = dcols[dcols >= 0]
         wd = np.bincount(dcols, minlength=n_tr).astype(np.float64)
         lengths = np.asarray(X.sum(axis=1)).ravel()
         pop = np.asarray(X.sum(axis=0)).ravel()
@@ -373,7 +396,7 @@ class HybridScorer:
         cooc_dislike, factor_dislike = np.full(n, np.nan), np.full(n, np.nan)
         shared, corpus_pop = np.zeros(n), np.full(n, np.nan)
         if self.corpus is not None and self.cooc is not None:
-            cols = _lookup(frame["track_id"].astype(str), self.col_of, -1).astype(np.int64)
+            cols = self.columns(frame["track_id"])
             inside = cols >= 0
             cooc[inside] = self.cooc[cols[inside]]
             if self.share is not None:
@@ -463,7 +486,7 @@ class HybridScorer:
         return load_scorer(folder, names_from, corpus_ids)[0]
 
     # ------------------------------------------------------------------------------------------
-    def _content_scores(self, frame: pd.DataFrame, want_nearest: bool = False, chunk: int = 4096):
+    def _content_scores(self, frame: pd.DataFrame, want_nearest: bool = False, chunk: int = 1024):
         """Similarity of the sound to the K_NEAREST nearest liked tracks (a mean Gaussian kernel; NaN: no
         features). With dislikes in the profile it is weighed against the nearest dislikes too: a sound
         as close to what you skip as to what you like counts for less."""
@@ -519,13 +542,13 @@ class HybridScorer:
         parts = self.score_parts(frame)
         out = []
         liked = self.liked_playlists()
-        for i, tid in enumerate(frame["track_id"].astype(str)):
+        cols = self.columns(frame["track_id"])
+        for i, col in enumerate(cols):
             names = [
                 {"track_id": str(self.likes_ids[j]), "name": str(self.likes_names[j])} for j in nearest[i]
             ]
             playlists: list[str] = []
-            if liked is not None and tid in self.col_of:
-                col = self.col_of[tid]
+            if liked is not None and col >= 0:
                 pos = np.asarray(liked.indices[liked.indptr[col] : liked.indptr[col + 1]])
                 pos = pos[np.argsort(-liked.u[pos], kind="stable")][:top_playlists]
                 playlists = self.corpus.names([liked.ids[k] for k in pos])
@@ -647,7 +670,6 @@ def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | 
                                  names_from=names_from)
         self._liked = LikedPlaylists(arrays["liked_ids"].tolist(), arrays["liked_u"], arrays["liked_indptr"],
                                      np.load(Path(folder) / COLLAB_LIKED, mmap_mode="r"))
-        self.col_of = {t: i for i, t in enumerate(track_ids)}
         if "factor_row" not in arrays:
             self.factor_row = np.full(len(track_ids), -1, dtype=np.int64)
     return self, state["fingerprint"]

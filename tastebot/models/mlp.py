@@ -38,6 +38,8 @@ DECAY_RATE = 0.5  # the rate after s steps is 0.01 / (1 + 0.5 s / DECAY_STEPS)
 DECAY_STEPS = 20
 PATIENCE = 8
 PREDICT_BATCH = 8192
+# Rows per step of the NumPy forward pass (`Forward`): a step's activations stay in the processor's cache.
+FORWARD_BATCH = 2048
 # Inputs are padded with zero columns up to a multiple of this. The folds of one cross-validated
 # training differ by a few one-hot columns, and only a network of the same width can recycle its
 # traced training graph: tracing afresh is most of a small fit (about 4 s of 5 on a thin library).
@@ -380,13 +382,27 @@ class Forward:
         self.params = {k: np.asarray(v, dtype=np.float32) for k, v in params.items()}
         self.width, self.towers, self.depth = int(width), int(towers), int(depth)
         self.epsilon, self.slope = float(epsilon), float(slope)
-        # Batch normalisation folded to a scale and a shift per layer, as tf.nn.batch_normalization does.
-        self._norm = {}
+        # Batch normalisation folded to a scale and a shift per layer, as tf.nn.batch_normalization
+        # does; the scale then into the layer's kernel (the layers have no bias), and the towers'
+        # first layers side by side in one kernel: one matrix product for all towers, and two passes
+        # over the activations per layer instead of five (100,000 rows: 0.48 s before).
+        first, first_shift, self._layers = [], [], []
         for t in range(self.towers):
+            layers = []
             for i in range(self.depth):
                 n = f"t{t}_norm_{i}/"
                 inv = (1.0 / np.sqrt(self.params[n + "moving_variance"] + np.float32(self.epsilon))) * self.params[n + "gamma"]
-                self._norm[t, i] = (inv.astype(np.float32), (self.params[n + "beta"] - self.params[n + "moving_mean"] * inv).astype(np.float32))
+                kernel = (self.params[f"t{t}_dense_{i}/kernel"] * inv[None, :]).astype(np.float32)
+                shift = (self.params[n + "beta"] - self.params[n + "moving_mean"] * inv).astype(np.float32)
+                if i == 0:
+                    first.append(kernel)
+                    first_shift.append(shift)
+                else:
+                    layers.append((kernel, shift))
+            self._layers.append(layers)
+        self._first = np.hstack(first)
+        self._first_shift = np.concatenate(first_shift)
+        self._like = [(self.params[f"t{t}_like/kernel"], self.params[f"t{t}_like/bias"]) for t in range(self.towers)]
 
     @classmethod
     def from_keras(cls, model: Any) -> "Forward":
@@ -395,22 +411,28 @@ class Forward:
                    epsilon=model.get_layer("t0_norm_0").epsilon, slope=model.get_layer("t0_act_0").negative_slope)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        x = _pad(x, self.width)
+        x = np.asarray(x, dtype=np.float32)
         if len(x) == 0:
             return np.zeros(0)
-        parts = [self._chunk(x[start:start + PREDICT_BATCH]) for start in range(0, len(x), PREDICT_BATCH)]
+        # The padding's zero columns add nothing: their kernel rows are left out instead.
+        first = self._first[: x.shape[1]] if x.ndim == 2 and x.shape[1] < self.width else self._first
+        parts = [self._chunk(x[start:start + FORWARD_BATCH], first) for start in range(0, len(x), FORWARD_BATCH)]
         return np.clip(np.concatenate(parts), 0.0, 1.0)
 
-    def _chunk(self, x: np.ndarray) -> np.ndarray:
-        p, slope = self.params, np.float32(self.slope)
+    def _chunk(self, x: np.ndarray, first: np.ndarray) -> np.ndarray:
+        slope, units = np.float32(self.slope), HIDDEN_UNITS[0]
+        h0 = x @ first
+        h0 += self._first_shift
+        np.maximum(h0, h0 * slope, out=h0)  # leaky ReLU (slope < 1)
         towers = []
         for t in range(self.towers):
-            h = x
-            for i in range(self.depth):
-                scale, shift = self._norm[t, i]
-                h = (h @ p[f"t{t}_dense_{i}/kernel"]) * scale + shift
-                h = np.where(h >= 0, h, h * slope)
-            z = h @ p[f"t{t}_like/kernel"] + p[f"t{t}_like/bias"]
+            h = h0[:, t * units:(t + 1) * units]
+            for kernel, shift in self._layers[t]:
+                h = h @ kernel
+                h += shift
+                np.maximum(h, h * slope, out=h)
+            kernel, bias = self._like[t]
+            z = h @ kernel + bias
             towers.append(1.0 / (1.0 + np.exp(-z.astype(np.float64))))
         return np.mean(np.hstack(towers), axis=1)
 

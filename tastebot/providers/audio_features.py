@@ -34,9 +34,6 @@ from tastebot.vocab import API_PROVIDERS, PROVIDER_LABELS, iso_time
 
 # A corpus track no provider knew is asked again after this many days (it may have been added since).
 CORPUS_RETRY_DAYS = 30
-# What one harvest may spend on the corpus's features: about 40,000 tracks at ReccoBeats' 40 ids a
-# call, so a normal-size corpus (a few hundred playlists) is covered by the first harvest.
-CORPUS_HARVEST_REQUESTS = 1000
 
 
 @dataclass

@@ -100,10 +100,15 @@ def add_corpus_ids(store, pool: CandidatePool, ids: Sequence[str], tag: str) -> 
 
 def store_corpus_tracks(store, pool: CandidatePool) -> None:
     """Write corpus-only candidates to the library as minimal track objects (id, name, artist,
-    album, duration), so the feature providers can fill them."""
+    album, duration), so the feature providers can fill them. Those it holds already are left as
+    they are: a weekly run finds most of last week's candidates there (writing them again took a
+    third of an offline run), and what Spotify told of a track is never overwritten by the corpus."""
+    corpus_only = [tid for tid, e in pool.info.items() if e.get("corpus_only")]
+    stored = store.stored_track_ids(corpus_only)
     objs = []
-    for tid, e in pool.info.items():
-        if not e.get("corpus_only"):
+    for tid in corpus_only:
+        e = pool.info[tid]
+        if tid in stored:
             continue
         obj: dict[str, Any] = {"id": tid, "type": "track", "name": e.get("name")}
         if e.get("primary_artist_id"):

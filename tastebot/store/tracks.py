@@ -159,5 +159,15 @@ class TracksMixin:
     def has_track(self, track_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM tracks WHERE id = ?", (track_id,)).fetchone() is not None
 
+    def stored_track_ids(self, track_ids: Iterable[str]) -> set[str]:
+        """Those of `track_ids` the library holds."""
+        ids = list(dict.fromkeys(track_ids))
+        out: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            q = ",".join("?" * len(chunk))
+            out.update(r[0] for r in self.conn.execute(f"SELECT id FROM tracks WHERE id IN ({q})", chunk))
+        return out
+
     def track_count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
