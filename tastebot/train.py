@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import platform
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -212,18 +213,21 @@ class _Trainer:
         self.batch_size: int | None = None
         self.class_weight: dict[int, float] = {}
         self.last_model = None
+        self.honest_forest: Future | None = None  # random_part's forest, growing beside the networks
 
     def _tick(self, what: str) -> None:
         self.done_epochs += 1
         if self.progress:
             self.progress(what, self.done_epochs, self.total_epochs)
 
-    def fit_networks(self, dev: np.ndarray, spec: FeatureSpec, label: str):
+    def fit_networks(self, dev: np.ndarray, spec: FeatureSpec, label: str, *, honest_forest: bool = False):
         """The ensemble on `dev` rows. First trained on four fifths of `dev` with early stopping on
         a random, stratified fifth (not grouped by artist: it stands for recommending), which finds
         the best number of epochs; then, since the validation rows are too valuable to leave out,
         trained afresh on all of `dev` for that many epochs (REFIT). Returns (Ensemble, (train rows, validation rows, validation scores of the
-        early-stopped networks, which never learnt from those rows)) for the blend weight."""
+        early-stopped networks, which never learnt from those rows)) for the blend weight.
+        `honest_forest`: the forest of the train rows that scores the validation part (`random_part`)
+        grows in a second thread meanwhile (its compiled loops release the GIL, as TensorFlow's steps do)."""
         from tastebot.models import mlp
 
         x_all = spec.transform(self.frame.iloc[dev])
@@ -237,6 +241,9 @@ class _Trainer:
             tr, va = np.arange(len(dev)), np.zeros(0, dtype=int)
         self.observer("fit_train", dev[tr])
         self.observer("fit_validation", dev[va])
+        if honest_forest and len(va):
+            self.honest_forest = _background(
+                lambda: fit_forest(self, spec, dev[tr]).score(spec.transform(self.frame.iloc[dev[va]])))
         cw = class_weights(y_dev[tr], w_dev[tr])
         # The network of the previous fold, else one an earlier training in the process handed back.
         reuse = self.last_model if self.last_model is not None else mlp.spare(x_all.shape[1], self.ensemble_size)
@@ -303,15 +310,17 @@ class _Trainer:
                   "without the own playlists")
         return {"weight": float(w), "reason": reason, "validation_rows": int(len(val_rows)), "details": details}
 
-    def evaluate(self, dev: np.ndarray, test: np.ndarray, label: str = ""):
-        """Fit preprocessing, networks and baselines on `dev`; predict `test`, which none of them saw."""
+    def evaluate(self, dev: np.ndarray, test: np.ndarray, label: str = "", *, honest_forest: bool = False):
+        """Fit preprocessing, networks and baselines on `dev`; predict `test`, which none of them saw.
+        `honest_forest`: also the forest `random_part` needs (see `fit_networks`)."""
         self.observer("spec_fit", dev)
         spec = FeatureSpec.fit(self.frame.iloc[dev])
-        ens, parts = self.fit_networks(dev, spec, label)
         x_dev = spec.transform(self.frame.iloc[dev])
         x_test = spec.transform(self.frame.iloc[test])
+        # The baselines first: they need no network, so they overlap TensorFlow's import (`mlp.preload`).
         self.observer("baseline_fit", dev)
         baselines = fit_baselines(x_dev, self.y[dev], self.w[dev], self.seed)
+        ens, parts = self.fit_networks(dev, spec, label, honest_forest=honest_forest)
         preds = {"mlp": ens.predict(x_test)}
         for name, model in baselines.items():
             preds[name] = _proba(model, x_test)
@@ -324,8 +333,19 @@ class _Trainer:
         train_rows, val_rows, mlp_scores = parts
         if len(val_rows) == 0:
             return val_rows, mlp_scores
-        forest = fit_forest(self, spec, train_rows).score(spec.transform(self.frame.iloc[val_rows]))
+        forest = self.honest_forest.result() if self.honest_forest is not None else \
+            fit_forest(self, spec, train_rows).score(spec.transform(self.frame.iloc[val_rows]))
+        self.honest_forest = None
         return val_rows, taste_score(mlp_scores, forest)
+
+
+def _background(work: Callable[[], Any]) -> Future:
+    """`work` in a thread of its own; `.result()` waits for it (and raises what it raised)."""
+    pool = ThreadPoolExecutor(1)
+    try:
+        return pool.submit(work)
+    finally:
+        pool.shutdown(wait=False)
 
 
 @dataclass
@@ -349,7 +369,7 @@ def _holdout(t: "_Trainer", folds, n_like: int, n_dislike: int) -> _Evaluation:
     dev, test = folds[0]
     t.total_epochs = t.epochs
     t.observer("test", test)
-    spec, ens, parts, preds, forest = t.evaluate(dev, test)
+    spec, ens, parts, preds, forest = t.evaluate(dev, test, honest_forest=True)
     y_eval = t.y[test]
     val_rows = len(parts[1])  # the networks' final training used these rows too (REFIT)
     split = {"train": int(len(dev) - val_rows), "validation": int(val_rows), "test": int(len(test)),
@@ -381,7 +401,7 @@ def _cross_validation(t: "_Trainer", folds, n_like: int, n_dislike: int) -> _Eva
     all_rows = np.arange(len(t.frame))
     t.observer("spec_fit", all_rows)
     spec = FeatureSpec.fit(t.frame)
-    ens, parts = t.fit_networks(all_rows, spec, "final ")
+    ens, parts = t.fit_networks(all_rows, spec, "final ", honest_forest=True)
     t.held_out.append(t.random_part(spec, parts))
     split = {"folds": len(folds), "evaluated": int(len(eval_rows)),
              "test_likes": int((y_eval == 1).sum()), "test_dislikes": int((y_eval == 0).sum())}
@@ -464,17 +484,46 @@ def train_on_frame(
             f"The {n_like} likes and {n_dislike} dislikes come from too few artists ({n_groups}) to test the model "
             "on artists it never saw: harvest more."
         )
-    ev = (_holdout if holdout else _cross_validation)(t, folds, n_like, n_dislike)
+    from tastebot.models import mlp
+
+    # Networks will be trained: TensorFlow imports in the background while the baselines are fitted.
+    mlp.preload()
+    try:
+        ev = (_holdout if holdout else _cross_validation)(t, folds, n_like, n_dislike)
+    finally:
+        mlp.preloaded()  # its import redirects stderr until it ends: never leave with it running
     metrics = _metrics(t, ev, t.fit_blend(ev.parts), started)
     model = TasteModel(spec=ev.spec, ensemble=ev.ensemble, metrics=metrics, forest=ev.forest)
     if progress:
         progress("learning the ranking", t.done_epochs, t.total_epochs)
-    model.ranking, metrics["ranking"] = fit_ranking(t, model)
-    return TrainResult(model=model, metrics=metrics)
+    taste = TasteOnce(model)
+    model.ranking, metrics["ranking"] = fit_ranking(t, taste)
+    return TrainResult(model=model, metrics=metrics, taste=taste)
+
+
+class TasteOnce:
+    """The trained taste model's scores, each track scored once per training: the ranking's rows and
+    the corpus scan (`scan_corpus_taste`) both score every corpus track with audio features (on a
+    28,000-track corpus 1.5-1.8 s of CPU each time). Keyed by track id: within one training one id is
+    one row of features (the store's)."""
+
+    def __init__(self, model: TasteModel):
+        self.model = model
+        self.scores: dict[str, float] = {}
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        if "track_id" not in frame.columns:
+            return np.asarray(self.model.predict(frame), dtype=float)
+        ids = frame["track_id"].astype(str).tolist()
+        new = [i for i, t in enumerate(ids) if t not in self.scores]
+        if new:
+            self.scores.update(zip((ids[i] for i in new),
+                                   np.asarray(self.model.predict(frame.iloc[new]), dtype=float).tolist()))
+        return np.fromiter((self.scores[t] for t in ids), dtype=float, count=len(ids))
 
 
 # -- the ranking ---------------------------------------------------------------------------------------
-def fit_ranking(t: _Trainer, model: TasteModel):
+def fit_ranking(t: _Trainer, taste: TasteOnce):
     """What recommend ranks by, chosen on likes of held-out contexts (tastebot.models.ranking_rows).
     Returns (Ranking or None, info for metrics.json); None without a collaborative scorer: the
     linear blend."""
@@ -482,7 +531,7 @@ def fit_ranking(t: _Trainer, model: TasteModel):
     if t.hybrid_fit is None:
         return None, {"used": False, "reason": "no collaborative scorer: the linear blend"}
     return fit(RankingData(frame=t.frame, y=t.y.astype(int), held_out=t.held_out, hybrid_fit=t.hybrid_fit,
-                           unheard_tracks=t.unheard_tracks, taste=model.predict, seed=t.seed))
+                           unheard_tracks=t.unheard_tracks, taste=taste.predict, seed=t.seed))
 
 
 # -- from the store ------------------------------------------------------------------------------------
@@ -583,7 +632,10 @@ def train_from_store(
         result.collab_fingerprint = collab_fingerprint(store, labelled)
         from tastebot.recommend.retrievers.taste import scan_corpus_taste  # a large corpus is scored once, here
 
-        result.taste_corpus = scan_corpus_taste(store, result.model, store.known_track_ids() | set(labelled["track_id"]))
+        # The ranking's rows scored the corpus with this very model: the scan reads those scores.
+        result.taste_corpus = scan_corpus_taste(store, result.taste or result.model,
+                                                store.known_track_ids() | set(labelled["track_id"]))
+        result.taste = None  # scores by id: not kept past the training
         result.metrics["data"]["corpus_negatives"] = int(len(extra))
     finally:
         store.close()

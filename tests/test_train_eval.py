@@ -46,6 +46,24 @@ def test_holdout_split_is_grouped_by_artist_and_stratified():
     assert np.array_equal(T.split_holdout(g, seed=3)[1], test)
 
 
+@pytest.mark.parametrize("n_rows, n_groups, like_share, k, seed", [
+    (3900, 3200, 0.25, 5, 0), (400, 60, 0.5, 5, 3), (120, 12, 0.1, 5, 1), (60, 4, 0.5, 4, 2), (900, 900, 0.3, 5, 7),
+])
+def test_grouped_folds_are_scikit_learns_stratified_group_folds(n_rows, n_groups, like_share, k, seed):
+    """The test parts computed with all candidate folds at once are scikit-learn's own, fold for fold
+    (many one-track groups, as corpus negatives make, give many ties)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n_rows) < like_share).astype(int)
+    groups = np.array([f"a{g}" for g in rng.integers(0, n_groups, n_rows)])
+    ours = evaluation.stratified_group_test_parts(y, groups, k, seed)
+    theirs = [np.sort(te) for _, te in StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(y, y, groups)]
+    assert len(ours) == len(theirs) == k
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_tracks_without_an_artist_are_their_own_group():
     f = labelled(50, 50)
     f.loc[:9, "primary_artist_id"] = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,22 +55,31 @@ BOOTSTRAP = True
 
 
 _imported = False
+# The background import `preload` started, if any (joined before anything else imports TensorFlow).
+_preloading: threading.Thread | None = None
 
 
 def _keras():
-    """TensorFlow's Keras, quiet. Imported on first use only.
+    """TensorFlow's Keras, quiet. Imported on first use only (or in the background by `preload`)."""
+    global _preloading
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    if _preloading is not None:
+        _preloading.join()
+        _preloading = None
+    if not _imported:
+        _import_quietly(show_failure=True)  # also after a failed preload: here its failure is shown
+    import keras
 
-    TensorFlow's native libraries write start-up notices (absl, the CUDA stub) straight to file
+    return keras
+
+
+def _import_quietly(*, show_failure: bool) -> None:
+    """TensorFlow's native libraries write start-up notices (absl, the CUDA stub) straight to file
     descriptor 2 before any log level applies, so the import runs with fd 2 pointed at a temporary
     file; what it wrote is shown only if the import fails (not when Ctrl-C stops it: those notices
     came after the clean "Interrupted" message)."""
     global _imported
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    if _imported:
-        import keras
-
-        return keras
     import sys
     import tempfile
 
@@ -84,6 +94,8 @@ def _keras():
             tensorflow.config.list_physical_devices("CPU")
         except Exception:
             os.dup2(saved, 2)
+            if not show_failure:  # the background import: `_keras` tries again and shows why
+                return
             sink.seek(0)
             sys.stderr.write(sink.read().decode("utf-8", "replace"))
             raise
@@ -91,7 +103,28 @@ def _keras():
             os.dup2(saved, 2)
             os.close(saved)
     _imported = True
-    return keras
+
+
+def preload() -> None:
+    """Start importing TensorFlow in a background thread (3-5 s of CPU): a training calls this once it
+    knows it will train, and fits what needs no network meanwhile (the baseline forests release the
+    GIL in their compiled loops, so the two overlap on two cores). Until the import ends, fd 2 points
+    at the import's temporary file (see `_import_quietly`): the caller joins it (`preloaded`) before
+    anything of its own may write there."""
+    global _preloading
+    if _imported or _preloading is not None:
+        return
+    _preloading = threading.Thread(target=_import_quietly, kwargs={"show_failure": False},
+                                   name="tensorflow-import", daemon=True)
+    _preloading.start()
+
+
+def preloaded() -> None:
+    """Wait for the background import, if one is running (stderr is the terminal again after)."""
+    global _preloading
+    if _preloading is not None:
+        _preloading.join()
+        _preloading = None
 
 
 def batch_size_for(n_rows: int) -> int:

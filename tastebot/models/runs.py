@@ -86,6 +86,8 @@ class TrainResult:
     collab_fingerprint: dict[str, Any] | None = None
     # The taste model's scan of a large corpus (tastebot.recommend.retrievers.taste.scan_corpus_taste), or None.
     taste_corpus: dict[str, Any] | None = None
+    # The taste model's scores computed while training, by track id (tastebot.train.TasteOnce): the scan reuses them.
+    taste: Any = None
 
     @property
     def run_id(self) -> str | None:
