@@ -211,3 +211,31 @@ def test_a_ranking_saves_its_kind_and_a_learned_one_its_ranker(tmp_path):
     ev = _evidence(rng, 50, True)
     assert loaded.kind == "learned" and np.array_equal(loaded.final(ev), Ranking("learned", ranker).final(ev))
     assert Ranking.load(tmp_path / "nothing") is None  # a run without any ranking: the linear blend
+
+
+def test_what_only_the_taste_model_s_top_brought_is_measured_on_but_not_learnt_from(monkeypatch):
+    """The taste model's top unheard tracks are its likeliest future likes: counted as non-likes they
+    taught the learned ranking that a high taste score does not mark a like (ranking_rows._unheard)."""
+    from tastebot.models import ranking_rows as rr
+
+    # p0 holds the likes and two unheard tracks; the strangers s0..s7 share playlists only with each other
+    pairs = [("p0", f"l{i}") for i in range(6)] + [("p0", "x0"), ("p0", "x1")] + \
+            [(f"q{i}", f"s{i}") for i in range(8)] + [(f"q{i}", f"s{i + 1}") for i in range(7)]
+    corpus = CorpusData.from_pairs(pairs)
+    frame = pd.DataFrame({"track_id": [f"l{i}" for i in range(6)], "primary_artist_id": list("abcdef"), "label": 1})
+    scorer = HybridScorer.fit(corpus, frame)
+    known = set(frame["track_id"])
+    pool = pd.DataFrame({"track_id": ["x0", "x1"] + [f"s{i}" for i in range(8)]})
+    taste = np.array([0.1, 0.2] + [0.9 - 0.01 * i for i in range(8)])  # the taste model likes s0, s1, s2 best
+    monkeypatch.setattr(rr, "UNHEARD_PER_SOURCE", 3)
+    monkeypatch.setattr(rr, "UNHEARD", 0)
+    d = rr.RankingData(frame=frame, y=np.ones(6, dtype=int), held_out=[], hybrid_fit=lambda f: scorer,
+                       unheard_tracks=None, taste=lambda f: np.zeros(len(f)), seed=0)
+    unheard, scores, taste_only = rr._unheard(d, scorer, known, np.zeros(0, dtype=object), pool, taste,
+                                              np.random.default_rng(0))
+    by_corpus = {t for kind in rr.RETRIEVERS for t in corpus_top(scorer, kind, 3, known)}
+    assert {"x0", "x1"} <= by_corpus and {"s0", "s1", "s2"} <= set(unheard["track_id"])  # measured on, all of them
+    marked = set(unheard["track_id"][taste_only])
+    assert marked == {"s0", "s1", "s2"} - by_corpus and marked  # not learnt from: only what the taste top alone brought
+    by_id = dict(zip(pool["track_id"], taste))
+    assert np.allclose(scores, [by_id[t] for t in unheard["track_id"]])  # each with its own taste score

@@ -12,7 +12,8 @@ that fold's likes, and the fold's likes that have honest taste scores (from memb
 learnt from them: `tastebot.train`'s held-out parts) are hidden among unheard tracks as recommending
 meets them: the top of every corpus retriever and of the taste model, and a random draw. Every
 piece of evidence is computed again without them. Unheard tracks that share a playlist with a
-held-out like are left out: they are likely future likes themselves, not non-likes.
+held-out like are left out: they are likely future likes themselves, not non-likes. For the same
+reason the learned ranking does not learn from the tracks only the taste model's top brought.
 
 On those rows every kind of ranking (`ranker.KINDS`) is measured fold by fold (the learned one
 fitted on the other folds). The learned ranking (halfway back to the taste model, as recommend
@@ -118,24 +119,27 @@ def _deal(contexts: np.ndarray, weight: np.ndarray, seed: int) -> dict[str, int]
 
 
 def _unheard(d: RankingData, scorer, known: set[str], corpus_ids: np.ndarray, pool: pd.DataFrame,
-             pool_taste: np.ndarray, rng) -> tuple[pd.DataFrame, np.ndarray]:
+             pool_taste: np.ndarray, rng) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Unheard tracks as recommending meets them: the top of every corpus retriever and of the taste
     model (`pool`: the corpus tracks with audio features, `pool_taste` their scores), and a random
-    draw of `corpus_ids` (the unheard corpus tracks); with their taste scores."""
+    draw of `corpus_ids` (the unheard corpus tracks); with their taste scores, and which of them only
+    the taste model's top brought (the learned ranking does not learn from those: `build_rows`)."""
 
     picks: list[str] = []
     for kind in RETRIEVERS:
         picks += corpus_top(scorer, kind, UNHEARD_PER_SOURCE, known)
-    if len(pool):
-        ok = ~pool["track_id"].isin(known).to_numpy()
-        order = np.flatnonzero(ok)[np.argsort(-pool_taste[ok], kind="stable")]
-        picks += pool["track_id"].iloc[order[:UNHEARD_PER_SOURCE]].tolist()
     # A set lookup per id: np.isin on object arrays compares every id with every known one (2.3 s a
     # fold on a 28,000-track corpus).
     ids = corpus_ids[np.fromiter((i not in known for i in corpus_ids), dtype=bool, count=len(corpus_ids))]
     if len(ids):
         picks += rng.choice(ids, size=min(len(ids), UNHEARD), replace=False).tolist()
-    picks = set(picks)
+    by_taste: list[str] = []
+    if len(pool):
+        ok = ~pool["track_id"].isin(known).to_numpy()
+        order = np.flatnonzero(ok)[np.argsort(-pool_taste[ok], kind="stable")]
+        by_taste = pool["track_id"].iloc[order[:UNHEARD_PER_SOURCE]].tolist()
+    taste_only = set(by_taste) - set(picks)
+    picks = set(picks) | taste_only
     inside = pool["track_id"].isin(picks).to_numpy() if len(pool) else np.zeros(0, dtype=bool)
     have, taste = pool[inside], pool_taste[inside]
     missing = sorted(picks - set(have["track_id"]))
@@ -143,7 +147,8 @@ def _unheard(d: RankingData, scorer, known: set[str], corpus_ids: np.ndarray, po
         extra = d.unheard_tracks(missing)
         have = pd.concat([have, extra], ignore_index=True)
         taste = np.concatenate([taste, np.asarray(d.taste(extra), dtype=float)])
-    return have.reset_index(drop=True), taste
+    have = have.reset_index(drop=True)
+    return have, taste, have["track_id"].isin(taste_only).to_numpy()
 
 
 def _playlist_mates(scorer, track_ids) -> set[str]:
@@ -187,7 +192,7 @@ def build_rows(d: RankingData) -> pd.DataFrame:
         scorer = d.hybrid_fit(d.frame.iloc[np.flatnonzero(fold != f)])
         # The held-out likes' playlist mates are likely future likes themselves: not counted as non-likes.
         mates = _playlist_mates(scorer, d.frame["track_id"].iloc[rows[d.y[rows] == 1]].astype(str))
-        unheard, unheard_taste = _unheard(d, scorer, known | mates, corpus_ids, pool, pool_taste, rng)
+        unheard, unheard_taste, taste_only = _unheard(d, scorer, known | mates, corpus_ids, pool, pool_taste, rng)
         both = pd.concat([d.frame.iloc[rows], unheard], ignore_index=True)
         ev = evidence_frame(scorer.evidence(both), np.concatenate([[honest[i] for i in rows], unheard_taste]))
         weak = d.frame.iloc[rows]["strength"].astype(str).str.lower().eq("weak").to_numpy() \
@@ -198,6 +203,14 @@ def build_rows(d: RankingData) -> pd.DataFrame:
                                      np.full(len(unheard), "unheard")])
         ev["part"] = f
         ev["context"] = np.concatenate([contexts[rows], np.full(len(unheard), "")])
+        # The taste model's top unheard tracks are its likeliest future likes: every kind is measured
+        # with them (each retriever's top holds its own, and the evidence that is right loses to them
+        # alike), but the learned ranking does not learn from them. Counted as non-likes they taught
+        # it that a high taste score does not mark a like: alone it put 1 to 4 future likes in its
+        # top 30 where the taste model put 16 to 25 (docs/recommend.md). The corpus retrievers' tops
+        # are fitted without the fold's likes and their likeliest future likes (the playlist mates)
+        # are left out above; the taste model cannot be refitted per fold.
+        ev["learn"] = np.concatenate([np.ones(len(rows), dtype=bool), ~taste_only])
         parts.append(ev)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -234,7 +247,7 @@ def validate(data: pd.DataFrame, seed: int) -> tuple[dict[str, dict[str, Any]], 
         for kind in KINDS:
             ranker = None
             if kind == "learned":
-                train = data[data["part"] != part]
+                train = data[(data["part"] != part) & data["learn"]]
                 if train["y"].sum() < MIN_RANKER_LIKES // 2:
                     continue
                 ranker = Ranker.fit(train, train["y"].to_numpy(), _weights(train), seed=seed)
@@ -299,7 +312,8 @@ def fit_ranking(d: RankingData) -> tuple[Ranking | None, dict[str, Any]]:
         return ranking, info
     summary, checks = validate(data, d.seed)
     kind, reason = choose(summary)
-    ranker = Ranker.fit(data, data["y"].to_numpy(), _weights(data), seed=d.seed) if kind == "learned" else None
+    learn = data[data["learn"]]
+    ranker = Ranker.fit(learn, learn["y"].to_numpy(), _weights(learn), seed=d.seed) if kind == "learned" else None
     taste_share = TASTE_SHARE if kind == "learned" else 0.0
     info = {"used": True, "kind": kind, "label": LABELS[kind], "reason": reason, "validation": summary,
             "checks": checks, "rows": int(len(data)), "likes": int(data["y"].sum()), "folds": int(data["part"].nunique()),
