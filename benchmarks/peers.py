@@ -9,7 +9,8 @@ peers' also where the corpus file carries ids alone: the product can fetch them 
 Peers: random, popularity, co-occurrence item kNN, playlist-normalised co-occurrence (each playlist
 votes (likes in it) / length ** e for its tracks), content kNN (mean similarity to the k nearest likes
 on standardised audio features), implicit ALS and BM25, a random forest and HistGradientBoosting
-with sampled negatives (the settings include 500 trees against 2,000 random unheard tracks). Every
+with sampled negatives (the settings include 500 trees against 2,000 random unheard tracks), and on
+the label protocols logistic regression (standardised features, sampled negatives). Every
 peer with a setting is tuned on a validation part carved
 from the listener's own data, then refitted on all of it:
 
@@ -202,6 +203,16 @@ def p_hgb(k, likes, cands, params, seed):
     return _tabular(hgb, k, likes, cands, params, seed)
 
 
+def p_logistic(k, likes, cands, params, seed):
+    """Logistic regression on the standardised features (a label baseline of issue 24)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    lr = make_pipeline(StandardScaler(), LogisticRegression(C=params["C"], class_weight="balanced", max_iter=2000))
+    return _tabular(lr, k, likes, cands, params, seed)
+
+
 PEERS: dict[str, tuple[Callable, list[dict]]] = {
     "random": (p_random, [{}]),
     "popularity": (p_popularity, [{}]),
@@ -216,6 +227,10 @@ PEERS: dict[str, tuple[Callable, list[dict]]] = {
                       + [{"trees": 500, "leaf": leaf, "neg": 2000} for leaf in (1, 5)]),
     "hist. gradient boosting": (p_hgb, [{"lr": 0.1, "leaves": n, "ratio": r} for n in (7, 31) for r in (1, 3)]
                                 + [{"lr": 0.1, "leaves": n, "neg": 2000} for n in (7, 31)]),
+}
+# Peers of the label protocols only (kept persona homes' peers.json predate it).
+LABEL_PEERS: dict[str, tuple[Callable, list[dict]]] = {
+    "logistic regression": (p_logistic, [{"C": c, "ratio": r} for c in (0.01, 0.1, 1.0) for r in (1, 3)]),
 }
 
 
@@ -247,7 +262,7 @@ def score_peers(k: Knowledge, kind: str, cands: np.ndarray, seed: int, say=lambd
     # the held-out dislikes (labels) must not be training rows during validation
     kv = replace(k, dislikes=np.setdiff1d(k.dislikes, vc)) if kind == "labels" else k
     scores, chosen = {}, {}
-    for name, (fn, grid) in PEERS.items():
+    for name, (fn, grid) in {**PEERS, **(LABEL_PEERS if kind == "labels" else {})}.items():
         started = time.perf_counter()
         best, best_v = grid[0], -np.inf
         if len(grid) > 1:

@@ -25,7 +25,12 @@ from typing import Any
 BLENDS: dict[str, tuple[float | None, tuple[str, ...]]] = {
     "tastebot": (None, ("mlp", "forest")), "tastebot --blend 0": (0.0, ("mlp", "forest")),
     "tastebot --blend 1": (1.0, ("mlp", "forest")), "tastebot --blend 1 --taste-model mlp": (1.0, ("mlp",)),
+    # Without the MLP (issue 24: the card's MLP must earn its place in the default).
+    "tastebot --taste-model forest": (None, ("forest",)),
+    "tastebot --blend 1 --taste-model forest": (1.0, ("forest",)),
 }
+# What a run measures unless told (--variants): the ones without the MLP only on request.
+DEFAULT_VARIANTS = ("tastebot", "tastebot --blend 0", "tastebot --blend 1", "tastebot --blend 1 --taste-model mlp")
 
 
 def _login(settings) -> None:
@@ -138,7 +143,7 @@ def keep_home(home: Path, dest: Path, world) -> None:
         "future_likes": sorted(world.future), "likes": len(world.likes), "info": world.info}, indent=1))
 
 
-def run_product(world, *, ensemble: int, epochs: int, seed: int, variants=tuple(BLENDS),
+def run_product(world, *, ensemble: int, epochs: int, seed: int, variants=DEFAULT_VARIANTS,
                 keep: Path | None = None) -> dict[str, Any]:
     """{'picks': {variant: [track ids in rank order]}, 'facts': {...}} for one world; `keep`: copy the
     harvested home there (persona worlds; label worlds need the sandbox to rank their test playlist)."""
@@ -173,7 +178,7 @@ def run_product(world, *, ensemble: int, epochs: int, seed: int, variants=tuple(
         shutil.rmtree(home, ignore_errors=True)
 
 
-def run_reused(kept: Path, *, ensemble: int, epochs: int, seed: int, variants=tuple(BLENDS)) -> dict[str, Any]:
+def run_reused(kept: Path, *, ensemble: int, epochs: int, seed: int, variants=DEFAULT_VARIANTS) -> dict[str, Any]:
     """Train and recommend on a copy of a kept home, offline (client None: corpus candidates only, no
     search, albums, discovery or feature fetching), so the kept home stays as harvested."""
     from tastebot.settings import load_settings

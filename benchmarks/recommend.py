@@ -106,12 +106,14 @@ from worlds import DATA  # noqa: E402
 
 KS = (10, 30, 100)
 SHORT = {"tastebot": "tastebot", "tastebot --blend 0": "blend 0", "tastebot --blend 1": "blend 1",
-         "tastebot --blend 1 --taste-model mlp": "MLP",
+         "tastebot --blend 1 --taste-model mlp": "MLP", "tastebot --taste-model forest": "no MLP",
+         "tastebot --blend 1 --taste-model forest": "forest 1", "logistic regression": "logistic",
          "random": "random", "popularity": "popular", "co-occurrence kNN": "cooc kNN",
          "playlist-normalised co-occurrence": "cooc/len", "content kNN": "content", "implicit ALS": "ALS",
          "implicit BM25": "BM25", "random forest": "forest", "hist. gradient boosting": "HGB"}
 VARIANT_ALIASES = {"default": "tastebot", "blend0": "tastebot --blend 0", "blend1": "tastebot --blend 1",
-                   "mlp": "tastebot --blend 1 --taste-model mlp"}
+                   "mlp": "tastebot --blend 1 --taste-model mlp", "nomlp": "tastebot --taste-model forest",
+                   "forest1": "tastebot --blend 1 --taste-model forest"}
 LOW_RATIO = 0.6  # issue 24: every case at least 0.6 x the best peer of that case
 
 
@@ -189,12 +191,25 @@ def peer_view(world) -> str:
     return hashlib.sha1(json.dumps(view, default=str).encode()).hexdigest()
 
 
-def peer_metrics(songs, world) -> tuple[dict, dict, float | None, int]:
+def peer_metrics(songs, world, cache_dir: Path | None = None) -> tuple[dict, dict, float | None, int]:
+    """The peers' figures of a world; with `cache_dir` (--peer-cache) kept on disk by the world's view
+    and the peers' code, so a re-run that changes only the product skips them."""
     key = peer_view(world)
-    if key not in _PEER_CACHE:
-        _PEER_CACHE[key] = _peer_metrics(songs, world)
-    else:
+    if key in _PEER_CACHE:
         say("    peers: the same view as an earlier case's, figures reused")
+        return _PEER_CACHE[key]
+    path = None
+    if cache_dir is not None:
+        code = hashlib.sha1((HERE / "peers.py").read_bytes()).hexdigest()[:12]
+        path = cache_dir / f"{key}-{code}.json"
+        if path.is_file():
+            say(f"    peers: figures from {path}")
+            _PEER_CACHE[key] = tuple(json.loads(path.read_text()))
+            return _PEER_CACHE[key]
+    _PEER_CACHE[key] = _peer_metrics(songs, world)
+    if path is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_PEER_CACHE[key], default=str))
     return _PEER_CACHE[key]
 
 
@@ -239,7 +254,7 @@ def run_case(songs, world, args) -> dict:
     product = run_product(world, ensemble=args.ensemble, epochs=args.epochs, seed=world.seed, variants=args.variants,
                           keep=kept)
     t1 = time.perf_counter()
-    pm, settings, future_rate, n_cands = peer_metrics(songs, world)
+    pm, settings, future_rate, n_cands = peer_metrics(songs, world, args.peer_cache)
     if kept is not None:  # --reuse-homes compares against these without running the peers again
         (kept / "peers.json").write_text(json.dumps({"metrics": pm, "settings": settings}, indent=1, default=str))
     metrics, dropped = product_metrics(world.kind, product["picks"], world.future, world.test_labels)
@@ -390,7 +405,7 @@ def overview(results: dict) -> None:
 
 # -- main ----------------------------------------------------------------------------------------------
 def parse_args(argv=None) -> argparse.Namespace:
-    from product import BLENDS
+    from product import BLENDS, DEFAULT_VARIANTS
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--families", default=None,
@@ -402,7 +417,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--ensemble", type=int, default=None, help="networks per model (default 3, the product's)")
     ap.add_argument("--epochs", type=int, default=None, help="default 30")
     ap.add_argument("--variants", default=None,
-                    help="comma-separated product variants (default: all four): default, blend0, blend1, mlp")
+                    help="comma-separated product variants (default: default, blend0, blend1, mlp); also nomlp "
+                         "(the default with the forest alone as its taste model: --taste-model forest) and forest1 "
+                         "(--blend 1 --taste-model forest)")
     ap.add_argument("--protocol", choices=("personas", "labels", "both"), default="both",
                     help="only the persona families, only the label families, or both (default)")
     ap.add_argument("--labels-apart", action="store_true", help="the label families: labels-apart only")
@@ -413,6 +430,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--reuse-homes", type=Path, default=None, metavar="DIR",
                     help="train + recommend (offline) on the homes kept in DIR; no sandbox, no harvest, no peers")
     ap.add_argument("--json", type=Path, default=None, help="write every number here (rewritten after each case)")
+    ap.add_argument("--peer-cache", type=Path, default=None, metavar="DIR",
+                    help="keep the peers' figures of each world in DIR (by the world and benchmarks/peers.py's code) "
+                         "and reuse them: re-runs that change only the product skip the peers")
     ap.add_argument("--report", type=Path, default=None, metavar="JSON",
                     help="print the report of a saved --json file (finished or not) and stop")
     args = ap.parse_args(argv)
@@ -431,7 +451,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.labels_apart:
         chosen = [f for f in chosen if f != "labels"]
     args.families = chosen
-    names = [v.strip() for v in args.variants.split(",")] if args.variants else list(BLENDS)
+    names = [v.strip() for v in args.variants.split(",")] if args.variants else list(DEFAULT_VARIANTS)
     args.variants = [VARIANT_ALIASES.get(v, v) for v in names]
     if any(v not in BLENDS for v in args.variants):
         ap.error(f"--variants takes {', '.join(VARIANT_ALIASES)} (or the full names: {', '.join(BLENDS)})")
