@@ -104,6 +104,9 @@ def _trained(settings, target: set, *, ensemble: int, epochs: int, seed: int, ti
     return {"ranking": {k: ranking.get(k) for k in ("kind", "reason", "validation")},
             "blend_weight": (m.get("blend") or {}).get("weight"),
             "mlp_roc_auc": ((m.get("scores") or {}).get("mlp") or {}).get("roc_auc"),
+            # train's own test part (grouped by artist): each member of the taste model and their mean
+            "test_scores": {k: {s: ((m.get("scores") or {}).get(k) or {}).get(s) for s in ("roc_auc", "pr_auc")}
+                            for k in ("taste", "mlp", "random_forest")},
             "sampled_negatives_among_targets": len(weak & target)}
 
 
