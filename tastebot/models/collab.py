@@ -216,7 +216,7 @@ class HybridScorer:
 
         # -- collaborative part (tracks) and artist co-occurrence -------------------------------
         if corpus is not None:
-            self.col_of = {t: i for i, t in enumerate(corpus.track_ids)}
+            self.col_of = corpus.column_of()  # shared by every scorer fitted on this corpus
             self._fit_collab(corpus, ids, w, n_factors, seed, named_dislike_ids(dislikes))
 
         # -- liked artists ------------------------------------------------------------------
@@ -280,7 +280,7 @@ class HybridScorer:
                     dislike_ids: np.ndarray) -> None:
         import scipy.sparse as sp
 
-        X = corpus.matrix.tocsr().astype(np.float32)
+        X = corpus.matrix.tocsr().astype(np.float32, copy=False)  # not a second copy of a whole-MPD matrix
         n_pl, n_tr = X.shape
         cols = np.array([self.col_of.get(t, -1) for t in like_ids], dtype=np.int64)
         inside = cols >= 0
@@ -647,7 +647,7 @@ def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | 
                                  names_from=names_from)
         self._liked = LikedPlaylists(arrays["liked_ids"].tolist(), arrays["liked_u"], arrays["liked_indptr"],
                                      np.load(Path(folder) / COLLAB_LIKED, mmap_mode="r"))
-        self.col_of = {t: i for i, t in enumerate(track_ids)}
+        self.col_of = self.corpus.column_of()
         if "factor_row" not in arrays:
             self.factor_row = np.full(len(track_ids), -1, dtype=np.int64)
     return self, state["fingerprint"]

@@ -130,7 +130,7 @@ def _unheard(d: RankingData, scorer, known: set[str], corpus_ids: np.ndarray, po
         ok = ~pool["track_id"].isin(known).to_numpy()
         order = np.flatnonzero(ok)[np.argsort(-pool_taste[ok], kind="stable")]
         picks += pool["track_id"].iloc[order[:UNHEARD_PER_SOURCE]].tolist()
-    ids = corpus_ids[~np.isin(corpus_ids, list(known))]
+    ids = corpus_ids[np.fromiter((i not in known for i in corpus_ids.tolist()), dtype=bool, count=len(corpus_ids))]
     if len(ids):
         picks += rng.choice(ids, size=min(len(ids), UNHEARD), replace=False).tolist()
     picks = set(picks)
@@ -152,9 +152,13 @@ def _playlist_mates(scorer, track_ids) -> set[str]:
     cols = [scorer.col_of[t] for t in track_ids if t in scorer.col_of]
     if not cols:
         return set()
-    X = corpus.matrix.tocsc()
-    rows = np.unique(np.concatenate([X.indices[X.indptr[c]: X.indptr[c + 1]] for c in cols]))
-    return set(corpus.track_ids[np.unique(corpus.matrix.tocsr()[rows].indices)].astype(str))
+    # The playlists holding one: a product with the tracks' indicator, not a column-major copy of the
+    # corpus per fold (a whole MPD's is half a gigabyte).
+    X = corpus.matrix.tocsr()
+    these = np.zeros(X.shape[1], dtype=np.float32)
+    these[cols] = 1.0
+    rows = np.flatnonzero(X @ these)
+    return set(corpus.track_ids[np.unique(X[rows].indices)].astype(str))
 
 
 def build_rows(d: RankingData) -> pd.DataFrame:
@@ -172,8 +176,10 @@ def build_rows(d: RankingData) -> pd.DataFrame:
     fold[~likes] = rng.integers(0, FOLDS, int((~likes).sum()))
     known = set(d.frame["track_id"].astype(str))
     # Every fold's scorer reads the same corpus: its unheard tracks are listed once.
-    corpus_ids = np.zeros(0, dtype=object) if whole.corpus is None else np.array(
-        [i for i in whole.corpus.track_ids.astype(str) if i not in known and not i.startswith("own:")], dtype=object)
+    # (A mask over the ids as they are: a str copy of two million ids was 0.2 GB, fresh strings as much again.)
+    corpus_ids = np.zeros(0, dtype=object) if whole.corpus is None else whole.corpus.track_ids[np.fromiter(
+        (str(i) not in known and not str(i).startswith("own:") for i in whole.corpus.track_ids.tolist()),
+        dtype=bool, count=len(whole.corpus.track_ids))]
     pool = d.unheard_tracks(None) if d.unheard_tracks is not None else pd.DataFrame(columns=["track_id"])
     pool = pool[~pool["track_id"].astype(str).isin(known)].reset_index(drop=True)
     pool_taste = np.asarray(d.taste(pool), dtype=float) if len(pool) else np.zeros(0)
