@@ -49,6 +49,7 @@ MAX_REFERENCE_DISLIKES = 400  # a sample is enough to tell where dislikes are de
 MAX_SVD_ROWS = 100_000
 MAX_SVD_COLS = 200_000
 EXACT_ARTIST_NNZ = 5_000_000  # content kNN reference set: the strongest likes beyond this many
+ARTIST_ROWS_AT_ONCE = 50_000  # playlists per slice of the artist co-occurrence (bounds its memory)
 
 # Weigh the nearest likes against the nearest dislikes (see _content_scores). Off: on the benchmark it
 # left the hybrid's precision unchanged and doubled the content part's scoring time.
@@ -109,18 +110,20 @@ def named_dislike_ids(dislikes: pd.DataFrame) -> np.ndarray:
 
 def _cooccurrence(X, seed_weight: np.ndarray, seed_cols: np.ndarray, lengths: np.ndarray, pop: np.ndarray):
     """Direct co-occurrence of every corpus track with weighted seed tracks: playlists weighted by how
-    much of them is seed, shorter lists count more; only playlists holding a seed do any work.
-    Returns (score in [0, 1), playlists shared with a seed, seed weight per playlist, those rows,
-    the matrix's rows there, the length-normalised weights)."""
+    much of them is seed, shorter lists count more; only playlists holding a seed count.
+    Returns (score in [0, 1), playlists shared with a seed, seed weight per playlist, the
+    length-normalised weights: zero where a playlist holds no seed)."""
     u = X @ seed_weight
     u_norm = u / np.sqrt(np.maximum(lengths, 1.0))
-    rows = np.flatnonzero(u > 0)
-    XL = X[rows]
-    raw = XL.T @ u_norm[rows]
+    # Over the whole matrix: u_norm is zero where a playlist holds no seed, so these are the sums over
+    # the playlists holding one, added in the same order, without a copy of those rows (most of a
+    # whole MPD's playlists hold some like: the copy was most of the matrix again).
+    XT = X.T
+    raw = XT @ u_norm
     raw[seed_cols] = 0.0  # a seed's own playlists say nothing new about it
     score = 1.0 - np.exp(-raw / np.sqrt(np.maximum(pop, 1.0)))
-    shared = XL.T @ np.ones(len(rows), dtype=np.float32)
-    return score, shared, u, rows, XL, u_norm
+    shared = XT @ (u > 0).astype(np.float32)
+    return score, shared, u, u_norm
 
 
 def _playlist_share(XL, likes_per_row: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -293,8 +296,10 @@ class HybridScorer:
 
         # direct co-occurrence: playlists weighted by how much of them is liked, shorter lists count more.
         # Only playlists holding a liked track contribute, so the work is done on those rows alone.
-        self.cooc, self.shared, u, liked_rows, XL, u_norm = _cooccurrence(X, wl, cols[inside], lengths, pop)
-        self.share = _playlist_share(XL, XL @ (wl > 0).astype(np.float32), lengths[liked_rows])
+        self.cooc, self.shared, u, u_norm = _cooccurrence(X, wl, cols[inside], lengths, pop)
+        liked_rows = np.flatnonzero(u > 0)
+        # Over every playlist: one holding no like has no liked tracks, so it votes nothing.
+        self.share = _playlist_share(X, X @ (wl > 0).astype(np.float32), lengths)
         # The same from the named dislikes: what shares playlists with songs the listener skips.
         self.cooc_dislike = _cooccurrence(X, wd, dcols, lengths, pop)[0] if len(dcols) else None
         self.pop = pop.astype(np.float32)
@@ -351,9 +356,15 @@ class HybridScorer:
                 apop = np.asarray(XA.sum(axis=0)).ravel()
             else:  # a large corpus: playlist-track pairs per artist (an artist twice in a list counts twice)
                 apop = A.T @ pop
-            XLA = XL @ A
-            XLA.data = np.minimum(XLA.data, 1.0)
-            raw_a = XLA.T @ u_norm[liked_rows]
+            # Each playlist holding a like counts each of its artists once; a slice of those playlists
+            # at a time (the playlists x artists product of all of them was the size of the matrix).
+            raw_a = np.zeros(len(uniq))
+            for s in range(0, len(liked_rows), ARTIST_ROWS_AT_ONCE):
+                rows_s = liked_rows[s : s + ARTIST_ROWS_AT_ONCE]
+                XLA = X[rows_s] @ A
+                XLA.data = np.minimum(XLA.data, 1.0)
+                raw_a += XLA.T @ u_norm[rows_s]
+                del XLA
             self.artist_cooc = dict(zip(uniq, 1.0 - np.exp(-raw_a / np.sqrt(np.maximum(apop, 1.0)))))
 
     # ------------------------------------------------------------------------------------------
