@@ -644,11 +644,15 @@ def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | 
     info = state["corpus"]
     if info is not None:
         in_store = int(info.get("ids_in_store", 0))
-        stored = list(corpus_ids()) if in_store else []
+        stored = corpus_ids() if in_store else []
         if len(stored) < in_store:
             raise ValueError("the corpus in the store is not the one the scorer was fitted on")
-        track_ids = np.asarray(stored[:in_store] + arrays.pop("track_ids").tolist(), dtype=object)
-        del stored
+        # Filled in place: no list of two million ids copied twice over on the way.
+        extra = arrays.pop("track_ids")
+        track_ids = np.empty(in_store + len(extra), dtype=object)
+        track_ids[:in_store] = stored if len(stored) == in_store else stored[:in_store]
+        track_ids[in_store:] = extra.tolist()
+        del stored, extra
         artists = None
         if "artist_codes" in arrays:
             names = np.append(arrays["artist_names"].astype(object), None)
