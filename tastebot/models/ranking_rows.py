@@ -180,6 +180,7 @@ def build_rows(d: RankingData) -> pd.DataFrame:
     corpus_ids = np.zeros(0, dtype=object) if whole.corpus is None else whole.corpus.track_ids[np.fromiter(
         (str(i) not in known and not str(i).startswith("own:") for i in whole.corpus.track_ids.tolist()),
         dtype=bool, count=len(whole.corpus.track_ids))]
+    del whole  # a scorer holds several arrays over every corpus track: not one more than a fold needs
     pool = d.unheard_tracks(None) if d.unheard_tracks is not None else pd.DataFrame(columns=["track_id"])
     pool = pool[~pool["track_id"].astype(str).isin(known)].reset_index(drop=True)
     pool_taste = np.asarray(d.taste(pool), dtype=float) if len(pool) else np.zeros(0)
@@ -203,6 +204,7 @@ def build_rows(d: RankingData) -> pd.DataFrame:
         ev["part"] = f
         ev["context"] = np.concatenate([contexts[rows], np.full(len(unheard), "")])
         parts.append(ev)
+        del scorer, unheard, mates, both  # freed before the next fold's scorer is fitted, not after
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
