@@ -17,6 +17,8 @@ Worlds:
 - `--mpd N`: a synthetic Million-Playlist-Dataset corpus of N playlists (benchmarks/corpus_import.py's
   generator). Its ids are unknown to the sandbox's ReccoBeats (answered with nothing, as the real one
   answers ids it does not know), so this measures the asking alone at scale, bounded by `--max-requests`.
+  With `--home HOME` the corpus already imported in HOME's store is used in place (its store keeps
+  what was asked: a second run resumes where this one stopped).
 
 `--time-recommend` then trains (`train --no-harvest`) and times `recommend --offline -n 30` (median of
 `--repeats` whole-process runs) in this code and, with `--baseline SRC` (a folder holding another
@@ -27,6 +29,7 @@ code on a copy of the same store.
     .venv/bin/python benchmarks/corpus_features.py --time-recommend --baseline /tmp/base
     .venv/bin/python benchmarks/corpus_features.py --corpus full --time-recommend --baseline /tmp/base
     .venv/bin/python benchmarks/corpus_features.py --mpd 20000 --max-requests 2000
+    .venv/bin/python benchmarks/corpus_features.py --mpd 1000000 --home HOME --max-requests 1000  # a kept corpus
 """
 
 from __future__ import annotations
@@ -136,8 +139,11 @@ def run_mpd(args, home: Path) -> dict:
     from tastebot.settings import load_settings
     from tastebot.store import open_store
 
-    data_dir = Path(args.mpd_dir) if args.mpd_dir else home / "mpd"
-    generated = generate(data_dir, args.mpd)
+    if args.home:  # a corpus imported before (benchmarks/corpus_import.py --keep): its store, used in place
+        home, generated = args.home, None
+    else:
+        data_dir = Path(args.mpd_dir) if args.mpd_dir else home / "mpd"
+        generated = generate(data_dir, args.mpd)
     sandbox = Sandbox(profile="development", seed=args.seed, n_tracks=600, latency_ms=args.latency_ms)
     sandbox.start()
     try:
@@ -146,16 +152,17 @@ def run_mpd(args, home: Path) -> dict:
         settings.ensure_home()
         with open_store(settings) as store:
             t = time.perf_counter()
-            corpus.import_corpus(store, corpus.expand_paths([data_dir]))
-            imported = round(time.perf_counter() - t, 1)
+            if not args.home:
+                corpus.import_corpus(store, corpus.expand_paths([data_dir]))
+            imported = round(time.perf_counter() - t, 1) if not args.home else None
             stats = store.corpus_stats()
             first = corpus.fetch_corpus_features(settings, store, max_requests=args.interrupt_after).as_dict()
             rest = corpus.fetch_corpus_features(settings, store, max_requests=args.max_requests).as_dict()
     finally:
         sandbox.stop()
-        if not args.mpd_dir:
+        if not args.mpd_dir and not args.home:
             shutil.rmtree(data_dir, ignore_errors=True)
-    return {"world": f"mpd {args.mpd:,} playlists", "corpus_file": "ids alone", "corpus": stats, "import_seconds": imported,
+    return {"world": f"mpd {stats['playlists']:,} playlists", "corpus_file": "ids alone", "corpus": stats, "import_seconds": imported,
             "generated": generated, "parts": [_part("interrupted", first), _part("resumed", rest)],
             "asked_total": first["asked"] + rest["asked"],
             "asked_at_most_once": first["asked"] + rest["asked"] <= stats["tracks"]}
@@ -218,6 +225,8 @@ def main() -> int:
     ap.add_argument("--interrupt-after", type=int, default=100, help="requests of the first, interrupted part")
     ap.add_argument("--corpus-feature-requests", type=int, default=1000, help="harvest's bound")
     ap.add_argument("--max-requests", type=int, default=2000, help="the resumed part's bound (--mpd)")
+    ap.add_argument("--home", type=Path, help="with --mpd: a TASTEBOT_HOME whose store holds an imported MPD "
+                    "corpus (benchmarks/corpus_import.py --keep), used in place instead of generating one")
     ap.add_argument("--latency-ms", type=float, default=0.0, help="added to every sandbox request")
     ap.add_argument("--time-recommend", action="store_true")
     ap.add_argument("--baseline", help="a folder with another version's tastebot package, timed beside this one")

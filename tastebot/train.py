@@ -535,17 +535,27 @@ def fit_ranking(t: _Trainer, taste: TasteOnce):
 
 
 # -- from the store ------------------------------------------------------------------------------------
-def _hybrid_factory(store: ModelReader) -> HybridFitFn:
+def _corpus_once(store: ModelReader) -> Callable[[], CorpusData]:
+    """The imported corpus, read from the store at the first call and then kept: the validation fits
+    and the saved scorer share one read (a whole-MPD corpus is half a gigabyte and most of a minute to
+    load). Not before it is needed: the networks' fits come first, and the corpus beside their peak
+    would add to it."""
+    loaded: list[CorpusData] = []
 
-    loaded: list = []
-
-    def fit(profile: pd.DataFrame):
-        # The user's own playlists hold the held-out likes and would give them away; at recommend
-        # time no candidate is in them, so the parts are scored without them. The corpus is read
-        # once for every fit (a whole-MPD corpus takes a gigabyte and most of a minute to load).
+    def corpus() -> CorpusData:
         if not loaded:
             loaded.append(CorpusData.from_store(store, include_own=False))
-        return HybridScorer.fit(loaded[0], profile)
+        return loaded[0]
+
+    return corpus
+
+
+def _hybrid_factory(corpus: Callable[[], CorpusData]) -> HybridFitFn:
+    """Fits on the imported corpus alone. The user's own playlists hold the held-out likes and would
+    give them away; at recommend time no candidate is in them, so the parts are scored without them."""
+
+    def fit(profile: pd.DataFrame):
+        return HybridScorer.fit(corpus(), profile)
 
     return fit
 
@@ -625,10 +635,14 @@ def train_from_store(
         labelled = store.labelled_tracks()
         extra = corpus_negatives(store, labelled, seed) if use_corpus_negatives else labelled.iloc[0:0]
         frame = pd.concat([labelled, extra], ignore_index=True) if len(extra) else labelled
+        # One read of the corpus for every fit: the validation fits see it alone, the saved scorer
+        # with the own playlists.
+        corpus = _corpus_once(store)
         result = train_on_frame(frame, epochs=epochs, seed=seed, ensemble=ensemble, progress=progress,
-                                hybrid_fit=_hybrid_factory(store), unheard_tracks=_unheard_factory(store))
+                                hybrid_fit=_hybrid_factory(corpus), unheard_tracks=_unheard_factory(store))
         # Everything collaborative is fitted once here, on every like, and saved with the run.
-        result.collab = HybridScorer.fit(store, labelled, seed=seed)
+        result.collab = HybridScorer.fit(corpus().with_own(store), labelled, seed=seed)
+        del corpus
         result.collab_fingerprint = collab_fingerprint(store, labelled)
         from tastebot.recommend.retrievers.taste import scan_corpus_taste  # a large corpus is scored once, here
 

@@ -10,6 +10,7 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from cli_runner import invoke
 
@@ -119,6 +120,25 @@ def test_tracks_frame_reads_only_the_columns_asked_for(store, mpd_dir):
     assert some.equals(full[["track_id", "artist_name"]])
     with pytest.raises(ValueError, match="unknown"):
         store.corpus_tracks_frame(columns=["artist_name; DROP TABLE corpus_tracks"])
+
+
+def test_artist_codes_follow_the_matrix_columns(store, mpd_dir):
+    d, _ = mpd_dir
+    import_corpus(store, [d])
+    run = store.corpus_begin_import(["by hand"])
+    with store.transaction() as conn:  # a track without an artist's name, one with a name seen before
+        idx = store.corpus_track_idxs(conn, run, {"nonameAAAAAAAAAAAAAAAA": {"name": "x"},
+                                                  "againAAAAAAAAAAAAAAAAA": {"artist_name": "Solo"},
+                                                  "solo2AAAAAAAAAAAAAAAAA": {"artist_name": "Solo"}})
+        store.corpus_put_playlists(conn, run, "mpd", [("by-hand", None, None, np.array(list(idx.values())))])
+    store.corpus_finish_import(run)
+    _, track_ids, _ = store.corpus_matrix()
+    codes, names = store.corpus_artist_codes()
+    by_id = store.corpus_tracks_frame(columns=["artist_name"]).set_index("track_id")["artist_name"]
+    assert codes.dtype == np.int32 and len(codes) == len(track_ids)
+    assert [names[c] if c >= 0 else None for c in codes] == [None if pd.isna(by_id[t]) else by_id[t] for t in track_ids]
+    assert len(names) == len(set(names)) == by_id.nunique()  # each name once
+    assert codes[list(track_ids).index("nonameAAAAAAAAAAAAAAAA")] == -1
 
 
 def test_import_again_changes_nothing(store, mpd_dir):

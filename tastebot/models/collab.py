@@ -49,6 +49,7 @@ MAX_REFERENCE_DISLIKES = 400  # a sample is enough to tell where dislikes are de
 MAX_SVD_ROWS = 100_000
 MAX_SVD_COLS = 200_000
 EXACT_ARTIST_NNZ = 5_000_000  # content kNN reference set: the strongest likes beyond this many
+ARTIST_ROWS_AT_ONCE = 50_000  # playlists per slice of the artist co-occurrence (bounds its memory)
 
 # Weigh the nearest likes against the nearest dislikes (see _content_scores). Off: on the benchmark it
 # left the hybrid's precision unchanged and doubled the content part's scoring time.
@@ -112,18 +113,20 @@ def named_dislike_ids(dislikes: pd.DataFrame) -> np.ndarray:
 
 def _cooccurrence(X, seed_weight: np.ndarray, seed_cols: np.ndarray, lengths: np.ndarray, pop: np.ndarray):
     """Direct co-occurrence of every corpus track with weighted seed tracks: playlists weighted by how
-    much of them is seed, shorter lists count more; only playlists holding a seed do any work.
-    Returns (score in [0, 1), playlists shared with a seed, seed weight per playlist, those rows,
-    the matrix's rows there, the length-normalised weights)."""
+    much of them is seed, shorter lists count more; only playlists holding a seed count.
+    Returns (score in [0, 1), playlists shared with a seed, seed weight per playlist, the
+    length-normalised weights: zero where a playlist holds no seed)."""
     u = X @ seed_weight
     u_norm = u / np.sqrt(np.maximum(lengths, 1.0))
-    rows = np.flatnonzero(u > 0)
-    XL = X[rows]
-    raw = XL.T @ u_norm[rows]
+    # Over the whole matrix: u_norm is zero where a playlist holds no seed, so these are the sums over
+    # the playlists holding one, added in the same order, without a copy of those rows (most of a
+    # whole MPD's playlists hold some like: the copy was most of the matrix again).
+    XT = X.T
+    raw = XT @ u_norm
     raw[seed_cols] = 0.0  # a seed's own playlists say nothing new about it
     score = 1.0 - np.exp(-raw / np.sqrt(np.maximum(pop, 1.0)))
-    shared = XL.T @ np.ones(len(rows), dtype=np.float32)
-    return score, shared, u, rows, XL, u_norm
+    shared = XT @ (u > 0).astype(np.float32)
+    return score, shared, u, u_norm
 
 
 def _playlist_share(XL, likes_per_row: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -147,7 +150,6 @@ class HybridScorer:
 
     def __init__(self) -> None:
         self.corpus: CorpusData | None = None
-        self._col_of: dict[str, int] | None = None  # built from corpus.track_ids when first asked
         self._track_index: pd.Index | None = None  # the same, for `columns` (vectorised)
         self.item_factors: np.ndarray | None = None  # unit rows, one per corpus track
         self.profile: np.ndarray | None = None
@@ -175,10 +177,9 @@ class HybridScorer:
     # ------------------------------------------------------------------------------------------
     @property
     def col_of(self) -> dict[str, int]:
-        """The corpus column of each corpus track id, as a dict (for a few ids; `columns` for many)."""
-        if self._col_of is None:
-            self._col_of = {} if self.corpus is None else {t: i for i, t in enumerate(self.corpus.track_ids)}
-        return self._col_of
+        """The corpus column of each corpus track id, as a dict (for a few ids; `columns` for many); built
+        once per corpus and shared by every scorer fitted on it (`CorpusData.column_of`)."""
+        return {} if self.corpus is None else self.corpus.column_of()
 
     def columns(self, track_ids) -> np.ndarray:
         """The corpus column of each of `track_ids` (-1: not in the corpus) in one hashed lookup, not a
@@ -302,7 +303,7 @@ class HybridScorer:
                     dislike_ids: np.ndarray) -> None:
         import scipy.sparse as sp
 
-        X = corpus.matrix.tocsr().astype(np.float32)
+        X = corpus.matrix.tocsr().astype(np.float32, copy=False)  # not a second copy of a whole-MPD matrix
         n_pl, n_tr = X.shape
         cols = self.columns(like_ids)
         inside = cols >= 0
@@ -316,8 +317,10 @@ class HybridScorer:
 
         # direct co-occurrence: playlists weighted by how much of them is liked, shorter lists count more.
         # Only playlists holding a liked track contribute, so the work is done on those rows alone.
-        self.cooc, self.shared, u, liked_rows, XL, u_norm = _cooccurrence(X, wl, cols[inside], lengths, pop)
-        self.share = _playlist_share(XL, XL @ (wl > 0).astype(np.float32), lengths[liked_rows])
+        self.cooc, self.shared, u, u_norm = _cooccurrence(X, wl, cols[inside], lengths, pop)
+        liked_rows = np.flatnonzero(u > 0)
+        # Over every playlist: one holding no like has no liked tracks, so it votes nothing.
+        self.share = _playlist_share(X, X @ (wl > 0).astype(np.float32), lengths)
         # The same from the named dislikes: what shares playlists with songs the listener skips.
         self.cooc_dislike = _cooccurrence(X, wd, dcols, lengths, pop)[0] if len(dcols) else None
         self.pop = pop.astype(np.float32)
@@ -374,9 +377,15 @@ class HybridScorer:
                 apop = np.asarray(XA.sum(axis=0)).ravel()
             else:  # a large corpus: playlist-track pairs per artist (an artist twice in a list counts twice)
                 apop = A.T @ pop
-            XLA = XL @ A
-            XLA.data = np.minimum(XLA.data, 1.0)
-            raw_a = XLA.T @ u_norm[liked_rows]
+            # Each playlist holding a like counts each of its artists once; a slice of those playlists
+            # at a time (the playlists x artists product of all of them was the size of the matrix).
+            raw_a = np.zeros(len(uniq))
+            for s in range(0, len(liked_rows), ARTIST_ROWS_AT_ONCE):
+                rows_s = liked_rows[s : s + ARTIST_ROWS_AT_ONCE]
+                XLA = X[rows_s] @ A
+                XLA.data = np.minimum(XLA.data, 1.0)
+                raw_a += XLA.T @ u_norm[rows_s]
+                del XLA
             self.artist_cooc = dict(zip(uniq, 1.0 - np.exp(-raw_a / np.sqrt(np.maximum(apop, 1.0)))))
 
     # ------------------------------------------------------------------------------------------
@@ -656,11 +665,15 @@ def load_scorer(folder, names_from: Callable[[Sequence[str]], dict[str, str]] | 
     info = state["corpus"]
     if info is not None:
         in_store = int(info.get("ids_in_store", 0))
-        stored = list(corpus_ids()) if in_store else []
+        stored = corpus_ids() if in_store else []
         if len(stored) < in_store:
             raise ValueError("the corpus in the store is not the one the scorer was fitted on")
-        track_ids = np.asarray(stored[:in_store] + arrays.pop("track_ids").tolist(), dtype=object)
-        del stored
+        # Filled in place: no list of two million ids copied twice over on the way.
+        extra = arrays.pop("track_ids")
+        track_ids = np.empty(in_store + len(extra), dtype=object)
+        track_ids[:in_store] = stored if len(stored) == in_store else stored[:in_store]
+        track_ids[in_store:] = extra.tolist()
+        del stored, extra
         artists = None
         if "artist_codes" in arrays:
             names = np.append(arrays["artist_names"].astype(object), None)

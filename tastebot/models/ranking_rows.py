@@ -159,9 +159,13 @@ def _playlist_mates(scorer, track_ids) -> set[str]:
     cols = [scorer.col_of[t] for t in track_ids if t in scorer.col_of]
     if not cols:
         return set()
-    X = corpus.matrix.tocsc()
-    rows = np.unique(np.concatenate([X.indices[X.indptr[c]: X.indptr[c + 1]] for c in cols]))
-    return set(corpus.track_ids[np.unique(corpus.matrix.tocsr()[rows].indices)].astype(str))
+    # The playlists holding one: a product with the tracks' indicator, not a column-major copy of the
+    # corpus per fold (a whole MPD's is half a gigabyte).
+    X = corpus.matrix.tocsr()
+    these = np.zeros(X.shape[1], dtype=np.float32)
+    these[cols] = 1.0
+    rows = np.flatnonzero(X @ these)
+    return set(corpus.track_ids[np.unique(X[rows].indices)].astype(str))
 
 
 def build_rows(d: RankingData) -> pd.DataFrame:
@@ -179,8 +183,11 @@ def build_rows(d: RankingData) -> pd.DataFrame:
     fold[~likes] = rng.integers(0, FOLDS, int((~likes).sum()))
     known = set(d.frame["track_id"].astype(str))
     # Every fold's scorer reads the same corpus: its unheard tracks are listed once.
-    corpus_ids = np.zeros(0, dtype=object) if whole.corpus is None else np.array(
-        [i for i in whole.corpus.track_ids.astype(str) if i not in known and not i.startswith("own:")], dtype=object)
+    # (A mask over the ids as they are: a str copy of two million ids was 0.2 GB, fresh strings as much again.)
+    corpus_ids = np.zeros(0, dtype=object) if whole.corpus is None else whole.corpus.track_ids[np.fromiter(
+        (str(i) not in known and not str(i).startswith("own:") for i in whole.corpus.track_ids.tolist()),
+        dtype=bool, count=len(whole.corpus.track_ids))]
+    del whole  # a scorer holds several arrays over every corpus track: not one more than a fold needs
     pool = d.unheard_tracks(None) if d.unheard_tracks is not None else pd.DataFrame(columns=["track_id"])
     pool = pool[~pool["track_id"].astype(str).isin(known)].reset_index(drop=True)
     pool_taste = np.asarray(d.taste(pool), dtype=float) if len(pool) else np.zeros(0)
@@ -212,6 +219,7 @@ def build_rows(d: RankingData) -> pd.DataFrame:
         # are left out above; the taste model cannot be refitted per fold.
         ev["learn"] = np.concatenate([np.ones(len(rows), dtype=bool), ~taste_only])
         parts.append(ev)
+        del scorer, unheard, mates, both  # freed before the next fold's scorer is fitted, not after
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 

@@ -235,15 +235,17 @@ class CorpusMixin:
 
     def corpus_track_ids(self) -> list[str]:
         """Every track id of the imported corpus (finished imports only)."""
-        return [r[0] for r in self.conn.execute(f"SELECT track_id FROM corpus_tracks WHERE {_DONE} ORDER BY idx")]
+        cur = self.conn.cursor()
+        cur.row_factory = None  # plain tuples: a sqlite3.Row per id costs time over two million ids
+        return [r[0] for r in cur.execute(f"SELECT track_id FROM corpus_tracks WHERE {_DONE} ORDER BY idx")]
 
     def corpus_matrix(self):
         """(matrix, track_ids, playlist_ids): a scipy.sparse CSR playlist x track 0/1 matrix.
 
         Columns are the corpus tracks in `track_ids` order (a numpy array of str); rows the
-        playlists (external ids). One row read per playlist, so a large corpus loads quickly; the
-        packed arrays are appended to one buffer (not a numpy array per playlist), so the peak memory
-        is little more than the matrix itself.
+        playlists (external ids). One row read per playlist, so a large corpus loads quickly; each
+        playlist's packed array is copied into the matrix's index array, sized once from the stored
+        lengths, so the peak memory is the matrix itself (0.5 GB for a whole MPD) and its ids.
         """
         import scipy.sparse as sp  # here: only the scorer asks for the matrix (scipy ~1 s to import)
 
@@ -259,30 +261,54 @@ class CorpusMixin:
         col_of = np.full(int(idxs.max()) + 1 if n_tracks else 1, -1, dtype=np.int32)
         col_of[idxs] = np.arange(n_tracks, dtype=np.int32)
         del idxs
-        n_playlists = cur.execute(f"SELECT COUNT(*) FROM corpus_playlists WHERE {_DONE}").fetchone()[0]
+        n_playlists, n_pairs = cur.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(length(track_idxs)), 0) / 4 FROM corpus_playlists WHERE {_DONE}"
+        ).fetchone()
+        # Filled in place, one playlist's BLOB at a time: a whole-MPD corpus (64 million pairs) never
+        # holds a second copy of its pairs (a growing buffer, then the gather into columns, held two).
+        indices = np.empty(n_pairs, dtype=np.int32)
         lengths = np.zeros(n_playlists, dtype=np.int64)
-        packed = bytearray()
         playlist_ids: list[str] = []
+        at = 0
         for i, (ext, blob) in enumerate(
             cur.execute(f"SELECT external_id, track_idxs FROM corpus_playlists WHERE {_DONE} ORDER BY idx")
         ):
-            packed += blob
-            lengths[i] = len(blob) // 4
+            k = len(blob) // 4
+            indices[at : at + k] = np.frombuffer(blob, dtype="<i4")
+            at += k
+            lengths[i] = k
             playlist_ids.append(ext)
         lengths = lengths[: len(playlist_ids)]
-        indices = col_of[np.frombuffer(packed, dtype="<i4")] if packed else np.zeros(0, dtype=np.int32)
-        del packed
-        inside = indices >= 0
-        if not inside.all():  # a track no finished import holds (cannot happen unless the store was edited)
+        indices = indices[:at]
+        step = 1 << 22
+        for s in range(0, len(indices), step):  # corpus idx -> column, in place
+            indices[s : s + step] = col_of[indices[s : s + step]]
+        if len(indices) and indices.min() < 0:  # a track no finished import holds (only if the store was edited)
+            inside = indices >= 0
             row_of = np.repeat(np.arange(len(lengths)), lengths)
             lengths = np.bincount(row_of[inside], minlength=len(lengths))
             indices = indices[inside]
-        del inside
+            del inside, row_of
         indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=indptr[1:])
         data = np.ones(len(indices), dtype=np.float32)
         m = sp.csr_matrix((data, indices, indptr), shape=(len(playlist_ids), n_tracks))
         return m, track_ids, playlist_ids
+
+    def corpus_artist_codes(self) -> tuple[np.ndarray, list[str]]:
+        """(codes, names): for each corpus track in `corpus_matrix`'s column order, the code of its
+        artist's name in `names` (the distinct names, in order of first sight; -1: no name). Codes, not a
+        name per track: a whole-MPD corpus has 2.24 million tracks but 296,000 artists, and a frame of
+        its names took 0.6 GB (benchmarks/corpus_import.py)."""
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        n_tracks = cur.execute(f"SELECT COUNT(*) FROM corpus_tracks WHERE {_DONE}").fetchone()[0]
+        code_of: dict[str, int] = {}
+        code = code_of.setdefault  # a new name gets the next code (len before it is added)
+        rows = cur.execute(f"SELECT artist_name FROM corpus_tracks WHERE {_DONE} ORDER BY idx")
+        codes = np.fromiter((-1 if name is None else code(name, len(code_of)) for (name,) in rows),
+                            dtype=np.int32, count=n_tracks)
+        return codes, list(code_of)
 
     # -- audio features for corpus tracks (tastebot.providers.audio_features.FeatureChain.fill_corpus) ---------
     def corpus_tracks_needing_features(self, provider: str, limit: int, asked_before: str,
