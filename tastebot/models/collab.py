@@ -363,30 +363,37 @@ class HybridScorer:
                 dis_f = dis_f[dis_f >= 0]
                 self.dislike_profile = _unit_profile(self.item_factors[dis_f], np.ones(len(dis_f)))
 
-        # artists: co-occurrence through the playlists, per artist key
         if corpus.track_artists is not None:
-            keys = pd.Series(corpus.track_artists)
-            known = keys.notna().to_numpy()
-            codes, uniq = pd.factorize(keys[known])
-            A = sp.csr_matrix(
-                (np.ones(len(codes), dtype=np.float32), (np.flatnonzero(known), codes)), shape=(n_tr, len(uniq))
-            )
-            if X.nnz <= EXACT_ARTIST_NNZ:
-                XA = X @ A  # playlists x artists (counts), then 0/1
-                XA.data = np.minimum(XA.data, 1.0)
-                apop = np.asarray(XA.sum(axis=0)).ravel()
-            else:  # a large corpus: playlist-track pairs per artist (an artist twice in a list counts twice)
-                apop = A.T @ pop
-            # Each playlist holding a like counts each of its artists once; a slice of those playlists
-            # at a time (the playlists x artists product of all of them was the size of the matrix).
-            raw_a = np.zeros(len(uniq))
-            for s in range(0, len(liked_rows), ARTIST_ROWS_AT_ONCE):
-                rows_s = liked_rows[s : s + ARTIST_ROWS_AT_ONCE]
-                XLA = X[rows_s] @ A
-                XLA.data = np.minimum(XLA.data, 1.0)
-                raw_a += XLA.T @ u_norm[rows_s]
-                del XLA
-            self.artist_cooc = dict(zip(uniq, 1.0 - np.exp(-raw_a / np.sqrt(np.maximum(apop, 1.0)))))
+            self._fit_artist_cooc(X, corpus.track_artists, pop, liked_rows, u_norm)
+
+    def _fit_artist_cooc(self, X, track_artists, pop: np.ndarray, liked_rows: np.ndarray,
+                         u_norm: np.ndarray) -> None:
+        """Artists: co-occurrence with the likes through the playlists, per artist key."""
+        import scipy.sparse as sp
+
+        n_tr = X.shape[1]
+        keys = pd.Series(track_artists)
+        known = keys.notna().to_numpy()
+        codes, uniq = pd.factorize(keys[known])
+        A = sp.csr_matrix(
+            (np.ones(len(codes), dtype=np.float32), (np.flatnonzero(known), codes)), shape=(n_tr, len(uniq))
+        )
+        if X.nnz <= EXACT_ARTIST_NNZ:
+            XA = X @ A  # playlists x artists (counts), then 0/1
+            XA.data = np.minimum(XA.data, 1.0)
+            apop = np.asarray(XA.sum(axis=0)).ravel()
+        else:  # a large corpus: playlist-track pairs per artist (an artist twice in a list counts twice)
+            apop = A.T @ pop
+        # Each playlist holding a like counts each of its artists once; a slice of those playlists
+        # at a time (the playlists x artists product of all of them was the size of the matrix).
+        raw_a = np.zeros(len(uniq))
+        for s in range(0, len(liked_rows), ARTIST_ROWS_AT_ONCE):
+            rows_s = liked_rows[s : s + ARTIST_ROWS_AT_ONCE]
+            XLA = X[rows_s] @ A
+            XLA.data = np.minimum(XLA.data, 1.0)
+            raw_a += XLA.T @ u_norm[rows_s]
+            del XLA
+        self.artist_cooc = dict(zip(uniq, 1.0 - np.exp(-raw_a / np.sqrt(np.maximum(apop, 1.0)))))
 
     # ------------------------------------------------------------------------------------------
     def evidence(self, frame: pd.DataFrame) -> pd.DataFrame:
