@@ -71,6 +71,13 @@ class StoreCore:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def _rows_in(self, sql: str, ids: Sequence, *, size: int = 900) -> Iterator[sqlite3.Row]:
+        """The rows of `sql`, whose `{q}` stands for the placeholders of `ids`, asked `size` ids at a
+        time (SQLite caps the variables of one statement)."""
+        for i in range(0, len(ids), size):
+            chunk = ids[i:i + size]
+            yield from self.conn.execute(sql.format(q=",".join("?" * len(chunk))), chunk)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic unit: a page of data with its bookkeeping, committed together or not at all."""

@@ -168,28 +168,19 @@ class HistoryMixin:
     def history_track_names(self, track_ids: Sequence[str]) -> dict[str, dict[str, str | None]]:
         """What the export says of these tracks: {track_id: {name, artist_name, album_name}}."""
         out: dict[str, dict[str, str | None]] = {}
-        ids = list(track_ids)
-        for i in range(0, len(ids), 900):
-            chunk = ids[i:i + 900]
-            q = ",".join("?" * len(chunk))
-            for r in self.conn.execute(
-                f"SELECT track_id, track_name, artist_name, album_name FROM history_items WHERE track_id IN ({q})",
-                chunk,
-            ):
-                have = out.setdefault(r[0], {"name": None, "artist_name": None, "album_name": None})
-                for key, value in zip(("name", "artist_name", "album_name"), r[1:]):
-                    have[key] = have[key] or value
+        for r in self._rows_in(
+            "SELECT track_id, track_name, artist_name, album_name FROM history_items WHERE track_id IN ({q})",
+            list(track_ids),
+        ):
+            have = out.setdefault(r[0], {"name": None, "artist_name": None, "album_name": None})
+            for key, value in zip(("name", "artist_name", "album_name"), r[1:]):
+                have[key] = have[key] or value
         return out
 
     def history_tracks_without_metadata(self, track_ids: Iterable[str]) -> list[str]:
         """Of these ids, those the store has no Spotify metadata for (no row, or a row without an album)."""
         wanted = list(dict.fromkeys(track_ids))
-        have: set[str] = set()
-        for i in range(0, len(wanted), 900):
-            chunk = wanted[i:i + 900]
-            q = ",".join("?" * len(chunk))
-            have.update(r[0] for r in self.conn.execute(
-                f"SELECT id FROM tracks WHERE album_id IS NOT NULL AND id IN ({q})", chunk))
+        have = {r[0] for r in self._rows_in("SELECT id FROM tracks WHERE album_id IS NOT NULL AND id IN ({q})", wanted)}
         return [t for t in wanted if t not in have]
 
     def history_add_bare_tracks(self, rows: Iterable[tuple[str, str | None, str | None]]) -> int:

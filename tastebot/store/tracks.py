@@ -161,13 +161,7 @@ class TracksMixin:
 
     def stored_track_ids(self, track_ids: Iterable[str]) -> set[str]:
         """Those of `track_ids` the library holds."""
-        ids = list(dict.fromkeys(track_ids))
-        out: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            q = ",".join("?" * len(chunk))
-            out.update(r[0] for r in self.conn.execute(f"SELECT id FROM tracks WHERE id IN ({q})", chunk))
-        return out
+        return {r[0] for r in self._rows_in("SELECT id FROM tracks WHERE id IN ({q})", list(dict.fromkeys(track_ids)))}
 
     def track_count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM tracks").fetchone()[0])
