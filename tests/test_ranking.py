@@ -239,3 +239,45 @@ def test_what_only_the_taste_model_s_top_brought_is_measured_on_but_not_learnt_f
     assert marked == {"s0", "s1", "s2"} - by_corpus and marked  # not learnt from: only what the taste top alone brought
     by_id = dict(zip(pool["track_id"], taste))
     assert np.allclose(scores, [by_id[t] for t in unheard["track_id"]])  # each with its own taste score
+
+
+def test_the_learned_ranking_is_fitted_only_on_the_rows_it_may_learn_from(monkeypatch):
+    """Rows marked `learn=False` (what only the taste model's top brought) are measured on in every fold
+    but never reach a fit: neither the folds' checks nor the ranking a run saves."""
+    from tastebot.models import ranking_rows as rr
+
+    rng = np.random.default_rng(3)
+    parts = []
+    for part in range(rr.FOLDS):
+        ev = _evidence(rng, 120, True)
+        ev["y"] = (rng.random(120) < 0.3).astype(int)
+        ev["kind"] = np.where(ev["y"] == 1, "like", "unheard")
+        ev["part"], ev["context"] = part, ""
+        ev["learn"] = (ev["y"] == 1) | (rng.random(120) < 0.6)
+        parts.append(ev)
+    data = pd.concat(parts, ignore_index=True)
+    assert (~data["learn"]).sum() > 50
+    fitted = []
+    real_fit = Ranker.fit.__func__
+
+    def recording_fit(cls, x, y, w, seed=0):
+        fitted.append(x)
+        return real_fit(cls, x, y, w, seed=seed)
+
+    monkeypatch.setattr(Ranker, "fit", classmethod(recording_fit))
+    summary, checks = rr.validate(data, seed=0)
+    assert len(fitted) == rr.FOLDS and {c["part"] for c in checks} == set(range(rr.FOLDS))
+    for part, x in enumerate(fitted):
+        assert x["learn"].all() and not (x["part"] == part).any()
+        assert len(x) == int((data["learn"] & (data["part"] != part)).sum())
+    # ... and every row of the held-out fold is measured on, learn or not
+    assert all(c["unheard"] == int(((data["part"] == c["part"]) & (data["kind"] == "unheard")).sum()) for c in checks)
+
+    fitted.clear()
+    monkeypatch.setattr(rr, "build_rows", lambda d: data)
+    monkeypatch.setattr(rr, "choose", lambda summary: ("learned", "chosen for the test"))
+    d = rr.RankingData(frame=pd.DataFrame(), y=np.zeros(0), held_out=[(np.zeros(0, dtype=int), np.zeros(0))],
+                       hybrid_fit=None, unheard_tracks=None, taste=None, seed=0)
+    ranking, info = rr.fit_ranking(d)
+    assert ranking.kind == "learned" and ranking.ranker is not None
+    assert len(fitted[-1]) == int(data["learn"].sum()) and fitted[-1]["learn"].all()
