@@ -186,3 +186,23 @@ def test_the_model_tastebot_trains_reads_only_what_every_candidate_source_gives(
     f = frame().iloc[:5].copy()
     stripped = f.drop(columns=list(SOURCE_DEPENDENT))
     assert (spec.transform(f) == spec.transform(stripped)).all()
+
+
+def test_a_column_the_likes_have_and_the_rest_mostly_lack_is_not_read():
+    """A corpus file of ids alone gives its tracks sound but no duration or year, while every like has
+    both: as inputs, "no year" would mean "not a like"."""
+    f = frame(120, label=np.r_[np.ones(40), np.zeros(80)])
+    f.loc[60:, ["duration_ms", "release_year"]] = np.nan  # 60 of the 80 non-likes: the corpus's
+    f.loc[5, "energy"] = np.nan  # one like without sound: a gap of 2.5 %, still read
+    spec = FeatureSpec.fit(f)
+    assert "duration_ms" in spec.unused and "release_year" in spec.unused
+    assert "100% of the likes" in spec.unused["release_year"] and "25% of the rest" in spec.unused["release_year"]
+    assert not any(n.startswith(("duration", "release_year")) for n in spec.feature_names)
+    assert "energy_missing" in spec.feature_names
+    # the same frame with the year and duration known for (nearly) all: both read
+    f.loc[60:, ["duration_ms", "release_year"]] = 200_000.0, 2001.0
+    f.loc[60:70, "release_year"] = np.nan
+    spec = FeatureSpec.fit(f)
+    assert "release_year" not in spec.unused and "release_year_missing" in spec.feature_names
+    # no label column (or one class only): nothing to compare
+    assert "release_year" not in FeatureSpec.fit(f.drop(columns="label")).unused

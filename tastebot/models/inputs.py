@@ -62,6 +62,12 @@ NUMERIC_TRANSFORMS: dict[str, str] = {
 # (a held-out like among random corpus tracks ranked at average precision 0.99 on no sound at all).
 SOURCE_DEPENDENT = ("explicit", "popularity", "track_number", "album_type", "genres", "time_signature")
 SOURCE_DEPENDENT_REASON = "only some candidate sources carry it (features.SOURCE_DEPENDENT)"
+# Any other column whose presence differs this much between the likes and the rest tells where a
+# track came from as well, on this listener's data: a corpus file of ids alone gives its tracks sound
+# (ReccoBeats) but no duration or year, while every like has both. Learnt, "no year" meant "not a
+# like" (benchmarks/recommend.py, family corpus-ids: 1 and 5 future likes in the top 30 with the two
+# read, 12 and 3 without; docs/recommend.md).
+PRESENCE_GAP = 0.3
 # Values outside these ranges are errors in the source and become unknown. The audio features take
 # vocab's accepted ranges except where the model is stricter (key -1 is Spotify's "no key detected",
 # tempo 0 and time_signature 0 mean "not detected") or more lenient (loudness, time_signature).
@@ -85,6 +91,21 @@ def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
     values = values.copy()
     values[(values < lo) | (values > hi)] = np.nan
     return values
+
+
+def _presence_gap(frame: pd.DataFrame, present: np.ndarray) -> str | None:
+    """Why a column is left out when the likes have it far more (or less) often than the rest
+    (PRESENCE_GAP), else None."""
+    if "label" not in frame.columns:
+        return None
+    like = pd.to_numeric(frame["label"], errors="coerce").to_numpy(dtype=float) == 1
+    if like.all() or not like.any():
+        return None
+    with_likes, with_rest = float(present[like].mean()), float(present[~like].mean())
+    if abs(with_likes - with_rest) <= PRESENCE_GAP:
+        return None
+    return (f"{with_likes:.0%} of the likes have it and {with_rest:.0%} of the rest: its absence would tell "
+            "where a track came from, not what it sounds like")
 
 
 def _transform(values: np.ndarray, how: str) -> list[np.ndarray]:
@@ -172,6 +193,10 @@ class FeatureSpec:
             present = ~np.isnan(raw)
             if not present.any():
                 spec.unused[column] = "no track has it"
+                continue
+            gap = _presence_gap(frame, present)
+            if gap is not None:
+                spec.unused[column] = gap
                 continue
             parts = _transform(raw, how)
             means, stds, edges = [], [], []
