@@ -3,8 +3,11 @@
 Knowledge: the listener's known liked tracks, the dislikes the product can read (the own dislike
 playlist; none when the dislikes sit only in a public playlist a development app refuses, or when
 there are none), the corpus (other users' playlists) plus the listener's own like playlists, and the
-tracks' features (11 audio features, duration, release year, popularity). The features are the
-peers' also where the corpus file carries ids alone: the product can fetch them (ReccoBeats).
+tracks' features: 11 audio features, duration and release year. Never Spotify's popularity: a
+development app never reads it for the listener's own tracks (API-2026), so the product cannot learn
+it from the likes. Where the corpus file carries ids alone, the audio features only: the product can
+fetch those (ReccoBeats), but no source gives an ids-only corpus track its duration or year; and the
+popularity peer ranks by the corpus's own count of playlists, the popularity the product can see there.
 
 Peers: random, popularity, co-occurrence item kNN, playlist-normalised co-occurrence (each playlist
 votes (likes in it) / length ** e for its tracks), content kNN (mean similarity to the k nearest likes
@@ -35,7 +38,7 @@ import scipy.sparse as sp
 
 AUDIO = ["danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
          "instrumentalness", "liveness", "valence", "tempo"]
-FEATURES = AUDIO + ["duration_ms", "release_year", "track_popularity"]
+FEATURES = AUDIO + ["duration_ms", "release_year"]
 
 
 @dataclass
@@ -62,10 +65,12 @@ def knowledge(songs, world) -> Knowledge:
     corpus = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
                            shape=(len(world.corpus_playlists), len(items)))
     own = [[index[t] for t in ids] for pid, ids in world.own_playlists.items() if pid != world.dislike_playlist]
-    X = songs.tracks[FEATURES].to_numpy(dtype=float)
+    features = AUDIO if world.ids_only_corpus else FEATURES
+    X = songs.tracks[features].to_numpy(dtype=float)
+    pop = np.asarray(corpus.sum(axis=0)).ravel().astype(float) if world.ids_only_corpus \
+        else songs.tracks["track_popularity"].to_numpy(dtype=float)  # a corpus file with columns carries it
     return Knowledge(items, index, corpus, own, np.array([index[t] for t in world.likes]),
-                     np.array([index[t] for t in world.dislikes], dtype=int), X,
-                     songs.tracks["track_popularity"].to_numpy(dtype=float), songs.tracks["artist_id"].to_numpy())
+                     np.array([index[t] for t in world.dislikes], dtype=int), X, pop, songs.tracks["artist_id"].to_numpy())
 
 
 def _matrix(k: Knowledge, likes: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:

@@ -52,7 +52,10 @@ playlists), random forest and HistGradientBoosting on features with sampled nega
 include 500 trees against 2,000 random unheard tracks), each tuned on a validation part of the
 listener's own data. They score every catalogue track the listener does not know (one id per
 song), or the test songs. In dislikes-public and dislikes-none they get no dislikes (the product
-reads none). In corpus-ids they still use the audio features: the product can fetch them too.
+reads none). Their features are the sound, duration and year, never Spotify's popularity (a
+development app never reads it for its own tracks); in corpus-ids the sound alone (the product can
+fetch it; no source gives an ids-only corpus track its duration or year), and popularity there is
+the corpus's count of playlists.
 
 Output per family: per-case tables (P@10/30/100, or ROC-AUC), mean +- std per method, and the
 default against the peers: its mean P@30 against the best single peer method's mean, and against
@@ -183,9 +186,9 @@ _PEER_CACHE: dict[str, tuple] = {}
 
 def peer_view(world) -> str:
     """What the peers see of a world (and what they are scored on): two families that differ only
-    where the peers cannot look (the corpus file's columns; a refused or absent dislike playlist)
-    give the same peers' figures, computed once."""
-    view = [world.kind, world.seed, world.likes, world.dislikes, world.corpus_playlists,
+    where the peers cannot look (a refused or absent dislike playlist) give the same peers' figures,
+    computed once. The corpus file's columns they see (peers.knowledge)."""
+    view = [world.kind, world.seed, world.ids_only_corpus, world.likes, world.dislikes, world.corpus_playlists,
             sorted((p, v) for p, v in world.own_playlists.items() if p != world.dislike_playlist),
             sorted(world.future), world.test_tracks, sorted(world.test_labels.items())]
     return hashlib.sha1(json.dumps(view, default=str).encode()).hexdigest()
