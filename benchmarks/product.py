@@ -29,6 +29,10 @@ BLENDS: dict[str, tuple[float | None, tuple[str, ...]]] = {
     "tastebot --taste-model forest": (None, ("forest",)),
     "tastebot --blend 1 --taste-model forest": (1.0, ("forest",)),
 }
+# Variants that change a recommend option other than the blend: issue 24 item 4 (discovery must not
+# cost the default list more than the spread between seeds).
+OPTIONS: dict[str, dict[str, Any]] = {"tastebot --no-discovery": {"use_discovery": False}}
+BLENDS["tastebot --no-discovery"] = (None, ("mlp", "forest"))
 # What a run measures unless told (--variants): the ones without the MLP only on request.
 DEFAULT_VARIANTS = ("tastebot", "tastebot --blend 0", "tastebot --blend 1", "tastebot --blend 1 --taste-model mlp")
 
@@ -128,7 +132,8 @@ def _recommend_all(settings, client, refs, n: int, variants, seed: int, timer: d
         t = time.perf_counter()
         with open_store(settings) as store:
             res = recommend(settings, store, client, RecommendOptions(n=n, from_playlists=refs, blend_weight=w,
-                                                                      taste_members=members, seed=seed))
+                                                                      taste_members=members, seed=seed,
+                                                                      **OPTIONS.get(variant, {})))
         timer[variant] = round(time.perf_counter() - t, 1)
         picks[variant] = [r.track_id for r in res.recommendations]
         runs[variant] = {"blend_weight": res.blend_weight, "ranking": res.ranking, "candidates": res.candidates,

@@ -83,7 +83,8 @@ and peers.json (the peers' figures). --reuse-homes DIR trains and recommends on 
 home of the chosen families, OFFLINE (client None: corpus candidates only, no search, albums,
 discovery or feature fetching, so the figures differ from a full run's), and compares with the kept
 peers' figures. Label cases are not kept: ranking their test playlist needs the sandbox.
---variants picks the product variants (default, blend0, blend1, mlp; default all four).
+--variants picks the product variants (default, blend0, blend1, mlp; default all four; also nomlp,
+forest1 and nodiscovery, the default with --no-discovery).
 """
 
 from __future__ import annotations
@@ -110,13 +111,14 @@ from worlds import DATA  # noqa: E402
 KS = (10, 30, 100)
 SHORT = {"tastebot": "tastebot", "tastebot --blend 0": "blend 0", "tastebot --blend 1": "blend 1",
          "tastebot --blend 1 --taste-model mlp": "MLP", "tastebot --taste-model forest": "no MLP",
-         "tastebot --blend 1 --taste-model forest": "forest 1", "logistic regression": "logistic",
+         "tastebot --blend 1 --taste-model forest": "forest 1", "tastebot --no-discovery": "no disc.",
+         "logistic regression": "logistic",
          "random": "random", "popularity": "popular", "co-occurrence kNN": "cooc kNN",
          "playlist-normalised co-occurrence": "cooc/len", "content kNN": "content", "implicit ALS": "ALS",
          "implicit BM25": "BM25", "random forest": "forest", "hist. gradient boosting": "HGB"}
 VARIANT_ALIASES = {"default": "tastebot", "blend0": "tastebot --blend 0", "blend1": "tastebot --blend 1",
                    "mlp": "tastebot --blend 1 --taste-model mlp", "nomlp": "tastebot --taste-model forest",
-                   "forest1": "tastebot --blend 1 --taste-model forest"}
+                   "forest1": "tastebot --blend 1 --taste-model forest", "nodiscovery": "tastebot --no-discovery"}
 LOW_RATIO = 0.6  # issue 24: every case at least 0.6 x the best peer of that case
 
 
@@ -422,7 +424,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--variants", default=None,
                     help="comma-separated product variants (default: default, blend0, blend1, mlp); also nomlp "
                          "(the default with the forest alone as its taste model: --taste-model forest) and forest1 "
-                         "(--blend 1 --taste-model forest)")
+                         "(--blend 1 --taste-model forest), nodiscovery (the default with --no-discovery)")
     ap.add_argument("--protocol", choices=("personas", "labels", "both"), default="both",
                     help="only the persona families, only the label families, or both (default)")
     ap.add_argument("--labels-apart", action="store_true", help="the label families: labels-apart only")
