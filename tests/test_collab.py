@@ -196,6 +196,19 @@ def test_many_names_normalise_as_one_name_does():
     assert list(got[:4]) == ["beatles", "beyonce", "who", "sigur ros"]
 
 
+def test_the_k_smallest_per_row_are_those_of_a_sort_ties_and_unknowns_included():
+    from tastebot.models.content import ARGMIN_UP_TO, k_smallest
+
+    rng = np.random.default_rng(5)
+    block = rng.integers(0, 6, size=(300, 40)).astype(np.float32)  # many ties
+    block[:7] = np.inf  # rows with no distance at all
+    block[7:20, :35] = np.inf  # rows with five distances only
+    for k in (1, 5, ARGMIN_UP_TO, ARGMIN_UP_TO + 3):
+        want = np.sort(block, axis=1)[:, :k]
+        got = np.sort(k_smallest(block.copy(), k), axis=1)
+        assert np.array_equal(want, got)
+
+
 def test_nearest_distances_match_the_whole_distance_matrix():
     """The fast path (one product, the k nearest kept) gives the k smallest of the full matrix, gaps in
     candidates and in references included."""

