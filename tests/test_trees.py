@@ -40,3 +40,25 @@ def test_a_boosted_ranking_scores_from_its_arrays_as_scikit_learn_does(tmp_path)
     raw = loaded.predict(probe)
     assert np.array_equal(raw, model._raw_predict(probe).ravel())
     assert np.allclose(1.0 / (1.0 + np.exp(-raw)), model.predict_proba(probe)[:, 1], rtol=0, atol=1e-12)
+
+
+def test_small_trees_score_leaf_by_leaf_as_the_walk_does(monkeypatch):
+    """Trees of few leaves (the learned ranking's) are scored by their leaves' paths; deep ones by the
+    walk. Both give scikit-learn's scores, missing values and float32 inputs included."""
+    from tastebot.models import trees
+
+    x, y = _data(800, 6, 4, np.float32)
+    small = RandomForestClassifier(n_estimators=15, max_leaf_nodes=8, random_state=0).fit(x, y)
+    deep = RandomForestClassifier(n_estimators=5, min_samples_leaf=1, random_state=0).fit(x, y)
+    boosted = HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=8, random_state=0).fit(x.astype(float), y)
+    probe, _ = _data(2500, 6, 5, np.float32)
+    assert TreeArrays.from_forest(small)._small_trees() and not TreeArrays.from_forest(deep)._small_trees()
+    for model, arrays, expected in (
+            (small, TreeArrays.from_forest(small), small.predict_proba(probe)[:, 1]),
+            (boosted, TreeArrays.from_boosting(boosted), boosted._raw_predict(probe.astype(float)).ravel())):
+        assert arrays._small_trees()
+        by_paths = arrays.predict(probe)
+        monkeypatch.setattr(trees, "PATHS_UP_TO", 0)  # the walk
+        by_walk = arrays.predict(probe)
+        monkeypatch.setattr(trees, "PATHS_UP_TO", 32)
+        assert np.array_equal(by_paths, expected) and np.array_equal(by_walk, expected)

@@ -21,6 +21,10 @@ import numpy as np
 # them is left: each level then costs what is left, not every pair.
 COMPACT_BELOW = 0.6
 PAIRS_PER_BLOCK = 150_000
+# Ensembles of small trees (the learned ranking's: 8 leaves at most) are scored leaf by leaf instead:
+# each node's test is one comparison over a whole column and each leaf the AND of its path, so no
+# (row, tree) pair is gathered. 100,000 rows x 60 trees of 8 leaves: 0.07 s against 0.5 s by the walk.
+PATHS_UP_TO = 32  # leaves per tree
 
 
 @dataclass
@@ -174,8 +178,42 @@ class TreeArrays:
         or the baseline plus their sum (a boosted model's raw score)."""
         if len(x) == 0:
             return np.zeros(0)
+        if self._small_trees():
+            return self._predict_by_paths(x)
         vals = self.value[self.leaves(x).T]  # (trees, rows): each tree's values contiguous
         total = np.full(len(x), self.base)
         for tree in vals:  # tree after tree, as scikit-learn sums them
             total += tree
         return total / len(vals) if self.mean else total
+
+    def _small_trees(self) -> bool:
+        if not len(self.roots):
+            return False
+        return int(np.add.reduceat(self.leaf.astype(np.int64), self.roots).max()) <= PATHS_UP_TO
+
+    def _predict_by_paths(self, x: np.ndarray) -> np.ndarray:
+        """`predict` for trees of few leaves: per tree, the rows each leaf holds (the AND of the tests
+        on its path, by the walk's rule), its value put there; the same sums, bit for bit."""
+        cols = np.ascontiguousarray(np.asarray(x, dtype=np.float64).T)  # a float32 input compares exactly so
+        missing = np.isnan(cols)
+        n = len(x)
+        total = np.full(n, self.base)
+        for root in self.roots.tolist():
+            tree = np.zeros(n)
+            stack: list[tuple[int, np.ndarray | None]] = [(root, None)]  # None: every row
+            while stack:
+                node, rows = stack.pop()
+                if self.leaf[node]:
+                    if rows is None:
+                        tree[:] = self.value[node]
+                    else:
+                        tree[rows] = self.value[node]
+                    continue
+                f = int(self.feature[node])
+                left = cols[f] <= self.threshold[node]
+                if self.missing_left[node]:
+                    left |= missing[f]
+                stack.append((int(self.children[2 * node + 1]), ~left if rows is None else rows & ~left))
+                stack.append((int(self.children[2 * node]), left if rows is None else rows & left))
+            total += tree
+        return total / len(self.roots) if self.mean else total
