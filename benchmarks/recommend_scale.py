@@ -17,6 +17,8 @@ learn). Then, each step in its own subprocess so its peak RSS is its own:
     .venv/bin/python benchmarks/recommend_scale.py --home HOME [--epochs 10] [--ensemble 1] [--json]
     TASTEBOT_HOME=HOME .venv/bin/python benchmarks/recommend_scale.py --step collab  # after --step plant:
         the corpus load and one collaborative fit alone (peak RSS after each; the fit's is the step's)
+    TASTEBOT_HOME=HOME .venv/bin/python benchmarks/recommend_scale.py --step score 100000  # any trained
+        home: step 3 alone (a corpus under 100,000 tracks gives some more than once)
 
 The home is changed (a library and a model run are added): pass a copy if it matters.
 """
@@ -135,7 +137,9 @@ def step_score(n: int) -> dict:
     model = load_model(settings)
     with open_store(settings) as store:
         scorer, _ = load_scorer(model.run_dir, corpus_ids=store.corpus_track_ids)
-        ids = list(np.random.default_rng(1).choice(scorer.corpus.track_ids, size=n, replace=False))
+        # A corpus smaller than n (a persona's home) gives some of its tracks more than once.
+        ids = list(np.random.default_rng(1).choice(scorer.corpus.track_ids, size=n,
+                                                   replace=len(scorer.corpus.track_ids) < n))
         frame = store.corpus_tracks_frame(ids)
     rng = np.random.default_rng(2)
     # Half the candidates with audio features, half without, as a mixed pool has: a track's features
