@@ -141,6 +141,8 @@ def step_score(n: int) -> dict:
         ids = list(np.random.default_rng(1).choice(scorer.corpus.track_ids, size=n,
                                                    replace=len(scorer.corpus.track_ids) < n))
         frame = store.corpus_tracks_frame(ids)
+        if len(frame) < n:  # ids drawn twice, or of the own playlists (not corpus rows): rows drawn again
+            frame = frame.iloc[np.random.default_rng(3).integers(0, len(frame), n)].reset_index(drop=True)
     rng = np.random.default_rng(2)
     # Half the candidates with audio features, half without, as a mixed pool has: a track's features
     # come from one provider answer, all or none.
