@@ -61,12 +61,9 @@ _preloading: threading.Thread | None = None
 
 def _keras():
     """TensorFlow's Keras, quiet. Imported on first use only (or in the background by `preload`)."""
-    global _preloading
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    if _preloading is not None:
-        _preloading.join()
-        _preloading = None
+    preloaded()
     if not _imported:
         _import_quietly(show_failure=True)  # also after a failed preload: here its failure is shown
     import keras

@@ -23,7 +23,7 @@ COMPACT_BELOW = 0.6
 PAIRS_PER_BLOCK = 150_000
 # Ensembles of small trees (the learned ranking's: 8 leaves at most) are scored leaf by leaf instead:
 # each node's test is one comparison over a whole column and each leaf the AND of its path, so no
-# (row, tree) pair is gathered. 100,000 rows x 60 trees of 8 leaves: 0.07 s against 0.5 s by the walk.
+# (row, tree) pair is gathered. 100,000 rows x 60 trees of 8 leaves: 0.09 s against 0.32 s by the walk.
 PATHS_UP_TO = 32  # leaves per tree
 
 
