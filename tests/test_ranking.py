@@ -10,7 +10,8 @@ import pandas as pd
 
 from tastebot.models.collab import HybridScorer, load_scorer, save_scorer
 from tastebot.models.corpus import CorpusData
-from tastebot.models.ranker import EVIDENCE, Ranker, balanced_weights, evidence_frame, no_collab_evidence
+from tastebot.models.ranker import EVIDENCE, MONOTONE, PARAMS, Ranker, balanced_weights, bin_codes, evidence_frame, no_collab_evidence
+from tastebot.models.trees import TreeArrays
 from tastebot.models.retrieval import corpus_top
 
 
@@ -62,6 +63,31 @@ def test_more_evidence_never_lowers_a_candidate():
     more = ev.copy()
     more["cooc_dislike"] = np.minimum(more["cooc_dislike"] + 0.2, 1.0)  # sharing playlists with dislikes
     assert np.all(ranker.score(more) <= base + 1e-6)
+
+
+def test_the_ranker_fitted_on_bin_codes_scores_as_one_fitted_on_the_raw_evidence():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
+
+    rng = np.random.default_rng(3)
+    ev = pd.concat([_evidence(rng, 3000, True), _evidence(rng, 1000, False)], ignore_index=True)
+    ev["shared"] = rng.integers(0, 5, len(ev)).astype(float)  # few distinct values: left as they are
+    logit = 3 * ev["taste"] + 4 * ev["cooc"] - 3.5
+    y = (rng.random(len(ev)) < 1 / (1 + np.exp(-logit))).astype(int)
+    w = balanced_weights(y, np.full(len(y), "unheard")) * rng.uniform(0.3, 3.0, len(y))  # uneven weights
+    x = ev[list(EVIDENCE)].to_numpy(dtype=float)
+    codes, edges = bin_codes(x, w)
+    found = _BinMapper(n_bins=256).fit(x, sample_weight=w).bin_thresholds_
+    assert edges and EVIDENCE.index("shared") not in edges
+    for j, e in edges.items():
+        assert np.array_equal(e, found[j])
+        assert codes[:, j].max() < 255
+    ranker = Ranker.fit(ev, y, w)
+    raw = HistGradientBoostingClassifier(**PARAMS, monotonic_cst=[MONOTONE[c] for c in EVIDENCE], early_stopping=False,
+                                         random_state=0).fit(x, y, sample_weight=w)
+    fresh = _evidence(rng, 2000, True)[list(EVIDENCE)].to_numpy(dtype=float)
+    for rows in (x, fresh):
+        assert np.array_equal(ranker.trees.predict(rows), TreeArrays.from_boosting(raw).predict(rows))
 
 
 def test_ranker_saves_and_loads_the_same_scores(tmp_path):
