@@ -1,4 +1,4 @@
-from tastebot.cli import main
+from tastebot.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

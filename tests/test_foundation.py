@@ -54,6 +54,20 @@ def test_version_and_python_m():
     assert res.stdout.strip() == f"tastebot, version {__version__}"
 
 
+@pytest.mark.parametrize("argv, status", [(["--version"], 0), (["frobnicate"], 2)])
+def test_the_command_ends_with_its_status_its_output_flushed_and_its_exit_handlers_run(argv, status):
+    # `run` skips the interpreter's teardown (os._exit): nothing written or registered may be lost.
+    code = ("import atexit, sys\natexit.register(lambda: print('exit handlers ran'))\n"
+            f"sys.argv = ['tastebot', *{argv!r}]\nfrom tastebot.cli import run\nrun()\nprint('never here')\n")
+    res = run_py(code)
+    assert res.returncode == status, res.stderr
+    assert res.stdout.endswith("exit handlers ran\n") and "never here" not in res.stdout
+    if status == 0:
+        assert res.stdout.startswith(f"tastebot, version {__version__}")
+    else:
+        assert "No such command" in res.stderr and "Traceback" not in res.stderr
+
+
 def test_unknown_command_is_a_usage_error_without_traceback():
     res = subprocess.run([sys.executable, "-m", "tastebot", "frobnicate"], capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
