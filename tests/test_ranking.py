@@ -70,7 +70,7 @@ def test_the_ranker_fitted_on_bin_codes_scores_as_one_fitted_on_the_raw_evidence
     from sklearn.ensemble._hist_gradient_boosting.binning import _BinMapper
 
     rng = np.random.default_rng(3)
-    ev = pd.concat([_evidence(rng, 3000, True), _evidence(rng, 1000, False)], ignore_index=True)
+    ev = pd.concat([_evidence(rng, 900, True), _evidence(rng, 300, False)], ignore_index=True)
     ev["shared"] = rng.integers(0, 5, len(ev)).astype(float)  # few distinct values: left as they are
     logit = 3 * ev["taste"] + 4 * ev["cooc"] - 3.5
     y = (rng.random(len(ev)) < 1 / (1 + np.exp(-logit))).astype(int)
@@ -85,7 +85,7 @@ def test_the_ranker_fitted_on_bin_codes_scores_as_one_fitted_on_the_raw_evidence
     ranker = Ranker.fit(ev, y, w)
     raw = HistGradientBoostingClassifier(**PARAMS, monotonic_cst=[MONOTONE[c] for c in EVIDENCE], early_stopping=False,
                                          random_state=0).fit(x, y, sample_weight=w)
-    fresh = _evidence(rng, 2000, True)[list(EVIDENCE)].to_numpy(dtype=float)
+    fresh = _evidence(rng, 1000, True)[list(EVIDENCE)].to_numpy(dtype=float)
     for rows in (x, fresh):
         assert np.array_equal(ranker.trees.predict(rows), TreeArrays.from_boosting(raw).predict(rows))
 
