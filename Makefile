@@ -10,7 +10,7 @@ export TF_ENABLE_ONEDNN_OPTS ?= 0
 export OPENBLAS_NUM_THREADS ?= 1
 # Bytecode is written (to the __pycache__ folders .gitignore leaves out), even where the environment
 # says not to (this machine's sets PYTHONDONTWRITEBYTECODE=1): the suite starts tastebot in ~70
-# processes and three workers, each compiled every module it imported, and pytest rewrote every test
+# processes and four workers, each compiled every module it imported, and pytest rewrote every test
 # module's asserts again on every run.
 export PYTHONDONTWRITEBYTECODE :=
 
@@ -38,7 +38,7 @@ demo: $(STAMP)
 # 2-3 s of each process's start for nothing).
 test: $(STAMP)
 	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/python -m pytest -p xdist.plugin -p _hypothesis_pytestplugin \
-		-n 3 --dist loadgroup --no-loadscope-reorder -q
+		-n 4 --dist loadgroup --no-loadscope-reorder -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/harvest.py
