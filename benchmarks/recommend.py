@@ -84,7 +84,9 @@ home of the chosen families, OFFLINE (client None: corpus candidates only, no se
 discovery or feature fetching, so the figures differ from a full run's), and compares with the kept
 peers' figures. Label cases are not kept: ranking their test playlist needs the sandbox.
 --variants picks the product variants (default, blend0, blend1, mlp; default all four; also nomlp,
-forest1 and nodiscovery, the default with --no-discovery).
+forest1 and nodiscovery, the default with --no-discovery; and rank-fusion, rank-taste, rank-collab:
+the kinds of ranking the per-listener choice picks from besides the learned one, `recommend --ranking
+KIND`, to set the choice beside the kind that was right for each case).
 """
 
 from __future__ import annotations
@@ -112,13 +114,16 @@ KS = (10, 30, 100)
 SHORT = {"tastebot": "tastebot", "tastebot --blend 0": "blend 0", "tastebot --blend 1": "blend 1",
          "tastebot --blend 1 --taste-model mlp": "MLP", "tastebot --taste-model forest": "no MLP",
          "tastebot --blend 1 --taste-model forest": "forest 1", "tastebot --no-discovery": "no disc.",
+         "tastebot --ranking fusion": "r fusion", "tastebot --ranking taste": "r taste",
+         "tastebot --ranking collab": "r collab",
          "logistic regression": "logistic",
          "random": "random", "popularity": "popular", "co-occurrence kNN": "cooc kNN",
          "playlist-normalised co-occurrence": "cooc/len", "content kNN": "content", "implicit ALS": "ALS",
          "implicit BM25": "BM25", "random forest": "forest", "hist. gradient boosting": "HGB"}
 VARIANT_ALIASES = {"default": "tastebot", "blend0": "tastebot --blend 0", "blend1": "tastebot --blend 1",
                    "mlp": "tastebot --blend 1 --taste-model mlp", "nomlp": "tastebot --taste-model forest",
-                   "forest1": "tastebot --blend 1 --taste-model forest", "nodiscovery": "tastebot --no-discovery"}
+                   "forest1": "tastebot --blend 1 --taste-model forest", "nodiscovery": "tastebot --no-discovery",
+                   **{f"rank-{kind}": f"tastebot --ranking {kind}" for kind in ("fusion", "taste", "collab")}}
 LOW_RATIO = 0.6  # issue 24: every case at least 0.6 x the best peer of that case
 
 
@@ -424,7 +429,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--variants", default=None,
                     help="comma-separated product variants (default: default, blend0, blend1, mlp); also nomlp "
                          "(the default with the forest alone as its taste model: --taste-model forest) and forest1 "
-                         "(--blend 1 --taste-model forest), nodiscovery (the default with --no-discovery)")
+                         "(--blend 1 --taste-model forest), nodiscovery (the default with --no-discovery), "
+                         "rank-fusion, rank-taste, rank-collab (--ranking KIND)")
     ap.add_argument("--protocol", choices=("personas", "labels", "both"), default="both",
                     help="only the persona families, only the label families, or both (default)")
     ap.add_argument("--labels-apart", action="store_true", help="the label families: labels-apart only")
