@@ -21,6 +21,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tastebot.models.ranker import KINDS
+
+# The kinds of ranking a run can be made to use, to compare the per-listener choice with the kind that
+# was right for each case (issue 24: which evidence holds per listener). Not "learned": a run has a
+# learned ranking only where train chose it, and then the default is it.
+RANKED = tuple(k for k in KINDS if k != "learned")
 # variant: (--blend, --taste-model members)
 BLENDS: dict[str, tuple[float | None, tuple[str, ...]]] = {
     "tastebot": (None, ("mlp", "forest")), "tastebot --blend 0": (0.0, ("mlp", "forest")),
@@ -31,15 +37,12 @@ BLENDS: dict[str, tuple[float | None, tuple[str, ...]]] = {
     # Without discovery (issue 24 item 4: it must not cost the default list more than the spread
     # between seeds); its other option is in OPTIONS.
     "tastebot --no-discovery": (None, ("mlp", "forest")),
-    # Each kind of ranking the choice picks from (`tastebot recommend --ranking KIND`), to compare the
-    # choice with the kind that was right for each case (issue 24: which evidence holds per listener).
-    # Not "learned": a run has a learned ranking only where train chose it, and then the default is it.
-    **{f"tastebot --ranking {kind}": (None, ("mlp", "forest")) for kind in ("fusion", "taste", "collab")},
+    # Each kind of ranking the choice picks from (`tastebot recommend --ranking KIND`): RANKED.
+    **{f"tastebot --ranking {kind}": (None, ("mlp", "forest")) for kind in RANKED},
 }
 # Variants that change a recommend option other than the blend and the members.
 OPTIONS: dict[str, dict[str, Any]] = {"tastebot --no-discovery": {"use_discovery": False},
-                                      **{f"tastebot --ranking {kind}": {"ranking": kind}
-                                         for kind in ("fusion", "taste", "collab")}}
+                                      **{f"tastebot --ranking {kind}": {"ranking": kind} for kind in RANKED}}
 # What a run measures unless told (--variants): the ones without the MLP only on request.
 DEFAULT_VARIANTS = ("tastebot", "tastebot --blend 0", "tastebot --blend 1", "tastebot --blend 1 --taste-model mlp")
 

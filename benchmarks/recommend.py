@@ -108,14 +108,14 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 
+from product import RANKED  # noqa: E402
 from worlds import DATA  # noqa: E402
 
 KS = (10, 30, 100)
 SHORT = {"tastebot": "tastebot", "tastebot --blend 0": "blend 0", "tastebot --blend 1": "blend 1",
          "tastebot --blend 1 --taste-model mlp": "MLP", "tastebot --taste-model forest": "no MLP",
          "tastebot --blend 1 --taste-model forest": "forest 1", "tastebot --no-discovery": "no disc.",
-         "tastebot --ranking fusion": "r fusion", "tastebot --ranking taste": "r taste",
-         "tastebot --ranking collab": "r collab",
+         **{f"tastebot --ranking {kind}": f"r {kind}" for kind in RANKED},
          "logistic regression": "logistic",
          "random": "random", "popularity": "popular", "co-occurrence kNN": "cooc kNN",
          "playlist-normalised co-occurrence": "cooc/len", "content kNN": "content", "implicit ALS": "ALS",
@@ -123,7 +123,7 @@ SHORT = {"tastebot": "tastebot", "tastebot --blend 0": "blend 0", "tastebot --bl
 VARIANT_ALIASES = {"default": "tastebot", "blend0": "tastebot --blend 0", "blend1": "tastebot --blend 1",
                    "mlp": "tastebot --blend 1 --taste-model mlp", "nomlp": "tastebot --taste-model forest",
                    "forest1": "tastebot --blend 1 --taste-model forest", "nodiscovery": "tastebot --no-discovery",
-                   **{f"rank-{kind}": f"tastebot --ranking {kind}" for kind in ("fusion", "taste", "collab")}}
+                   **{f"rank-{kind}": f"tastebot --ranking {kind}" for kind in RANKED}}
 LOW_RATIO = 0.6  # issue 24: every case at least 0.6 x the best peer of that case
 
 

@@ -76,12 +76,13 @@ def test_the_ranker_fitted_on_bin_codes_scores_as_one_fitted_on_the_raw_evidence
     y = (rng.random(len(ev)) < 1 / (1 + np.exp(-logit))).astype(int)
     w = balanced_weights(y, np.full(len(y), "unheard")) * rng.uniform(0.3, 3.0, len(y))  # uneven weights
     x = ev[list(EVIDENCE)].to_numpy(dtype=float)
-    codes, edges = bin_codes(x, w)
-    found = _BinMapper(n_bins=256).fit(x, sample_weight=w).bin_thresholds_
+    max_bins = HistGradientBoostingClassifier(**PARAMS).max_bins
+    codes, edges = bin_codes(x, w, max_bins)
+    found = _BinMapper(n_bins=max_bins + 1).fit(x, sample_weight=w).bin_thresholds_
     assert edges and EVIDENCE.index("shared") not in edges
     for j, e in edges.items():
         assert np.array_equal(e, found[j])
-        assert codes[:, j].max() < 255
+        assert codes[:, j].max() < max_bins
     ranker = Ranker.fit(ev, y, w)
     raw = HistGradientBoostingClassifier(**PARAMS, monotonic_cst=[MONOTONE[c] for c in EVIDENCE], early_stopping=False,
                                          random_state=0).fit(x, y, sample_weight=w)

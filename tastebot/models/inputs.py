@@ -93,13 +93,18 @@ def _numeric(frame: pd.DataFrame, column: str) -> np.ndarray:
     return values
 
 
-def _presence_gap(frame: pd.DataFrame, present: np.ndarray) -> str | None:
-    """Why a column is left out when the likes have it far more (or less) often than the rest
-    (PRESENCE_GAP), else None."""
+def _likes(frame: pd.DataFrame) -> np.ndarray | None:
+    """Which rows are likes, or None when the frame holds no label or only one kind (no gap to see)."""
     if "label" not in frame.columns:
         return None
     like = pd.to_numeric(frame["label"], errors="coerce").to_numpy(dtype=float) == 1
-    if like.all() or not like.any():
+    return None if like.all() or not like.any() else like
+
+
+def _presence_gap(like: np.ndarray | None, present: np.ndarray) -> str | None:
+    """Why a column is left out when the likes (`_likes`) have it far more (or less) often than the
+    rest (PRESENCE_GAP), else None."""
+    if like is None:
         return None
     with_likes, with_rest = float(present[like].mean()), float(present[~like].mean())
     if abs(with_likes - with_rest) <= PRESENCE_GAP:
@@ -186,6 +191,7 @@ class FeatureSpec:
         skip = set(SOURCE_DEPENDENT) if portable else set()
         for column in sorted(skip):
             spec.unused[column] = SOURCE_DEPENDENT_REASON
+        like = _likes(frame)
         for column, how in NUMERIC_TRANSFORMS.items():
             if column in skip:
                 continue
@@ -194,7 +200,7 @@ class FeatureSpec:
             if not present.any():
                 spec.unused[column] = "no track has it"
                 continue
-            gap = _presence_gap(frame, present)
+            gap = _presence_gap(like, present)
             if gap is not None:
                 spec.unused[column] = gap
                 continue
